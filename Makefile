@@ -1,0 +1,39 @@
+# GRUPO_GAD: `make run` starts the whole system with demo data; `make test` runs the test suite.
+# Both install what is missing first (Debian packages, .venv, front-end assets) and start the
+# project-local PostgreSQL/PostGIS and Redis under .run/ (unless DATABASE_URL / REDIS_URL are set).
+SHELL := /bin/bash
+PY := .venv/bin/python
+
+.PHONY: run test stop bootstrap services migrate demo lint bench clean
+
+bootstrap:
+	@bash scripts/bootstrap.sh
+
+services: bootstrap
+	@bash scripts/services.sh start
+
+migrate: services
+	@$(PY) manage.py migrate --noinput -v0
+
+run: migrate
+	@$(PY) manage.py collectstatic --noinput -v0
+	@$(PY) manage.py cargar_demo
+	@bash scripts/run.sh
+
+test:
+	@GAD_BROWSER=1 bash scripts/bootstrap.sh
+	@bash scripts/services.sh start
+	@$(PY) manage.py collectstatic --noinput -v0
+	@REDIS_PREFIX=$${REDIS_PREFIX:-gadtest} $(PY) -m pytest $(PYTEST_ARGS)
+
+stop:
+	@bash scripts/services.sh stop
+
+lint: bootstrap
+	@.venv/bin/ruff check . && .venv/bin/ruff format --check .
+
+bench: migrate
+	@$(PY) benchmarks/ingest.py
+
+clean: stop
+	rm -rf .run .venv node_modules static/vendor

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.gis.admin import GISModelAdmin
+
+from efectivos.models import Efectivo, Posicion, Unidad, Usuario
+from gad_project.admin_base import MapaAdmin, SoloLecturaAdmin
+
+
+@admin.register(Usuario)
+class UsuarioAdmin(UserAdmin):
+    list_display = ("username", "first_name", "last_name", "rol", "unidad", "vinculado_telegram", "is_active")
+    list_filter = ("rol", "unidad", "is_active", "is_staff")
+    search_fields = ("username", "first_name", "last_name", "email")
+    fieldsets = (*UserAdmin.fieldsets, ("GRUPO_GAD", {"fields": ("rol", "unidad", "telegram_id")}))
+    add_fieldsets = (*UserAdmin.add_fieldsets, ("GRUPO_GAD", {"fields": ("rol", "unidad")}))
+    readonly_fields = ("telegram_id", "last_login", "date_joined")
+
+    @admin.display(boolean=True, description="Telegram")
+    def vinculado_telegram(self, obj: Usuario) -> bool:
+        return obj.telegram_id is not None
+
+
+@admin.register(Unidad)
+class UnidadAdmin(MapaAdmin):
+    list_display = ("codigo", "nombre")
+    search_fields = ("codigo", "nombre")
+
+
+@admin.register(Efectivo)
+class EfectivoAdmin(MapaAdmin):
+    list_display = ("codigo_interno", "apellido", "nombre", "rango", "unidad", "estado", "ultima_posicion_en")
+    list_filter = ("estado", "unidad", "rango")
+    search_fields = ("codigo_interno", "dni", "apellido", "nombre", "usuario__username")
+    list_select_related = ("unidad",)
+    autocomplete_fields = ("usuario",)
+    readonly_fields = ("ultima_posicion_en", "ultima_precision_m", "actualizado_en")
+    list_per_page = 50
+
+
+@admin.register(Posicion)
+class PosicionAdmin(SoloLecturaAdmin, GISModelAdmin):
+    list_display = ("id", "efectivo", "registrada_en", "recibida_en", "precision_m", "velocidad_kmh", "fuente")
+    list_filter = ("fuente",)
+    search_fields = ("efectivo__codigo_interno", "efectivo__apellido", "id_cliente")
+    list_select_related = ("efectivo",)
+    date_hierarchy = "registrada_en"
+    show_full_result_count = False  # the table is large: avoid COUNT(*) on every page

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+from rest_framework_gis.serializers import GeoFeatureModelSerializer
+
+from efectivos.models import Efectivo
+
+
+class EfectivoGeoSerializer(GeoFeatureModelSerializer):
+    unidad_codigo = serializers.CharField(source="unidad.codigo", read_only=True)
+
+    class Meta:
+        model = Efectivo
+        geo_field = "ultima_posicion"
+        fields = (
+            "id", "codigo_interno", "nombre", "apellido", "rango", "unidad", "unidad_codigo",
+            "especialidades", "estado", "ultima_posicion_en", "ultima_precision_m",
+        )
+        read_only_fields = fields
+
+
+class IngestaRespuestaSerializer(serializers.Serializer):
+    aceptadas = serializers.IntegerField()
+    duplicadas = serializers.IntegerField()
+
+
+class LecturaSerializer(serializers.Serializer):
+    """Documentation of one reading (validation itself is efectivos.api.lecturas)."""
+
+    id_cliente = serializers.UUIDField(help_text="Generado por el equipo; repetirlo es idempotente.")
+    lat = serializers.FloatField(min_value=-90, max_value=90)
+    lon = serializers.FloatField(min_value=-180, max_value=180)
+    registrada_en = serializers.DateTimeField(help_text="Hora del equipo, ISO 8601 con zona horaria.")
+    precision_m = serializers.FloatField(required=False, min_value=0)
+    velocidad_kmh = serializers.FloatField(required=False, min_value=0)
+    rumbo = serializers.FloatField(required=False, min_value=0, max_value=360)
+    efectivo = serializers.IntegerField(required=False, help_text="Por defecto, el propio.")

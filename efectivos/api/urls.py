@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from efectivos.api import views
+
+urlpatterns = [
+    path("posiciones/", views.PosicionesView.as_view(), name="posiciones"),
+    path("efectivos/", views.EfectivosListView.as_view(), name="efectivos"),
+]

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class EfectivosConfig(AppConfig):
+    name = "efectivos"
+    verbose_name = "Personal"

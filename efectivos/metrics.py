@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from prometheus_client import Counter, Histogram
+
+INGESTADAS = Counter("gad_posiciones_ingestadas_total", "Readings stored", ["fuente"])
+DUPLICADAS = Counter("gad_posiciones_duplicadas_total", "Readings already stored (retries)", ["fuente"])
+RECHAZADAS = Counter("gad_posiciones_rechazadas_total", "Readings rejected as invalid", ["motivo"])
+EVALUACION = Histogram(
+    "gad_posiciones_lote_segundos",
+    "Time to store a batch and evaluate its geofences",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+)

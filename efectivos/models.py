@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.auth.models import AbstractUser
+from django.contrib.gis.db import models
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import BrinIndex, GinIndex
+from django.db.models import Q
+
+
+class Rol(models.TextChoices):
+    ADMINISTRADOR = "administrador", "Administrador"
+    COMANDANTE = "comandante", "Comandante"
+    EFECTIVO = "efectivo", "Efectivo"
+
+
+class Unidad(models.Model):
+    codigo = models.CharField("código", max_length=32, unique=True)
+    nombre = models.CharField(max_length=200)
+    jurisdiccion = models.MultiPolygonField("jurisdicción", srid=4326, null=True, blank=True)
+
+    class Meta:
+        verbose_name = "unidad"
+        verbose_name_plural = "unidades"
+        ordering = ["codigo"]
+
+    def __str__(self) -> str:
+        return f"{self.codigo} · {self.nombre}"
+
+
+class Usuario(AbstractUser):
+    rol = models.CharField(max_length=20, choices=Rol.choices, default=Rol.EFECTIVO, db_index=True)
+    unidad = models.ForeignKey(
+        Unidad,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="usuarios",
+        help_text="Para un comandante, el alcance de lo que ve y opera.",
+    )
+    telegram_id = models.BigIntegerField(unique=True, null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "usuario"
+        verbose_name_plural = "usuarios"
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(rol=Rol.COMANDANTE) | Q(unidad__isnull=False),
+                name="comandante_con_unidad",
+                violation_error_message="Un comandante debe tener una unidad.",
+            )
+        ]
+
+    @property
+    def es_mando(self) -> bool:
+        return self.is_superuser or self.rol in (Rol.ADMINISTRADOR, Rol.COMANDANTE)
+
+    @property
+    def es_admin(self) -> bool:
+        return self.is_superuser or self.rol == Rol.ADMINISTRADOR
+
+
+class EstadoEfectivo(models.TextChoices):
+    DISPONIBLE = "disponible", "Disponible"
+    EN_TAREA = "en_tarea", "En tarea"
+    FUERA_SERVICIO = "fuera_servicio", "Fuera de servicio"
+    NO_DISPONIBLE = "no_disponible", "No disponible"
+
+
+class Efectivo(models.Model):
+    usuario = models.OneToOneField(
+        Usuario, on_delete=models.SET_NULL, null=True, blank=True, related_name="efectivo"
+    )
+    codigo_interno = models.CharField("código interno", max_length=32, unique=True)
+    dni = models.CharField("DNI", max_length=16, unique=True)
+    nombre = models.CharField(max_length=100)
+    apellido = models.CharField(max_length=100)
+    rango = models.CharField(max_length=60, blank=True)
+    unidad = models.ForeignKey(Unidad, on_delete=models.PROTECT, related_name="efectivos")
+    especialidades = ArrayField(models.CharField(max_length=40), default=list, blank=True)
+    estado = models.CharField(
+        max_length=20, choices=EstadoEfectivo.choices, default=EstadoEfectivo.DISPONIBLE
+    )
+    ultima_posicion = models.PointField("última posición", srid=4326, null=True, blank=True)
+    ultima_posicion_en = models.DateTimeField("última posición (hora del equipo)", null=True, blank=True)
+    ultima_precision_m = models.FloatField("precisión (m)", null=True, blank=True)
+    actualizado_en = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "efectivo"
+        verbose_name_plural = "efectivos"
+        ordering = ["apellido", "nombre"]
+        indexes = [
+            models.Index(fields=["unidad", "estado"]),
+            GinIndex(fields=["especialidades"], name="efectivo_especialidades_gin"),
+            # Plus efectivo_pos_disponible_gist, a partial GiST index on the positions of available
+            # efectivos (dispatch asks only for those), created in migration 0001 with SQL:
+            # Django's PostGIS schema editor drops the condition of a one-geometry-field index.
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.apellido}, {self.nombre} ({self.codigo_interno})"
+
+
+class FuentePosicion(models.TextChoices):
+    API = "api", "API"
+    TELEGRAM = "telegram", "Telegram"
+    SIMULADOR = "simulador", "Simulador"
+
+
+class Posicion(models.Model):
+    """Position history: append-only and large. Written only by posiciones_registrar."""
+
+    efectivo = models.ForeignKey(Efectivo, on_delete=models.CASCADE, related_name="posiciones")
+    punto = models.PointField(srid=4326)
+    registrada_en = models.DateTimeField("registrada (hora del equipo)")
+    recibida_en = models.DateTimeField("recibida")
+    precision_m = models.FloatField("precisión (m)", null=True, blank=True)
+    velocidad_kmh = models.FloatField("velocidad (km/h)", null=True, blank=True)
+    rumbo = models.FloatField(null=True, blank=True)
+    fuente = models.CharField(max_length=12, choices=FuentePosicion.choices)
+    id_cliente = models.UUIDField(unique=True, default=uuid.uuid4)
+
+    class Meta:
+        verbose_name = "posición"
+        verbose_name_plural = "posiciones"
+        indexes = [
+            models.Index(fields=["efectivo", "registrada_en"], name="posicion_efectivo_fecha"),
+            BrinIndex(fields=["recibida_en"], name="posicion_recibida_brin"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.efectivo_id} @ {self.registrada_en:%Y-%m-%d %H:%M:%S}"

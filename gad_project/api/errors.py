@@ -1,0 +1,69 @@
+"""One exception handler: every error leaves the API as
+{"error": {"codigo", "mensaje", "detalle"}} with a 4xx for anything the client sent wrong."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from gad_project.exceptions import Conflicto, EntradaInvalida, ErrorDominio, NoEncontrado, NoPermitido
+
+_ESTADOS = {
+    EntradaInvalida: status.HTTP_400_BAD_REQUEST,
+    NoPermitido: status.HTTP_403_FORBIDDEN,
+    NoEncontrado: status.HTTP_404_NOT_FOUND,
+    Conflicto: status.HTTP_409_CONFLICT,
+}
+
+_CODIGOS = {
+    exceptions.ParseError: ("json_invalido", "El cuerpo de la solicitud no es JSON válido."),
+    exceptions.ValidationError: ("entrada_invalida", "Los datos enviados no son válidos."),
+    exceptions.NotAuthenticated: ("no_autenticado", "Se requieren credenciales de autenticación."),
+    exceptions.AuthenticationFailed: ("autenticacion_fallida", "Las credenciales no son válidas."),
+    exceptions.PermissionDenied: ("no_permitido", "No tiene permiso para realizar esta acción."),
+    exceptions.NotFound: ("no_encontrado", "No encontrado."),
+    exceptions.MethodNotAllowed: ("metodo_no_permitido", "Método no permitido."),
+    exceptions.NotAcceptable: ("no_aceptable", "No se puede generar la representación pedida."),
+    exceptions.UnsupportedMediaType: ("tipo_no_soportado", "Tipo de contenido no soportado."),
+    exceptions.Throttled: ("demasiadas_solicitudes", "Demasiadas solicitudes."),
+}
+
+
+def error_body(codigo: str, mensaje: str, detalle: Any = None) -> dict[str, Any]:
+    return {"error": {"codigo": codigo, "mensaje": mensaje, "detalle": detalle}}
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, ErrorDominio):
+        estado = next((s for cls, s in _ESTADOS.items() if isinstance(exc, cls)), 400)
+        return Response(error_body(exc.codigo, exc.mensaje, exc.detalle), status=estado)
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(detail=getattr(exc, "message_dict", None) or exc.messages)
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # a real bug: let it be a 500 and reach the logs
+    codigo, mensaje = next(
+        (v for cls, v in _CODIGOS.items() if isinstance(exc, cls)), ("error", "Error.")
+    )
+    detalle: Any = response.data
+    if isinstance(exc, exceptions.ValidationError):
+        detalle = exc.detail
+    elif isinstance(exc, exceptions.APIException):
+        # DRF's own message (e.g. the reason a token was rejected) is the most precise one.
+        mensaje = str(exc.detail) if isinstance(exc.detail, str) else mensaje
+        detalle = None if isinstance(exc.detail, str) else exc.detail
+    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+        detalle = {"reintentar_en_s": int(exc.wait)}
+    response.data = error_body(codigo, mensaje, detalle)
+    return response

@@ -1,0 +1,87 @@
+"""Query-string parsing for views: a bad parameter is a 400 naming it, never a 500."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+from django.utils.dateparse import parse_datetime
+
+from gad_project.exceptions import EntradaInvalida
+
+
+def _invalido(nombre: str, motivo: str) -> EntradaInvalida:
+    return EntradaInvalida(f"Parámetro '{nombre}' inválido: {motivo}", detalle={nombre: motivo}, codigo="parametro_invalido")
+
+
+def param_float(params, nombre: str, *, minimo: float, maximo: float, requerido: bool = False,
+                defecto: float | None = None) -> float | None:
+    raw = params.get(nombre)
+    if raw in (None, ""):
+        if requerido:
+            raise _invalido(nombre, "obligatorio")
+        return defecto
+    try:
+        valor = float(raw)
+    except ValueError:
+        raise _invalido(nombre, "debe ser un número") from None
+    if not math.isfinite(valor) or not minimo <= valor <= maximo:
+        raise _invalido(nombre, f"debe estar entre {minimo:g} y {maximo:g}")
+    return valor
+
+
+def param_int(params, nombre: str, *, minimo: int, maximo: int, requerido: bool = False,
+              defecto: int | None = None) -> int | None:
+    raw = params.get(nombre)
+    if raw in (None, ""):
+        if requerido:
+            raise _invalido(nombre, "obligatorio")
+        return defecto
+    try:
+        valor = int(raw)
+    except ValueError:
+        raise _invalido(nombre, "debe ser un número entero") from None
+    if not minimo <= valor <= maximo:
+        raise _invalido(nombre, f"debe estar entre {minimo} y {maximo}")
+    return valor
+
+
+def param_opcion(params, nombre: str, opciones) -> str | None:
+    raw = params.get(nombre)
+    if raw in (None, ""):
+        return None
+    validas = [str(v) for v in opciones]
+    if raw not in validas:
+        raise _invalido(nombre, f"debe ser uno de: {', '.join(validas)}")
+    return raw
+
+
+def param_bbox(params, nombre: str = "bbox") -> tuple[float, float, float, float] | None:
+    """'min_lon,min_lat,max_lon,max_lat' in WGS84."""
+    raw = params.get(nombre)
+    if raw in (None, ""):
+        return None
+    partes = raw.split(",")
+    try:
+        valores = tuple(float(p) for p in partes)
+    except ValueError:
+        raise _invalido(nombre, "use min_lon,min_lat,max_lon,max_lat") from None
+    if len(valores) != 4 or not all(math.isfinite(v) for v in valores):
+        raise _invalido(nombre, "use min_lon,min_lat,max_lon,max_lat")
+    x0, y0, x1, y1 = valores
+    if not (-180 <= x0 < x1 <= 180 and -90 <= y0 < y1 <= 90):
+        raise _invalido(nombre, "fuera de rango o con mínimos mayores que máximos")
+    return valores
+
+
+def param_fecha(params, nombre: str) -> datetime | None:
+    raw = params.get(nombre)
+    if raw in (None, ""):
+        return None
+    try:
+        valor = parse_datetime(raw)
+    except ValueError:
+        valor = None
+    if valor is None or valor.tzinfo is None:
+        raise _invalido(nombre, "fecha y hora ISO 8601 con zona horaria")
+    return valor

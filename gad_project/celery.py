@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gad_project.settings")
+
+app = Celery("gad_project")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+app.conf.beat_schedule = {
+    "geocercas-permanencias": {"task": "geocercas.tasks.permanencias_verificar", "schedule": 15.0},
+    "realtime-eventos-podar": {"task": "realtime.tasks.eventos_podar", "schedule": 3600.0},
+}

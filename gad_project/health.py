@@ -1,0 +1,69 @@
+"""Health checks for operators: /health says the process is alive; /health/ready checks every
+dependency the system needs to serve (PostgreSQL with PostGIS, the Redis cache, the channel layer)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+from django.core.cache import cache
+from django.db import connection
+from django.http import HttpRequest, JsonResponse
+
+TIMEOUT_S = 2.0
+
+
+def health(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"estado": "ok"})
+
+
+def _check_database() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT postgis_lib_version()")
+        return f"postgis {cursor.fetchone()[0]}"
+
+
+def _check_cache() -> str:
+    key = f"health:{uuid.uuid4().hex}"
+    cache.set(key, "1", timeout=5)
+    if cache.get(key) != "1":
+        raise RuntimeError("el valor escrito no se pudo leer")
+    cache.delete(key)
+    return "ok"
+
+
+async def _check_channel_layer() -> str:
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    await layer.send(channel, {"type": "health.ping"})
+    message = await layer.receive(channel)
+    if message.get("type") != "health.ping":
+        raise RuntimeError("mensaje inesperado")
+    return "ok"
+
+
+async def _run(name: str, check) -> tuple[str, dict]:
+    started = time.perf_counter()
+    try:
+        coro = check() if asyncio.iscoroutinefunction(check) else sync_to_async(check)()
+        detail = await asyncio.wait_for(coro, timeout=TIMEOUT_S)
+        ok = True
+    except Exception as exc:  # noqa: BLE001 - any failure means "not ready", reported by name
+        detail, ok = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__, False
+    return name, {"ok": ok, "detalle": detail, "ms": round((time.perf_counter() - started) * 1000, 1)}
+
+
+async def ready(request: HttpRequest) -> JsonResponse:
+    results = dict(
+        await asyncio.gather(
+            _run("database", _check_database),
+            _run("redis", _check_cache),
+            _run("channel_layer", _check_channel_layer),
+        )
+    )
+    caidos = [name for name, r in results.items() if not r["ok"]]
+    body = {"estado": "ok" if not caidos else "degradado", "caidos": caidos, "checks": results}
+    return JsonResponse(body, status=503 if caidos else 200)

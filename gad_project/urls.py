@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
+
+from gad_project import health
+
+api_v1 = [
+    path("auth/token/", TokenObtainPairView.as_view(), name="token_obtain"),
+    path("auth/token/refresh/", TokenRefreshView.as_view(), name="token_refresh"),
+    path("", include("efectivos.api.urls")),
+    path("", include("geocercas.api.urls")),
+]
+
+urlpatterns = [
+    path("", RedirectView.as_view(url="/mapa/", permanent=False)),
+    path("admin/", admin.site.urls),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("health", health.health, name="health"),
+    path("health/ready", health.ready, name="health_ready"),
+    path("", include("django_prometheus.urls")),
+]
+
+admin.site.site_header = "GRUPO_GAD · Administración"
+admin.site.site_title = "GRUPO_GAD"
+admin.site.index_title = "Centro de operaciones"

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.gis.forms import OSMWidget
+
+
+class MapaWidget(OSMWidget):
+    """The admin's geometry editor, served entirely from local static files (OpenLayers from the
+    npm registry, copied at install time). The base layer is MAPA_TILES_URL when configured; without
+    it the map draws on a plain background with the unidades' outlines, so it works offline."""
+
+    template_name = "gis/gad_openlayers.html"
+    default_lon, default_lat = settings.MAPA_CENTRO
+    default_zoom = 12
+
+    class Media:
+        extend = False  # the parent's Media points at a CDN
+        css = {"all": ("vendor/ol/ol.css", "gis/css/ol3.css")}
+        js = ("vendor/ol/ol.js", "gis/js/OLMapWidget.js")
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["tiles_url"] = settings.MAPA_TILES_URL
+        return context

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from django.contrib import admin, messages
+
+from gad_project.admin_base import MapaAdmin, SoloLecturaAdmin
+from geocercas import services
+from geocercas.models import Alerta, Geocerca, Presencia
+
+
+@admin.register(Geocerca)
+class GeocercaAdmin(MapaAdmin):
+    list_display = ("nombre", "tipo", "severidad", "activa", "histeresis_m", "permanencia_min_s", "version")
+    list_filter = ("tipo", "activa", "severidad", "unidades")
+    search_fields = ("nombre", "descripcion")
+    filter_horizontal = ("unidades",)
+    readonly_fields = ("version", "creada_en", "actualizada_en")
+
+    def save_model(self, request, obj, form, change):
+        # Version bump and cache invalidation belong to the service, not to save().
+        services.geocerca_guardar(geocerca=obj)
+
+    def delete_model(self, request, obj):
+        services.geocerca_eliminar(geocerca=obj)
+
+
+@admin.register(Presencia)
+class PresenciaAdmin(SoloLecturaAdmin, admin.ModelAdmin):
+    list_display = ("efectivo", "geocerca", "dentro", "desde", "permanencia_alertada")
+    list_filter = ("dentro", "geocerca")
+    search_fields = ("efectivo__apellido", "efectivo__codigo_interno", "geocerca__nombre")
+    list_select_related = ("efectivo", "geocerca")
+
+
+@admin.register(Alerta)
+class AlertaAdmin(SoloLecturaAdmin, MapaAdmin):
+    list_display = ("id", "tipo", "severidad", "efectivo", "geocerca", "ocurrida_en", "reconocida_por", "reconocida_en")
+    list_filter = ("tipo", "severidad", ("reconocida_en", admin.EmptyFieldListFilter), "geocerca")
+    search_fields = ("efectivo__apellido", "efectivo__codigo_interno", "geocerca__nombre")
+    list_select_related = ("efectivo", "geocerca", "reconocida_por")
+    date_hierarchy = "ocurrida_en"
+    actions = ["reconocer"]
+
+    @admin.action(description="Reconocer las alertas seleccionadas")
+    def reconocer(self, request, queryset):
+        n = 0
+        for alerta in queryset.filter(reconocida_en__isnull=True):
+            services.alerta_reconocer(alerta_id=alerta.pk, usuario=request.user)
+            n += 1
+        self.message_user(request, f"{n} alerta(s) reconocida(s).", messages.SUCCESS)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        # Needed for the admin action; the change form itself stays read-only (all fields).
+        return obj is None and request.user.is_staff
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]

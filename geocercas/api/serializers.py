@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from django.contrib.gis.geos import GEOSGeometry, MultiPolygon, Polygon
+from rest_framework import serializers
+from rest_framework_gis.serializers import GeoFeatureModelSerializer
+
+from efectivos.models import Unidad
+from geocercas.models import Alerta, Geocerca
+
+
+class GeocercaSerializer(GeoFeatureModelSerializer):
+    unidades = serializers.PrimaryKeyRelatedField(many=True, queryset=Unidad.objects.all(), required=False)
+
+    class Meta:
+        model = Geocerca
+        geo_field = "geom"
+        fields = (
+            "id", "nombre", "descripcion", "tipo", "activa", "unidades", "severidad",
+            "histeresis_m", "permanencia_min_s", "version", "creada_en", "actualizada_en",
+        )
+        read_only_fields = ("version", "creada_en", "actualizada_en")
+        extra_kwargs = {"histeresis_m": {"min_value": 0, "max_value": 5000}}
+
+    def validate_geom(self, geom: GEOSGeometry) -> MultiPolygon:
+        if geom.srid not in (None, 4326):
+            geom.transform(4326)
+        if isinstance(geom, Polygon):
+            geom = MultiPolygon(geom, srid=4326)
+        if not isinstance(geom, MultiPolygon):
+            raise serializers.ValidationError("La geometría debe ser un Polygon o MultiPolygon.")
+        if geom.empty:
+            raise serializers.ValidationError("La geometría está vacía.")
+        x0, y0, x1, y1 = geom.extent
+        if not (-180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
+            raise serializers.ValidationError("Coordenadas fuera de rango (lon -180..180, lat -90..90).")
+        if not geom.valid:
+            raise serializers.ValidationError(f"Geometría inválida: {geom.valid_reason}.")
+        if geom.area == 0:
+            raise serializers.ValidationError("La geometría no tiene superficie.")
+        geom.srid = 4326
+        return geom
+
+
+class AlertaSerializer(serializers.ModelSerializer):
+    efectivo_nombre = serializers.SerializerMethodField()
+    geocerca_nombre = serializers.CharField(source="geocerca.nombre", read_only=True)
+    lat = serializers.SerializerMethodField()
+    lon = serializers.SerializerMethodField()
+    reconocida_por = serializers.StringRelatedField()
+
+    class Meta:
+        model = Alerta
+        fields = (
+            "id", "tipo", "severidad", "efectivo", "efectivo_nombre", "geocerca", "geocerca_nombre",
+            "posicion", "lat", "lon", "ocurrida_en", "creada_en", "reconocida_por", "reconocida_en",
+        )
+        read_only_fields = fields
+
+    def get_efectivo_nombre(self, obj: Alerta) -> str:
+        return f"{obj.efectivo.apellido}, {obj.efectivo.nombre}"
+
+    def get_lat(self, obj: Alerta) -> float | None:
+        return obj.punto.y if obj.punto else None
+
+    def get_lon(self, obj: Alerta) -> float | None:
+        return obj.punto.x if obj.punto else None

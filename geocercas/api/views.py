@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from gad_project.api.pagination import PaginacionPorId
+from gad_project.api.params import param_int
+from gad_project.api.permissions import EsMando, LecturaAutenticadaEscrituraMando
+from gad_project.exceptions import NoEncontrado, NoPermitido
+from geocercas import selectors, services
+from geocercas.api.serializers import AlertaSerializer, GeocercaSerializer
+
+
+class GeocercaViewSet(viewsets.ModelViewSet):
+    """Geofences as GeoJSON. Anyone signed in reads those that apply to them; commanders and
+    admins write (a commander's fences are scoped to their own unidad)."""
+
+    serializer_class = GeocercaSerializer
+    permission_classes = [LecturaAutenticadaEscrituraMando]
+    filter_backends = []
+
+    def get_queryset(self):
+        return selectors.geocercas_visibles(usuario=self.request.user).prefetch_related("unidades").order_by("id")
+
+    def perform_create(self, serializer):
+        unidades = self._unidades(serializer)
+        geocerca = serializer.Meta.model(**{k: v for k, v in serializer.validated_data.items() if k != "unidades"})
+        serializer.instance = services.geocerca_guardar(geocerca=geocerca, unidades=unidades)
+
+    def perform_update(self, serializer):
+        if not selectors.geocerca_editable(usuario=self.request.user, geocerca=serializer.instance):
+            raise NoPermitido("Solo puede modificar geocercas de su propia unidad.")
+        geocerca = serializer.instance
+        for campo, valor in serializer.validated_data.items():
+            if campo != "unidades":
+                setattr(geocerca, campo, valor)
+        unidades = self._unidades(serializer) if "unidades" in serializer.validated_data else None
+        serializer.instance = services.geocerca_guardar(geocerca=geocerca, unidades=unidades)
+
+    def perform_destroy(self, instance):
+        if not selectors.geocerca_editable(usuario=self.request.user, geocerca=instance):
+            raise NoPermitido("Solo puede eliminar geocercas de su propia unidad.")
+        services.geocerca_eliminar(geocerca=instance)
+
+    def _unidades(self, serializer) -> list[int]:
+        pedidas = [u.pk for u in serializer.validated_data.get("unidades", [])]
+        usuario = self.request.user
+        if usuario.es_admin:
+            return pedidas
+        if pedidas and pedidas != [usuario.unidad_id]:
+            raise NoPermitido("Un comandante solo crea geocercas para su propia unidad.")
+        return [usuario.unidad_id]
+
+
+class AlertaViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Geofence alerts the caller may see, newest first. `desde_id` returns only newer ones."""
+
+    serializer_class = AlertaSerializer
+    pagination_class = PaginacionPorId
+    filter_backends = []
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("desde_id", int),
+            OpenApiParameter("geocerca", int),
+            OpenApiParameter("efectivo", int),
+            OpenApiParameter("pendientes", bool),
+        ]
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    def get_queryset(self):
+        params = self.request.query_params
+        pendientes = params.get("pendientes")
+        return selectors.alertas_listar(
+            usuario=self.request.user,
+            desde_id=param_int(params, "desde_id", minimo=0, maximo=2**62),
+            geocerca_id=param_int(params, "geocerca", minimo=1, maximo=2**62),
+            efectivo_id=param_int(params, "efectivo", minimo=1, maximo=2**62),
+            pendientes=None if pendientes in (None, "") else pendientes.lower() in ("1", "true", "si", "sí"),
+        )
+
+    @extend_schema(request=None, responses={200: AlertaSerializer})
+    @action(detail=True, methods=["post"], permission_classes=[EsMando])
+    def reconocer(self, request, pk=None):
+        alerta_id = param_int({"id": pk}, "id", minimo=1, maximo=2**62, requerido=True)
+        if not selectors.alertas_visibles(usuario=request.user).filter(pk=alerta_id).exists():
+            raise NoEncontrado("Alerta inexistente o fuera de su alcance.")
+        alerta = services.alerta_reconocer(alerta_id=alerta_id, usuario=request.user)
+        alerta = selectors.alertas_listar(usuario=request.user).get(pk=alerta.pk)
+        return Response(AlertaSerializer(alerta).data, status=status.HTTP_200_OK)

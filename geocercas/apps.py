@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class GeocercasConfig(AppConfig):
+    name = "geocercas"
+    verbose_name = "Geocercas y alertas"

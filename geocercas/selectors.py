@@ -1,0 +1,58 @@
+"""Reads for geofences and alerts, scoped to what the user may see."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from efectivos.models import Rol, Usuario
+from efectivos.selectors import efectivo_de, efectivos_visibles, rol_de
+from geocercas.models import Alerta, Geocerca
+
+
+def geocercas_visibles(*, usuario: Usuario) -> QuerySet[Geocerca]:
+    """Admins: all. Others: the fences that apply to their unidad (unscoped ones apply to all)."""
+    rol = rol_de(usuario)
+    qs = Geocerca.objects.all()
+    if rol == Rol.ADMINISTRADOR:
+        return qs
+    if rol == Rol.COMANDANTE:
+        unidad_id = usuario.unidad_id
+    elif rol == Rol.EFECTIVO and (efectivo := efectivo_de(usuario=usuario)):
+        unidad_id = efectivo.unidad_id
+    else:
+        return qs.none()
+    return qs.filter(Q(unidades__isnull=True) | Q(unidades=unidad_id)).distinct()
+
+
+def geocerca_editable(*, usuario: Usuario, geocerca: Geocerca) -> bool:
+    """Admins edit any fence; a commander only those scoped exactly to their own unidad."""
+    rol = rol_de(usuario)
+    if rol == Rol.ADMINISTRADOR:
+        return True
+    if rol != Rol.COMANDANTE:
+        return False
+    return list(geocerca.unidades.values_list("pk", flat=True)) == [usuario.unidad_id]
+
+
+def alertas_visibles(*, usuario: Usuario) -> QuerySet[Alerta]:
+    return Alerta.objects.filter(efectivo__in=efectivos_visibles(usuario=usuario))
+
+
+def alertas_listar(
+    *,
+    usuario: Usuario,
+    desde_id: int | None = None,
+    geocerca_id: int | None = None,
+    efectivo_id: int | None = None,
+    pendientes: bool | None = None,
+) -> QuerySet[Alerta]:
+    qs = alertas_visibles(usuario=usuario).select_related("efectivo", "geocerca", "reconocida_por")
+    if desde_id is not None:
+        qs = qs.filter(pk__gt=desde_id)
+    if geocerca_id is not None:
+        qs = qs.filter(geocerca_id=geocerca_id)
+    if efectivo_id is not None:
+        qs = qs.filter(efectivo_id=efectivo_id)
+    if pendientes is not None:
+        qs = qs.filter(reconocida_en__isnull=pendientes)
+    return qs

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Installs what the project needs and is missing: Debian packages (PostgreSQL + PostGIS, Redis,
+# GDAL/GEOS/PROJ for GeoDjango, Chromium for browser tests), the .venv with requirements.txt and
+# the front-end assets from the npm registry. Idempotent: a second run only checks.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_pkgs=()
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1 || true)
+pg_ver=${pg_bin#/usr/lib/postgresql/}; pg_ver=${pg_ver%/bin}
+[ -n "$pg_bin" ] || { need_pkgs+=(postgresql); pg_ver=15; }
+ls /usr/share/postgresql/"${pg_ver:-15}"/extension/postgis.control >/dev/null 2>&1 \
+  || need_pkgs+=("postgresql-${pg_ver:-15}-postgis-3")
+command -v redis-server >/dev/null || need_pkgs+=(redis-server)
+ls /usr/lib/*/libgdal.so* /usr/lib/libgdal.so* >/dev/null 2>&1 || need_pkgs+=(gdal-bin)
+ls /usr/lib/*/libgeos_c.so* >/dev/null 2>&1 || need_pkgs+=(libgeos-c1v5)
+command -v npm >/dev/null || need_pkgs+=(nodejs npm)
+command -v runuser >/dev/null || need_pkgs+=(util-linux)
+command -v curl >/dev/null || need_pkgs+=(curl)
+if [ "${GAD_BROWSER:-0}" = 1 ]; then
+  command -v chromium >/dev/null || need_pkgs+=(chromium)
+fi
+
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  cmd="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y ${need_pkgs[*]}"
+  if [ "$(id -u)" = 0 ]; then
+    echo "==> Installing Debian packages: ${need_pkgs[*]}"
+    bash -c "$cmd"
+  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+    sudo bash -c "$cmd"
+  else
+    echo "Missing system packages: ${need_pkgs[*]}" >&2
+    echo "Run as root:  sudo bash -c '$cmd'" >&2
+    exit 1
+  fi
+fi
+
+# Python virtualenv, reinstalled only when requirements.txt changes.
+if [ ! -x .venv/bin/python ]; then
+  echo "==> Creating .venv"
+  python3 -m venv .venv
+fi
+stamp=.venv/.requirements.sha
+sum=$(sha256sum requirements.txt | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$sum" ]; then
+  echo "==> Installing Python requirements"
+  .venv/bin/pip install -q --disable-pip-version-check -r requirements.txt
+  echo "$sum" > "$stamp"
+fi
+
+# Front-end assets: from the npm registry at install time, served locally (never a CDN).
+stamp=node_modules/.lock.sha
+sum=$(sha256sum package.json package-lock.json | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$sum" ] || [ ! -f static/vendor/ol/ol.js ]; then
+  echo "==> Installing front-end assets"
+  npm ci --no-audit --no-fund --loglevel=error
+  mkdir -p static/vendor/ol static/vendor/maplibre
+  cp node_modules/ol/dist/ol.js node_modules/ol/ol.css static/vendor/ol/
+  cp node_modules/maplibre-gl/dist/maplibre-gl.js node_modules/maplibre-gl/dist/maplibre-gl.css \
+     static/vendor/maplibre/
+  echo "$sum" > "$stamp"
+fi

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Serves the whole system: daphne (HTTP + WebSocket), a Celery worker, Celery beat, the patrol
+# simulator (demo mode) and the Telegram bot when TELEGRAM_BOT_TOKEN is set. Ctrl-C stops them all.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+HOST=${GAD_HOST:-127.0.0.1}
+PORT=${GAD_PORT:-8000}
+mkdir -p .run/logs
+pids=()
+
+stop_all() {
+  trap - INT TERM
+  echo
+  echo "==> Stopping app processes (PostgreSQL and Redis keep running; 'make stop' stops them)"
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+  wait
+  exit 0
+}
+trap stop_all INT TERM
+
+start() {  # name, command...
+  local name=$1; shift
+  "$@" > ".run/logs/$name.log" 2>&1 &
+  pids+=($!)
+}
+
+start daphne .venv/bin/daphne -b "$HOST" -p "$PORT" --proxy-headers gad_project.asgi:application
+start celery-worker .venv/bin/celery -A gad_project worker -l info --concurrency 2 -n "worker@%h"
+start celery-beat .venv/bin/celery -A gad_project beat -l info -s .run/celerybeat-schedule
+if [ "${GAD_SIMULADOR:-1}" = 1 ]; then
+  start simulador "$PY" manage.py simular_patrullas
+fi
+if [ -n "${TELEGRAM_BOT_TOKEN:-}" ]; then
+  start telegram-bot "$PY" manage.py run_telegram_bot
+  bot="Telegram bot:  running (log .run/logs/telegram-bot.log)"
+else
+  bot="Telegram bot:  not started (set TELEGRAM_BOT_TOKEN to run it; see README)"
+fi
+
+for _ in $(seq 100); do
+  curl -fsS "http://$HOST:$PORT/health" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+base="http://$HOST:$PORT"
+cat <<MSG
+
+  GRUPO_GAD is running                                   (Ctrl-C stops it)
+
+  Live map (commanders):  $base/mapa/
+  Admin:                  $base/admin/
+  API docs (Swagger):     $base/api/docs/
+  Health / readiness:     $base/health   $base/health/ready
+  Metrics (Prometheus):   $base/metrics
+  WebSocket:              ws://$HOST:$PORT/ws/eventos/
+  $bot
+
+  Demo logins
+    admin               / admin1234        administrador (admin + map)
+    comandante          / comandante1234   comandante, Comisaría Comunal 1
+    comandante.palermo  / comandante1234   comandante, Comisaría Comunal 14
+    comandante.boca     / comandante1234   comandante, Comisaría Comunal 4
+    efectivo            / efectivo1234     efectivo (API / app)
+
+  Logs: .run/logs/   Ready: $(curl -s -o /dev/null -w '%{http_code}' "$base/health/ready")
+MSG
+wait -n "${pids[@]}"
+echo "A process exited; see .run/logs/. Stopping the rest."
+stop_all

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from gad_project.admin_base import MapaAdmin, SoloLecturaAdmin
+from tareas import services
+from tareas.models import Asignacion, Tarea, TareaEvento
+
+
+class AsignacionInline(SoloLecturaAdmin, admin.TabularInline):
+    model = Asignacion
+    extra = 0
+    fields = ("efectivo", "estado", "distancia_m", "asignada_por", "asignada_en", "respondida_en")
+    readonly_fields = fields
+
+
+class TareaEventoInline(SoloLecturaAdmin, admin.TabularInline):
+    model = TareaEvento
+    extra = 0
+    fields = ("ocurrido_en", "usuario", "estado_anterior", "estado_nuevo", "motivo")
+    readonly_fields = fields
+
+
+@admin.register(Tarea)
+class TareaAdmin(MapaAdmin):
+    list_display = ("codigo", "titulo", "tipo", "prioridad", "estado", "unidad", "inicio_programado", "creada_en")
+    list_filter = ("estado", "prioridad", "tipo", "unidad")
+    search_fields = ("codigo", "titulo", "descripcion")
+    list_select_related = ("unidad",)
+    date_hierarchy = "creada_en"
+    inlines = [AsignacionInline, TareaEventoInline]
+    readonly_fields = ("codigo", "estado", "inicio_real", "fin_real", "tiempo_pausado", "creada_por", "creada_en")
+    autocomplete_fields = ("delegado",)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.save()
+        else:
+            services.tarea_crear_desde_instancia(tarea=obj, usuario=request.user)
+
+
+@admin.register(Asignacion)
+class AsignacionAdmin(SoloLecturaAdmin, admin.ModelAdmin):
+    list_display = ("tarea", "efectivo", "estado", "distancia_m", "asignada_por", "asignada_en")
+    list_filter = ("estado",)
+    search_fields = ("tarea__codigo", "efectivo__apellido", "efectivo__codigo_interno")
+    list_select_related = ("tarea", "efectivo", "asignada_por")
+
+
+@admin.register(TareaEvento)
+class TareaEventoAdmin(SoloLecturaAdmin, admin.ModelAdmin):
+    list_display = ("tarea", "estado_anterior", "estado_nuevo", "usuario", "motivo", "ocurrido_en")
+    list_filter = ("estado_nuevo",)
+    search_fields = ("tarea__codigo", "motivo")
+    list_select_related = ("tarea", "usuario")

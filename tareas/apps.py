@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class TareasConfig(AppConfig):
+    name = "tareas"
+    verbose_name = "Tareas"

@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+from django.contrib.gis.db import models
+from django.db.models import Q
+
+
+class TipoTarea(models.TextChoices):
+    PATRULLAJE = "patrullaje", "Patrullaje"
+    INVESTIGACION = "investigacion", "Investigación"
+    VIGILANCIA = "vigilancia", "Vigilancia"
+    INTERVENCION = "intervencion", "Intervención"
+    ADMINISTRATIVA = "administrativa", "Administrativa"
+    ENTRENAMIENTO = "entrenamiento", "Entrenamiento"
+    EMERGENCIA = "emergencia", "Emergencia"
+
+
+class Prioridad(models.IntegerChoices):
+    BAJA = 1, "Baja"
+    NORMAL = 2, "Normal"
+    ALTA = 3, "Alta"
+    URGENTE = 4, "Urgente"
+    CRITICA = 5, "Crítica"
+
+
+class EstadoTarea(models.TextChoices):
+    PROGRAMADA = "programada", "Programada"
+    ASIGNADA = "asignada", "Asignada"
+    EN_CURSO = "en_curso", "En curso"
+    PAUSADA = "pausada", "Pausada"
+    FINALIZADA = "finalizada", "Finalizada"
+    CANCELADA = "cancelada", "Cancelada"
+
+
+ESTADOS_ABIERTOS = (
+    EstadoTarea.PROGRAMADA,
+    EstadoTarea.ASIGNADA,
+    EstadoTarea.EN_CURSO,
+    EstadoTarea.PAUSADA,
+)
+
+
+class Tarea(models.Model):
+    codigo = models.CharField("código", max_length=24, unique=True, editable=False)
+    titulo = models.CharField("título", max_length=200)
+    descripcion = models.TextField("descripción", blank=True)
+    tipo = models.CharField(max_length=16, choices=TipoTarea.choices, default=TipoTarea.PATRULLAJE)
+    prioridad = models.PositiveSmallIntegerField(choices=Prioridad.choices, default=Prioridad.NORMAL)
+    estado = models.CharField(max_length=12, choices=EstadoTarea.choices, default=EstadoTarea.PROGRAMADA)
+    unidad = models.ForeignKey("efectivos.Unidad", on_delete=models.PROTECT, related_name="tareas")
+    ubicacion = models.PointField("ubicación", srid=4326, null=True, blank=True)
+    inicio_programado = models.DateTimeField(null=True, blank=True)
+    fin_programado = models.DateTimeField(null=True, blank=True)
+    inicio_real = models.DateTimeField(null=True, blank=True)
+    fin_real = models.DateTimeField(null=True, blank=True)
+    pausada_en = models.DateTimeField(null=True, blank=True, editable=False)
+    tiempo_pausado = models.DurationField(null=True, blank=True)
+    delegado = models.ForeignKey(
+        "efectivos.Efectivo", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        help_text="Efectivo a cargo de la tarea.",
+    )
+    creada_por = models.ForeignKey(
+        "efectivos.Usuario", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    creada_en = models.DateTimeField(auto_now_add=True)
+    actualizada_en = models.DateTimeField(auto_now=True)
+    efectivos = models.ManyToManyField(
+        "efectivos.Efectivo", through="Asignacion", related_name="tareas", blank=True
+    )
+
+    class Meta:
+        verbose_name = "tarea"
+        verbose_name_plural = "tareas"
+        ordering = ["-prioridad", "-creada_en"]
+        indexes = [
+            models.Index(fields=["unidad", "estado"]),
+            models.Index(fields=["estado", "-prioridad"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(fin_programado__isnull=True)
+                | Q(inicio_programado__isnull=True)
+                | Q(fin_programado__gte=models.F("inicio_programado")),
+                name="tarea_fin_despues_de_inicio",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.codigo} · {self.titulo}"
+
+
+class EstadoAsignacion(models.TextChoices):
+    PENDIENTE = "pendiente", "Pendiente"
+    ACEPTADA = "aceptada", "Aceptada"
+    RECHAZADA = "rechazada", "Rechazada"
+    LIBERADA = "liberada", "Liberada"
+
+
+class Asignacion(models.Model):
+    tarea = models.ForeignKey(Tarea, on_delete=models.CASCADE, related_name="asignaciones")
+    efectivo = models.ForeignKey("efectivos.Efectivo", on_delete=models.CASCADE, related_name="asignaciones")
+    estado = models.CharField(max_length=12, choices=EstadoAsignacion.choices, default=EstadoAsignacion.PENDIENTE)
+    distancia_m = models.FloatField("distancia (m)", null=True, blank=True)
+    asignada_por = models.ForeignKey(
+        "efectivos.Usuario", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    asignada_en = models.DateTimeField(auto_now_add=True)
+    respondida_en = models.DateTimeField(null=True, blank=True)
+    liberada_en = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "asignación"
+        verbose_name_plural = "asignaciones"
+        constraints = [
+            # One live assignment per (task, efectivo); rejected/released ones stay as history.
+            models.UniqueConstraint(
+                fields=["tarea", "efectivo"],
+                condition=Q(estado__in=["pendiente", "aceptada"]),
+                name="asignacion_viva_unica",
+            ),
+        ]
+        indexes = [models.Index(fields=["efectivo", "estado"])]
+
+
+class TareaEvento(models.Model):
+    """Every state change of a task: who, from, to, why, when. Append-only."""
+
+    tarea = models.ForeignKey(Tarea, on_delete=models.CASCADE, related_name="eventos")
+    usuario = models.ForeignKey(
+        "efectivos.Usuario", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    estado_anterior = models.CharField(max_length=12, choices=EstadoTarea.choices, blank=True)
+    estado_nuevo = models.CharField(max_length=12, choices=EstadoTarea.choices)
+    motivo = models.CharField(max_length=300, blank=True)
+    ocurrido_en = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "evento de tarea"
+        verbose_name_plural = "eventos de tareas"
+        ordering = ["tarea", "id"]

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from django.db import models
+
+
+class CodigoVinculacion(models.Model):
+    """A single-use, short-lived code that binds one Telegram account to one efectivo's user."""
+
+    usuario = models.ForeignKey("efectivos.Usuario", on_delete=models.CASCADE, related_name="+")
+    codigo = models.CharField(max_length=64, unique=True)
+    creado_por = models.ForeignKey(
+        "efectivos.Usuario", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    creado_en = models.DateTimeField(auto_now_add=True)
+    vence_en = models.DateTimeField()
+    usado_en = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "código de vinculación"
+        verbose_name_plural = "códigos de vinculación"
+
+
+class EstadoNotificacion(models.TextChoices):
+    PENDIENTE = "pendiente", "Pendiente"
+    ENVIADA = "enviada", "Enviada"
+    FALLIDA = "fallida", "Fallida"
+
+
+class Notificacion(models.Model):
+    """One outgoing Telegram message and its delivery record."""
+
+    usuario = models.ForeignKey("efectivos.Usuario", on_delete=models.CASCADE, related_name="+")
+    evento = models.ForeignKey("realtime.Evento", on_delete=models.SET_NULL, null=True, related_name="+")
+    texto = models.TextField()
+    botones = models.JSONField(default=list, blank=True)
+    estado = models.CharField(max_length=12, choices=EstadoNotificacion.choices, default=EstadoNotificacion.PENDIENTE)
+    intentos = models.PositiveSmallIntegerField(default=0)
+    ultimo_error = models.TextField(blank=True)
+    creada_en = models.DateTimeField(auto_now_add=True)
+    enviada_en = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "notificación"
+        verbose_name_plural = "notificaciones"
+        constraints = [
+            models.UniqueConstraint(fields=["usuario", "evento"], name="notificacion_unica_por_evento"),
+        ]
+        indexes = [models.Index(fields=["estado", "creada_en"])]

@@ -1,0 +1,62 @@
+"""Named personas and API clients. Everything runs against the real PostGIS and Redis."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from efectivos.models import Rol
+from tests.factories import EfectivoFactory, UnidadFactory, UsuarioFactory
+
+CLAVE = "clave-segura-123"
+
+
+@pytest.fixture
+def unidad_a():
+    return UnidadFactory(codigo="UA", nombre="Unidad A")
+
+
+@pytest.fixture
+def unidad_b():
+    return UnidadFactory(codigo="UB", nombre="Unidad B")
+
+
+@pytest.fixture
+def admin(db):
+    return UsuarioFactory(username="admin", rol=Rol.ADMINISTRADOR, is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def comandante_a(unidad_a):
+    return UsuarioFactory(username="comandante_a", rol=Rol.COMANDANTE, unidad=unidad_a)
+
+
+@pytest.fixture
+def comandante_b(unidad_b):
+    return UsuarioFactory(username="comandante_b", rol=Rol.COMANDANTE, unidad=unidad_b)
+
+
+@pytest.fixture
+def efectivo(unidad_a):
+    """The field officer persona: a user with rol efectivo and its Efectivo record in unidad A."""
+    usuario = UsuarioFactory(username="efectivo", rol=Rol.EFECTIVO)
+    return EfectivoFactory(usuario=usuario, unidad=unidad_a)
+
+
+@pytest.fixture
+def ajeno(db):
+    """An outsider: signed in, but no role that sees anything."""
+    return UsuarioFactory(username="ajeno", rol=Rol.EFECTIVO)
+
+
+def cliente_jwt(usuario) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(usuario).access_token}")
+    return client
+
+
+@pytest.fixture
+def api():
+    """api(usuario) -> an APIClient authenticated with that user's JWT."""
+    return cliente_jwt

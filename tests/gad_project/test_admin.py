@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import pytest
+from django.contrib import admin as django_admin
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+MODELOS = [m for m in django_admin.site._registry if m._meta.app_label != "auth"]
+
+
+def _url(modelo, vista: str) -> str:
+    return reverse(f"admin:{modelo._meta.app_label}_{modelo._meta.model_name}_{vista}")
+
+
+def test_todos_los_modelos_del_dominio_estan_en_el_admin():
+    nombres = {m.__name__ for m in MODELOS}
+    assert {
+        "Usuario", "Unidad", "Efectivo", "Posicion", "Geocerca", "Presencia", "Alerta",
+        "Tarea", "Asignacion", "TareaEvento", "Evento", "CodigoVinculacion", "Notificacion",
+    } <= nombres
+
+
+@pytest.mark.parametrize("modelo", MODELOS, ids=lambda m: m.__name__)
+def test_el_listado_carga_para_el_admin(client, admin, modelo):
+    client.force_login(admin)
+    assert client.get(_url(modelo, "changelist")).status_code == 200
+
+
+@pytest.mark.parametrize("modelo", MODELOS, ids=lambda m: m.__name__)
+def test_el_alta_carga_si_el_modelo_se_edita_y_se_niega_si_es_historial(client, admin, modelo, rf):
+    client.force_login(admin)
+    request = rf.get("/")
+    request.user = admin
+    editable = django_admin.site._registry[modelo].has_add_permission(request)
+    assert client.get(_url(modelo, "add")).status_code == (200 if editable else 403)
+
+
+@pytest.mark.parametrize("persona", ["comandante_a", "efectivo", "ajeno"])
+@pytest.mark.parametrize("modelo", MODELOS, ids=lambda m: m.__name__)
+def test_el_admin_se_niega_a_quien_no_es_administrador(client, request, persona, modelo):
+    usuario = request.getfixturevalue(persona)
+    usuario = getattr(usuario, "usuario", usuario)
+    client.force_login(usuario)
+    for vista in ("changelist", "add"):
+        respuesta = client.get(_url(modelo, vista))
+        assert respuesta.status_code == 302
+        assert respuesta["Location"].startswith("/admin/login/")
+
+
+def test_el_mapa_de_geocercas_usa_openlayers_local(client, admin):
+    client.force_login(admin)
+    html = client.get(reverse("admin:geocercas_geocerca_add")).content.decode()
+    assert "/static/vendor/ol/ol.js" in html
+    assert "cdn.jsdelivr" not in html
+    assert "ol.source.OSM" not in html

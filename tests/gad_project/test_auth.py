@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from tests.conftest import CLAVE
+
+pytestmark = pytest.mark.django_db
+
+
+def test_token_se_obtiene_con_usuario_y_clave_y_abre_la_api(efectivo):
+    client = APIClient()
+    respuesta = client.post("/api/v1/auth/token/", {"username": "efectivo", "password": CLAVE}, format="json")
+    assert respuesta.status_code == 200
+    tokens = respuesta.json()
+    assert set(tokens) == {"access", "refresh"}
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+    lista = client.get("/api/v1/efectivos/")
+    assert lista.status_code == 200
+    assert [f["id"] for f in lista.json()["features"]] == [efectivo.pk]
+
+
+def test_refresh_rota_el_token_de_refresco(efectivo):
+    client = APIClient()
+    tokens = client.post("/api/v1/auth/token/", {"username": "efectivo", "password": CLAVE}, format="json").json()
+    respuesta = client.post("/api/v1/auth/token/refresh/", {"refresh": tokens["refresh"]}, format="json")
+    assert respuesta.status_code == 200
+    nuevos = respuesta.json()
+    assert nuevos["access"] != tokens["access"]
+    assert nuevos["refresh"] != tokens["refresh"]
+
+
+def test_clave_incorrecta_es_401_con_la_forma_de_error(efectivo):
+    respuesta = APIClient().post("/api/v1/auth/token/", {"username": "efectivo", "password": "mal"}, format="json")
+    assert respuesta.status_code == 401
+    assert respuesta.json()["error"]["codigo"] == "autenticacion_fallida"
+
+
+def test_token_adulterado_es_rechazado(efectivo):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Bearer eyJhbGciOiJIUzI1NiJ9.eyJ1c2VyX2lkIjoxfQ.firma-falsa")
+    respuesta = client.get("/api/v1/efectivos/")
+    assert respuesta.status_code == 401
+    assert set(respuesta.json()["error"]) == {"codigo", "mensaje", "detalle"}
+
+
+def test_sin_credenciales_es_401():
+    respuesta = APIClient().get("/api/v1/efectivos/")
+    assert respuesta.status_code == 401
+    assert respuesta.json()["error"]["codigo"] == "no_autenticado"

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+REDIS_CAIDO = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+
+
+def test_health_dice_que_el_proceso_vive(client):
+    respuesta = client.get("/health")
+    assert respuesta.status_code == 200
+    assert respuesta.json() == {"estado": "ok"}
+
+
+def test_ready_es_200_con_todas_las_dependencias_arriba(client):
+    respuesta = client.get("/health/ready")
+    cuerpo = respuesta.json()
+    assert respuesta.status_code == 200, cuerpo
+    assert cuerpo["caidos"] == []
+    assert set(cuerpo["checks"]) == {"database", "redis", "channel_layer"}
+    assert cuerpo["checks"]["database"]["detalle"].startswith("postgis 3.")
+
+
+def test_ready_es_503_y_nombra_redis_cuando_redis_no_responde(client, settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_CAIDO,
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
+        }
+    }
+    settings.CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_CAIDO]}}
+    }
+    respuesta = client.get("/health/ready")
+    cuerpo = respuesta.json()
+    assert respuesta.status_code == 503
+    assert cuerpo["estado"] == "degradado"
+    assert set(cuerpo["caidos"]) == {"redis", "channel_layer"}
+    assert cuerpo["checks"]["database"]["ok"] is True
+
+
+def test_metrics_expone_formato_prometheus(client):
+    respuesta = client.get("/metrics")
+    assert respuesta.status_code == 200
+    texto = respuesta.content.decode()
+    assert "django_http_requests_total_by_method_total" in texto
+    assert "gad_posiciones_ingestadas_total" in texto
+
+
+def test_esquema_openapi_y_swagger_sin_cdn(client):
+    esquema = client.get("/api/schema/")
+    assert esquema.status_code == 200
+    assert b"/api/v1/posiciones/" in esquema.content
+    docs = client.get("/api/docs/")
+    assert docs.status_code == 200
+    html = docs.content.decode()
+    assert "cdn" not in html.lower()
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in html

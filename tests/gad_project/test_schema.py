@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import random
+
+import pytest
+from django.contrib.gis.geos import Point
+from django.db import connection
+
+from efectivos.models import Efectivo
+from tests.factories import UnidadFactory
+
+pytestmark = pytest.mark.django_db
+
+GEOMETRIAS = {
+    ("efectivos_unidad", "jurisdiccion"),
+    ("efectivos_efectivo", "ultima_posicion"),
+    ("efectivos_posicion", "punto"),
+    ("geocercas_geocerca", "geom"),
+    ("geocercas_alerta", "punto"),
+    ("tareas_tarea", "ubicacion"),
+}
+
+
+def _indices() -> list[tuple[str, str, str]]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'")
+        return cursor.fetchall()
+
+
+def test_las_migraciones_crean_la_extension_postgis():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT extversion FROM pg_extension WHERE extname = 'postgis'")
+        (version,) = cursor.fetchone()
+    assert version.startswith("3.")
+
+
+def test_toda_columna_geometrica_tiene_indice_gist():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT f_table_name, f_geometry_column FROM geometry_columns WHERE f_table_schema = 'public'")
+        columnas = set(cursor.fetchall())
+    assert columnas == GEOMETRIAS
+    indices = _indices()
+    for tabla, columna in columnas:
+        assert any(
+            t == tabla and "USING gist" in d and f"({columna})" in d and "WHERE" not in d for t, _, d in indices
+        ), f"sin índice GiST completo en {tabla}.{columna}"
+
+
+def test_indice_gist_parcial_para_efectivos_disponibles():
+    (definicion,) = [d for _, n, d in _indices() if n == "efectivo_pos_disponible_gist"]
+    assert "USING gist (ultima_posicion)" in definicion
+    assert "WHERE ((estado)::text = 'disponible'::text)" in definicion
+
+
+def test_indices_de_historial_de_posiciones():
+    definiciones = {n: d for t, n, d in _indices() if t == "efectivos_posicion"}
+    assert "USING brin (recibida_en)" in definiciones["posicion_recibida_brin"]
+    assert "(efectivo_id, registrada_en)" in definiciones["posicion_efectivo_fecha"]
+    assert any("UNIQUE" in d and "(id_cliente)" in d for d in definiciones.values())
+
+
+def test_knn_de_efectivo_mas_cercano_usa_el_indice_gist():
+    unidad = UnidadFactory()
+    rnd = random.Random(1)
+    Efectivo.objects.bulk_create(
+        Efectivo(
+            codigo_interno=f"K{i}", dni=f"9{i:07d}", nombre="N", apellido="A", unidad=unidad,
+            ultima_posicion=Point(-58.5 + rnd.random() * 0.3, -34.7 + rnd.random() * 0.2, srid=4326),
+        )
+        for i in range(4000)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE efectivos_efectivo")
+        cursor.execute(
+            "EXPLAIN (ANALYZE, BUFFERS) SELECT id FROM efectivos_efectivo "
+            "ORDER BY ultima_posicion <-> ST_SetSRID(ST_MakePoint(-58.38, -34.60), 4326) LIMIT 5"
+        )
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Index Scan using efectivos_efectivo_ultima_posicion" in plan, plan
+    assert "Seq Scan" not in plan, plan

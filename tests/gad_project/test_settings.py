@@ -1,0 +1,51 @@
+"""Settings refuse unsafe or malformed values at start-up. Each case runs a fresh interpreter."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+RAIZ = Path(__file__).resolve().parents[2]
+
+
+def _arrancar(**env: str) -> subprocess.CompletedProcess:
+    entorno = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "SECRET_KEY_FILE"}}
+    entorno.update(env, DJANGO_SETTINGS_MODULE="gad_project.settings")
+    return subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); print('arranco')"],
+        cwd=RAIZ, env=entorno, capture_output=True, text=True, timeout=60,
+    )
+
+
+def test_debug_false_con_la_clave_de_desarrollo_no_arranca():
+    r = _arrancar(DEBUG="false")
+    assert r.returncode != 0
+    assert "ImproperlyConfigured" in r.stderr and "SECRET_KEY" in r.stderr
+
+
+def test_debug_false_con_clave_propia_arranca():
+    r = _arrancar(DEBUG="false", SECRET_KEY="x" * 50)
+    assert r.returncode == 0, r.stderr
+    assert "arranco" in r.stdout
+
+
+def test_la_clave_se_lee_de_un_archivo(tmp_path):
+    archivo = tmp_path / "secret"
+    archivo.write_text("k" * 40 + "\n")
+    r = _arrancar(DEBUG="false", SECRET_KEY_FILE=str(archivo))
+    assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "valor"),
+    [("DEBUG", "quizas"), ("POSICIONES_LOTE_MAX", "muchos"), ("POSICIONES_LOTE_MAX", "0"), ("REDIS_URL", "http://x")],
+)
+def test_un_valor_malformado_detiene_el_arranque_con_un_mensaje_claro(variable, valor):
+    r = _arrancar(**{variable: valor})
+    assert r.returncode != 0
+    assert "ImproperlyConfigured" in r.stderr
+    assert variable in r.stderr
