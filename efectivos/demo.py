@@ -9,18 +9,44 @@ from django.contrib.gis.geos import MultiPolygon, Polygon
 
 UNIDADES = [
     # codigo, nombre, jurisdicción (lon, lat ring)
-    ("CC1", "Comisaría Comunal 1 · Centro", [
-        (-58.3930, -34.6300), (-58.3560, -34.6300), (-58.3560, -34.6040), (-58.3640, -34.5850),
-        (-58.3800, -34.5830), (-58.3930, -34.5950), (-58.3930, -34.6300),
-    ]),
-    ("CC14", "Comisaría Comunal 14 · Palermo", [
-        (-58.4450, -34.5950), (-58.4020, -34.5950), (-58.3990, -34.5780), (-58.4100, -34.5600),
-        (-58.4300, -34.5560), (-58.4450, -34.5700), (-58.4450, -34.5950),
-    ]),
-    ("CC4", "Comisaría Comunal 4 · La Boca y Barracas", [
-        (-58.4050, -34.6600), (-58.3520, -34.6600), (-58.3500, -34.6330), (-58.3700, -34.6290),
-        (-58.4050, -34.6310), (-58.4050, -34.6600),
-    ]),
+    (
+        "CC1",
+        "Comisaría Comunal 1 · Centro",
+        [
+            (-58.3930, -34.6300),
+            (-58.3560, -34.6300),
+            (-58.3560, -34.6040),
+            (-58.3640, -34.5850),
+            (-58.3800, -34.5830),
+            (-58.3930, -34.5950),
+            (-58.3930, -34.6300),
+        ],
+    ),
+    (
+        "CC14",
+        "Comisaría Comunal 14 · Palermo",
+        [
+            (-58.4450, -34.5950),
+            (-58.4020, -34.5950),
+            (-58.3990, -34.5780),
+            (-58.4100, -34.5600),
+            (-58.4300, -34.5560),
+            (-58.4450, -34.5700),
+            (-58.4450, -34.5950),
+        ],
+    ),
+    (
+        "CC4",
+        "Comisaría Comunal 4 · La Boca y Barracas",
+        [
+            (-58.4050, -34.6600),
+            (-58.3520, -34.6600),
+            (-58.3500, -34.6330),
+            (-58.3700, -34.6290),
+            (-58.4050, -34.6310),
+            (-58.4050, -34.6600),
+        ],
+    ),
 ]
 
 # nombre, tipo, centro (lon, lat), radio (m), severidad, unidades (codes; empty = all), dwell (s)
@@ -38,19 +64,68 @@ GEOCERCAS = [
     ("Caminito", "control", (-58.3627, -34.6390), 150, "info", ["CC4"], 600),
 ]
 
-NOMBRES = ["Juan", "María", "Carlos", "Lucía", "Martín", "Sofía", "Diego", "Valentina", "Pablo",
-           "Camila", "Nicolás", "Florencia", "Federico", "Agustina", "Matías", "Julieta", "Gonzalo",
-           "Carolina", "Santiago", "Micaela", "Hernán", "Paula", "Ezequiel", "Romina"]
-APELLIDOS = ["González", "Rodríguez", "Gómez", "Fernández", "López", "Díaz", "Martínez", "Pérez",
-             "García", "Sánchez", "Romero", "Sosa", "Álvarez", "Torres", "Ruiz", "Ramírez", "Flores",
-             "Acosta", "Benítez", "Medina", "Herrera", "Suárez", "Aguirre", "Giménez", "Molina"]
+NOMBRES = [
+    "Juan",
+    "María",
+    "Carlos",
+    "Lucía",
+    "Martín",
+    "Sofía",
+    "Diego",
+    "Valentina",
+    "Pablo",
+    "Camila",
+    "Nicolás",
+    "Florencia",
+    "Federico",
+    "Agustina",
+    "Matías",
+    "Julieta",
+    "Gonzalo",
+    "Carolina",
+    "Santiago",
+    "Micaela",
+    "Hernán",
+    "Paula",
+    "Ezequiel",
+    "Romina",
+]
+APELLIDOS = [
+    "González",
+    "Rodríguez",
+    "Gómez",
+    "Fernández",
+    "López",
+    "Díaz",
+    "Martínez",
+    "Pérez",
+    "García",
+    "Sánchez",
+    "Romero",
+    "Sosa",
+    "Álvarez",
+    "Torres",
+    "Ruiz",
+    "Ramírez",
+    "Flores",
+    "Acosta",
+    "Benítez",
+    "Medina",
+    "Herrera",
+    "Suárez",
+    "Aguirre",
+    "Giménez",
+    "Molina",
+]
 RANGOS = ["Agente", "Agente", "Agente", "Cabo", "Cabo", "Sargento", "Subinspector", "Inspector"]
 ESPECIALIDADES = ["motorizado", "canino", "transito", "primeros_auxilios", "negociador", "montada"]
 
 METROS_POR_GRADO_LAT = 111_320.0
 
 
-def poligono_irregular(centro: tuple[float, float], radio_m: float, *, vertices: int = 24, seed: int = 0) -> MultiPolygon:
+def poligono_irregular(
+    centro: tuple[float, float], radio_m: float, *, vertices: int = 24, seed: int = 0
+) -> MultiPolygon:
     """A closed, valid, irregular ring around `centro`: looks drawn by hand, not a circle."""
     rnd = random.Random(seed)
     lon0, lat0 = centro

@@ -69,9 +69,7 @@ class EstadoEfectivo(models.TextChoices):
 
 
 class Efectivo(models.Model):
-    usuario = models.OneToOneField(
-        Usuario, on_delete=models.SET_NULL, null=True, blank=True, related_name="efectivo"
-    )
+    usuario = models.OneToOneField(Usuario, on_delete=models.SET_NULL, null=True, blank=True, related_name="efectivo")
     codigo_interno = models.CharField("código interno", max_length=32, unique=True)
     dni = models.CharField("DNI", max_length=16, unique=True)
     nombre = models.CharField(max_length=100)
@@ -79,9 +77,7 @@ class Efectivo(models.Model):
     rango = models.CharField(max_length=60, blank=True)
     unidad = models.ForeignKey(Unidad, on_delete=models.PROTECT, related_name="efectivos")
     especialidades = ArrayField(models.CharField(max_length=40), default=list, blank=True)
-    estado = models.CharField(
-        max_length=20, choices=EstadoEfectivo.choices, default=EstadoEfectivo.DISPONIBLE
-    )
+    estado = models.CharField(max_length=20, choices=EstadoEfectivo.choices, default=EstadoEfectivo.DISPONIBLE)
     ultima_posicion = models.PointField("última posición", srid=4326, null=True, blank=True)
     ultima_posicion_en = models.DateTimeField("última posición (hora del equipo)", null=True, blank=True)
     ultima_precision_m = models.FloatField("precisión (m)", null=True, blank=True)

@@ -65,9 +65,7 @@ WHERE e.id = v.id AND (e.ultima_posicion_en IS NULL OR e.ultima_posicion_en < v.
 """
 
 
-def posiciones_registrar(
-    *, lecturas: list[LecturaNueva], fuente: str = FuentePosicion.API
-) -> ResultadoIngesta:
+def posiciones_registrar(*, lecturas: list[LecturaNueva], fuente: str = FuentePosicion.API) -> ResultadoIngesta:
     """Store readings and react to them, in one transaction.
 
     - Inserted set-based; a reading whose id_cliente is already stored is a duplicate (no effect),
@@ -188,7 +186,12 @@ def efectivo_estado_cambiar(*, efectivo: Efectivo, estado: str) -> Efectivo:
             [
                 Publicacion(
                     "efectivo.estado",
-                    {"efectivo_id": efectivo.pk, "unidad_id": efectivo.unidad_id, "anterior": anterior, "estado": estado},
+                    {
+                        "efectivo_id": efectivo.pk,
+                        "unidad_id": efectivo.unidad_id,
+                        "anterior": anterior,
+                        "estado": estado,
+                    },
                     grupos.de_efectivo(efectivo_id=efectivo.pk, unidad_id=efectivo.unidad_id),
                 )
             ]

@@ -60,9 +60,7 @@ def env_list(name: str, default: list[str]) -> list[str]:
 DEBUG = env_bool("DEBUG", True)
 SECRET_KEY = env_str("SECRET_KEY", DEV_SECRET_KEY)
 if not DEBUG and SECRET_KEY == DEV_SECRET_KEY:
-    raise ImproperlyConfigured(
-        "DEBUG=False with the development SECRET_KEY: set SECRET_KEY (or SECRET_KEY_FILE)."
-    )
+    raise ImproperlyConfigured("DEBUG=False with the development SECRET_KEY: set SECRET_KEY (or SECRET_KEY_FILE).")
 if not DEBUG and len(SECRET_KEY) < 32:
     raise ImproperlyConfigured("SECRET_KEY must be at least 32 characters when DEBUG=False.")
 

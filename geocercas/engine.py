@@ -13,7 +13,6 @@ when outside by at least that; in between the last state holds, so GPS jitter ne
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -101,23 +100,16 @@ SELECT l.idx, g.id, g.nombre, g.tipo, g.severidad, g.histeresis_m, g.permanencia
 FROM l
 JOIN geocercas_geocerca g
   ON g.activa
- AND ST_DWithin(g.geom, l.pt, %(margen_grados)s)   -- GiST prefilter on a conservative bound
+ -- GiST prefilter with one conservative bound for the whole batch: the widest margin any pair
+ -- can have (largest active hysteresis or reading imprecision), in degrees at the batch's
+ -- highest latitude. The exact per-pair margin is applied afterwards, in metres.
+ AND ST_DWithin(g.geom, l.pt,
+        (GREATEST((SELECT MAX(histeresis_m) FROM geocercas_geocerca WHERE activa), %(precision_max)s) + 1.0)
+        / (%(m_por_grado)s * GREATEST(cos(radians(%(lat_max)s)), 0.01)))
 WHERE NOT EXISTS (SELECT 1 FROM geocercas_geocerca_unidades gu WHERE gu.geocerca_id = g.id)
    OR EXISTS (SELECT 1 FROM geocercas_geocerca_unidades gu
               WHERE gu.geocerca_id = g.id AND gu.unidad_id = l.unidad_id)
 """
-
-
-def margen_grados(*, margen_m: float, lat_max_abs: float) -> float:
-    """Metres to a degree distance that is never smaller than the real one at that latitude."""
-    coseno = max(math.cos(math.radians(min(lat_max_abs, 89.0))), 0.01)
-    return margen_m / (_M_POR_GRADO * coseno)
-
-
-def histeresis_max_m() -> float:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT COALESCE(MAX(histeresis_m), 0) FROM geocercas_geocerca WHERE activa")
-        return float(cursor.fetchone()[0])
 
 
 def candidatos_evaluar(
@@ -126,14 +118,15 @@ def candidatos_evaluar(
     """For each reading idx, the fences within reach ({geocerca_id: Muestra}), and those fences."""
     if not lecturas:
         return {}, {}
-    margen_m = max(histeresis_max_m(), max((lec.precision_m or 0.0) for lec in lecturas)) + 1.0
     params = {
         "idx": [lec.idx for lec in lecturas],
         "unidad": [lec.unidad_id for lec in lecturas],
         "lon": [lec.lon for lec in lecturas],
         "lat": [lec.lat for lec in lecturas],
         "precision": [lec.precision_m or 0.0 for lec in lecturas],
-        "margen_grados": margen_grados(margen_m=margen_m, lat_max_abs=max(abs(lec.lat) for lec in lecturas)),
+        "precision_max": max((lec.precision_m or 0.0) for lec in lecturas),
+        "lat_max": min(max(abs(lec.lat) for lec in lecturas), 89.0),
+        "m_por_grado": _M_POR_GRADO,
     }
     muestras: dict[int, dict[int, Muestra]] = defaultdict(dict)
     cercas: dict[int, Cerca] = {}
@@ -178,25 +171,17 @@ def transiciones_calcular(
                 estado = estados.get(gid)
                 previo = estado.dentro if estado else False
                 if nuevo is not None and nuevo != previo:
-                    estado = estados[gid] = EstadoPresencia(
-                        dentro=nuevo, desde=lectura.registrada_en, cambiado=True
-                    )
+                    estado = estados[gid] = EstadoPresencia(dentro=nuevo, desde=lectura.registrada_en, cambiado=True)
                     tipo = TipoAlerta.ENTRADA if nuevo else TipoAlerta.SALIDA
                     alerta = cerca.alerta_al_entrar if nuevo else cerca.alerta_al_salir
-                    transiciones.append(
-                        Transicion(tipo, efectivo_id, gid, lectura, lectura.registrada_en, alerta)
-                    )
+                    transiciones.append(Transicion(tipo, efectivo_id, gid, lectura, lectura.registrada_en, alerta))
                 if estado and estado.dentro:
-                    permanencia = permanencia_vencida(
-                        cerca=cerca, estado=estado, ahora=lectura.registrada_en
-                    )
+                    permanencia = permanencia_vencida(cerca=cerca, estado=estado, ahora=lectura.registrada_en)
                     if permanencia:
                         estado.permanencia_alertada = True
                         estado.cambiado = True
                         transiciones.append(
-                            Transicion(
-                                TipoAlerta.PERMANENCIA, efectivo_id, gid, lectura, lectura.registrada_en, True
-                            )
+                            Transicion(TipoAlerta.PERMANENCIA, efectivo_id, gid, lectura, lectura.registrada_en, True)
                         )
     return transiciones
 

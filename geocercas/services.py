@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
+from django.contrib.gis.geos import Point
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
-from django.contrib.gis.geos import Point
 
 from efectivos.models import Efectivo, Usuario
 from gad_project.exceptions import Conflicto, NoEncontrado
@@ -134,7 +134,9 @@ def permanencias_verificar(*, ahora: datetime | None = None) -> list[Alerta]:
                 permanencia_alertada=False,
                 geocerca__activa=True,
                 geocerca__permanencia_min_s__isnull=False,
-            ).values_list("efectivo_id", flat=True).distinct()
+            )
+            .values_list("efectivo_id", flat=True)
+            .distinct()
         )
         if not candidatas:
             return []

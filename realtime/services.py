@@ -38,8 +38,7 @@ def publish_many(publicaciones: Iterable[Publicacion]) -> list[Evento]:
     batch of a hundred readings costs one round trip per group, not one per event."""
     ahora = timezone.now()
     eventos = [
-        Evento(tipo=p.tipo, datos=p.datos, audiencia=sorted(set(p.audiencia)), creado_en=ahora)
-        for p in publicaciones
+        Evento(tipo=p.tipo, datos=p.datos, audiencia=sorted(set(p.audiencia)), creado_en=ahora) for p in publicaciones
     ]
     if not eventos:
         return []
@@ -68,7 +67,7 @@ def enviar(eventos: Sequence[Evento]) -> None:
             por_grupo[grupo].append(f)
     try:
         async_to_sync(_enviar_grupos)(por_grupo)
-    except Exception:  # noqa: BLE001 - the row is committed; delivery falls back to replay
+    except Exception:
         metrics.SEND_ERRORS.inc()
         logger.warning("channel layer unavailable; %d events left for replay", len(eventos), exc_info=True)
 

@@ -55,7 +55,11 @@ class Tarea(models.Model):
     pausada_en = models.DateTimeField(null=True, blank=True, editable=False)
     tiempo_pausado = models.DurationField(null=True, blank=True)
     delegado = models.ForeignKey(
-        "efectivos.Efectivo", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        "efectivos.Efectivo",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         help_text="Efectivo a cargo de la tarea.",
     )
     creada_por = models.ForeignKey(
@@ -63,9 +67,7 @@ class Tarea(models.Model):
     )
     creada_en = models.DateTimeField(auto_now_add=True)
     actualizada_en = models.DateTimeField(auto_now=True)
-    efectivos = models.ManyToManyField(
-        "efectivos.Efectivo", through="Asignacion", related_name="tareas", blank=True
-    )
+    efectivos = models.ManyToManyField("efectivos.Efectivo", through="Asignacion", related_name="tareas", blank=True)
 
     class Meta:
         verbose_name = "tarea"
@@ -125,9 +127,7 @@ class TareaEvento(models.Model):
     """Every state change of a task: who, from, to, why, when. Append-only."""
 
     tarea = models.ForeignKey(Tarea, on_delete=models.CASCADE, related_name="eventos")
-    usuario = models.ForeignKey(
-        "efectivos.Usuario", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    usuario = models.ForeignKey("efectivos.Usuario", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     estado_anterior = models.CharField(max_length=12, choices=EstadoTarea.choices, blank=True)
     estado_nuevo = models.CharField(max_length=12, choices=EstadoTarea.choices)
     motivo = models.CharField(max_length=300, blank=True)

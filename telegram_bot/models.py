@@ -8,9 +8,7 @@ class CodigoVinculacion(models.Model):
 
     usuario = models.ForeignKey("efectivos.Usuario", on_delete=models.CASCADE, related_name="+")
     codigo = models.CharField(max_length=64, unique=True)
-    creado_por = models.ForeignKey(
-        "efectivos.Usuario", on_delete=models.SET_NULL, null=True, related_name="+"
-    )
+    creado_por = models.ForeignKey("efectivos.Usuario", on_delete=models.SET_NULL, null=True, related_name="+")
     creado_en = models.DateTimeField(auto_now_add=True)
     vence_en = models.DateTimeField()
     usado_en = models.DateTimeField(null=True, blank=True)
@@ -18,6 +16,9 @@ class CodigoVinculacion(models.Model):
     class Meta:
         verbose_name = "código de vinculación"
         verbose_name_plural = "códigos de vinculación"
+
+    def __str__(self) -> str:
+        return f"Vinculación de {self.usuario_id} (vence {self.vence_en:%Y-%m-%d %H:%M})"
 
 
 class EstadoNotificacion(models.TextChoices):
@@ -46,3 +47,6 @@ class Notificacion(models.Model):
             models.UniqueConstraint(fields=["usuario", "evento"], name="notificacion_unica_por_evento"),
         ]
         indexes = [models.Index(fields=["estado", "creada_en"])]
+
+    def __str__(self) -> str:
+        return f"Notificación #{self.pk} ({self.estado})"

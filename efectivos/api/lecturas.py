@@ -97,7 +97,11 @@ def lectura_validar(
             registrada_en = None
 
     opcionales = {}
-    for campo, minimo, maximo in (("precision_m", 0.0, 100_000.0), ("velocidad_kmh", 0.0, 1_500.0), ("rumbo", 0.0, 360.0)):
+    for campo, minimo, maximo in (
+        ("precision_m", 0.0, 100_000.0),
+        ("velocidad_kmh", 0.0, 1_500.0),
+        ("rumbo", 0.0, 360.0),
+    ):
         valor = item.get(campo)
         opcionales[campo] = None if valor is None else _numero(valor, campo, minimo, maximo, errores)
 

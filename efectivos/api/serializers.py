@@ -13,8 +13,17 @@ class EfectivoGeoSerializer(GeoFeatureModelSerializer):
         model = Efectivo
         geo_field = "ultima_posicion"
         fields = (
-            "id", "codigo_interno", "nombre", "apellido", "rango", "unidad", "unidad_codigo",
-            "especialidades", "estado", "ultima_posicion_en", "ultima_precision_m",
+            "id",
+            "codigo_interno",
+            "nombre",
+            "apellido",
+            "rango",
+            "unidad",
+            "unidad_codigo",
+            "especialidades",
+            "estado",
+            "ultima_posicion_en",
+            "ultima_precision_m",
         )
         read_only_fields = fields
 

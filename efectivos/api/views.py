@@ -8,20 +8,15 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_gis.pagination import GeoJsonPagination
 
 from efectivos import metrics, selectors, services
 from efectivos.api.lecturas import LecturaValidada, lectura_validar
 from efectivos.api.serializers import EfectivoGeoSerializer, IngestaRespuestaSerializer, LecturaSerializer
 from efectivos.models import EstadoEfectivo, FuentePosicion, Usuario
 from gad_project.api.errors import error_body
+from gad_project.api.pagination import PaginacionGeoJson
 from gad_project.api.params import param_bbox, param_int, param_opcion
 from gad_project.exceptions import EntradaInvalida
-
-
-class PaginacionGeoJson(GeoJsonPagination):
-    default_limit = 1000
-    max_limit = 20000
 
 
 class EfectivosListView(generics.ListAPIView):
@@ -108,7 +103,9 @@ class PosicionesView(APIView):
                 elif lec.efectivo not in permitidos:
                     motivo = "Efectivo inexistente o fuera de su alcance."
             if motivo:
-                rechazadas.append({"indice": indice, "id_cliente": str(lec.id_cliente), "errores": {"efectivo": motivo}})
+                rechazadas.append(
+                    {"indice": indice, "id_cliente": str(lec.id_cliente), "errores": {"efectivo": motivo}}
+                )
                 continue
             lecturas.append(
                 services.LecturaNueva(

@@ -53,9 +53,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     response = drf_exception_handler(exc, context)
     if response is None:
         return None  # a real bug: let it be a 500 and reach the logs
-    codigo, mensaje = next(
-        (v for cls, v in _CODIGOS.items() if isinstance(exc, cls)), ("error", "Error.")
-    )
+    codigo, mensaje = next((v for cls, v in _CODIGOS.items() if isinstance(exc, cls)), ("error", "Error."))
     detalle: Any = response.data
     if isinstance(exc, exceptions.ValidationError):
         detalle = exc.detail

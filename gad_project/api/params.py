@@ -11,11 +11,14 @@ from gad_project.exceptions import EntradaInvalida
 
 
 def _invalido(nombre: str, motivo: str) -> EntradaInvalida:
-    return EntradaInvalida(f"Parámetro '{nombre}' inválido: {motivo}", detalle={nombre: motivo}, codigo="parametro_invalido")
+    return EntradaInvalida(
+        f"Parámetro '{nombre}' inválido: {motivo}", detalle={nombre: motivo}, codigo="parametro_invalido"
+    )
 
 
-def param_float(params, nombre: str, *, minimo: float, maximo: float, requerido: bool = False,
-                defecto: float | None = None) -> float | None:
+def param_float(
+    params, nombre: str, *, minimo: float, maximo: float, requerido: bool = False, defecto: float | None = None
+) -> float | None:
     raw = params.get(nombre)
     if raw in (None, ""):
         if requerido:
@@ -30,8 +33,9 @@ def param_float(params, nombre: str, *, minimo: float, maximo: float, requerido:
     return valor
 
 
-def param_int(params, nombre: str, *, minimo: int, maximo: int, requerido: bool = False,
-              defecto: int | None = None) -> int | None:
+def param_int(
+    params, nombre: str, *, minimo: int, maximo: int, requerido: bool = False, defecto: int | None = None
+) -> int | None:
     raw = params.get(nombre)
     if raw in (None, ""):
         if requerido:

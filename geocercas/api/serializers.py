@@ -15,8 +15,18 @@ class GeocercaSerializer(GeoFeatureModelSerializer):
         model = Geocerca
         geo_field = "geom"
         fields = (
-            "id", "nombre", "descripcion", "tipo", "activa", "unidades", "severidad",
-            "histeresis_m", "permanencia_min_s", "version", "creada_en", "actualizada_en",
+            "id",
+            "nombre",
+            "descripcion",
+            "tipo",
+            "activa",
+            "unidades",
+            "severidad",
+            "histeresis_m",
+            "permanencia_min_s",
+            "version",
+            "creada_en",
+            "actualizada_en",
         )
         read_only_fields = ("version", "creada_en", "actualizada_en")
         extra_kwargs = {"histeresis_m": {"min_value": 0, "max_value": 5000}}
@@ -51,8 +61,20 @@ class AlertaSerializer(serializers.ModelSerializer):
     class Meta:
         model = Alerta
         fields = (
-            "id", "tipo", "severidad", "efectivo", "efectivo_nombre", "geocerca", "geocerca_nombre",
-            "posicion", "lat", "lon", "ocurrida_en", "creada_en", "reconocida_por", "reconocida_en",
+            "id",
+            "tipo",
+            "severidad",
+            "efectivo",
+            "efectivo_nombre",
+            "geocerca",
+            "geocerca_nombre",
+            "posicion",
+            "lat",
+            "lon",
+            "ocurrida_en",
+            "creada_en",
+            "reconocida_por",
+            "reconocida_en",
         )
         read_only_fields = fields
 

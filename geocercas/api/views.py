@@ -5,7 +5,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from gad_project.api.pagination import PaginacionPorId
+from gad_project.api.pagination import PaginacionGeoJson, PaginacionPorId
 from gad_project.api.params import param_int
 from gad_project.api.permissions import EsMando, LecturaAutenticadaEscrituraMando
 from gad_project.exceptions import NoEncontrado, NoPermitido
@@ -18,6 +18,7 @@ class GeocercaViewSet(viewsets.ModelViewSet):
     admins write (a commander's fences are scoped to their own unidad)."""
 
     serializer_class = GeocercaSerializer
+    pagination_class = PaginacionGeoJson
     permission_classes = [LecturaAutenticadaEscrituraMando]
     filter_backends = []
 

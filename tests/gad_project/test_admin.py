@@ -16,8 +16,19 @@ def _url(modelo, vista: str) -> str:
 def test_todos_los_modelos_del_dominio_estan_en_el_admin():
     nombres = {m.__name__ for m in MODELOS}
     assert {
-        "Usuario", "Unidad", "Efectivo", "Posicion", "Geocerca", "Presencia", "Alerta",
-        "Tarea", "Asignacion", "TareaEvento", "Evento", "CodigoVinculacion", "Notificacion",
+        "Usuario",
+        "Unidad",
+        "Efectivo",
+        "Posicion",
+        "Geocerca",
+        "Presencia",
+        "Alerta",
+        "Tarea",
+        "Asignacion",
+        "TareaEvento",
+        "Evento",
+        "CodigoVinculacion",
+        "Notificacion",
     } <= nombres
 
 

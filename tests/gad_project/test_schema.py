@@ -64,7 +64,11 @@ def test_knn_de_efectivo_mas_cercano_usa_el_indice_gist():
     rnd = random.Random(1)
     Efectivo.objects.bulk_create(
         Efectivo(
-            codigo_interno=f"K{i}", dni=f"9{i:07d}", nombre="N", apellido="A", unidad=unidad,
+            codigo_interno=f"K{i}",
+            dni=f"9{i:07d}",
+            nombre="N",
+            apellido="A",
+            unidad=unidad,
             ultima_posicion=Point(-58.5 + rnd.random() * 0.3, -34.7 + rnd.random() * 0.2, srid=4326),
         )
         for i in range(4000)

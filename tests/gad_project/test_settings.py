@@ -17,7 +17,11 @@ def _arrancar(**env: str) -> subprocess.CompletedProcess:
     entorno.update(env, DJANGO_SETTINGS_MODULE="gad_project.settings")
     return subprocess.run(
         [sys.executable, "-c", "import django; django.setup(); print('arranco')"],
-        cwd=RAIZ, env=entorno, capture_output=True, text=True, timeout=60,
+        cwd=RAIZ,
+        env=entorno,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 

@@ -48,10 +48,12 @@ class Command(BaseCommand):
             if not Tarea.objects.exists():
                 self._tareas(unidades, usuarios["comandante"], rnd)
         self._posiciones_recientes(rnd)
-        self.stdout.write(self.style.SUCCESS(
-            f"Demo lista: {Unidad.objects.count()} unidades, {Efectivo.objects.count()} efectivos "
-            f"({creados} nuevos), {Geocerca.objects.count()} geocercas, {Tarea.objects.count()} tareas."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo lista: {Unidad.objects.count()} unidades, {Efectivo.objects.count()} efectivos "
+                f"({creados} nuevos), {Geocerca.objects.count()} geocercas, {Tarea.objects.count()} tareas."
+            )
+        )
 
     def _unidades(self) -> dict[str, Unidad]:
         unidades = {}
@@ -139,13 +141,25 @@ class Command(BaseCommand):
             EstadoTarea.PROGRAMADA: [EstadoTarea.PROGRAMADA],
             EstadoTarea.ASIGNADA: [EstadoTarea.PROGRAMADA, EstadoTarea.ASIGNADA],
             EstadoTarea.EN_CURSO: [EstadoTarea.PROGRAMADA, EstadoTarea.ASIGNADA, EstadoTarea.EN_CURSO],
-            EstadoTarea.PAUSADA: [EstadoTarea.PROGRAMADA, EstadoTarea.ASIGNADA, EstadoTarea.EN_CURSO, EstadoTarea.PAUSADA],
-            EstadoTarea.FINALIZADA: [EstadoTarea.PROGRAMADA, EstadoTarea.ASIGNADA, EstadoTarea.EN_CURSO, EstadoTarea.FINALIZADA],
+            EstadoTarea.PAUSADA: [
+                EstadoTarea.PROGRAMADA,
+                EstadoTarea.ASIGNADA,
+                EstadoTarea.EN_CURSO,
+                EstadoTarea.PAUSADA,
+            ],
+            EstadoTarea.FINALIZADA: [
+                EstadoTarea.PROGRAMADA,
+                EstadoTarea.ASIGNADA,
+                EstadoTarea.EN_CURSO,
+                EstadoTarea.FINALIZADA,
+            ],
             EstadoTarea.CANCELADA: [EstadoTarea.PROGRAMADA, EstadoTarea.CANCELADA],
         }
         for unidad in unidades.values():
             jurisdiccion = unidad.jurisdiccion[0]
-            libres = list(Efectivo.objects.filter(unidad=unidad, estado=EstadoEfectivo.DISPONIBLE, usuario__isnull=True))
+            libres = list(
+                Efectivo.objects.filter(unidad=unidad, estado=EstadoEfectivo.DISPONIBLE, usuario__isnull=True)
+            )
             for estado, titulo, tipo, prioridad in plan:
                 lon, lat = demo.punto_en(jurisdiccion, rnd)
                 inicio = ahora - timedelta(hours=rnd.randint(1, 6))
@@ -159,7 +173,9 @@ class Command(BaseCommand):
                     ubicacion=Point(lon, lat, srid=4326),
                     inicio_programado=inicio,
                     fin_programado=inicio + timedelta(hours=4),
-                    inicio_real=inicio if estado in (EstadoTarea.EN_CURSO, EstadoTarea.PAUSADA, EstadoTarea.FINALIZADA) else None,
+                    inicio_real=inicio
+                    if estado in (EstadoTarea.EN_CURSO, EstadoTarea.PAUSADA, EstadoTarea.FINALIZADA)
+                    else None,
                     fin_real=inicio + timedelta(hours=2) if estado == EstadoTarea.FINALIZADA else None,
                     pausada_en=ahora - timedelta(minutes=20) if estado == EstadoTarea.PAUSADA else None,
                     tiempo_pausado=timedelta(0),
@@ -171,14 +187,20 @@ class Command(BaseCommand):
                         tarea=tarea, usuario=comandante, estado_anterior=anterior, estado_nuevo=paso, motivo="demo"
                     )
                     anterior = paso
-                if estado in (EstadoTarea.ASIGNADA, EstadoTarea.EN_CURSO, EstadoTarea.PAUSADA, EstadoTarea.FINALIZADA) and libres:
+                if (
+                    estado in (EstadoTarea.ASIGNADA, EstadoTarea.EN_CURSO, EstadoTarea.PAUSADA, EstadoTarea.FINALIZADA)
+                    and libres
+                ):
                     efectivo = libres.pop()
                     abierta = estado != EstadoTarea.FINALIZADA
                     Asignacion.objects.create(
                         tarea=tarea,
                         efectivo=efectivo,
-                        estado=EstadoAsignacion.PENDIENTE if estado == EstadoTarea.ASIGNADA
-                        else EstadoAsignacion.ACEPTADA if abierta else EstadoAsignacion.LIBERADA,
+                        estado=EstadoAsignacion.PENDIENTE
+                        if estado == EstadoTarea.ASIGNADA
+                        else EstadoAsignacion.ACEPTADA
+                        if abierta
+                        else EstadoAsignacion.LIBERADA,
                         distancia_m=rnd.uniform(100, 2500),
                         asignada_por=comandante,
                     )

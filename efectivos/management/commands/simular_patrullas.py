@@ -45,9 +45,7 @@ class Command(BaseCommand):
     def handle(self, *args, intervalo: float, iteraciones: int, limite: int, semilla: int | None, **options):
         rnd = random.Random(semilla)
         moviles = self._moviles(rnd, limite)
-        objetivos = [
-            (g.geom.centroid.x, g.geom.centroid.y) for g in Geocerca.objects.filter(activa=True).only("geom")
-        ]
+        objetivos = [(g.geom.centroid.x, g.geom.centroid.y) for g in Geocerca.objects.filter(activa=True).only("geom")]
         self.stdout.write(f"Simulando {len(moviles)} efectivos cada {intervalo:g} s (Ctrl-C para terminar).")
         n = 0
         while not iteraciones or n < iteraciones:
@@ -73,14 +71,25 @@ class Command(BaseCommand):
             qs = qs[:limite]
         moviles = []
         for e in qs:
-            limites = e.unidad.jurisdiccion.extent if e.unidad.jurisdiccion else (
-                e.ultima_posicion.x - 0.02, e.ultima_posicion.y - 0.02, e.ultima_posicion.x + 0.02, e.ultima_posicion.y + 0.02
+            limites = (
+                e.unidad.jurisdiccion.extent
+                if e.unidad.jurisdiccion
+                else (
+                    e.ultima_posicion.x - 0.02,
+                    e.ultima_posicion.y - 0.02,
+                    e.ultima_posicion.x + 0.02,
+                    e.ultima_posicion.y + 0.02,
+                )
             )
             en_auto = rnd.random() < 0.3
             moviles.append(
                 Movil(
-                    e.pk, e.ultima_posicion.x, e.ultima_posicion.y, rnd.uniform(0, 360),
-                    rnd.uniform(25, 45) if en_auto else rnd.uniform(4, 6), limites,
+                    e.pk,
+                    e.ultima_posicion.x,
+                    e.ultima_posicion.y,
+                    rnd.uniform(0, 360),
+                    rnd.uniform(25, 45) if en_auto else rnd.uniform(4, 6),
+                    limites,
                 )
             )
         return moviles

@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+import pytest
+
+from geocercas.models import Alerta, Geocerca
+from realtime.models import Evento
+from tests.factories import AlertaFactory, EfectivoFactory, GeocercaFactory, cuadrado
+
+pytestmark = pytest.mark.django_db
+
+
+def _feature(geometry: dict, **props) -> dict:
+    return {"type": "Feature", "geometry": geometry, "properties": {"nombre": "Zona", "tipo": "restringida", **props}}
+
+
+CUADRADO = {
+    "type": "Polygon",
+    "coordinates": [[[-58.40, -34.61], [-58.39, -34.61], [-58.39, -34.60], [-58.40, -34.60], [-58.40, -34.61]]],
+}
+
+
+def test_comandante_solo_ve_alertas_de_su_unidad(api, comandante_a, efectivo, unidad_b):
+    propia = AlertaFactory(efectivo=efectivo)
+    AlertaFactory(efectivo=EfectivoFactory(unidad=unidad_b))
+    cuerpo = api(comandante_a).get("/api/v1/alertas/").json()
+    assert [a["id"] for a in cuerpo["results"]] == [propia.pk]
+
+
+def test_efectivo_solo_ve_sus_alertas(api, efectivo):
+    propia = AlertaFactory(efectivo=efectivo)
+    AlertaFactory(efectivo=EfectivoFactory(unidad=efectivo.unidad))
+    cuerpo = api(efectivo.usuario).get("/api/v1/alertas/").json()
+    assert [a["id"] for a in cuerpo["results"]] == [propia.pk]
+
+
+def test_desde_id_devuelve_solo_las_mas_nuevas_y_filtra_por_geocerca(
+    api, admin, efectivo, django_assert_max_num_queries
+):
+    vieja = AlertaFactory(efectivo=efectivo)
+    nuevas = AlertaFactory.create_batch(3, efectivo=efectivo)
+    otra = AlertaFactory(efectivo=efectivo)
+    client = api(admin)
+    with django_assert_max_num_queries(3):
+        cuerpo = client.get("/api/v1/alertas/", {"desde_id": vieja.pk}).json()
+    assert [a["id"] for a in cuerpo["results"]] == [otra.pk, *reversed([a.pk for a in nuevas])]
+    por_geocerca = client.get("/api/v1/alertas/", {"geocerca": otra.geocerca_id}).json()
+    assert [a["id"] for a in por_geocerca["results"]] == [otra.pk]
+
+
+def test_reconocer_registra_quien_y_cuando_y_lo_publica(api, comandante_a, efectivo):
+    alerta = AlertaFactory(efectivo=efectivo)
+    respuesta = api(comandante_a).post(f"/api/v1/alertas/{alerta.pk}/reconocer/")
+    assert respuesta.status_code == 200
+    alerta.refresh_from_db()
+    assert alerta.reconocida_por == comandante_a
+    assert alerta.reconocida_en is not None
+    assert respuesta.json()["reconocida_en"] is not None
+    evento = Evento.objects.filter(tipo="alerta.reconocida").get()
+    assert evento.datos["alerta_id"] == alerta.pk
+    assert f"unidad.{efectivo.unidad_id}" in evento.audiencia
+
+
+def test_reconocer_dos_veces_es_409(api, comandante_a, efectivo):
+    alerta = AlertaFactory(efectivo=efectivo)
+    client = api(comandante_a)
+    client.post(f"/api/v1/alertas/{alerta.pk}/reconocer/")
+    respuesta = client.post(f"/api/v1/alertas/{alerta.pk}/reconocer/")
+    assert respuesta.status_code == 409
+    assert respuesta.json()["error"]["codigo"] == "alerta_ya_reconocida"
+
+
+def test_un_efectivo_no_puede_reconocer_alertas(api, efectivo):
+    alerta = AlertaFactory(efectivo=efectivo)
+    assert api(efectivo.usuario).post(f"/api/v1/alertas/{alerta.pk}/reconocer/").status_code == 403
+    assert Alerta.objects.get(pk=alerta.pk).reconocida_en is None
+
+
+def test_un_comandante_no_reconoce_alertas_de_otra_unidad(api, comandante_b, efectivo):
+    alerta = AlertaFactory(efectivo=efectivo)
+    assert api(comandante_b).post(f"/api/v1/alertas/{alerta.pk}/reconocer/").status_code == 404
+
+
+def test_crear_geocerca_geojson_la_guarda_como_multipolygon(api, admin):
+    respuesta = api(admin).post("/api/v1/geocercas/", _feature(CUADRADO, histeresis_m=12), format="json")
+    assert respuesta.status_code == 201, respuesta.json()
+    cuerpo = respuesta.json()
+    assert cuerpo["type"] == "Feature"
+    assert cuerpo["geometry"]["type"] == "MultiPolygon"
+    geocerca = Geocerca.objects.get(pk=cuerpo["id"])
+    assert geocerca.geom.geom_type == "MultiPolygon"
+    assert geocerca.histeresis_m == 12
+
+
+@pytest.mark.parametrize(
+    ("geometry", "fragmento"),
+    [
+        ({"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]}, "inválida"),
+        ({"type": "Polygon", "coordinates": [[[-200, 0], [1, 1], [1, 0], [-200, 0]]]}, "fuera de rango"),
+        ({"type": "Point", "coordinates": [-58.4, -34.6]}, "Polygon"),
+        ({"type": "Polygon", "coordinates": []}, ""),
+        ({"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [2, 2], [0, 0]]]}, ""),
+        ({"type": "Círculo"}, ""),
+    ],
+)
+def test_geometria_invalida_es_400_explicando_por_que(api, admin, geometry, fragmento):
+    respuesta = api(admin).post("/api/v1/geocercas/", _feature(geometry), format="json")
+    assert respuesta.status_code == 400, respuesta.content
+    error = respuesta.json()["error"]
+    assert error["codigo"] == "entrada_invalida"
+    assert "geom" in error["detalle"]
+    assert fragmento in str(error["detalle"]["geom"])
+    assert not Geocerca.objects.exists()
+
+
+def test_editar_geocerca_sube_su_version(api, admin):
+    geocerca = GeocercaFactory()
+    respuesta = api(admin).patch(f"/api/v1/geocercas/{geocerca.pk}/", {"properties": {"activa": False}}, format="json")
+    assert respuesta.status_code == 200, respuesta.json()
+    geocerca.refresh_from_db()
+    assert (geocerca.activa, geocerca.version) == (False, 2)
+
+
+def test_comandante_crea_geocercas_solo_para_su_unidad(api, comandante_a, unidad_b):
+    client = api(comandante_a)
+    propia = client.post("/api/v1/geocercas/", _feature(CUADRADO), format="json")
+    assert propia.status_code == 201
+    assert propia.json()["properties"]["unidades"] == [comandante_a.unidad_id]
+    ajena = client.post("/api/v1/geocercas/", _feature(CUADRADO, unidades=[unidad_b.pk]), format="json")
+    assert ajena.status_code == 403
+
+
+def test_efectivo_lee_geocercas_que_le_aplican_pero_no_escribe(api, efectivo, unidad_b):
+    general = GeocercaFactory()
+    ajena = GeocercaFactory(geom=cuadrado(lado_m=50))
+    ajena.unidades.set([unidad_b])
+    client = api(efectivo.usuario)
+    ids = [f["id"] for f in client.get("/api/v1/geocercas/").json()["features"]]
+    assert ids == [general.pk]
+    assert client.post("/api/v1/geocercas/", _feature(CUADRADO), format="json").status_code == 403
