@@ -137,7 +137,10 @@ TEMPLATES = [
 ]
 
 # --- Data stores -------------------------------------------------------------------------------
-DATABASE_URL = env_str("DATABASE_URL", "postgis://gad:gad@127.0.0.1:55432/gad")
+# Defaults: the project-local services that scripts/services.sh starts (ports overridable there).
+GAD_PG_PORT = env_int("GAD_PG_PORT", 55432, minimum=1)
+GAD_REDIS_PORT = env_int("GAD_REDIS_PORT", 56379, minimum=1)
+DATABASE_URL = env_str("DATABASE_URL", f"postgis://gad:gad@127.0.0.1:{GAD_PG_PORT}/gad")
 try:
     _db = dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
 except ValueError as exc:
@@ -149,7 +152,7 @@ _db["TEST"] = {"NAME": env_str("DATABASE_TEST_NAME", "test_gad")}
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:56379/0")
+REDIS_URL = env_str("REDIS_URL", f"redis://127.0.0.1:{GAD_REDIS_PORT}/0")
 if not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
     raise ImproperlyConfigured(f"REDIS_URL={REDIS_URL!r} must start with redis://, rediss:// or unix://")
 REDIS_PREFIX = env_str("REDIS_PREFIX", "gad")
