@@ -75,7 +75,9 @@ class Efectivo(models.Model):
     nombre = models.CharField(max_length=100)
     apellido = models.CharField(max_length=100)
     rango = models.CharField(max_length=60, blank=True)
-    unidad = models.ForeignKey(Unidad, on_delete=models.PROTECT, related_name="efectivos")
+    # No single-column index: (unidad, estado) below serves it, and every index costs on the
+    # position update that each reading makes.
+    unidad = models.ForeignKey(Unidad, on_delete=models.PROTECT, related_name="efectivos", db_index=False)
     especialidades = ArrayField(models.CharField(max_length=40), default=list, blank=True)
     estado = models.CharField(max_length=20, choices=EstadoEfectivo.choices, default=EstadoEfectivo.DISPONIBLE)
     ultima_posicion = models.PointField("última posición", srid=4326, null=True, blank=True)

@@ -51,7 +51,7 @@ async def _run(name: str, check) -> tuple[str, dict]:
         coro = check() if asyncio.iscoroutinefunction(check) else sync_to_async(check)()
         detail = await asyncio.wait_for(coro, timeout=TIMEOUT_S)
         ok = True
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any failure means "not ready", reported by name
         detail, ok = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__, False
     return name, {"ok": ok, "detalle": detail, "ms": round((time.perf_counter() - started) * 1000, 1)}
 

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import orjson
 from django.db import connection
 
 from geocercas.models import TipoAlerta, TipoGeocerca
@@ -79,36 +80,39 @@ class Transicion:
 
 @dataclass(frozen=True)
 class Muestra:
-    """A fence near a reading: whether the point is inside and its distance to the border."""
+    """A fence near a reading: whether the point is inside, and whether it is clearly so (farther
+    from the border than the pair's margin, max(histeresis_m, precision_m))."""
 
     adentro: bool
-    distancia_borde_m: float
+    claro: bool
 
 
 _SQL_CANDIDATOS = """
 WITH l AS (
-    SELECT t.idx, t.unidad_id, ST_SetSRID(ST_MakePoint(t.lon, t.lat), 4326) AS pt,
-           GREATEST(t.precision_m, 0) AS precision_m
-    FROM unnest(%(idx)s::int[], %(unidad)s::bigint[], %(lon)s::float8[], %(lat)s::float8[],
-                %(precision)s::float8[]) AS t(idx, unidad_id, lon, lat, precision_m)
+    SELECT t.idx, t.unidad_id, t.precision_m, ST_SetSRID(ST_MakePoint(t.lon, t.lat), 4326) AS pt
+    FROM jsonb_to_recordset(%(lecturas)s::jsonb)
+         AS t(idx int, unidad_id bigint, lon float8, lat float8, precision_m float8)
+), c AS (
+    SELECT l.idx, l.pt, GREATEST(g.histeresis_m, l.precision_m) AS margen, g.*
+    FROM l
+    JOIN geocercas_geocerca g
+      ON g.activa
+     -- GiST prefilter with one conservative bound for the whole batch: the widest margin any
+     -- pair can have (largest active hysteresis or reading imprecision), in degrees at the
+     -- batch's highest latitude. The exact per-pair margin is applied below, in metres.
+     AND ST_DWithin(g.geom, l.pt,
+            (GREATEST((SELECT MAX(histeresis_m) FROM geocercas_geocerca WHERE activa), %(precision_max)s) + 1.0)
+            / (%(m_por_grado)s * GREATEST(cos(radians(%(lat_max)s)), 0.01)))
+    WHERE NOT EXISTS (SELECT 1 FROM geocercas_geocerca_unidades gu WHERE gu.geocerca_id = g.id)
+       OR EXISTS (SELECT 1 FROM geocercas_geocerca_unidades gu
+                  WHERE gu.geocerca_id = g.id AND gu.unidad_id = l.unidad_id)
 )
-SELECT l.idx, g.id, g.nombre, g.tipo, g.severidad, g.histeresis_m, g.permanencia_min_s,
-       ST_Intersects(g.geom, l.pt) AS adentro,
-       CASE WHEN ST_Intersects(g.geom, l.pt)
-            THEN ST_Distance(ST_Boundary(g.geom)::geography, l.pt::geography)
-            ELSE ST_Distance(g.geom::geography, l.pt::geography) END AS distancia_m
-FROM l
-JOIN geocercas_geocerca g
-  ON g.activa
- -- GiST prefilter with one conservative bound for the whole batch: the widest margin any pair
- -- can have (largest active hysteresis or reading imprecision), in degrees at the batch's
- -- highest latitude. The exact per-pair margin is applied afterwards, in metres.
- AND ST_DWithin(g.geom, l.pt,
-        (GREATEST((SELECT MAX(histeresis_m) FROM geocercas_geocerca WHERE activa), %(precision_max)s) + 1.0)
-        / (%(m_por_grado)s * GREATEST(cos(radians(%(lat_max)s)), 0.01)))
-WHERE NOT EXISTS (SELECT 1 FROM geocercas_geocerca_unidades gu WHERE gu.geocerca_id = g.id)
-   OR EXISTS (SELECT 1 FROM geocercas_geocerca_unidades gu
-              WHERE gu.geocerca_id = g.id AND gu.unidad_id = l.unidad_id)
+SELECT idx, id, nombre, tipo, severidad, histeresis_m, permanencia_min_s, adentro,
+       -- Beyond the margin from the border (geodesic metres)? ST_DWithin exits early, unlike
+       -- a full ST_Distance.
+       NOT CASE WHEN adentro THEN ST_DWithin(ST_Boundary(geom)::geography, pt::geography, margen)
+                ELSE ST_DWithin(geom::geography, pt::geography, margen) END AS claro
+FROM (SELECT c.*, ST_Intersects(c.geom, c.pt) AS adentro FROM c) AS evaluados
 """
 
 
@@ -119,11 +123,18 @@ def candidatos_evaluar(
     if not lecturas:
         return {}, {}
     params = {
-        "idx": [lec.idx for lec in lecturas],
-        "unidad": [lec.unidad_id for lec in lecturas],
-        "lon": [lec.lon for lec in lecturas],
-        "lat": [lec.lat for lec in lecturas],
-        "precision": [lec.precision_m or 0.0 for lec in lecturas],
+        "lecturas": orjson.dumps(
+            [
+                {
+                    "idx": lec.idx,
+                    "unidad_id": lec.unidad_id,
+                    "lon": lec.lon,
+                    "lat": lec.lat,
+                    "precision_m": lec.precision_m or 0.0,
+                }
+                for lec in lecturas
+            ]
+        ).decode(),
         "precision_max": max((lec.precision_m or 0.0) for lec in lecturas),
         "lat_max": min(max(abs(lec.lat) for lec in lecturas), 89.0),
         "m_por_grado": _M_POR_GRADO,
@@ -132,8 +143,8 @@ def candidatos_evaluar(
     cercas: dict[int, Cerca] = {}
     with connection.cursor() as cursor:
         cursor.execute(_SQL_CANDIDATOS, params)
-        for idx, gid, nombre, tipo, sev, hist, perm, adentro, dist in cursor.fetchall():
-            muestras[idx][gid] = Muestra(adentro=adentro, distancia_borde_m=dist)
+        for idx, gid, nombre, tipo, sev, hist, perm, adentro, claro in cursor.fetchall():
+            muestras[idx][gid] = Muestra(adentro=adentro, claro=claro)
             if gid not in cercas:
                 cercas[gid] = Cerca(gid, nombre, tipo, sev, hist, perm)
     return muestras, cercas
@@ -167,7 +178,7 @@ def transiciones_calcular(
                 if cerca is None:
                     continue
                 muestra = cerca_muestras.get(gid)
-                nuevo = _schmitt(muestra, margen_m=max(cerca.histeresis_m, lectura.precision_m or 0.0))
+                nuevo = _schmitt(muestra)
                 estado = estados.get(gid)
                 previo = estado.dentro if estado else False
                 if nuevo is not None and nuevo != previo:
@@ -196,10 +207,8 @@ def permanencia_vencida(*, cerca: Cerca, estado: EstadoPresencia, ahora: datetim
     )
 
 
-def _schmitt(muestra: Muestra | None, *, margen_m: float) -> bool | None:
+def _schmitt(muestra: Muestra | None) -> bool | None:
     """True: clearly inside; False: clearly outside; None: within the margin, hold the last state."""
     if muestra is None:
         return False  # not even a candidate: farther than any margin from the fence
-    if muestra.distancia_borde_m < margen_m:
-        return None
-    return muestra.adentro
+    return muestra.adentro if muestra.claro else None

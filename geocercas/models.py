@@ -51,6 +51,10 @@ class Geocerca(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(histeresis_m__gte=0), name="geocerca_histeresis_no_negativa"),
         ]
+        indexes = [
+            # The engine asks MAX(histeresis_m) of active fences on every batch: an index answer.
+            models.Index(fields=["histeresis_m"], condition=Q(activa=True), name="geocerca_histeresis_activa"),
+        ]
 
     def __str__(self) -> str:
         return self.nombre

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
+import orjson
 from django.contrib.gis.geos import Point
 from django.db import connection, transaction
 from django.db.models import F
@@ -28,7 +29,8 @@ WHERE p.efectivo_id = ANY(%s) AND p.dentro
 
 _SQL_PRESENCIAS_GUARDAR = """
 INSERT INTO geocercas_presencia (efectivo_id, geocerca_id, dentro, desde, permanencia_alertada)
-SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bool[], %s::timestamptz[], %s::bool[])
+SELECT * FROM jsonb_to_recordset(%s::jsonb)
+    AS t(efectivo_id bigint, geocerca_id bigint, dentro bool, desde timestamptz, permanencia_alertada bool)
 ON CONFLICT (efectivo_id, geocerca_id) DO UPDATE
 SET dentro = EXCLUDED.dentro, desde = EXCLUDED.desde,
     permanencia_alertada = EXCLUDED.permanencia_alertada
@@ -58,7 +60,13 @@ def geocercas_evaluar(*, lecturas: Sequence[LecturaEval]) -> list[Alerta]:
 
 def _presencias_guardar(presencias: dict[int, dict[int, EstadoPresencia]]) -> None:
     filas = [
-        (eid, gid, st.dentro, st.desde, st.permanencia_alertada)
+        {
+            "efectivo_id": eid,
+            "geocerca_id": gid,
+            "dentro": st.dentro,
+            "desde": st.desde,
+            "permanencia_alertada": st.permanencia_alertada,
+        }
         for eid, estados in presencias.items()
         for gid, st in estados.items()
         if st.cambiado
@@ -66,7 +74,7 @@ def _presencias_guardar(presencias: dict[int, dict[int, EstadoPresencia]]) -> No
     if not filas:
         return
     with connection.cursor() as cursor:
-        cursor.execute(_SQL_PRESENCIAS_GUARDAR, [list(col) for col in zip(*filas, strict=True)])
+        cursor.execute(_SQL_PRESENCIAS_GUARDAR, [orjson.dumps(filas).decode()])
 
 
 def _alertas_crear(transiciones: Sequence[Transicion], cercas: dict[int, Cerca]) -> list[Alerta]:

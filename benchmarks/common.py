@@ -1,0 +1,209 @@
+"""Shared set-up for benchmarks: a separate `gad_bench` database on the local cluster (the demo
+data is never touched), seeded with a realistic operating area, and an ASGI server to load."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+RAIZ = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(RAIZ))
+
+PG_PORT = int(os.environ.get("GAD_PG_PORT", "55432"))
+BENCH_DB_URL = os.environ.get("BENCH_DATABASE_URL", f"postgis://gad:gad@127.0.0.1:{PG_PORT}/gad_bench")
+ZONA = (-58.53, -34.70, -58.34, -34.53)  # operating area: CABA
+M_LAT = 111_320.0
+
+
+def preparar_django() -> None:
+    """Point Django at the bench database (created and migrated if needed) and set it up."""
+    import psycopg
+
+    os.environ["DATABASE_URL"] = BENCH_DB_URL
+    os.environ.setdefault("REDIS_PREFIX", "gadbench")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gad_project.settings")
+    admin_url = BENCH_DB_URL.replace("postgis://", "postgresql://").rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = 'gad_bench'").fetchone():
+            conn.execute("CREATE DATABASE gad_bench")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def poligono_wkt(rnd: random.Random, lon: float, lat: float, radio_m: float, vertices: int = 50) -> str:
+    m_lon = M_LAT * math.cos(math.radians(lat))
+    puntos = []
+    for i in range(vertices):
+        ang = 2 * math.pi * i / vertices
+        r = radio_m * rnd.uniform(0.7, 1.25)
+        puntos.append(f"{lon + r * math.cos(ang) / m_lon:.7f} {lat + r * math.sin(ang) / M_LAT:.7f}")
+    puntos.append(puntos[0])
+    return f"MULTIPOLYGON((({', '.join(puntos)})))"
+
+
+def sembrar(*, efectivos: int, geocercas: int, semilla: int = 7) -> dict:
+    """Idempotent: 3 unidades, `efectivos` efectivos with a recent fix, `geocercas` fences of
+    ~50 vertices spread over the area, and an admin user `bench` / `bench-clave`."""
+    from django.db import connection
+
+    from efectivos.models import Efectivo, Rol, Unidad, Usuario
+    from geocercas.models import Geocerca
+
+    rnd = random.Random(semilla)
+    unidades = [Unidad.objects.get_or_create(codigo=f"B{i}", defaults={"nombre": f"Bench {i}"})[0] for i in range(3)]
+    if not Usuario.objects.filter(username="bench").exists():
+        Usuario.objects.create_superuser("bench", password="bench-clave", rol=Rol.ADMINISTRADOR)
+    faltan = efectivos - Efectivo.objects.count()
+    if faltan > 0:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                INSERT INTO efectivos_efectivo (codigo_interno, dni, nombre, apellido, rango, unidad_id,
+                    especialidades, estado, ultima_posicion, ultima_posicion_en, actualizado_en)
+                SELECT 'BX' || n, 'D' || n, 'Nombre', 'Apellido' || n, 'Agente', (%s::bigint[])[1 + n %% 3],
+                    '{}', CASE WHEN n %% 10 = 0 THEN 'fuera_servicio' WHEN n %% 7 = 0 THEN 'en_tarea' ELSE 'disponible' END,
+                    ST_SetSRID(ST_MakePoint(%s + random() * %s, %s + random() * %s), 4326),
+                    now() - random() * interval '5 minutes', now()
+                FROM generate_series((SELECT COUNT(*) FROM efectivos_efectivo) + 1, %s) AS n
+                """,
+                [[u.pk for u in unidades], ZONA[0], ZONA[2] - ZONA[0], ZONA[1], ZONA[3] - ZONA[1], efectivos],
+            )
+    faltan = geocercas - Geocerca.objects.count()
+    if faltan > 0:
+        filas = []
+        for i in range(faltan):
+            lon = rnd.uniform(ZONA[0], ZONA[2])
+            lat = rnd.uniform(ZONA[1], ZONA[3])
+            tipo = rnd.choice(["restringida", "perimetro", "control"])
+            filas.append(
+                (f"Bench {i}", tipo, poligono_wkt(rnd, lon, lat, rnd.uniform(50, 250)), rnd.choice([5, 10, 20]))
+            )
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                """INSERT INTO geocercas_geocerca (nombre, descripcion, tipo, geom, activa, severidad, histeresis_m,
+                       version, creada_en, actualizada_en)
+                   VALUES (%s, '', %s, ST_GeomFromText(%s, 4326), true, 'advertencia', %s, 1, now(), now())""",
+                filas,
+            )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    return {"efectivos": Efectivo.objects.count(), "geocercas": Geocerca.objects.count()}
+
+
+def percentiles(valores: list[float]) -> dict:
+    if not valores:
+        return {}
+    v = sorted(valores)
+
+    def p(q: float) -> float:
+        return round(v[min(len(v) - 1, int(q * len(v)))], 3)
+
+    return {"n": len(v), "p50": p(0.50), "p95": p(0.95), "p99": p(0.99), "max": round(v[-1], 3)}
+
+
+class Servidor:
+    """An ASGI server on the bench database: daphne (one process, as `make run` serves) or
+    uvicorn with N workers (the comparison the issue asks for)."""
+
+    def __init__(self, tipo: str = "daphne", puerto: int = 8765, workers: int = 1) -> None:
+        self.tipo, self.puerto, self.workers = tipo, puerto, workers
+        self.proc: subprocess.Popen | None = None
+
+    def __enter__(self) -> Servidor:
+        env = {
+            **os.environ,
+            "DATABASE_URL": BENCH_DB_URL,
+            "DEBUG": "false",
+            "SECRET_KEY": "b" * 50,
+            "LOG_LEVEL": "WARNING",
+            "REDIS_PREFIX": os.environ.get("REDIS_PREFIX", "gadbench"),
+        }
+        venv = RAIZ / ".venv" / "bin"
+        if self.tipo == "daphne":
+            cmd = [str(venv / "daphne"), "-b", "127.0.0.1", "-p", str(self.puerto), "gad_project.asgi:application"]
+        else:
+            cmd = [
+                str(venv / "uvicorn"),
+                "gad_project.asgi:application",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.puerto),
+                "--workers",
+                str(self.workers),
+                "--no-access-log",
+                "--log-level",
+                "warning",
+            ]
+        self.proc = subprocess.Popen(
+            cmd, cwd=RAIZ, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+        )
+        fin = time.monotonic() + 30
+        while time.monotonic() < fin:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{self.puerto}/health", timeout=1)
+                return self
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError(f"{self.tipo} did not start: {self.proc.stderr.read(2000) if self.proc.stderr else ''}")
+
+    def __exit__(self, *exc) -> None:
+        if self.proc:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.puerto}"
+
+
+def token(url: str, usuario: str = "bench", clave: str = "bench-clave") -> str:
+    req = urllib.request.Request(
+        f"{url}/api/v1/auth/token/",
+        data=json.dumps({"username": usuario, "password": clave}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    return json.loads(urllib.request.urlopen(req, timeout=10).read())["access"]
+
+
+def wrk(url: str, *, script: Path, segundos: int, conexiones: int, hilos: int = 1, env: dict | None = None) -> dict:
+    """Run wrk with a Lua script whose done() prints one JSON line; returns it parsed."""
+    salida = subprocess.run(
+        [
+            "wrk",
+            "-t",
+            str(hilos),
+            "-c",
+            str(conexiones),
+            "-d",
+            f"{segundos}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(script),
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=segundos + 60,
+    )
+    for linea in salida.stdout.splitlines():
+        if linea.startswith("{"):
+            return json.loads(linea)
+    raise RuntimeError(salida.stdout + salida.stderr)

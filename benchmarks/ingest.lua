@@ -1,0 +1,51 @@
+-- wrk script: POST /api/v1/posiciones/ with LOTE readings for random efectivos (ids 1..EFECTIVOS)
+-- spread over the operating area. Every reading has a fresh UUID and a device time that moves
+-- forward, so each is stored and evaluated against the geofences.
+local lote = tonumber(os.getenv("LOTE") or "100")
+local efectivos = tonumber(os.getenv("EFECTIVOS") or "10000")
+local id_base = tonumber(os.getenv("ID_BASE") or "1")
+local token = os.getenv("TOKEN")
+local n = 0
+local semilla_hilo = 0
+
+function setup(thread)
+  semilla_hilo = semilla_hilo + 1
+  thread:set("semilla", semilla_hilo)
+end
+
+function init(args)
+  math.randomseed(os.time() * 1000 + (semilla or 0))
+end
+
+local function uuid()
+  local t = "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx"
+  return (string.gsub(t, "[xy]", function(c)
+    local v = (c == "x") and math.random(0, 15) or math.random(8, 11)
+    return string.format("%x", v)
+  end))
+end
+
+function request()
+  n = n + 1
+  local ahora = os.date("!%Y-%m-%dT%H:%M:%S")
+  local partes = {}
+  for i = 1, lote do
+    partes[i] = string.format(
+      '{"id_cliente":"%s","efectivo":%d,"lat":%.6f,"lon":%.6f,"registrada_en":"%s.%06dZ","precision_m":%.1f}',
+      uuid(), id_base + math.random(0, efectivos - 1), -34.70 + math.random() * 0.17,
+      -58.53 + math.random() * 0.19, ahora, (n * lote + i) % 1000000, 3 + math.random() * 12)
+  end
+  local cuerpo = (lote == 1) and partes[1] or ("[" .. table.concat(partes, ",") .. "]")
+  return wrk.format("POST", "/api/v1/posiciones/", {
+    ["Content-Type"] = "application/json",
+    ["Authorization"] = "Bearer " .. token,
+  }, cuerpo)
+end
+
+function done(summary, latency, requests)
+  io.write(string.format(
+    '{"requests": %d, "segundos": %.3f, "errores_http": %d, "errores_socket": %d, "lat_ms": {"p50": %.2f, "p95": %.2f, "p99": %.2f, "max": %.2f}}\n',
+    summary.requests, summary.duration / 1e6, summary.errors.status,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000, latency.max / 1000))
+end
