@@ -14,6 +14,7 @@ api_v1 = [
     path("auth/token/refresh/", TokenRefreshView.as_view(), name="token_refresh"),
     path("", include("efectivos.api.urls")),
     path("", include("geocercas.api.urls")),
+    path("", include("realtime.api.urls")),
 ]
 
 urlpatterns = [

@@ -24,3 +24,20 @@ class Evento(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.id} {self.tipo}"
+
+
+class Poda(models.Model):
+    """One run of the retention task. `hasta_id` is the largest event id it deleted: a client whose
+    cursor is below the largest `hasta_id` may have missed events that no longer exist."""
+
+    hasta_id = models.BigIntegerField()
+    borrados = models.PositiveIntegerField()
+    ejecutada_en = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "poda de eventos"
+        verbose_name_plural = "podas de eventos"
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"Poda hasta #{self.hasta_id} ({self.borrados} eventos)"

@@ -1,3 +1,7 @@
 from __future__ import annotations
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from realtime.consumers import EventosConsumer
+
+websocket_urlpatterns = [path("ws/eventos/", EventosConsumer.as_asgi())]

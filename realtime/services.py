@@ -8,14 +8,16 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
 from realtime import emisor
+from realtime.models import Poda
 
 logger = logging.getLogger(__name__)
 
@@ -86,3 +88,26 @@ def enviar(eventos: Sequence[EventoPublicado]) -> None:
         for grupo in evento.audiencia:
             por_grupo[grupo].append(f)
     emisor.encolar(por_grupo)
+
+
+def eventos_podar(*, retencion: timedelta | None = None, lote: int = 10_000) -> int:
+    """Delete events older than the retention (EVENTOS_RETENCION_H), in bounded chunks so the
+    table is never locked for long, and record the watermark: a client whose cursor falls below it
+    gets {"tipo": "resync"} on reconnect."""
+    limite = timezone.now() - (retencion or timedelta(hours=settings.EVENTOS_RETENCION_H))
+    total = 0
+    hasta_id = 0
+    while True:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "DELETE FROM realtime_evento WHERE id IN "
+                "(SELECT id FROM realtime_evento WHERE creado_en < %s ORDER BY id LIMIT %s) RETURNING id",
+                [limite, lote],
+            )
+            ids = [fila[0] for fila in cursor.fetchall()]
+            if ids:
+                hasta_id = max(hasta_id, *ids)
+                Poda.objects.create(hasta_id=hasta_id, borrados=len(ids))
+        total += len(ids)
+        if len(ids) < lote:
+            return total

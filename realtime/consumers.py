@@ -1,0 +1,186 @@
+"""WebSocket /ws/eventos/?desde=<id>[&ticket=<t>]: authorizes, joins the user's groups, replays
+what the client missed from PostgreSQL, then relays live events. It never writes to the database
+and never broadcasts: `realtime.publish` is the only source of events."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import OrderedDict
+from urllib.parse import parse_qs, urlparse
+
+import orjson
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.http.request import validate_host
+from redis.exceptions import RedisError
+
+from efectivos.selectors import rol_de
+from realtime import grupos, metrics, selectors, tickets
+from realtime.services import frame
+
+logger = logging.getLogger(__name__)
+
+# Close codes (4000-4999 are the application's). Clients reconnect with ?desde=<last id> after
+# any of them except 4401/4403, which need new credentials.
+NO_AUTENTICADO = 4401
+PROHIBIDO = 4403
+SIN_LATIDO = 4408
+DEMASIADO_LENTO = 4429
+CAPA_CAIDA = 4503  # Redis unavailable: retry with backoff; replay fills the gap
+
+_ERRORES_CAPA = (RedisError, ConnectionError)
+
+
+class EventosConsumer(AsyncWebsocketConsumer):
+    usuario = None
+    rol = None
+    grupos: list[str] = []
+
+    async def connect(self) -> None:
+        self.enviados: OrderedDict[int, None] = OrderedDict()  # recent ids: no frame twice
+        self.esperando_pong_desde: float | None = None
+        self.latido: asyncio.Task | None = None
+        params = parse_qs(self.scope.get("query_string", b"").decode())
+        usuario = await self._autenticar(params)
+        if usuario is None:
+            await self.close(code=NO_AUTENTICADO)  # before accept: the handshake is refused
+            return
+        self.usuario = usuario
+        self.grupos = await database_sync_to_async(grupos.de_usuario)(usuario)
+        if not self.grupos:
+            await self.close(code=PROHIBIDO)
+            return
+        try:
+            desde = int(params.get("desde", [""])[0] or -1)
+        except ValueError:
+            desde = -1
+        await self.accept()
+        try:
+            # Join first, then replay: anything published meanwhile is both queued live and maybe
+            # replayed, and `enviados` drops the second copy. Nothing falls between the two.
+            for grupo in self.grupos:
+                await self.channel_layer.group_add(grupo, self.channel_name)
+        except _ERRORES_CAPA:
+            metrics.SEND_ERRORS.inc()
+            await self.close(code=CAPA_CAIDA)
+            return
+        self.rol = rol_de(usuario)
+        metrics.CONNECTIONS_TOTAL.inc()
+        metrics.ACTIVE_CONNECTIONS.inc()
+        metrics.ACTIVE_CONNECTIONS_BY_ROLE.labels(rol=self.rol).inc()
+        if desde >= 0:
+            await self._reproducir(desde)
+        else:
+            await self._enviar_texto(
+                orjson.dumps(
+                    {"tipo": "hola", "datos": {"ultimo_id": await database_sync_to_async(selectors.ultimo_id)()}}
+                )
+            )
+        self.latido = asyncio.create_task(self._latir())
+
+    async def _autenticar(self, params: dict):
+        ticket = params.get("ticket", [""])[0]
+        if ticket:
+            return await database_sync_to_async(tickets.ticket_canjear)(ticket=ticket)
+        usuario = self.scope.get("user")
+        if usuario is None or not usuario.is_authenticated:
+            return None
+        # A session cookie rides along on any cross-site request: only our own pages may use it.
+        origen = dict(self.scope.get("headers", [])).get(b"origin", b"").decode()
+        host = urlparse(origen).hostname if origen else None
+        if not host or not validate_host(host, settings.ALLOWED_HOSTS):
+            logger.info("websocket refused: origin %r not allowed", origen)
+            return None
+        return usuario
+
+    async def _reproducir(self, desde: int) -> None:
+        rep = await database_sync_to_async(selectors.eventos_reproducir)(
+            grupos=self.grupos, desde=desde, limite=settings.WS_REPLAY_MAX
+        )
+        if rep.resync:
+            await self._enviar_texto(orjson.dumps({"tipo": "resync"}))
+            return
+        for evento in rep.eventos:
+            await self._enviar_frame(frame(evento))
+        metrics.REPLAYED.inc(len(rep.eventos))
+
+    async def eventos_enviar(self, message: dict) -> None:
+        """Live events from the channel layer (realtime.emisor groups them per batch)."""
+        for f in message["eventos"]:
+            await self._enviar_frame(f)
+        enviado = message.get("enviado")
+        if enviado:
+            metrics.LATENCY.observe(max(0.0, time.time() - enviado))
+
+    async def _enviar_frame(self, f: dict) -> None:
+        if f["id"] in self.enviados:
+            return
+        self.enviados[f["id"]] = None
+        if len(self.enviados) > settings.WS_DEDUP_IDS:
+            self.enviados.popitem(last=False)
+        await self._enviar_texto(orjson.dumps(f))
+
+    async def _enviar_texto(self, datos: bytes) -> None:
+        await self.send(text_data=datos.decode())
+        metrics.MESSAGES_SENT.inc()
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        try:
+            mensaje = orjson.loads(text_data or bytes_data or b"")
+        except orjson.JSONDecodeError:
+            mensaje = None
+        tipo = mensaje.get("tipo") if isinstance(mensaje, dict) else None
+        if tipo in ("pong", "ack"):
+            self.esperando_pong_desde = None  # any answer proves the client is reading
+            return
+        await self._enviar_texto(
+            orjson.dumps(
+                {"tipo": "error", "datos": {"mensaje": 'Se esperaba {"tipo": "pong"} o {"tipo": "ack", "id": N}.'}}
+            )
+        )
+
+    async def _latir(self) -> None:
+        """Ping every WS_PING_S; a client that has not answered the previous ping within
+        WS_PONG_TIMEOUT_S is gone, or too slow to read its frames: close it (it resumes by replay)."""
+        try:
+            while True:
+                await asyncio.sleep(settings.WS_PING_S)
+                ahora = time.monotonic()
+                if self.esperando_pong_desde and ahora - self.esperando_pong_desde > settings.WS_PONG_TIMEOUT_S:
+                    metrics.SLOW_CLOSES.inc()
+                    await self.close(code=SIN_LATIDO)
+                    return
+                if self.esperando_pong_desde is None:
+                    self.esperando_pong_desde = ahora
+                await self._enviar_texto(orjson.dumps({"tipo": "ping", "ts": time.time()}))
+                metrics.HEARTBEAT.set(time.time())
+        except asyncio.CancelledError:
+            pass
+
+    async def disconnect(self, code: int) -> None:
+        if self.latido:
+            self.latido.cancel()
+        if self.rol is not None:
+            metrics.ACTIVE_CONNECTIONS.dec()
+            metrics.ACTIVE_CONNECTIONS_BY_ROLE.labels(rol=self.rol).dec()
+        for grupo in self.grupos:
+            try:
+                await self.channel_layer.group_discard(grupo, self.channel_name)
+            except _ERRORES_CAPA:
+                break  # membership expires by itself in Redis
+
+    async def __call__(self, scope, receive, send):
+        try:
+            await super().__call__(scope, receive, send)
+        except _ERRORES_CAPA as exc:
+            logger.warning("closing socket, channel layer failed: %r", exc, exc_info=True)
+            # The channel layer failed under a live socket (Redis stopped): tell the client to
+            # reconnect; its replay from PostgreSQL fills whatever was not delivered.
+            metrics.SEND_ERRORS.inc()
+            await self.disconnect(CAPA_CAIDA)
+            with contextlib.suppress(Exception):  # the socket may already be gone
+                await send({"type": "websocket.close", "code": CAPA_CAIDA})

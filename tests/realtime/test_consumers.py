@@ -1,0 +1,239 @@
+"""The live event stream, end to end: real daphne, real Redis channel layer, real WebSocket
+clients, events caused through the real HTTP API."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import socket
+import time
+from datetime import timedelta
+
+import pytest
+import websockets
+
+from geocercas.models import Alerta
+from realtime.models import Evento
+from realtime.services import Publicacion, eventos_podar, publish_many
+from tests.conftest import CLAVE
+from tests.realtime.conftest import provocar_alerta
+from tests.vivo import conectar, daphne, recibir, sesion_navegador, ticket, token, ws_url
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _alertas(frames: list[dict]) -> list[dict]:
+    return [f for f in frames if f.get("tipo") == "alerta.geocerca"]
+
+
+def test_una_alerta_llega_al_comandante_con_la_forma_del_contrato(escenario, servidor):
+    async def caso():
+        async with await conectar(ws_url(servidor, ticket=ticket(servidor, "comandante_a", CLAVE))) as ws:
+            hola = json.loads(await ws.recv())
+            assert hola["tipo"] == "hola"
+            provocar_alerta(servidor, token(servidor, "admin", CLAVE), escenario.efectivo_a.pk)
+            return await recibir(ws, hasta=lambda fs: _alertas(fs))
+
+    frames = asyncio.run(caso())
+    (alerta,) = _alertas(frames)
+    assert set(alerta) == {"id", "tipo", "ts", "datos"}
+    db = Alerta.objects.get()
+    assert alerta["datos"]["alerta_id"] == db.pk
+    assert alerta["datos"]["efectivo_id"] == escenario.efectivo_a.pk
+    assert alerta["datos"]["geocerca"] == "Zona restringida"
+    assert alerta["datos"]["tipo"] == "entrada"
+    assert alerta["id"] == Evento.objects.get(tipo="alerta.geocerca").pk
+    posiciones = [f for f in frames if f["tipo"] == "posicion.actualizada"]
+    assert posiciones and posiciones[-1]["datos"]["efectivo_id"] == escenario.efectivo_a.pk
+
+
+def test_un_comandante_de_la_unidad_a_nunca_recibe_eventos_de_la_b(escenario, servidor):
+    async def caso():
+        async with (
+            await conectar(ws_url(servidor, ticket=ticket(servidor, "comandante_a", CLAVE))) as ws_a,
+            await conectar(ws_url(servidor, ticket=ticket(servidor, "comandante_b", CLAVE))) as ws_b,
+        ):
+            await ws_a.recv(), await ws_b.recv()  # hola
+            admin = token(servidor, "admin", CLAVE)
+            provocar_alerta(servidor, admin, escenario.efectivo_b.pk)
+            provocar_alerta(servidor, admin, escenario.efectivo_a.pk)
+            de_b = await recibir(ws_b, hasta=lambda fs: _alertas(fs))
+            de_a = await recibir(ws_a, hasta=lambda fs: _alertas(fs))
+            return de_a, de_b
+
+    de_a, de_b = asyncio.run(caso())
+    assert {f["datos"]["unidad_id"] for f in de_a} == {escenario.efectivo_a.unidad_id}
+    assert {f["datos"]["unidad_id"] for f in de_b} == {escenario.efectivo_b.unidad_id}
+    assert [f["datos"]["efectivo_id"] for f in _alertas(de_a)] == [escenario.efectivo_a.pk]
+
+
+def test_un_efectivo_recibe_sus_alertas_y_nunca_las_de_otro(escenario, servidor):
+    async def caso():
+        async with await conectar(ws_url(servidor, ticket=ticket(servidor, "efectivo", CLAVE))) as ws:
+            await ws.recv()
+            admin = token(servidor, "admin", CLAVE)
+            provocar_alerta(servidor, admin, escenario.otro_a.pk)
+            provocar_alerta(servidor, admin, escenario.efectivo_a.pk)
+            return await recibir(ws, hasta=lambda fs: _alertas(fs))
+
+    frames = asyncio.run(caso())
+    assert [f["datos"]["efectivo_id"] for f in frames] == [escenario.efectivo_a.pk]
+    assert Alerta.objects.count() == 2
+
+
+def test_al_reconectar_con_desde_recibe_lo_perdido_en_orden(escenario, servidor):
+    grupo = f"unidad.{escenario.efectivo_a.unidad_id}"
+
+    async def caso():
+        async with await conectar(ws_url(servidor, ticket=ticket(servidor, "comandante_a", CLAVE))) as ws:
+            ultimo = json.loads(await ws.recv())["datos"]["ultimo_id"]
+        admin = token(servidor, "admin", CLAVE)
+        provocar_alerta(servidor, admin, escenario.efectivo_a.pk)  # while disconnected
+        n = await asyncio.to_thread(lambda: Evento.objects.filter(audiencia__overlap=[grupo]).count())
+        async with await conectar(ws_url(servidor, ticket=ticket(servidor, "comandante_a", CLAVE), desde=ultimo)) as ws:
+            return await recibir(ws, hasta=lambda fs: len(fs) >= n)
+
+    frames = asyncio.run(caso())
+    visibles = list(Evento.objects.filter(audiencia__overlap=[grupo]).order_by("id").values_list("id", flat=True))
+    assert len(visibles) == 2  # the alert and the position update
+    assert [f["id"] for f in frames] == visibles
+    assert _alertas(frames)[0]["datos"]["alerta_id"] == Alerta.objects.get().pk
+
+
+def test_un_hueco_ya_podado_pide_resync(escenario, servidor):
+    publish_many([Publicacion("prueba", {}, ["rol.administrador"]) for _ in range(3)])
+    primero = Evento.objects.order_by("id").first()
+    Evento.objects.filter(pk=primero.pk).update(creado_en=primero.creado_en - timedelta(days=30))
+    assert eventos_podar() == 1
+
+    async def caso():
+        url = ws_url(servidor, ticket=ticket(servidor, "admin", CLAVE), desde=primero.pk - 5)
+        async with await conectar(url) as ws:
+            return json.loads(await ws.recv())
+
+    assert asyncio.run(caso()) == {"tipo": "resync"}
+
+
+def test_dos_daphne_comparten_redis_y_la_alerta_cruza_de_uno_a_otro(escenario, servidor):
+    with daphne() as otro:
+
+        async def caso():
+            async with await conectar(ws_url(otro, ticket=ticket(otro, "comandante_a", CLAVE))) as ws:
+                await ws.recv()
+                provocar_alerta(servidor, token(servidor, "admin", CLAVE), escenario.efectivo_a.pk)
+                return await recibir(ws, hasta=lambda fs: _alertas(fs))
+
+        frames = asyncio.run(caso())
+    assert _alertas(frames)[0]["datos"]["efectivo_id"] == escenario.efectivo_a.pk
+
+
+def _rechazado(url: str, **kwargs) -> int:
+    async def caso():
+        with pytest.raises(websockets.InvalidStatus) as exc:
+            await conectar(url, **kwargs)
+        return exc.value.response.status_code
+
+    return asyncio.run(caso())
+
+
+def test_sin_credenciales_se_rechaza(escenario, servidor):
+    assert _rechazado(ws_url(servidor)) == 403
+
+
+def test_un_ticket_invalido_se_rechaza(escenario, servidor):
+    assert _rechazado(ws_url(servidor, ticket="inventado")) == 403
+
+
+def test_un_ticket_no_se_puede_usar_dos_veces(escenario, servidor):
+    t = ticket(servidor, "comandante_a", CLAVE)
+
+    async def primero():
+        async with await conectar(ws_url(servidor, ticket=t)) as ws:
+            return json.loads(await ws.recv())["tipo"]
+
+    assert asyncio.run(primero()) == "hola"
+    assert _rechazado(ws_url(servidor, ticket=t)) == 403
+
+
+def test_la_sesion_del_navegador_vale_solo_desde_un_origen_propio(escenario):
+    # A production-like process (DEBUG=False, its own key); the session comes from its login page.
+    # The dev server is plain HTTP, so the cookies cannot be marked Secure here.
+    produccion = {
+        "DEBUG": "false",
+        "SECRET_KEY": "k" * 50,
+        "SESSION_COOKIE_SECURE": "false",
+        "CSRF_COOKIE_SECURE": "false",
+    }
+    with daphne(**produccion) as url:
+        cookie = sesion_navegador(url, "comandante_a", CLAVE)
+
+        async def aceptado():
+            async with await conectar(ws_url(url), additional_headers={"Origin": url, "Cookie": cookie}) as ws:
+                return json.loads(await ws.recv())["tipo"]
+
+        assert asyncio.run(aceptado()) == "hola"
+        assert _rechazado(ws_url(url), additional_headers={"Origin": "https://evil.example", "Cookie": cookie}) == 403
+        assert _rechazado(ws_url(url), additional_headers={"Cookie": cookie}) == 403  # no Origin at all
+
+
+def test_un_socket_que_no_lee_no_demora_a_los_demas(escenario, servidor):
+    """A client that completes the handshake and then never reads: frames pile up for it, but a
+    healthy socket still gets every event promptly."""
+    t_lento = ticket(servidor, "admin", CLAVE)
+    host, port = servidor.removeprefix("http://").split(":")
+    lento = socket.create_connection((host, int(port)))
+    lento.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    clave = base64.b64encode(os.urandom(16)).decode()
+    lento.sendall(
+        f"GET /ws/eventos/?ticket={t_lento} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\n"
+        f"Connection: Upgrade\r\nSec-WebSocket-Key: {clave}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+    )
+    try:
+
+        async def caso():
+            async with await conectar(ws_url(servidor, ticket=ticket(servidor, "admin", CLAVE))) as ws:
+                await ws.recv()
+                n = 3000
+                inicio = time.monotonic()
+                for _ in range(30):  # 3000 events of ~1 KiB, in batches, as ingest publishes them
+                    await asyncio.to_thread(_publicar_lote, 100)
+                frames = await recibir(ws, hasta=lambda fs: len(fs) >= n, timeout=30)
+                return len(frames), time.monotonic() - inicio
+
+        recibidos, segundos = asyncio.run(caso())
+    finally:
+        lento.close()
+    assert recibidos == 3000
+    assert segundos < 15
+
+
+def _publicar_lote(n: int) -> None:
+    from django.db import transaction
+
+    with transaction.atomic():
+        publish_many([Publicacion("prueba", {"relleno": "x" * 1000}, ["rol.administrador"]) for _ in range(n)])
+
+
+def test_un_cliente_que_no_responde_los_ping_se_cierra(escenario):
+    with daphne(WS_PING_S="1", WS_PONG_TIMEOUT_S="2") as url:
+
+        async def caso():
+            async with (
+                await conectar(ws_url(url, ticket=ticket(url, "admin", CLAVE))) as callado,
+                await conectar(ws_url(url, ticket=ticket(url, "admin", CLAVE))) as atento,
+            ):
+                inicio = time.monotonic()
+                with pytest.raises(websockets.ConnectionClosed) as cerrado:
+                    while True:
+                        await asyncio.wait_for(callado.recv(), 10)  # reads, never answers
+                segundos = time.monotonic() - inicio
+                # The one that answers pings is still there.
+                frames = await recibir(atento, hasta=lambda fs: len(fs) >= 1)
+                return cerrado.value.rcvd.code, segundos, frames[0]["tipo"]
+
+        codigo, segundos, tipo = asyncio.run(caso())
+    assert codigo == 4408
+    assert 2 <= segundos <= 6
+    assert tipo == "hola"
