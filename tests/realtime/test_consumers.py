@@ -91,7 +91,7 @@ def test_al_reconectar_con_desde_recibe_lo_perdido_en_orden(escenario, servidor)
             ultimo = json.loads(await ws.recv())["datos"]["ultimo_id"]
         admin = token(servidor, "admin", CLAVE)
         provocar_alerta(servidor, admin, escenario.efectivo_a.pk)  # while disconnected
-        n = await asyncio.to_thread(lambda: Evento.objects.filter(audiencia__overlap=[grupo]).count())
+        n = Evento.objects.filter(audiencia__overlap=[grupo]).count()
         async with await conectar(ws_url(servidor, ticket=ticket(servidor, "comandante_a", CLAVE), desde=ultimo)) as ws:
             return await recibir(ws, hasta=lambda fs: len(fs) >= n)
 
@@ -210,10 +210,13 @@ def test_un_socket_que_no_lee_no_demora_a_los_demas(escenario, servidor):
 
 
 def _publicar_lote(n: int) -> None:
-    from django.db import transaction
+    from django.db import connection, transaction
 
-    with transaction.atomic():
-        publish_many([Publicacion("prueba", {"relleno": "x" * 1000}, ["rol.administrador"]) for _ in range(n)])
+    try:
+        with transaction.atomic():
+            publish_many([Publicacion("prueba", {"relleno": "x" * 1000}, ["rol.administrador"]) for _ in range(n)])
+    finally:
+        connection.close()  # back to the pool: this runs in a worker thread
 
 
 def test_un_cliente_que_no_responde_los_ping_se_cierra(escenario):
