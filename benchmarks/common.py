@@ -3,6 +3,7 @@ data is never touched), seeded with a realistic operating area, and an ASGI serv
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -100,6 +101,33 @@ def sembrar(*, efectivos: int, geocercas: int, semilla: int = 7) -> dict:
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     return {"efectivos": Efectivo.objects.count(), "geocercas": Geocerca.objects.count()}
+
+
+def subir_limite_archivos(n: int = 65536) -> None:
+    """Thousands of sockets need more file descriptors than the default 1024."""
+    import resource
+
+    _, duro = resource.getrlimit(resource.RLIMIT_NOFILE)
+    objetivo = n if duro == resource.RLIM_INFINITY else min(n, duro)
+    try:
+        resource.setrlimit(
+            resource.RLIMIT_NOFILE, (objetivo, max(objetivo, duro) if duro != resource.RLIM_INFINITY else duro)
+        )
+    except (ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(n, duro), duro))
+
+
+def rss_kib(pid: int) -> int:
+    """Resident memory of a process and its children (uvicorn workers), in KiB."""
+    total = 0
+    pids = [pid]
+    with contextlib.suppress(OSError):
+        pids += [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    for p in pids:
+        for linea in Path(f"/proc/{p}/status").read_text().splitlines():
+            if linea.startswith("VmRSS:"):
+                total += int(linea.split()[1])
+    return total
 
 
 def percentiles(valores: list[float]) -> dict:

@@ -12,6 +12,11 @@ from tests.factories import EfectivoFactory, UnidadFactory, UsuarioFactory
 CLAVE = "clave-segura-123"
 
 
+@pytest.fixture(autouse=True)
+def _hash_rapido(settings):
+    settings.PASSWORD_HASHERS = ["tests.hashers.ScryptRapido", "django.contrib.auth.hashers.ScryptPasswordHasher"]
+
+
 @pytest.fixture
 def unidad_a():
     return UnidadFactory(codigo="UA", nombre="Unidad A")

@@ -129,8 +129,16 @@ def post_json(url: str, cuerpo, token: str | None = None) -> tuple[int, dict]:
         return e.code, json.loads(e.read() or b"{}")
 
 
+_tokens: dict[tuple[str, str], str] = {}
+
+
 def token(url: str, usuario: str, clave: str) -> str:
-    return post_json(f"{url}/api/v1/auth/token/", {"username": usuario, "password": clave})[1]["access"]
+    """An access token, obtained once per server and user (signing in costs a password hash)."""
+    if (url, usuario) not in _tokens:
+        _tokens[url, usuario] = post_json(f"{url}/api/v1/auth/token/", {"username": usuario, "password": clave})[1][
+            "access"
+        ]
+    return _tokens[url, usuario]
 
 
 def ticket(url: str, usuario: str, clave: str) -> str:
