@@ -157,6 +157,9 @@ class Servidor:
             "SECRET_KEY": "b" * 50,
             "LOG_LEVEL": "WARNING",
             "REDIS_PREFIX": os.environ.get("REDIS_PREFIX", "gadbench"),
+            # Plain HTTP on loopback: the browser-like clients cannot send Secure cookies.
+            "SESSION_COOKIE_SECURE": "false",
+            "CSRF_COOKIE_SECURE": "false",
         }
         venv = RAIZ / ".venv" / "bin"
         if self.tipo == "daphne":

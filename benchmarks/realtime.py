@@ -169,8 +169,8 @@ def _sesion(url: str) -> str:
     return "; ".join(f"{c.name}={c.value}" for c in jar)
 
 
-def sockets(url: str, pid: int, n: int, fanout_eventos: int) -> dict:
-    """n browser-like sockets (session cookie + Origin) on one daphne; then fan-out to all."""
+def sockets(url: str, pid: int, n: int) -> dict:
+    """n browser-like sockets (session cookie + Origin) held open on one daphne."""
     cookie = _sesion(url)
     ws_url = url.replace("http", "ws", 1) + "/ws/eventos/"
     headers = {"Origin": url, "Cookie": cookie}
@@ -213,39 +213,53 @@ def sockets(url: str, pid: int, n: int, fanout_eventos: int) -> dict:
         resultado["rss_daphne_mib"] = {"antes": round(rss0 / 1024), "despues": round(rss1 / 1024)}
         resultado["kib_por_socket"] = round((rss1 - rss0) / max(1, len(conexiones)), 1)
 
-        # Fan-out: publish events for admins; every socket receives every one.
-        receptores = conexiones[: min(len(conexiones), 200)]
-        for ws in conexiones[len(receptores) :]:
-            await ws.close()
+        await asyncio.gather(*(ws.close() for ws in conexiones), return_exceptions=True)
+
+    asyncio.run(caso())
+    return resultado
+
+
+def fanout(url: str, n_sockets: int, eventos: int) -> dict:
+    """`eventos` events published for admins; each of `n_sockets` sockets receives every one."""
+    cookie = _sesion(url)
+    ws_url = url.replace("http", "ws", 1) + "/ws/eventos/"
+    headers = {"Origin": url, "Cookie": cookie}
+
+    async def caso() -> dict:
+        receptores = []
+        for _ in range(n_sockets):
+            ws = await websockets.connect(
+                ws_url, additional_headers=headers, max_size=None, ping_interval=None, compression=None
+            )
+            await ws.recv()
+            receptores.append(ws)
         recibidos = 0
-        esperados = len(receptores) * fanout_eventos
+        esperados = n_sockets * eventos
 
         async def drenar(ws) -> None:
             nonlocal recibidos
             while True:
-                texto = await ws.recv()
-                if '"fanout"' in texto:
+                if '"fanout"' in await ws.recv():
                     recibidos += 1
 
         tareas = [asyncio.create_task(drenar(ws)) for ws in receptores]
         t = time.perf_counter()
-        await asyncio.to_thread(_publicar_fanout, fanout_eventos)
+        await asyncio.to_thread(_publicar_fanout, eventos)
         while recibidos < esperados and time.perf_counter() - t < 60:
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0.02)
         dur = time.perf_counter() - t
-        resultado["fanout"] = {
-            "sockets": len(receptores),
-            "eventos": fanout_eventos,
+        for tarea in tareas:
+            tarea.cancel()
+        await asyncio.gather(*(ws.close() for ws in receptores), return_exceptions=True)
+        return {
+            "sockets": n_sockets,
+            "eventos": eventos,
             "frames_recibidos": recibidos,
             "segundos": round(dur, 2),
             "frames_por_s": round(recibidos / dur),
         }
-        for tarea in tareas:
-            tarea.cancel()
-        await asyncio.gather(*(ws.close() for ws in receptores), return_exceptions=True)
 
-    asyncio.run(caso())
-    return resultado
+    return asyncio.run(caso())
 
 
 def _publicar_fanout(n: int) -> None:
@@ -263,7 +277,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sockets", type=int, default=10_000)
     parser.add_argument("--segundos", type=int, default=20)
-    parser.add_argument("--fanout", type=int, default=100, help="events fanned out to 200 sockets")
+    parser.add_argument("--fanout", type=int, default=100, help="events fanned out to 500 sockets")
     args = parser.parse_args()
     subir_limite_archivos()
     preparar_django()
@@ -277,7 +291,9 @@ def main() -> None:
         tok = token(srv.url)
         resultado["extremo_a_extremo_con_500_lecturas_s"] = latencia(srv.url, tok, sonda, ids, args.segundos)
     with Servidor("daphne") as srv:
-        resultado["sockets"] = sockets(srv.url, srv.proc.pid, args.sockets, args.fanout)
+        resultado["sockets"] = sockets(srv.url, srv.proc.pid, args.sockets)
+    with Servidor("daphne") as srv:
+        resultado["fanout"] = fanout(srv.url, 500, args.fanout)
     print(json.dumps(resultado, indent=2, ensure_ascii=False))
 
 

@@ -4,7 +4,6 @@ and never broadcasts: `realtime.publish` is the only source of events."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import time
@@ -19,7 +18,7 @@ from django.http.request import validate_host
 from redis.exceptions import RedisError
 
 from efectivos.selectors import rol_de
-from realtime import grupos, metrics, selectors, tickets
+from realtime import grupos, latido, metrics, selectors, tickets
 from realtime.services import frame
 
 logger = logging.getLogger(__name__)
@@ -43,7 +42,6 @@ class EventosConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         self.enviados: OrderedDict[int, None] = OrderedDict()  # recent ids: no frame twice
         self.esperando_pong_desde: float | None = None
-        self.latido: asyncio.Task | None = None
         params = parse_qs(self.scope.get("query_string", b"").decode())
         usuario = await self._autenticar(params)
         if usuario is None:
@@ -80,7 +78,7 @@ class EventosConsumer(AsyncWebsocketConsumer):
                     {"tipo": "hola", "datos": {"ultimo_id": await database_sync_to_async(selectors.ultimo_id)()}}
                 )
             )
-        self.latido = asyncio.create_task(self._latir())
+        latido.registrar(self)
 
     async def _autenticar(self, params: dict):
         ticket = params.get("ticket", [""])[0]
@@ -143,27 +141,21 @@ class EventosConsumer(AsyncWebsocketConsumer):
             )
         )
 
-    async def _latir(self) -> None:
-        """Ping every WS_PING_S; a client that has not answered the previous ping within
-        WS_PONG_TIMEOUT_S is gone, or too slow to read its frames: close it (it resumes by replay)."""
-        try:
-            while True:
-                await asyncio.sleep(settings.WS_PING_S)
-                ahora = time.monotonic()
-                if self.esperando_pong_desde and ahora - self.esperando_pong_desde > settings.WS_PONG_TIMEOUT_S:
-                    metrics.SLOW_CLOSES.inc()
-                    await self.close(code=SIN_LATIDO)
-                    return
-                if self.esperando_pong_desde is None:
-                    self.esperando_pong_desde = ahora
-                await self._enviar_texto(orjson.dumps({"tipo": "ping", "ts": time.time()}))
-                metrics.HEARTBEAT.set(time.time())
-        except asyncio.CancelledError:
-            pass
+    async def latir(self, ahora: float) -> None:
+        """Called every WS_PING_S by the process's heartbeat loop. A client that has not answered
+        the previous ping within WS_PONG_TIMEOUT_S is gone, or too slow to read its frames: close
+        it (it resumes by replay)."""
+        if self.esperando_pong_desde and ahora - self.esperando_pong_desde > settings.WS_PONG_TIMEOUT_S:
+            metrics.SLOW_CLOSES.inc()
+            latido.quitar(self)
+            await self.close(code=SIN_LATIDO)
+            return
+        if self.esperando_pong_desde is None:
+            self.esperando_pong_desde = ahora
+        await self._enviar_texto(orjson.dumps({"tipo": "ping", "ts": time.time()}))
 
     async def disconnect(self, code: int) -> None:
-        if self.latido:
-            self.latido.cancel()
+        latido.quitar(self)
         if self.rol is not None:
             metrics.ACTIVE_CONNECTIONS.dec()
             metrics.ACTIVE_CONNECTIONS_BY_ROLE.labels(rol=self.rol).dec()
