@@ -118,7 +118,7 @@ ASGI_APPLICATION = "gad_project.asgi.application"
 WSGI_APPLICATION = None
 AUTH_USER_MODEL = "efectivos.Usuario"
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "/mapa/"
+LOGIN_REDIRECT_URL = "/admin/"
 LOGOUT_REDIRECT_URL = "login"
 
 TEMPLATES = [
@@ -188,6 +188,10 @@ CHANNEL_LAYERS = {
             "prefix": f"{REDIS_PREFIX}:asgi",
             "capacity": env_int("CHANNEL_CAPACITY", 500, minimum=10),
             "expiry": 30,
+            # A daphne that dies without closing its sockets leaves their group memberships behind,
+            # and every group_send walks them. Memberships therefore expire quickly, and live
+            # sockets renew theirs from the heartbeat loop (realtime.latido).
+            "group_expiry": env_int("WS_GRUPOS_EXPIRA_S", 300, minimum=2),
         },
     }
 }
@@ -283,6 +287,7 @@ DESPACHO_FIX_MAX_MIN = env_int("DESPACHO_FIX_MAX_MIN", 15, minimum=1)
 EVENTOS_RETENCION_H = env_int("EVENTOS_RETENCION_H", 72, minimum=1)
 WS_PING_S = env_int("WS_PING_S", 15, minimum=1)
 WS_PONG_TIMEOUT_S = env_int("WS_PONG_TIMEOUT_S", 30, minimum=1)
+WS_GRUPOS_RENOVAR_S = env_int("WS_GRUPOS_RENOVAR_S", 60, minimum=1)
 WS_REPLAY_MAX = env_int("WS_REPLAY_MAX", 5000, minimum=1)
 WS_DEDUP_IDS = env_int("WS_DEDUP_IDS", 20000, minimum=100)
 WS_TICKET_TTL_S = env_int("WS_TICKET_TTL_S", 30, minimum=1)

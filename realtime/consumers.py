@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import random
 import time
 from collections import OrderedDict
 from urllib.parse import parse_qs, urlparse
@@ -66,6 +67,8 @@ class EventosConsumer(AsyncWebsocketConsumer):
             metrics.SEND_ERRORS.inc()
             await self.close(code=CAPA_CAIDA)
             return
+        # Renewal is spread over the interval so a process does not renew every socket at once.
+        self.grupos_renovados = time.monotonic() - random.uniform(0, settings.WS_GRUPOS_RENOVAR_S)
         self.rol = rol_de(usuario)
         metrics.CONNECTIONS_TOTAL.inc()
         metrics.ACTIVE_CONNECTIONS.inc()
@@ -153,6 +156,15 @@ class EventosConsumer(AsyncWebsocketConsumer):
         if self.esperando_pong_desde is None:
             self.esperando_pong_desde = ahora
         await self._enviar_texto(orjson.dumps({"tipo": "ping", "ts": time.time()}))
+
+    async def renovar_grupos(self, ahora: float) -> None:
+        """Memberships expire (group_expiry) so that dead processes' sockets fall out of groups;
+        a live socket renews its own."""
+        if ahora - self.grupos_renovados < settings.WS_GRUPOS_RENOVAR_S:
+            return
+        self.grupos_renovados = ahora
+        for grupo in self.grupos:
+            await self.channel_layer.group_add(grupo, self.channel_name)
 
     async def disconnect(self, code: int) -> None:
         latido.quitar(self)

@@ -31,7 +31,9 @@ start celery-beat .venv/bin/celery -A gad_project beat -l info -s .run/celerybea
 if [ "${GAD_SIMULADOR:-1}" = 1 ]; then
   start simulador "$PY" manage.py simular_patrullas
 fi
-if [ -n "${TELEGRAM_BOT_TOKEN:-}" ]; then
+if ! "$PY" manage.py help run_telegram_bot >/dev/null 2>&1; then
+  bot="Telegram bot:  not available in this version"
+elif [ -n "${TELEGRAM_BOT_TOKEN:-}" ]; then
   start telegram-bot "$PY" manage.py run_telegram_bot
   bot="Telegram bot:  running (log .run/logs/telegram-bot.log)"
 else
@@ -47,7 +49,6 @@ cat <<MSG
 
   GRUPO_GAD is running                                   (Ctrl-C stops it)
 
-  Live map (commanders):  $base/mapa/
   Admin:                  $base/admin/
   API docs (Swagger):     $base/api/docs/
   Health / readiness:     $base/health   $base/health/ready
@@ -56,12 +57,13 @@ cat <<MSG
   $bot
 
   Demo logins
-    admin               / admin1234        administrador (admin + map)
+    admin               / admin1234        administrador (admin)
     comandante          / comandante1234   comandante, Comisaría Comunal 1
     comandante.palermo  / comandante1234   comandante, Comisaría Comunal 14
     comandante.boca     / comandante1234   comandante, Comisaría Comunal 4
     efectivo            / efectivo1234     efectivo (API / app)
 
+  Live event stream:      .venv/bin/python -m realtime.cliente --usuario comandante --clave comandante1234
   Logs: .run/logs/   Ready: $(curl -s -o /dev/null -w '%{http_code}' "$base/health/ready")
 MSG
 wait -n "${pids[@]}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import os
 import socket
@@ -249,3 +250,23 @@ def _contar(grupo: str) -> int:
         return Evento.objects.filter(audiencia__overlap=[grupo]).count()
     finally:
         connection.close()  # back to the pool: this runs in a worker thread
+
+
+def test_un_socket_vivo_renueva_su_pertenencia_a_los_grupos(escenario):
+    """Memberships expire after WS_GRUPOS_EXPIRA_S (so a crashed process's sockets drop out of the
+    groups); a live socket renews its own and keeps receiving well past that."""
+    with daphne(WS_PING_S="1", WS_GRUPOS_RENOVAR_S="1", WS_GRUPOS_EXPIRA_S="2") as url:
+
+        async def caso():
+            async with await conectar(ws_url(url, ticket=ticket(url, "comandante_a", CLAVE))) as ws:
+                await ws.recv()
+                fin = time.monotonic() + 5  # 2.5 expiry periods
+                while time.monotonic() < fin:
+                    with contextlib.suppress(TimeoutError):
+                        if json.loads(await asyncio.wait_for(ws.recv(), 0.5)).get("tipo") == "ping":
+                            await ws.send('{"tipo": "pong"}')
+                provocar_alerta(url, token(url, "admin", CLAVE), escenario.efectivo_a.pk)
+                return await recibir(ws, hasta=lambda fs: _alertas(fs), timeout=5)
+
+        frames = asyncio.run(caso())
+    assert _alertas(frames)[0]["datos"]["efectivo_id"] == escenario.efectivo_a.pk
