@@ -32,8 +32,11 @@ stop:
 lint: bootstrap
 	@.venv/bin/ruff check . && .venv/bin/ruff format --check .
 
-bench: migrate
+bench:
+	@GAD_BENCH=1 bash scripts/bootstrap.sh
+	@bash scripts/services.sh start
 	@$(PY) benchmarks/ingest.py
+	@$(PY) benchmarks/realtime.py
 
 clean: stop
 	rm -rf .run .venv node_modules static/vendor

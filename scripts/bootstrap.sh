@@ -20,6 +20,9 @@ command -v curl >/dev/null || need_pkgs+=(curl)
 if [ "${GAD_BROWSER:-0}" = 1 ]; then
   command -v chromium >/dev/null || need_pkgs+=(chromium)
 fi
+if [ "${GAD_BENCH:-0}" = 1 ]; then
+  command -v wrk >/dev/null || need_pkgs+=(wrk)
+fi
 
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   cmd="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y ${need_pkgs[*]}"
