@@ -102,7 +102,6 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -206,7 +205,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 
 # --- Locale --------------------------------------------------------------------------------------
+# The UI is Spanish (es-AR) whatever the browser asks for: no LocaleMiddleware.
 LANGUAGE_CODE = "es-ar"
+LANGUAGES = [("es-ar", "Español (Argentina)")]
 TIME_ZONE = "America/Argentina/Buenos_Aires"
 USE_I18N = True
 USE_TZ = True  # stored in UTC, shown in Buenos Aires time

@@ -67,5 +67,6 @@ cat <<MSG
   Logs: .run/logs/   Ready: $(curl -s -o /dev/null -w '%{http_code}' "$base/health/ready")
 MSG
 wait -n "${pids[@]}"
-echo "A process exited; see .run/logs/. Stopping the rest."
+# 128+: Ctrl-C reached the children too; anything else is a process that died on its own.
+[ $? -ge 128 ] || echo "A process exited; see .run/logs/. Stopping the rest."
 stop_all

@@ -65,3 +65,10 @@ def test_el_mapa_de_geocercas_usa_openlayers_local(client, admin):
     assert "/static/vendor/ol/ol.js" in html
     assert "cdn.jsdelivr" not in html
     assert "ol.source.OSM" not in html
+
+
+def test_el_admin_habla_castellano_aunque_el_navegador_pida_ingles(client, admin):
+    client.force_login(admin)
+    html = client.get("/admin/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert 'lang="es-ar"' in html
+    assert "Cerrar sesión" in html
