@@ -59,14 +59,6 @@ class Geocerca(models.Model):
     def __str__(self) -> str:
         return self.nombre
 
-    @property
-    def alerta_al_entrar(self) -> bool:
-        return self.tipo in (TipoGeocerca.RESTRINGIDA, TipoGeocerca.CONTROL)
-
-    @property
-    def alerta_al_salir(self) -> bool:
-        return self.tipo in (TipoGeocerca.PERIMETRO, TipoGeocerca.CONTROL)
-
 
 class Presencia(models.Model):
     """Whether an efectivo is inside a geocerca: the state that turns positions into transitions."""

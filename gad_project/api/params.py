@@ -16,38 +16,43 @@ def _invalido(nombre: str, motivo: str) -> EntradaInvalida:
     )
 
 
-def param_float(
-    params, nombre: str, *, minimo: float, maximo: float, requerido: bool = False, defecto: float | None = None
-) -> float | None:
+def _param_numero(params, nombre, tipo, *, minimo, maximo, requerido, defecto, que: str):
     raw = params.get(nombre)
     if raw in (None, ""):
         if requerido:
             raise _invalido(nombre, "obligatorio")
         return defecto
     try:
-        valor = float(raw)
+        valor = tipo(raw)
     except ValueError:
-        raise _invalido(nombre, "debe ser un número") from None
-    if not math.isfinite(valor) or not minimo <= valor <= maximo:
-        raise _invalido(nombre, f"debe estar entre {minimo:g} y {maximo:g}")
+        raise _invalido(nombre, f"debe ser {que}") from None
+    if (isinstance(valor, float) and not math.isfinite(valor)) or not minimo <= valor <= maximo:
+        desde, hasta = (f"{minimo:g}", f"{maximo:g}") if tipo is float else (minimo, maximo)
+        raise _invalido(nombre, f"debe estar entre {desde} y {hasta}")
     return valor
+
+
+def param_float(
+    params, nombre: str, *, minimo: float, maximo: float, requerido: bool = False, defecto: float | None = None
+) -> float | None:
+    return _param_numero(
+        params, nombre, float, minimo=minimo, maximo=maximo, requerido=requerido, defecto=defecto, que="un número"
+    )
 
 
 def param_int(
     params, nombre: str, *, minimo: int, maximo: int, requerido: bool = False, defecto: int | None = None
 ) -> int | None:
-    raw = params.get(nombre)
-    if raw in (None, ""):
-        if requerido:
-            raise _invalido(nombre, "obligatorio")
-        return defecto
-    try:
-        valor = int(raw)
-    except ValueError:
-        raise _invalido(nombre, "debe ser un número entero") from None
-    if not minimo <= valor <= maximo:
-        raise _invalido(nombre, f"debe estar entre {minimo} y {maximo}")
-    return valor
+    return _param_numero(
+        params,
+        nombre,
+        int,
+        minimo=minimo,
+        maximo=maximo,
+        requerido=requerido,
+        defecto=defecto,
+        que="un número entero",
+    )
 
 
 def param_opcion(params, nombre: str, opciones) -> str | None:
