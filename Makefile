@@ -21,7 +21,7 @@ run: migrate
 	@bash scripts/run.sh
 
 test:
-	@GAD_BROWSER=1 bash scripts/bootstrap.sh
+	@bash scripts/bootstrap.sh
 	@bash scripts/services.sh start
 	@$(PY) manage.py collectstatic --noinput -v0
 	@REDIS_PREFIX=$${REDIS_PREFIX:-gadtest} $(PY) -m pytest $(PYTEST_ARGS)
