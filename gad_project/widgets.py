@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
 from django.contrib.gis.forms import OSMWidget
 
@@ -7,7 +9,8 @@ from django.contrib.gis.forms import OSMWidget
 class MapaWidget(OSMWidget):
     """The admin's geometry editor, served entirely from local static files (OpenLayers from the
     npm registry, copied at install time). The base layer is MAPA_TILES_URL when configured; without
-    it the map draws on a plain background with the unidades' outlines, so it works offline."""
+    it the map draws a graticule, with the unidades' jurisdictions and the active geocercas as
+    context, so it works offline."""
 
     template_name = "gis/gad_openlayers.html"
     default_lon, default_lat = settings.MAPA_CENTRO
@@ -21,4 +24,21 @@ class MapaWidget(OSMWidget):
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
         context["tiles_url"] = settings.MAPA_TILES_URL
+        context["contexto_id"] = f"{context['id']}_contexto"
+        context["contexto"] = contexto_geojson()
         return context
+
+
+def contexto_geojson() -> dict:
+    from efectivos.models import Unidad
+    from geocercas.models import Geocerca
+
+    features = [
+        {"type": "Feature", "geometry": json.loads(u.jurisdiccion.geojson), "properties": {"capa": "jurisdiccion"}}
+        for u in Unidad.objects.exclude(jurisdiccion=None).only("jurisdiccion")
+    ]
+    features += [
+        {"type": "Feature", "geometry": json.loads(g.geom.geojson), "properties": {"capa": "geocerca"}}
+        for g in Geocerca.objects.filter(activa=True).only("geom")[:2000]
+    ]
+    return {"type": "FeatureCollection", "features": features}

@@ -72,3 +72,13 @@ def test_el_admin_habla_castellano_aunque_el_navegador_pida_ingles(client, admin
     html = client.get("/admin/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
     assert 'lang="es-ar"' in html
     assert "Cerrar sesión" in html
+
+
+@pytest.mark.parametrize(
+    "ruta", ["/static/vendor/ol/ol.js", "/static/vendor/ol/ol.css", "/static/gis/js/OLMapWidget.js"]
+)
+def test_los_recursos_del_mapa_se_sirven_localmente(client, ruta):
+    respuesta = client.get(ruta)
+    assert respuesta.status_code == 200
+    contenido = b"".join(respuesta.streaming_content) if respuesta.streaming else respuesta.content
+    assert len(contenido) > 1000
