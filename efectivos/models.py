@@ -92,9 +92,10 @@ class Efectivo(models.Model):
         indexes = [
             models.Index(fields=["unidad", "estado"]),
             GinIndex(fields=["especialidades"], name="efectivo_especialidades_gin"),
-            # Plus efectivo_pos_disponible_gist, a partial GiST index on the positions of available
-            # efectivos (dispatch asks only for those), created in migration 0001 with SQL:
-            # Django's PostGIS schema editor drops the condition of a one-geometry-field index.
+            # Plus efectivo_geog_disponible_gist, a partial GiST index on the geography of the
+            # positions of available efectivos (dispatch ranks only those, geodesically), created
+            # with SQL in migration 0003: Django cannot express an index on a cast, and its PostGIS
+            # schema editor drops the condition of a one-geometry-field index.
         ]
 
     def __str__(self) -> str:

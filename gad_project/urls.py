@@ -15,6 +15,7 @@ api_v1 = [
     path("", include("efectivos.api.urls")),
     path("", include("geocercas.api.urls")),
     path("", include("realtime.api.urls")),
+    path("", include("tareas.api.urls")),
 ]
 
 urlpatterns = [

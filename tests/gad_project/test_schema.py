@@ -47,8 +47,8 @@ def test_toda_columna_geometrica_tiene_indice_gist():
 
 
 def test_indice_gist_parcial_para_efectivos_disponibles():
-    (definicion,) = [d for _, n, d in _indices() if n == "efectivo_pos_disponible_gist"]
-    assert "USING gist (ultima_posicion)" in definicion
+    (definicion,) = [d for _, n, d in _indices() if n == "efectivo_geog_disponible_gist"]
+    assert "USING gist (((ultima_posicion)::geography))" in definicion
     assert "WHERE ((estado)::text = 'disponible'::text)" in definicion
 
 

@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from tareas.models import Asignacion, Prioridad, Tarea, TareaEvento, TipoTarea
+
+
+class AsignacionSerializer(serializers.ModelSerializer):
+    efectivo_nombre = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Asignacion
+        fields = ("id", "efectivo", "efectivo_nombre", "estado", "distancia_m", "asignada_en", "respondida_en")
+        read_only_fields = fields
+
+    def get_efectivo_nombre(self, obj: Asignacion) -> str:
+        return f"{obj.efectivo.apellido}, {obj.efectivo.nombre}"
+
+
+class TareaSerializer(serializers.ModelSerializer):
+    lat = serializers.SerializerMethodField()
+    lon = serializers.SerializerMethodField()
+    asignaciones = AsignacionSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Tarea
+        fields = (
+            "id",
+            "codigo",
+            "titulo",
+            "descripcion",
+            "tipo",
+            "prioridad",
+            "estado",
+            "unidad",
+            "lat",
+            "lon",
+            "inicio_programado",
+            "fin_programado",
+            "inicio_real",
+            "fin_real",
+            "tiempo_pausado",
+            "delegado",
+            "creada_por",
+            "creada_en",
+            "asignaciones",
+        )
+        read_only_fields = fields
+
+    def get_lat(self, obj: Tarea) -> float | None:
+        return obj.ubicacion.y if obj.ubicacion else None
+
+    def get_lon(self, obj: Tarea) -> float | None:
+        return obj.ubicacion.x if obj.ubicacion else None
+
+
+class TareaEntradaSerializer(serializers.Serializer):
+    titulo = serializers.CharField(max_length=200)
+    descripcion = serializers.CharField(required=False, allow_blank=True, default="")
+    tipo = serializers.ChoiceField(choices=TipoTarea.choices, default=TipoTarea.PATRULLAJE)
+    prioridad = serializers.ChoiceField(choices=Prioridad.choices, default=Prioridad.NORMAL)
+    unidad = serializers.IntegerField(required=False, min_value=1)
+    lat = serializers.FloatField(required=False, min_value=-90, max_value=90)
+    lon = serializers.FloatField(required=False, min_value=-180, max_value=180)
+    inicio_programado = serializers.DateTimeField(required=False)
+    fin_programado = serializers.DateTimeField(required=False)
+
+    def validate(self, datos):
+        if ("lat" in datos) != ("lon" in datos):
+            raise serializers.ValidationError({"lat": "lat y lon van juntas."})
+        inicio, fin = datos.get("inicio_programado"), datos.get("fin_programado")
+        if inicio and fin and fin < inicio:
+            raise serializers.ValidationError({"fin_programado": "Debe ser posterior al inicio."})
+        return datos
+
+
+class AsignarSerializer(serializers.Serializer):
+    efectivos = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=50)
+    cercanos = serializers.IntegerField(required=False, min_value=1, max_value=20)
+    radio_m = serializers.FloatField(required=False, min_value=1, max_value=200_000)
+    especialidad = serializers.CharField(required=False, max_length=40)
+
+    def validate(self, datos):
+        if bool(datos.get("efectivos")) == bool(datos.get("cercanos")):
+            raise serializers.ValidationError("Indique `efectivos` (lista de ids) o `cercanos` (cantidad), no ambos.")
+        return datos
+
+
+class MotivoSerializer(serializers.Serializer):
+    motivo = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
+
+
+class EmergenciaSerializer(serializers.Serializer):
+    lat = serializers.FloatField(min_value=-90, max_value=90)
+    lon = serializers.FloatField(min_value=-180, max_value=180)
+    descripcion = serializers.CharField(max_length=2000)
+    efectivos = serializers.IntegerField(required=False, min_value=1, max_value=10, default=1)
+
+
+class TareaEventoSerializer(serializers.ModelSerializer):
+    usuario = serializers.StringRelatedField()
+
+    class Meta:
+        model = TareaEvento
+        fields = ("id", "usuario", "estado_anterior", "estado_nuevo", "motivo", "ocurrido_en")
+        read_only_fields = fields

@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from tareas.api import views
+
+router = SimpleRouter()
+router.register("tareas", views.TareaViewSet, basename="tarea")
+urlpatterns = [
+    path("mis-tareas/", views.MisTareasView.as_view(), name="mis_tareas"),
+    path("efectivos/cercanos/", views.CercanosView.as_view(), name="efectivos_cercanos"),
+    *router.urls,
+]

@@ -1,0 +1,219 @@
+from __future__ import annotations
+
+from django.contrib.gis.geos import Polygon
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from efectivos.models import Efectivo, EstadoEfectivo
+from gad_project.api.params import param_bbox, param_fecha, param_float, param_int, param_opcion
+from gad_project.api.permissions import EsEfectivo, EsMando
+from gad_project.exceptions import EntradaInvalida, NoEncontrado
+from tareas import selectors, services
+from tareas.api.serializers import (
+    AsignarSerializer,
+    EmergenciaSerializer,
+    MotivoSerializer,
+    TareaEntradaSerializer,
+    TareaEventoSerializer,
+    TareaSerializer,
+)
+from tareas.models import EstadoTarea, Prioridad, Tarea, TipoTarea
+
+
+class TareaViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Tasks the caller may see. Commanders create and dispatch within their unidad; an efectivo
+    acts on the tasks assigned to them. Tasks are never deleted: they are cancelled."""
+
+    serializer_class = TareaSerializer
+    filter_backends = []
+
+    def get_queryset(self):
+        qs = (
+            selectors.tareas_visibles(usuario=self.request.user)
+            .select_related("unidad")
+            .prefetch_related("asignaciones__efectivo")
+        )
+        if self.action != "list":
+            return qs
+        p = self.request.query_params
+        filtros = {
+            "estado": param_opcion(p, "estado", EstadoTarea.values),
+            "prioridad": param_opcion(p, "prioridad", Prioridad.values),
+            "tipo": param_opcion(p, "tipo", TipoTarea.values),
+            "unidad_id": param_int(p, "unidad", minimo=1, maximo=2**62),
+            "creada_en__gte": param_fecha(p, "desde"),
+            "creada_en__lte": param_fecha(p, "hasta"),
+        }
+        qs = qs.filter(**{k: v for k, v in filtros.items() if v is not None})
+        if bbox := param_bbox(p):
+            qs = qs.filter(ubicacion__bboverlaps=Polygon.from_bbox(bbox))
+        return qs.order_by("-prioridad", "-creada_en")
+
+    def _tarea(self, pk) -> Tarea:
+        tarea_id = param_int({"id": pk}, "id", minimo=1, maximo=2**62, requerido=True)
+        tarea = selectors.tareas_visibles(usuario=self.request.user).filter(pk=tarea_id).first()
+        if tarea is None:
+            raise NoEncontrado("Tarea inexistente o fuera de su alcance.")
+        return tarea
+
+    def _respuesta(self, tarea: Tarea, estado=status.HTTP_200_OK) -> Response:
+        return Response(TareaSerializer(self.get_queryset().get(pk=tarea.pk)).data, status=estado)
+
+    @extend_schema(request=TareaEntradaSerializer, responses={201: TareaSerializer})
+    def create(self, request):
+        self.check_permissions_mando()
+        entrada = TareaEntradaSerializer(data=request.data)
+        entrada.is_valid(raise_exception=True)
+        datos = dict(entrada.validated_data)
+        unidad_id = datos.pop("unidad", None) or request.user.unidad_id
+        if unidad_id is None:
+            raise EntradaInvalida("Indique la unidad.", detalle={"unidad": "Obligatoria para administradores."})
+        tarea = services.tarea_crear(usuario=request.user, unidad_id=unidad_id, **datos)
+        return self._respuesta(tarea, status.HTTP_201_CREATED)
+
+    def check_permissions_mando(self) -> None:
+        if not EsMando().has_permission(self.request, self):
+            self.permission_denied(self.request, message=EsMando.message)
+
+    @extend_schema(request=AsignarSerializer, responses={200: TareaSerializer})
+    @action(detail=True, methods=["post"])
+    def asignar(self, request, pk=None):
+        tarea = self._tarea(pk)
+        entrada = AsignarSerializer(data=request.data)
+        entrada.is_valid(raise_exception=True)
+        d = entrada.validated_data
+        services.tarea_asignar(
+            tarea_id=tarea.pk,
+            usuario=request.user,
+            efectivos=d.get("efectivos", ()),
+            cercanos=d.get("cercanos", 0),
+            radio_m=d.get("radio_m"),
+            especialidad=d.get("especialidad"),
+        )
+        return self._respuesta(tarea)
+
+    def _responder(self, request, pk, acepta: bool):
+        tarea = self._tarea(pk)
+        entrada = MotivoSerializer(data=request.data or {})
+        entrada.is_valid(raise_exception=True)
+        tarea = services.asignacion_responder(
+            tarea_id=tarea.pk, usuario=request.user, acepta=acepta, motivo=entrada.validated_data["motivo"]
+        )
+        return self._respuesta(tarea)
+
+    @extend_schema(request=MotivoSerializer, responses={200: TareaSerializer})
+    @action(detail=True, methods=["post"])
+    def aceptar(self, request, pk=None):
+        return self._responder(request, pk, True)
+
+    @extend_schema(request=MotivoSerializer, responses={200: TareaSerializer})
+    @action(detail=True, methods=["post"])
+    def rechazar(self, request, pk=None):
+        return self._responder(request, pk, False)
+
+    def _transicion(self, request, pk, accion: str):
+        tarea = self._tarea(pk)
+        entrada = MotivoSerializer(data=request.data or {})
+        entrada.is_valid(raise_exception=True)
+        tarea = services.tarea_transicionar(
+            tarea_id=tarea.pk, accion=accion, usuario=request.user, motivo=entrada.validated_data["motivo"]
+        )
+        return self._respuesta(tarea)
+
+    @extend_schema(request=MotivoSerializer, responses={200: TareaSerializer})
+    @action(detail=True, methods=["post"])
+    def iniciar(self, request, pk=None):
+        return self._transicion(request, pk, "iniciar")
+
+    @extend_schema(request=MotivoSerializer, responses={200: TareaSerializer})
+    @action(detail=True, methods=["post"])
+    def pausar(self, request, pk=None):
+        return self._transicion(request, pk, "pausar")
+
+    @extend_schema(request=MotivoSerializer, responses={200: TareaSerializer})
+    @action(detail=True, methods=["post"])
+    def reanudar(self, request, pk=None):
+        return self._transicion(request, pk, "reanudar")
+
+    @extend_schema(request=MotivoSerializer, responses={200: TareaSerializer})
+    @action(detail=True, methods=["post"])
+    def finalizar(self, request, pk=None):
+        return self._transicion(request, pk, "finalizar")
+
+    @extend_schema(request=MotivoSerializer, responses={200: TareaSerializer})
+    @action(detail=True, methods=["post"])
+    def cancelar(self, request, pk=None):
+        return self._transicion(request, pk, "cancelar")
+
+    @extend_schema(responses={200: TareaEventoSerializer(many=True)})
+    @action(detail=True, methods=["get"])
+    def historial(self, request, pk=None):
+        tarea = self._tarea(pk)
+        return Response(TareaEventoSerializer(selectors.tarea_historial(tarea=tarea), many=True).data)
+
+    @extend_schema(request=EmergenciaSerializer, responses={201: TareaSerializer})
+    @action(detail=False, methods=["post"], permission_classes=[EsMando])
+    def emergencia(self, request):
+        entrada = EmergenciaSerializer(data=request.data)
+        entrada.is_valid(raise_exception=True)
+        d = entrada.validated_data
+        tarea, _ = services.emergencia_crear(
+            usuario=request.user, lat=d["lat"], lon=d["lon"], descripcion=d["descripcion"], k=d["efectivos"]
+        )
+        return self._respuesta(tarea, status.HTTP_201_CREATED)
+
+
+class MisTareasView(APIView):
+    permission_classes = [EsEfectivo]
+
+    @extend_schema(responses={200: TareaSerializer(many=True)})
+    def get(self, request):
+        qs = selectors.mis_tareas(usuario=request.user).prefetch_related("asignaciones__efectivo")
+        return Response(TareaSerializer(qs, many=True).data)
+
+
+class CercanosView(APIView):
+    """The nearest available efectivos to a point (commanders: within their unidad)."""
+
+    permission_classes = [EsMando]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("lat", float, required=True),
+            OpenApiParameter("lon", float, required=True),
+            OpenApiParameter("k", int),
+            OpenApiParameter("radio_m", float),
+            OpenApiParameter("estado", enum=[EstadoEfectivo.DISPONIBLE]),
+            OpenApiParameter("especialidad", str),
+        ]
+    )
+    def get(self, request):
+        p = request.query_params
+        param_opcion(p, "estado", [EstadoEfectivo.DISPONIBLE])  # only available ones are dispatchable
+        cercanos = selectors.efectivos_cercanos(
+            lat=param_float(p, "lat", minimo=-90, maximo=90, requerido=True),
+            lon=param_float(p, "lon", minimo=-180, maximo=180, requerido=True),
+            k=param_int(p, "k", minimo=1, maximo=100, defecto=5),
+            radio_m=param_float(p, "radio_m", minimo=1, maximo=500_000),
+            especialidad=p.get("especialidad") or None,
+            unidad_id=selectors.alcance_de_despacho(usuario=request.user),
+        )
+        efectivos = Efectivo.objects.in_bulk([c.efectivo_id for c in cercanos])
+        return Response(
+            [
+                {
+                    "id": c.efectivo_id,
+                    "codigo_interno": efectivos[c.efectivo_id].codigo_interno,
+                    "nombre": f"{efectivos[c.efectivo_id].apellido}, {efectivos[c.efectivo_id].nombre}",
+                    "unidad": efectivos[c.efectivo_id].unidad_id,
+                    "distancia_m": round(c.distancia_m, 1),
+                    "lat": efectivos[c.efectivo_id].ultima_posicion.y,
+                    "lon": efectivos[c.efectivo_id].ultima_posicion.x,
+                    "ultima_posicion_en": efectivos[c.efectivo_id].ultima_posicion_en,
+                }
+                for c in cercanos
+            ]
+        )

@@ -1,0 +1,111 @@
+"""Reads for tasks and dispatch: scoping, and the nearest available efectivos."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from efectivos.models import Rol, Usuario
+from efectivos.selectors import efectivo_de, rol_de
+from tareas.models import EstadoAsignacion, Tarea, TareaEvento
+
+
+def tareas_visibles(*, usuario: Usuario) -> QuerySet[Tarea]:
+    """Admins: all. Commanders: their unidad's. Efectivos: the tasks they are assigned to."""
+    rol = rol_de(usuario)
+    qs = Tarea.objects.all()
+    if rol == Rol.ADMINISTRADOR:
+        return qs
+    if rol == Rol.COMANDANTE:
+        return qs.filter(unidad_id=usuario.unidad_id)
+    if rol == Rol.EFECTIVO and (efectivo := efectivo_de(usuario=usuario)):
+        return qs.filter(asignaciones__efectivo=efectivo).distinct()
+    return qs.none()
+
+
+def mis_tareas(*, usuario: Usuario) -> QuerySet[Tarea]:
+    """An efectivo's open assignments (pending or accepted), most urgent first."""
+    efectivo = efectivo_de(usuario=usuario)
+    if efectivo is None:
+        return Tarea.objects.none()
+    return (
+        Tarea.objects.filter(
+            asignaciones__efectivo=efectivo,
+            asignaciones__estado__in=[EstadoAsignacion.PENDIENTE, EstadoAsignacion.ACEPTADA],
+        )
+        .distinct()
+        .order_by("-prioridad", "creada_en")
+    )
+
+
+def tarea_historial(*, tarea: Tarea) -> QuerySet[TareaEvento]:
+    return tarea.eventos.select_related("usuario").order_by("id")
+
+
+@dataclass(frozen=True)
+class Cercano:
+    efectivo_id: int
+    distancia_m: float
+
+
+# KNN on the partial geography GiST index (efectivo_geog_disponible_gist): `<->` on geography is
+# index-assisted and geodesic (sphere); the reported distance is the spheroid one. The radius, when
+# given, is an index-assisted ST_DWithin on the same index. Stale fixes are filtered, not ranked.
+_SQL_CERCANOS = """
+SELECT e.id, ST_Distance(e.ultima_posicion::geography, p.g) AS distancia_m
+FROM efectivos_efectivo e, (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography AS g) p
+WHERE e.estado = 'disponible'
+  AND e.ultima_posicion IS NOT NULL
+  AND e.ultima_posicion_en >= %(fix_desde)s
+  AND (%(unidad)s::bigint IS NULL OR e.unidad_id = %(unidad)s::bigint)
+  AND (%(especialidad)s::text IS NULL OR e.especialidades @> ARRAY[%(especialidad)s::text]::varchar[])
+  AND (%(radio)s::float8 IS NULL OR ST_DWithin(e.ultima_posicion::geography, p.g, %(radio)s::float8))
+  AND NOT (e.id = ANY(%(excluir)s::bigint[]))
+ORDER BY e.ultima_posicion::geography <-> p.g
+LIMIT %(k)s
+{bloqueo}
+"""
+
+
+def efectivos_cercanos(
+    *,
+    lat: float,
+    lon: float,
+    k: int,
+    unidad_id: int | None = None,
+    radio_m: float | None = None,
+    especialidad: str | None = None,
+    fix_max: timedelta | None = None,
+    excluir: Sequence[int] = (),
+    bloquear: bool = False,
+    ahora: datetime | None = None,
+) -> list[Cercano]:
+    """The k nearest available efectivos with a recent fix, nearest first. With `bloquear`, the
+    rows are claimed FOR UPDATE SKIP LOCKED (inside the caller's transaction): two dispatchers
+    never get the same efectivo; each gets the nearest ones nobody else is taking."""
+    fix_max = fix_max or timedelta(minutes=settings.DESPACHO_FIX_MAX_MIN)
+    sql = _SQL_CERCANOS.format(bloqueo="FOR UPDATE OF e SKIP LOCKED" if bloquear else "")
+    params = {
+        "lat": lat,
+        "lon": lon,
+        "k": k,
+        "unidad": unidad_id,
+        "radio": radio_m,
+        "especialidad": especialidad,
+        "fix_desde": (ahora or timezone.now()) - fix_max,
+        "excluir": list(excluir),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [Cercano(eid, dist) for eid, dist in cursor.fetchall()]
+
+
+def alcance_de_despacho(*, usuario: Usuario) -> int | None:
+    """The unidad a dispatcher may take efectivos from (None: any, for admins)."""
+    return None if rol_de(usuario) == Rol.ADMINISTRADOR else usuario.unidad_id
