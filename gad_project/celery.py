@@ -12,4 +12,5 @@ app.autodiscover_tasks()
 app.conf.beat_schedule = {
     "geocercas-permanencias": {"task": "geocercas.tasks.permanencias_verificar", "schedule": 15.0},
     "realtime-eventos-podar": {"task": "realtime.tasks.eventos_podar", "schedule": 3600.0},
+    "tareas-estadisticas": {"task": "tareas.tasks.estadisticas_refrescar", "schedule": 60.0},
 }

@@ -137,3 +137,24 @@ class TareaEvento(models.Model):
         verbose_name = "evento de tarea"
         verbose_name_plural = "eventos de tareas"
         ordering = ["tarea", "id"]
+
+
+class EstadisticaUnidad(models.Model):
+    """Read-only: the materialized view `tareas_estadistica_unidad` (migration 0002)."""
+
+    unidad = models.OneToOneField("efectivos.Unidad", on_delete=models.DO_NOTHING, primary_key=True, related_name="+")
+    codigo = models.CharField(max_length=32)
+    nombre = models.CharField(max_length=200)
+    disponibles = models.IntegerField()
+    en_tarea = models.IntegerField()
+    fuera_servicio = models.IntegerField()
+    no_disponibles = models.IntegerField()
+    abiertas_por_prioridad = models.JSONField()
+    respuesta_media_s = models.FloatField(null=True)
+    calculada_en = models.DateTimeField()
+
+    class Meta:
+        managed = False
+        db_table = "tareas_estadistica_unidad"
+        verbose_name = "estadística de unidad"
+        verbose_name_plural = "estadísticas de unidades"

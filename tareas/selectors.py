@@ -8,12 +8,13 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Avg, Count, F, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from efectivos.models import Rol, Usuario
 from efectivos.selectors import efectivo_de, rol_de
-from tareas.models import EstadoAsignacion, Tarea, TareaEvento
+from tareas.models import EstadisticaUnidad, EstadoAsignacion, Tarea, TareaEvento
 
 
 def tareas_visibles(*, usuario: Usuario) -> QuerySet[Tarea]:
@@ -109,3 +110,25 @@ def efectivos_cercanos(
 def alcance_de_despacho(*, usuario: Usuario) -> int | None:
     """The unidad a dispatcher may take efectivos from (None: any, for admins)."""
     return None if rol_de(usuario) == Rol.ADMINISTRADOR else usuario.unidad_id
+
+
+def estadisticas_unidades(*, usuario: Usuario) -> QuerySet[EstadisticaUnidad]:
+    from efectivos.selectors import unidades_visibles
+
+    return EstadisticaUnidad.objects.filter(unidad__in=unidades_visibles(usuario=usuario)).order_by("codigo")
+
+
+def efectivo_estadisticas(*, efectivo_id: int, desde: datetime) -> dict:
+    """Tasks of one efectivo created since `desde`: how many in each state, mean worked time
+    (start to end minus pauses) of finished ones, and the share finished among closed ones."""
+    qs = Tarea.objects.filter(asignaciones__efectivo_id=efectivo_id, creada_en__gte=desde).distinct()
+    por_estado = dict(qs.order_by().values_list("estado").annotate(n=Count("id", distinct=True)))
+    trabajado = qs.filter(estado="finalizada", inicio_real__isnull=False, fin_real__isnull=False).aggregate(
+        m=Avg(F("fin_real") - F("inicio_real") - Coalesce(F("tiempo_pausado"), timedelta(0)))
+    )["m"]
+    cerradas = por_estado.get("finalizada", 0) + por_estado.get("cancelada", 0)
+    return {
+        "por_estado": por_estado,
+        "duracion_media_s": trabajado.total_seconds() if trabajado else None,
+        "tasa_finalizacion": por_estado.get("finalizada", 0) / cerradas if cerradas else None,
+    }

@@ -431,3 +431,9 @@ def _unidad_del_lugar(lat: float, lon: float) -> int:
     if fila is None:
         raise Conflicto("No hay unidades.", codigo="sin_unidades")
     return fila[0]
+
+
+def estadisticas_refrescar() -> None:
+    """Recompute the per-unidad figures without blocking readers (CONCURRENTLY)."""
+    with connection.cursor() as cursor:
+        cursor.execute("REFRESH MATERIALIZED VIEW CONCURRENTLY tareas_estadistica_unidad")

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib.gis.geos import Polygon
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -8,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from efectivos.models import Efectivo, EstadoEfectivo
+from efectivos.selectors import efectivos_visibles
 from gad_project.api.params import param_bbox, param_fecha, param_float, param_int, param_opcion
 from gad_project.api.permissions import EsEfectivo, EsMando
 from gad_project.exceptions import EntradaInvalida, NoEncontrado
@@ -216,4 +220,51 @@ class CercanosView(APIView):
                 }
                 for c in cercanos
             ]
+        )
+
+
+class EstadisticasUnidadesView(APIView):
+    """Operational figures per unidad (materialized view, refreshed every minute)."""
+
+    permission_classes = [EsMando]
+
+    def get(self, request):
+        filas = selectors.estadisticas_unidades(usuario=request.user)
+        return Response(
+            [
+                {
+                    "unidad": f.unidad_id,
+                    "codigo": f.codigo,
+                    "nombre": f.nombre,
+                    "efectivos": {
+                        "disponibles": f.disponibles,
+                        "en_tarea": f.en_tarea,
+                        "fuera_servicio": f.fuera_servicio,
+                        "no_disponibles": f.no_disponibles,
+                    },
+                    "tareas_abiertas_por_prioridad": f.abiertas_por_prioridad,
+                    "respuesta_media_s": f.respuesta_media_s,
+                    "calculada_en": f.calculada_en,
+                }
+                for f in filas
+            ]
+        )
+
+
+class EfectivoEstadisticasView(APIView):
+    """One efectivo's task figures over the last `dias` days (default 30): for their commanders,
+    admins, and the efectivo themself."""
+
+    @extend_schema(parameters=[OpenApiParameter("dias", int)])
+    def get(self, request, efectivo_id: int):
+        if not efectivos_visibles(usuario=request.user).filter(pk=efectivo_id).exists():
+            raise NoEncontrado("Efectivo inexistente o fuera de su alcance.")
+        dias = param_int(request.query_params, "dias", minimo=1, maximo=366, defecto=30)
+        desde = timezone.now() - timedelta(days=dias)
+        return Response(
+            {
+                "efectivo": efectivo_id,
+                "dias": dias,
+                **selectors.efectivo_estadisticas(efectivo_id=efectivo_id, desde=desde),
+            }
         )

@@ -163,3 +163,41 @@ def test_listado_filtra_y_acota_consultas(api, comandante_a, unidad_a, unidad_b,
 def test_las_tareas_no_se_borran(api, admin):
     tarea = TareaFactory()
     assert api(admin).delete(f"/api/v1/tareas/{tarea.pk}/").status_code == 405
+
+
+def test_estadisticas_por_unidad_desde_la_vista_materializada(api, comandante_a, efectivo, unidad_a, unidad_b):
+    EfectivoFactory(unidad=unidad_a, estado="fuera_servicio")
+    EfectivoFactory(unidad=unidad_b)
+    TareaFactory(unidad=unidad_a, estado="programada", prioridad=5)
+    TareaFactory(unidad=unidad_a, estado="finalizada", prioridad=5)
+    services.estadisticas_refrescar()
+    (fila,) = api(comandante_a).get("/api/v1/estadisticas/unidades/").json()
+    assert fila["unidad"] == unidad_a.pk
+    assert fila["efectivos"] == {"disponibles": 1, "en_tarea": 0, "fuera_servicio": 1, "no_disponibles": 0}
+    assert fila["tareas_abiertas_por_prioridad"] == {"5": 1}
+
+
+def test_estadisticas_de_un_efectivo(api, comandante_a, comandante_b, efectivo, unidad_a):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tareas.models import Asignacion
+
+    ahora = timezone.now()
+    for estado, minutos in (("finalizada", 60), ("finalizada", 30), ("cancelada", None), ("en_curso", None)):
+        tarea = TareaFactory(
+            unidad=unidad_a,
+            estado=estado,
+            inicio_real=ahora - timedelta(minutes=minutos or 5),
+            fin_real=ahora if minutos else None,
+            tiempo_pausado=timedelta(minutes=10) if minutos == 60 else timedelta(0),
+        )
+        Asignacion.objects.create(tarea=tarea, efectivo=efectivo, estado="liberada")
+    cuerpo = api(comandante_a).get(f"/api/v1/efectivos/{efectivo.pk}/estadisticas/").json()
+    assert cuerpo["por_estado"] == {"finalizada": 2, "cancelada": 1, "en_curso": 1}
+    assert cuerpo["duracion_media_s"] == pytest.approx(40 * 60, abs=2)  # (50 + 30) / 2 minutes
+    assert cuerpo["tasa_finalizacion"] == pytest.approx(2 / 3)
+    assert api(efectivo.usuario).get(f"/api/v1/efectivos/{efectivo.pk}/estadisticas/").status_code == 200
+    assert api(comandante_b).get(f"/api/v1/efectivos/{efectivo.pk}/estadisticas/").status_code == 404
+    assert api(comandante_a).get(f"/api/v1/efectivos/{efectivo.pk}/estadisticas/", {"dias": 0}).status_code == 400
