@@ -108,6 +108,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
+    "gad_project.middleware.CadenaSincronica",  # innermost on purpose: see its docstring
 ]
 
 ROOT_URLCONF = "gad_project.urls"

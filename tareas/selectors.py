@@ -53,13 +53,21 @@ def tarea_historial(*, tarea: Tarea) -> QuerySet[TareaEvento]:
 class Cercano:
     efectivo_id: int
     distancia_m: float
+    codigo_interno: str
+    nombre: str
+    unidad_id: int
+    lat: float
+    lon: float
+    ultima_posicion_en: datetime
 
 
 # KNN on the partial geography GiST index (efectivo_geog_disponible_gist): `<->` on geography is
 # index-assisted and geodesic (sphere); the reported distance is the spheroid one. The radius, when
 # given, is an index-assisted ST_DWithin on the same index. Stale fixes are filtered, not ranked.
 _SQL_CERCANOS = """
-SELECT e.id, ST_Distance(e.ultima_posicion::geography, p.g) AS distancia_m
+SELECT e.id, ST_Distance(e.ultima_posicion::geography, p.g) AS distancia_m, e.codigo_interno,
+       e.apellido || ', ' || e.nombre, e.unidad_id, ST_Y(e.ultima_posicion), ST_X(e.ultima_posicion),
+       e.ultima_posicion_en
 FROM efectivos_efectivo e, (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography AS g) p
 WHERE e.estado = 'disponible'
   AND e.ultima_posicion IS NOT NULL
@@ -104,7 +112,7 @@ def efectivos_cercanos(
     }
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return [Cercano(eid, dist) for eid, dist in cursor.fetchall()]
+        return [Cercano(*fila) for fila in cursor.fetchall()]
 
 
 def alcance_de_despacho(*, usuario: Usuario) -> int | None:

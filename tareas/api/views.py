@@ -10,7 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from efectivos.models import Efectivo, EstadoEfectivo
+from efectivos.models import EstadoEfectivo
 from efectivos.selectors import efectivos_visibles
 from gad_project.api.params import param_bbox, param_fecha, param_float, param_int, param_opcion
 from gad_project.api.permissions import EsEfectivo, EsMando
@@ -205,18 +205,17 @@ class CercanosView(APIView):
             especialidad=p.get("especialidad") or None,
             unidad_id=selectors.alcance_de_despacho(usuario=request.user),
         )
-        efectivos = Efectivo.objects.in_bulk([c.efectivo_id for c in cercanos])
         return Response(
             [
                 {
                     "id": c.efectivo_id,
-                    "codigo_interno": efectivos[c.efectivo_id].codigo_interno,
-                    "nombre": f"{efectivos[c.efectivo_id].apellido}, {efectivos[c.efectivo_id].nombre}",
-                    "unidad": efectivos[c.efectivo_id].unidad_id,
+                    "codigo_interno": c.codigo_interno,
+                    "nombre": c.nombre,
+                    "unidad": c.unidad_id,
                     "distancia_m": round(c.distancia_m, 1),
-                    "lat": efectivos[c.efectivo_id].ultima_posicion.y,
-                    "lon": efectivos[c.efectivo_id].ultima_posicion.x,
-                    "ultima_posicion_en": efectivos[c.efectivo_id].ultima_posicion_en,
+                    "lat": c.lat,
+                    "lon": c.lon,
+                    "ultima_posicion_en": c.ultima_posicion_en,
                 }
                 for c in cercanos
             ]

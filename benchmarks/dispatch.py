@@ -1,0 +1,129 @@
+"""Dispatch benchmark (issue: tasks and dispatch to the nearest available efectivos).
+
+Targets, with 100,000 efectivos: nearest 5 available to a point, database p95 <= 1 ms and HTTP
+p95 <= 10 ms; the same question asked the naive way (ORDER BY ST_Distance, no index operator):
+report the ratio (aim >= 100x); refreshing the per-unidad materialized view <= 1 s.
+
+    .venv/bin/python benchmarks/dispatch.py [--consultas 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import time
+import urllib.request
+
+from common import ZONA, Servidor, percentiles, preparar_django, sembrar, token
+
+NAIVE = """
+SELECT e.id, ST_Distance(e.ultima_posicion::geography, ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography) AS d
+FROM efectivos_efectivo e
+WHERE e.estado = 'disponible' AND e.ultima_posicion IS NOT NULL AND e.ultima_posicion_en >= %(fix_desde)s
+ORDER BY d LIMIT 5
+"""
+
+
+def _ejecucion_ms(cursor, sql: str, params: dict) -> tuple[float, list[str]]:
+    cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+    plan = [fila[0] for fila in cursor.fetchall()]
+    return next(float(f.split(":")[1].split()[0]) for f in plan if f.startswith("Execution Time")), plan
+
+
+def base_de_datos(consultas: int) -> dict:
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.utils import timezone
+
+    from tareas import selectors
+
+    rnd = random.Random(9)
+    # Fresh fixes for everyone, so the staleness filter keeps them all in play.
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE efectivos_efectivo SET ultima_posicion_en = now() - random() * interval '5 minutes'")
+        cursor.execute("VACUUM ANALYZE efectivos_efectivo")
+    knn, naive, ida_y_vuelta = [], [], []
+    sql_knn = selectors._SQL_CERCANOS.format(bloqueo="")
+    plan_knn = []
+    with connection.cursor() as cursor:
+        for i in range(consultas):
+            params = {
+                "lat": rnd.uniform(ZONA[1], ZONA[3]),
+                "lon": rnd.uniform(ZONA[0], ZONA[2]),
+                "k": 5,
+                "unidad": None,
+                "radio": None,
+                "especialidad": None,
+                "excluir": [],
+                "fix_desde": timezone.now() - timedelta(minutes=15),
+            }
+            ms, plan = _ejecucion_ms(cursor, sql_knn, params)
+            knn.append(ms)
+            plan_knn = plan_knn or plan
+            if i < 30:  # the naive query is slow: a sample is enough for the ratio
+                naive.append(_ejecucion_ms(cursor, NAIVE, params)[0])
+            t = time.perf_counter()
+            selectors.efectivos_cercanos(lat=params["lat"], lon=params["lon"], k=5)
+            ida_y_vuelta.append((time.perf_counter() - t) * 1000)
+    from pathlib import Path
+
+    Path(__file__).with_name("dispatch_explain.txt").write_text("\n".join(plan_knn) + "\n")
+    p_knn, p_naive = percentiles(knn), percentiles(naive)
+    return {
+        "knn_ejecucion_ms": p_knn,
+        "knn_ida_y_vuelta_ms": percentiles(ida_y_vuelta),
+        "knn_usa_indice": any("efectivo_geog_disponible_gist" in f for f in plan_knn),
+        "ingenua_ejecucion_ms": p_naive,
+        "razon_p50_ingenua_sobre_knn": round(p_naive["p50"] / p_knn["p50"]),
+    }
+
+
+def vista_materializada() -> dict:
+    from tareas.services import estadisticas_refrescar
+
+    tiempos = []
+    for _ in range(5):
+        t = time.perf_counter()
+        estadisticas_refrescar()
+        tiempos.append((time.perf_counter() - t) * 1000)
+    return {"refresco_ms": percentiles(tiempos)}
+
+
+def http(consultas: int) -> dict:
+    rnd = random.Random(4)
+    with Servidor("daphne") as srv:
+        tok = token(srv.url)
+        tiempos = []
+        for i in range(consultas + 20):
+            url = f"{srv.url}/api/v1/efectivos/cercanos/?lat={rnd.uniform(ZONA[1], ZONA[3]):.6f}&lon={rnd.uniform(ZONA[0], ZONA[2]):.6f}&k=5"
+            req = urllib.request.Request(url, headers={"Authorization": f"Bearer {tok}"})
+            t = time.perf_counter()
+            cuerpo = json.loads(urllib.request.urlopen(req, timeout=10).read())
+            if i >= 20:  # warm-up excluded
+                tiempos.append((time.perf_counter() - t) * 1000)
+            assert len(cuerpo) == 5
+    return {"http_cercanos_ms": percentiles(tiempos)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--consultas", type=int, default=300)
+    args = parser.parse_args()
+    preparar_django()
+    resultado = {
+        "fecha": time.strftime("%Y-%m-%d %H:%M"),
+        "maquina": f"{os.cpu_count()} cores, {platform.platform()}",
+        "datos": sembrar(efectivos=100_000, geocercas=1_000),
+    }
+    resultado.update(base_de_datos(args.consultas))
+    resultado.update(vista_materializada())
+    resultado.update(http(args.consultas))
+    print(json.dumps(resultado, indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
