@@ -36,6 +36,7 @@ bench:
 	@GAD_BENCH=1 bash scripts/bootstrap.sh
 	@bash scripts/services.sh start
 	@$(PY) benchmarks/ingest.py
+	@$(PY) benchmarks/dispatch.py
 	@$(PY) benchmarks/realtime.py
 
 clean: stop
