@@ -25,7 +25,9 @@ M_LAT = 111_320.0
 
 
 def preparar_django() -> None:
-    """Point Django at the bench database (created and migrated if needed) and set it up."""
+    """Point Django at the bench database (created and migrated if needed) and set it up, with
+    the bench's channel-layer keys cleared: group memberships left by a previous run's killed
+    server would otherwise slow every group_send until they expire."""
     import psycopg
 
     os.environ["DATABASE_URL"] = BENCH_DB_URL
@@ -41,6 +43,11 @@ def preparar_django() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    from django_redis import get_redis_connection
+
+    redis = get_redis_connection("default")
+    for clave in redis.scan_iter(match=f"{os.environ['REDIS_PREFIX']}:asgi*", count=1000):
+        redis.delete(clave)
 
 
 def poligono_wkt(rnd: random.Random, lon: float, lat: float, radio_m: float, vertices: int = 50) -> str:
@@ -145,8 +152,8 @@ class Servidor:
     """An ASGI server on the bench database: daphne (one process, as `make run` serves) or
     uvicorn with N workers (the comparison the issue asks for)."""
 
-    def __init__(self, tipo: str = "daphne", puerto: int = 8765, workers: int = 1) -> None:
-        self.tipo, self.puerto, self.workers = tipo, puerto, workers
+    def __init__(self, tipo: str = "daphne", puerto: int = 8765, workers: int = 1, env: dict | None = None) -> None:
+        self.tipo, self.puerto, self.workers, self.env = tipo, puerto, workers, env or {}
         self.proc: subprocess.Popen | None = None
 
     def __enter__(self) -> Servidor:
@@ -160,6 +167,7 @@ class Servidor:
             # Plain HTTP on loopback: the browser-like clients cannot send Secure cookies.
             "SESSION_COOKIE_SECURE": "false",
             "CSRF_COOKIE_SECURE": "false",
+            **self.env,
         }
         venv = RAIZ / ".venv" / "bin"
         if self.tipo == "daphne":

@@ -290,7 +290,9 @@ def main() -> None:
     with Servidor("daphne") as srv:
         tok = token(srv.url)
         resultado["extremo_a_extremo_con_500_lecturas_s"] = latencia(srv.url, tok, sonda, ids, args.segundos)
-    with Servidor("daphne") as srv:
+    # Idle sockets: the benchmark client does not answer pings, so the server must not send any
+    # while it measures memory (unanswered pings would pile up in buffers and then close sockets).
+    with Servidor("daphne", env={"WS_PING_S": "600", "WS_PONG_TIMEOUT_S": "1200"}) as srv:
         resultado["sockets"] = sockets(srv.url, srv.proc.pid, args.sockets)
     with Servidor("daphne") as srv:
         resultado["fanout"] = fanout(srv.url, 500, args.fanout)

@@ -36,7 +36,7 @@ _ERRORES_CAPA = (RedisError, ConnectionError)
 
 
 class EventosConsumer(AsyncWebsocketConsumer):
-    usuario = None
+    usuario_id: int | None = None
     rol = None
     grupos: list[str] = []
 
@@ -48,7 +48,6 @@ class EventosConsumer(AsyncWebsocketConsumer):
         if usuario is None:
             await self.close(code=NO_AUTENTICADO)  # before accept: the handshake is refused
             return
-        self.usuario = usuario
         self.grupos = await database_sync_to_async(grupos.de_usuario)(usuario)
         if not self.grupos:
             await self.close(code=PROHIBIDO)
@@ -70,6 +69,11 @@ class EventosConsumer(AsyncWebsocketConsumer):
         # Renewal is spread over the interval so a process does not renew every socket at once.
         self.grupos_renovados = time.monotonic() - random.uniform(0, settings.WS_GRUPOS_RENOVAR_S)
         self.rol = rol_de(usuario)
+        # Authorized: keep ids and groups only. The user object and the session store would
+        # otherwise stay referenced from the scope for the socket's lifetime (memory per socket).
+        self.usuario_id = usuario.pk
+        self.scope.pop("session", None)
+        self.scope["user"] = None
         metrics.CONNECTIONS_TOTAL.inc()
         metrics.ACTIVE_CONNECTIONS.inc()
         metrics.ACTIVE_CONNECTIONS_BY_ROLE.labels(rol=self.rol).inc()
