@@ -92,6 +92,34 @@ def tarea_crear(
     return tarea_crear_desde_instancia(tarea=tarea, usuario=usuario)
 
 
+CAMPOS_EDITABLES = ("titulo", "descripcion", "tipo", "prioridad", "inicio_programado", "fin_programado")
+
+
+def tarea_actualizar(
+    *, tarea_id: int, usuario: Usuario, lat: float | None = None, lon: float | None = None, **cambios
+) -> Tarea:
+    """Edit a task's description and plan (not its state: that is the state machine's). Closed
+    tasks are history and cannot be edited."""
+    with transaction.atomic():
+        tarea = Tarea.objects.select_for_update().get(pk=tarea_id)
+        _exigir_mando(tarea, usuario)
+        if tarea.estado not in ESTADOS_ABIERTOS:
+            raise Conflicto("Una tarea cerrada no se modifica.", codigo="tarea_cerrada")
+        for campo, valor in cambios.items():
+            if campo not in CAMPOS_EDITABLES:
+                raise EntradaInvalida(f"Campo no editable: {campo}.")
+            setattr(tarea, campo, valor)
+        if lat is not None and lon is not None:
+            tarea.ubicacion = Point(lon, lat, srid=4326)
+        if tarea.inicio_programado and tarea.fin_programado and tarea.fin_programado < tarea.inicio_programado:
+            raise EntradaInvalida(
+                "El fin programado debe ser posterior al inicio.", detalle={"fin_programado": "antes del inicio"}
+            )
+        tarea.save()
+        publish("tarea.actualizada", tarea_datos(tarea), _audiencia(tarea))
+    return tarea
+
+
 def tarea_transicionar(*, tarea_id: int, accion: str, usuario: Usuario, motivo: str = "") -> Tarea:
     """Apply one action of the state machine. Raises TransicionInvalida (409) when the task's
     state does not allow it, NoPermitido when the user may not do it."""

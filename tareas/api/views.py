@@ -78,6 +78,17 @@ class TareaViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         tarea = services.tarea_crear(usuario=request.user, unidad_id=unidad_id, **datos)
         return self._respuesta(tarea, status.HTTP_201_CREATED)
 
+    @extend_schema(request=TareaEntradaSerializer(partial=True), responses={200: TareaSerializer})
+    def partial_update(self, request, pk=None):
+        tarea = self._tarea(pk)
+        entrada = TareaEntradaSerializer(data=request.data, partial=True)
+        entrada.is_valid(raise_exception=True)
+        datos = dict(entrada.validated_data)
+        if "unidad" in datos:
+            raise EntradaInvalida("La unidad de una tarea no se cambia.", detalle={"unidad": "no editable"})
+        tarea = services.tarea_actualizar(tarea_id=tarea.pk, usuario=request.user, **datos)
+        return self._respuesta(tarea)
+
     def check_permissions_mando(self) -> None:
         if not EsMando().has_permission(self.request, self):
             self.permission_denied(self.request, message=EsMando.message)

@@ -201,3 +201,26 @@ def test_estadisticas_de_un_efectivo(api, comandante_a, comandante_b, efectivo, 
     assert api(efectivo.usuario).get(f"/api/v1/efectivos/{efectivo.pk}/estadisticas/").status_code == 200
     assert api(comandante_b).get(f"/api/v1/efectivos/{efectivo.pk}/estadisticas/").status_code == 404
     assert api(comandante_a).get(f"/api/v1/efectivos/{efectivo.pk}/estadisticas/", {"dias": 0}).status_code == 400
+
+
+def test_un_comandante_edita_el_plan_de_una_tarea_abierta_y_se_publica(api, comandante_a, unidad_a):
+    tarea = TareaFactory(unidad=unidad_a, estado="programada", prioridad=2)
+    r = api(comandante_a).patch(
+        f"/api/v1/tareas/{tarea.pk}/", {"prioridad": 4, "lat": -34.6, "lon": -58.4}, format="json"
+    )
+    assert r.status_code == 200, r.json()
+    assert (r.json()["prioridad"], r.json()["lat"], r.json()["lon"], r.json()["estado"]) == (
+        4,
+        -34.6,
+        -58.4,
+        "programada",
+    )
+    assert Evento.objects.get(tipo="tarea.actualizada").datos["prioridad"] == 4
+
+
+def test_una_tarea_cerrada_no_se_edita_y_la_unidad_tampoco(api, comandante_a, comandante_b, unidad_a):
+    cerrada = TareaFactory(unidad=unidad_a, estado="finalizada")
+    abierta = TareaFactory(unidad=unidad_a)
+    assert api(comandante_a).patch(f"/api/v1/tareas/{cerrada.pk}/", {"titulo": "x"}, format="json").status_code == 409
+    assert api(comandante_a).patch(f"/api/v1/tareas/{abierta.pk}/", {"unidad": 99}, format="json").status_code == 400
+    assert api(comandante_b).patch(f"/api/v1/tareas/{abierta.pk}/", {"titulo": "x"}, format="json").status_code == 404
