@@ -63,7 +63,7 @@ class Command(BaseCommand):
     def _moviles(self, rnd: random.Random, limite: int) -> list[Movil]:
         qs = (
             Efectivo.objects.exclude(estado=EstadoEfectivo.FUERA_SERVICIO)
-            .filter(ultima_posicion__isnull=False, usuario__isnull=True)
+            .filter(ultima_posicion__isnull=False)
             .select_related("unidad")
             .order_by("pk")
         )
@@ -95,7 +95,7 @@ class Command(BaseCommand):
         return moviles
 
     def _avanzar(self, m: Movil, dt: float, ahora, rnd: random.Random, objetivos) -> LecturaNueva:
-        if m.destino is None and objetivos and rnd.random() < 0.002:
+        if m.velocidad_kmh and m.destino is None and objetivos and rnd.random() < 0.002:
             m.destino = rnd.choice(objetivos)
         if m.destino is not None:
             dx = (m.destino[0] - m.lon) * M_LAT * math.cos(math.radians(m.lat))
