@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from django.contrib.gis.geos import Polygon
 from django.db.models import QuerySet
 
-from efectivos.models import Efectivo, Posicion, Rol, Unidad, Usuario
+from efectivos.models import Efectivo, Rol, Unidad, Usuario
 
 
 def rol_de(usuario: Usuario) -> str | None:
@@ -63,14 +61,3 @@ def efectivos_listar(
     if bbox:
         qs = qs.filter(ultima_posicion__bboverlaps=Polygon.from_bbox(bbox))
     return qs.order_by("id")
-
-
-def posiciones_recorrido(
-    *, usuario: Usuario, efectivo_id: int, desde: datetime, hasta: datetime | None = None
-) -> QuerySet[Posicion]:
-    """The track of one visible efectivo, in device-time order (replay on the map)."""
-    visibles = efectivos_visibles(usuario=usuario).filter(pk=efectivo_id)
-    qs = Posicion.objects.filter(efectivo__in=visibles, registrada_en__gte=desde)
-    if hasta:
-        qs = qs.filter(registrada_en__lte=hasta)
-    return qs.order_by("registrada_en")

@@ -191,6 +191,15 @@ def posiciones_registrar(*, lecturas: list[LecturaNueva], fuente: str = FuentePo
     return resultado
 
 
+def efectivo_estado_evento(*, efectivo: Efectivo, anterior: str, estado: str) -> Publicacion:
+    """The `efectivo.estado` event, for the efectivo and those who command them."""
+    return Publicacion(
+        "efectivo.estado",
+        {"efectivo_id": efectivo.pk, "unidad_id": efectivo.unidad_id, "anterior": anterior, "estado": estado},
+        grupos.de_efectivo(efectivo_id=efectivo.pk, unidad_id=efectivo.unidad_id),
+    )
+
+
 def efectivo_estado_cambiar(*, efectivo: Efectivo, estado: str) -> Efectivo:
     """Set an efectivo's availability and tell their commanders."""
     with transaction.atomic():
@@ -200,18 +209,5 @@ def efectivo_estado_cambiar(*, efectivo: Efectivo, estado: str) -> Efectivo:
         anterior = efectivo.estado
         efectivo.estado = estado
         efectivo.save(update_fields=["estado", "actualizado_en"])
-        publish_many(
-            [
-                Publicacion(
-                    "efectivo.estado",
-                    {
-                        "efectivo_id": efectivo.pk,
-                        "unidad_id": efectivo.unidad_id,
-                        "anterior": anterior,
-                        "estado": estado,
-                    },
-                    grupos.de_efectivo(efectivo_id=efectivo.pk, unidad_id=efectivo.unidad_id),
-                )
-            ]
-        )
+        publish_many([efectivo_estado_evento(efectivo=efectivo, anterior=anterior, estado=estado)])
     return efectivo

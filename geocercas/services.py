@@ -156,6 +156,7 @@ def permanencias_verificar(*, ahora: datetime | None = None) -> list[Alerta]:
         )
         vencidas: list[Transicion] = []
         cercas: dict[int, Cerca] = {}
+        alertadas: list[int] = []
         presencias = (
             Presencia.objects.filter(efectivo_id__in=bloqueados, dentro=True, permanencia_alertada=False)
             .filter(geocerca__activa=True, geocerca__permanencia_min_s__isnull=False)
@@ -168,7 +169,8 @@ def permanencias_verificar(*, ahora: datetime | None = None) -> list[Alerta]:
             if engine.permanencia_vencida(cerca=cerca, estado=estado, ahora=ahora):
                 cercas[g.pk] = cerca
                 vencidas.append(Transicion(TipoAlerta.PERMANENCIA, p.efectivo_id, g.pk, None, ahora, True))
-                Presencia.objects.filter(pk=p.pk).update(permanencia_alertada=True)
+                alertadas.append(p.pk)
+        Presencia.objects.filter(pk__in=alertadas).update(permanencia_alertada=True)
         return _alertas_crear(vencidas, cercas)
 
 

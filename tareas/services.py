@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from efectivos.models import Efectivo, EstadoEfectivo, Rol, Usuario
 from efectivos.selectors import efectivo_de, rol_de
+from efectivos.services import efectivo_estado_evento
 from gad_project.exceptions import Conflicto, EntradaInvalida, NoPermitido
 from realtime import grupos
 from realtime.services import Publicacion, publish, publish_many
@@ -235,7 +236,9 @@ def tarea_asignar(
             publicaciones.append(
                 Publicacion("tarea.asignada", datos, grupos.de_efectivo(efectivo_id=ef.pk, unidad_id=tarea.unidad_id))
             )
-            publicaciones.append(_efectivo_estado(ef, EstadoEfectivo.DISPONIBLE, EstadoEfectivo.EN_TAREA))
+            publicaciones.append(
+                efectivo_estado_evento(efectivo=ef, anterior=EstadoEfectivo.DISPONIBLE, estado=EstadoEfectivo.EN_TAREA)
+            )
         if anterior != tarea.estado:
             publicaciones.append(
                 Publicacion("tarea.estado", {**tarea_datos(tarea), "anterior": anterior}, _audiencia(tarea))
@@ -283,7 +286,11 @@ def asignacion_responder(
             Efectivo.objects.filter(pk=efectivo.pk).update(
                 estado=EstadoEfectivo.DISPONIBLE, actualizado_en=timezone.now()
             )
-            publicaciones.append(_efectivo_estado(efectivo, EstadoEfectivo.EN_TAREA, EstadoEfectivo.DISPONIBLE))
+            publicaciones.append(
+                efectivo_estado_evento(
+                    efectivo=efectivo, anterior=EstadoEfectivo.EN_TAREA, estado=EstadoEfectivo.DISPONIBLE
+                )
+            )
             if tarea.delegado_id == efectivo.pk:
                 tarea.delegado_id = None
             if not tarea.asignaciones.filter(estado__in=VIVAS).exists() and tarea.estado == EstadoTarea.ASIGNADA:
@@ -362,14 +369,6 @@ def _audiencia(tarea: Tarea) -> list[str]:
     return [*grupos.mando_de_unidad(tarea.unidad_id), *(grupos.efectivo(e) for e in asignados)]
 
 
-def _efectivo_estado(efectivo: Efectivo, anterior: str, estado: str) -> Publicacion:
-    return Publicacion(
-        "efectivo.estado",
-        {"efectivo_id": efectivo.pk, "unidad_id": efectivo.unidad_id, "anterior": anterior, "estado": estado},
-        grupos.de_efectivo(efectivo_id=efectivo.pk, unidad_id=efectivo.unidad_id),
-    )
-
-
 def _liberar(tarea: Tarea, ahora) -> list[Publicacion]:
     """A closed task frees its live assignments; efectivos with no other open task are available."""
     vivas = list(tarea.asignaciones.select_for_update().filter(estado__in=VIVAS).select_related("efectivo"))
@@ -385,7 +384,10 @@ def _liberar(tarea: Tarea, ahora) -> list[Publicacion]:
     Efectivo.objects.filter(pk__in=[e.pk for e in libres]).update(
         estado=EstadoEfectivo.DISPONIBLE, actualizado_en=ahora
     )
-    return [_efectivo_estado(e, EstadoEfectivo.EN_TAREA, EstadoEfectivo.DISPONIBLE) for e in libres]
+    return [
+        efectivo_estado_evento(efectivo=e, anterior=EstadoEfectivo.EN_TAREA, estado=EstadoEfectivo.DISPONIBLE)
+        for e in libres
+    ]
 
 
 def _explicitos(tarea: Tarea, ids: Sequence[int]) -> list[tuple[int, float | None]]:

@@ -9,13 +9,6 @@ from efectivos.models import Rol
 from efectivos.selectors import rol_de
 
 
-class EsAdministrador(BasePermission):
-    message = "Solo administradores."
-
-    def has_permission(self, request, view) -> bool:
-        return rol_de(request.user) == Rol.ADMINISTRADOR
-
-
 class EsMando(BasePermission):
     """Commanders and administrators: the people who run operations."""
 

@@ -41,12 +41,30 @@ def test_ready_es_503_y_nombra_redis_cuando_redis_no_responde(client, settings):
     assert cuerpo["checks"]["database"]["ok"] is True
 
 
-def test_metrics_expone_formato_prometheus(client):
+def _muestra(texto: str, nombre: str) -> float:
+    for linea in texto.splitlines():
+        if linea.startswith(nombre + " ") or linea.startswith(nombre + "{"):
+            return float(linea.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def test_metrics_cuenta_las_lecturas_ingeridas(client, api, efectivo):
+    import uuid
+
+    from django.utils import timezone
+
+    serie = 'gad_posiciones_ingestadas_total{fuente="api"}'
+    antes = _muestra(client.get("/metrics").content.decode(), serie)
+    lote = [
+        {"id_cliente": str(uuid.uuid4()), "lat": -34.6, "lon": -58.4, "registrada_en": timezone.now().isoformat()}
+        for _ in range(3)
+    ]
+    assert api(efectivo.usuario).post("/api/v1/posiciones/", lote, format="json").status_code == 201
     respuesta = client.get("/metrics")
     assert respuesta.status_code == 200
     texto = respuesta.content.decode()
+    assert _muestra(texto, serie) == antes + 3
     assert "django_http_requests_total_by_method_total" in texto
-    assert "gad_posiciones_ingestadas_total" in texto
 
 
 def test_esquema_openapi_y_swagger_sin_cdn(client):

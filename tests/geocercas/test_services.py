@@ -128,12 +128,14 @@ def test_permanencia_alerta_una_vez_por_estadia(efectivo):
     assert tipos(efectivo) == ["permanencia", "salida", "permanencia"]
 
 
-def test_permanencia_sin_nuevas_lecturas_la_detecta_la_tarea_periodica(efectivo):
+def test_permanencia_sin_nuevas_lecturas_la_detecta_la_tarea_periodica(efectivo, django_assert_max_num_queries):
     GeocercaFactory(tipo=TipoGeocerca.PERIMETRO, geom=cuadrado(lado_m=LADO), permanencia_min_s=120)
-    registrar(lectura(efectivo, 0, 0))
+    otros = EfectivoFactory.create_batch(3, ultima_posicion_en=None)
+    registrar(*(lectura(e, 0, 0) for e in [efectivo, *otros]))
     assert services.permanencias_verificar(ahora=T0 + timedelta(seconds=60)) == []
-    alertas = services.permanencias_verificar(ahora=T0 + timedelta(seconds=121))
-    assert [(a.tipo, a.efectivo_id) for a in alertas] == [("permanencia", efectivo.pk)]
+    with django_assert_max_num_queries(9):  # four stays; one UPDATE per stay made it 12
+        alertas = services.permanencias_verificar(ahora=T0 + timedelta(seconds=121))
+    assert sorted((a.tipo, a.efectivo_id) for a in alertas) == sorted(("permanencia", e.pk) for e in [efectivo, *otros])
     assert services.permanencias_verificar(ahora=T0 + timedelta(seconds=500)) == []
     assert tipos(efectivo) == ["permanencia"]
 
