@@ -21,7 +21,7 @@ run: migrate
 	@bash scripts/run.sh
 
 test:
-	@bash scripts/bootstrap.sh
+	@GAD_BROWSER=1 bash scripts/bootstrap.sh
 	@bash scripts/services.sh start
 	@$(PY) manage.py collectstatic --noinput -v0
 	@REDIS_PREFIX=$${REDIS_PREFIX:-gadtest} $(PY) -m pytest $(PYTEST_ARGS)
@@ -33,11 +33,12 @@ lint: bootstrap
 	@.venv/bin/ruff check . && .venv/bin/ruff format --check .
 
 bench:
-	@GAD_BENCH=1 bash scripts/bootstrap.sh
+	@GAD_BENCH=1 GAD_BROWSER=1 bash scripts/bootstrap.sh
 	@bash scripts/services.sh start
 	@$(PY) benchmarks/ingest.py
 	@$(PY) benchmarks/dispatch.py
 	@$(PY) benchmarks/realtime.py
+	@$(PY) benchmarks/tiles.py
 
 clean: stop
 	rm -rf .run .venv node_modules static/vendor

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from django.contrib.gis.geos import Polygon
 from django.db.models import QuerySet
 
-from efectivos.models import Efectivo, Rol, Unidad, Usuario
+from efectivos.models import Efectivo, Posicion, Rol, Unidad, Usuario
+from gad_project.exceptions import NoEncontrado
 
 
 def rol_de(usuario: Usuario) -> str | None:
@@ -61,3 +65,32 @@ def efectivos_listar(
     if bbox:
         qs = qs.filter(ultima_posicion__bboverlaps=Polygon.from_bbox(bbox))
     return qs.order_by("id")
+
+
+def efectivo_visible(*, usuario: Usuario, efectivo_id: int) -> Efectivo:
+    """One efectivo the user may see; NoEncontrado otherwise (never reveal that it exists)."""
+    efectivo = efectivos_visibles(usuario=usuario).select_related("unidad").filter(pk=efectivo_id).first()
+    if efectivo is None:
+        raise NoEncontrado("Efectivo inexistente o fuera de su alcance.")
+    return efectivo
+
+
+@dataclass(frozen=True)
+class Recorrido:
+    puntos: list[tuple[float, float, datetime]]  # lon, lat, device time; oldest first
+    lecturas: int  # readings in the window (more than `puntos` when thinned)
+
+
+def recorrido_de(*, efectivo_id: int, desde: datetime, hasta: datetime, max_puntos: int = 5000) -> Recorrido:
+    """An efectivo's readings between two device times, in order, thinned evenly to at most
+    `max_puntos` (the last reading is always kept: it is where they are)."""
+    filas = list(
+        Posicion.objects.filter(efectivo_id=efectivo_id, registrada_en__gte=desde, registrada_en__lte=hasta)
+        .order_by("registrada_en", "id")
+        .values_list("punto", "registrada_en")
+    )
+    paso = max(1, -(-len(filas) // max_puntos))
+    elegidas = filas[::paso]
+    if filas and elegidas[-1] is not filas[-1]:
+        elegidas.append(filas[-1])
+    return Recorrido([(p.x, p.y, t) for p, t in elegidas], len(filas))

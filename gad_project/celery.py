@@ -13,4 +13,5 @@ app.conf.beat_schedule = {
     "geocercas-permanencias": {"task": "geocercas.tasks.permanencias_verificar", "schedule": 15.0},
     "realtime-eventos-podar": {"task": "realtime.tasks.eventos_podar", "schedule": 3600.0},
     "tareas-estadisticas": {"task": "tareas.tasks.estadisticas_refrescar", "schedule": 60.0},
+    "mapa-densidad": {"task": "mapa.tasks.densidad_refrescar", "schedule": 60.0},
 }

@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "tareas",
     "realtime",
     "telegram_bot",
+    "mapa",
 ]
 
 MIDDLEWARE = [
@@ -118,7 +119,7 @@ ASGI_APPLICATION = "gad_project.asgi.application"
 WSGI_APPLICATION = None
 AUTH_USER_MODEL = "efectivos.Usuario"
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "/admin/"
+LOGIN_REDIRECT_URL = "/mapa/"
 LOGOUT_REDIRECT_URL = "login"
 
 TEMPLATES = [
@@ -263,6 +264,9 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Security headers ----------------------------------------------------------------------------
+# Sessions read from Redis, written through to PostgreSQL: every map tile and API call of a
+# signed-in browser reads the session, and a Redis restart must not sign everyone out.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
@@ -282,6 +286,16 @@ CONTENT_SECURITY_POLICY = {
 # Base map tiles (XYZ raster URL template). Empty: maps draw on a plain background, offline.
 MAPA_TILES_URL = env_str("MAPA_TILES_URL", "")
 MAPA_CENTRO = (-58.4173, -34.6118)  # lon, lat: Buenos Aires
+# Vector tiles: moving efectivos are cached per time bucket of this many seconds; versioned layers
+# (geocercas, densidad) for TILES_CACHE_TTL_S. Warming covers the operating area at these zooms.
+TILES_EFECTIVOS_TTL_S = env_int("TILES_EFECTIVOS_TTL_S", 5, minimum=1)
+TILES_CACHE_TTL_S = env_int("TILES_CACHE_TTL_S", 3600, minimum=1)
+_calentar = env_str("TILES_CALENTAR_ZOOM", "11-14")
+try:
+    TILES_CALENTAR_ZOOM = tuple(int(z) for z in _calentar.split("-", 1))
+    assert len(TILES_CALENTAR_ZOOM) == 2 and 0 <= TILES_CALENTAR_ZOOM[0] <= TILES_CALENTAR_ZOOM[1] <= 18
+except (ValueError, AssertionError) as exc:
+    raise ImproperlyConfigured(f"TILES_CALENTAR_ZOOM must look like 11-14, got {_calentar!r}") from exc
 POSICIONES_LOTE_MAX = env_int("POSICIONES_LOTE_MAX", 500, minimum=1)
 POSICIONES_FUTURO_MAX_S = env_int("POSICIONES_FUTURO_MAX_S", 300, minimum=0)
 POSICIONES_ANTIGUEDAD_MAX_H = env_int("POSICIONES_ANTIGUEDAD_MAX_H", 72, minimum=1)

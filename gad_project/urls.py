@@ -19,8 +19,8 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    # The commanders' live map (/mapa/) is not built yet: until it is, the root opens the admin.
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("", RedirectView.as_view(pattern_name="mapa", permanent=False)),
+    path("", include("mapa.urls")),
     path("admin/", admin.site.urls),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

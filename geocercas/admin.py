@@ -22,6 +22,11 @@ class GeocercaAdmin(MapaAdmin):
     def delete_model(self, request, obj):
         services.geocerca_eliminar(geocerca=obj)
 
+    def delete_queryset(self, request, queryset):
+        # The bulk action too: each deletion is published and moves the tile layer's version.
+        for geocerca in queryset:
+            services.geocerca_eliminar(geocerca=geocerca)
+
 
 @admin.register(Presencia)
 class PresenciaAdmin(SoloLecturaAdmin, admin.ModelAdmin):

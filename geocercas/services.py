@@ -16,6 +16,7 @@ from gad_project.exceptions import Conflicto, NoEncontrado
 from geocercas import engine, metrics
 from geocercas.engine import Cerca, EstadoPresencia, LecturaEval, Transicion
 from geocercas.models import Alerta, Geocerca, Presencia, TipoAlerta
+from mapa.services import capa_cambiada
 from realtime import grupos
 from realtime.services import Publicacion, publish, publish_many
 
@@ -221,6 +222,7 @@ def geocerca_guardar(*, geocerca: Geocerca, unidades: Iterable[int] | None = Non
             if geocerca.unidades.exists()
             else [grupos.ADMINS, grupos.TODAS_LAS_UNIDADES],
         )
+        transaction.on_commit(lambda: capa_cambiada(capa="geocercas"))
     return geocerca
 
 
@@ -228,3 +230,4 @@ def geocerca_eliminar(*, geocerca: Geocerca) -> None:
     with transaction.atomic():
         publish("geocerca.eliminada", {"geocerca_id": geocerca.pk}, [grupos.ADMINS, grupos.TODAS_LAS_UNIDADES])
         geocerca.delete()
+        transaction.on_commit(lambda: capa_cambiada(capa="geocercas"))

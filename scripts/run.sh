@@ -49,6 +49,7 @@ cat <<MSG
 
   GRUPO_GAD is running                                   (Ctrl-C stops it)
 
+  Commanders' live map:   $base/mapa/     (sign in as comandante / comandante1234)
   Admin:                  $base/admin/
   API docs (Swagger):     $base/api/docs/
   Health / readiness:     $base/health   $base/health/ready

@@ -35,9 +35,14 @@ def mis_tareas(*, usuario: Usuario) -> QuerySet[Tarea]:
     efectivo = efectivo_de(usuario=usuario)
     if efectivo is None:
         return Tarea.objects.none()
+    return tareas_de_efectivo(efectivo_id=efectivo.pk)
+
+
+def tareas_de_efectivo(*, efectivo_id: int) -> QuerySet[Tarea]:
+    """The tasks an efectivo holds now (assignment pending or accepted), most urgent first."""
     return (
         Tarea.objects.filter(
-            asignaciones__efectivo=efectivo,
+            asignaciones__efectivo_id=efectivo_id,
             asignaciones__estado__in=[EstadoAsignacion.PENDIENTE, EstadoAsignacion.ACEPTADA],
         )
         .distinct()

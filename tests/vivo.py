@@ -45,7 +45,7 @@ def daphne(**env: str):
     nombre_bd = connection.settings_dict["NAME"]
     base = os.environ.get("DATABASE_URL") or f"postgis://gad:gad@127.0.0.1:{os.environ.get('GAD_PG_PORT', '55432')}/gad"
     entorno = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
         "DATABASE_URL": base.rsplit("/", 1)[0] + f"/{nombre_bd}",
         "LOG_LEVEL": "WARNING",
         **env,

@@ -7,4 +7,5 @@ from efectivos.api import views
 urlpatterns = [
     path("posiciones/", views.PosicionesView.as_view(), name="posiciones"),
     path("efectivos/", views.EfectivosListView.as_view(), name="efectivos"),
+    path("efectivos/<int:efectivo_id>/recorrido/", views.RecorridoView.as_view(), name="efectivo_recorrido"),
 ]

@@ -15,7 +15,8 @@ from efectivos.api.serializers import EfectivoGeoSerializer, IngestaRespuestaSer
 from efectivos.models import EstadoEfectivo, FuentePosicion, Usuario
 from gad_project.api.errors import error_body
 from gad_project.api.pagination import PaginacionGeoJson
-from gad_project.api.params import param_bbox, param_int, param_opcion
+from gad_project.api.params import param_bbox, param_fecha, param_int, param_opcion
+from gad_project.api.permissions import EsMando
 from gad_project.exceptions import EntradaInvalida
 
 
@@ -140,3 +141,38 @@ class PosicionesView(APIView):
 def _id_de(item) -> str | None:
     valor = item.get("id_cliente") if isinstance(item, dict) else None
     return valor if isinstance(valor, str) else None
+
+
+class RecorridoView(APIView):
+    """An efectivo's track: the readings of the last `horas` hours (or between `desde` and
+    `hasta`), oldest first, as [lon, lat, registrada_en]; thinned evenly past 5,000 points."""
+
+    permission_classes = [EsMando]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("horas", int, description="1 a 72; por defecto 4"),
+            OpenApiParameter("desde", str, description="ISO 8601; en lugar de horas"),
+            OpenApiParameter("hasta", str, description="ISO 8601; por defecto ahora"),
+        ]
+    )
+    def get(self, request, efectivo_id: int):
+        efectivo = selectors.efectivo_visible(usuario=request.user, efectivo_id=efectivo_id)
+        p = request.query_params
+        hasta = param_fecha(p, "hasta") or timezone.now()
+        desde = param_fecha(p, "desde")
+        if desde is None:
+            horas = param_int(p, "horas", minimo=1, maximo=settings.POSICIONES_ANTIGUEDAD_MAX_H, defecto=4)
+            desde = hasta - timedelta(hours=horas)
+        if desde >= hasta:
+            raise EntradaInvalida("`desde` debe ser anterior a `hasta`.", detalle={"desde": desde.isoformat()})
+        recorrido = selectors.recorrido_de(efectivo_id=efectivo.pk, desde=desde, hasta=hasta)
+        return Response(
+            {
+                "efectivo": efectivo.pk,
+                "desde": desde.isoformat(),
+                "hasta": hasta.isoformat(),
+                "lecturas": recorrido.lecturas,
+                "puntos": [[round(lon, 6), round(lat, 6), t.isoformat()] for lon, lat, t in recorrido.puntos],
+            }
+        )

@@ -1,0 +1,88 @@
+"""Reads for the commanders' map: the initial snapshot (built as JSON by PostgreSQL: 10,000
+efectivos in one query, no ORM objects) and the operating area."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.gis.db.models import Extent
+from django.db import connection
+
+from efectivos.models import Unidad, Usuario
+from efectivos.selectors import unidades_visibles
+from mapa.tiles import Alcance
+from realtime.selectors import ultimo_id
+from tareas.models import EstadoTarea
+
+_SQL_EFECTIVOS = """
+SELECT coalesce(json_agg(json_build_object(
+    'type', 'Feature', 'id', e.id,
+    'geometry', ST_AsGeoJSON(e.ultima_posicion, 6)::json,
+    'properties', json_build_object(
+        'id', e.id, 'codigo', e.codigo_interno, 'nombre', e.apellido || ', ' || e.nombre,
+        'rango', e.rango, 'estado', e.estado, 'unidad_id', e.unidad_id, 'unidad', u.codigo,
+        'fix', (extract(epoch FROM e.ultima_posicion_en) * 1000)::bigint,
+        'precision_m', e.ultima_precision_m)
+) ORDER BY e.id), '[]')::text
+FROM efectivos_efectivo e JOIN efectivos_unidad u ON u.id = e.unidad_id
+WHERE e.ultima_posicion IS NOT NULL AND (%(unidad)s::bigint IS NULL OR e.unidad_id = %(unidad)s::bigint)
+"""
+
+_SQL_TAREAS = """
+SELECT coalesce(json_agg(json_build_object(
+    'type', 'Feature', 'id', t.id,
+    'geometry', ST_AsGeoJSON(t.ubicacion, 6)::json,
+    'properties', json_build_object(
+        'id', t.id, 'codigo', t.codigo, 'titulo', t.titulo, 'tipo', t.tipo, 'prioridad', t.prioridad,
+        'estado', t.estado, 'unidad_id', t.unidad_id)
+) ORDER BY t.id), '[]')::text
+FROM tareas_tarea t
+WHERE t.ubicacion IS NOT NULL AND t.estado <> ALL(%(cerradas)s)
+  AND (%(unidad)s::bigint IS NULL OR t.unidad_id = %(unidad)s::bigint)
+"""
+
+_SQL_UNIDADES = """
+SELECT coalesce(json_agg(json_build_object(
+    'type', 'Feature', 'id', u.id,
+    'geometry', ST_AsGeoJSON(u.jurisdiccion, 6)::json,
+    'properties', json_build_object('id', u.id, 'codigo', u.codigo, 'nombre', u.nombre)
+) ORDER BY u.id), '[]')::text
+FROM efectivos_unidad u
+WHERE u.jurisdiccion IS NOT NULL AND u.id = ANY(%(unidades)s)
+"""
+
+
+def mapa_inicial(*, usuario: Usuario, alcance: Alcance) -> str:
+    """The map's snapshot as a JSON document: `cursor` (the last event id *before* the snapshot
+    was read: the socket resumes from it, so nothing between the two is missed; events replayed
+    twice are harmless because the page applies positions only forward in device time), and
+    FeatureCollections of efectivos, open tasks and jurisdictions."""
+    cursor_id = ultimo_id()
+    unidades = list(unidades_visibles(usuario=usuario).values_list("pk", flat=True))
+    params = {"unidad": alcance.unidad_id, "cerradas": [EstadoTarea.FINALIZADA, EstadoTarea.CANCELADA]}
+    with connection.cursor() as cursor:
+        cursor.execute(_SQL_EFECTIVOS, params)
+        efectivos = cursor.fetchone()[0]
+        cursor.execute(_SQL_TAREAS, params)
+        tareas = cursor.fetchone()[0]
+        cursor.execute(_SQL_UNIDADES, {"unidades": unidades})
+        jurisdicciones = cursor.fetchone()[0]
+
+    def fc(features: str) -> str:
+        return '{"type":"FeatureCollection","features":' + features + "}"
+
+    return (
+        f'{{"cursor":{cursor_id},"efectivos":{fc(efectivos)},"tareas":{fc(tareas)},'
+        f'"jurisdicciones":{fc(jurisdicciones)}}}'
+    )
+
+
+def zona_operativa(unidad_id: int | None = None) -> tuple[float, float, float, float]:
+    """The bbox (lon/lat) of the unidades' jurisdictions, or a box around MAPA_CENTRO."""
+    qs = Unidad.objects.filter(jurisdiccion__isnull=False)
+    if unidad_id is not None:
+        qs = qs.filter(pk=unidad_id)
+    extent = qs.aggregate(e=Extent("jurisdiccion"))["e"]
+    if extent:
+        return tuple(extent)
+    lon, lat = settings.MAPA_CENTRO
+    return (lon - 0.1, lat - 0.1, lon + 0.1, lat + 0.1)

@@ -1,0 +1,238 @@
+"""Mapbox Vector Tiles for the heavy layers of the commanders' map, built by PostGIS (`ST_AsMVT`)
+and cached in Redis.
+
+A cache key carries the layer's version, the viewer's scope and the tile address, so nothing is
+ever invalidated by deleting keys: an edited geocerca bumps the `geocercas` version (after commit)
+and the next request misses; old entries expire on their own. The `efectivos` layer moves every
+second, so its "version" is a short time bucket; `densidad` is bumped each time its materialized
+view is refreshed.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django_redis.exceptions import ConnectionInterrupted
+from redis.exceptions import RedisError
+
+from efectivos.models import Rol, Usuario
+from efectivos.selectors import rol_de
+from gad_project.exceptions import EntradaInvalida, NoEncontrado
+from mapa import metrics
+
+logger = logging.getLogger(__name__)
+
+CONTENT_TYPE = "application/vnd.mapbox-vector-tile"
+Z_MAX = 22
+EXTENT = 4096
+ERRORES_CACHE = (ConnectionInterrupted, RedisError, OSError)
+
+
+@dataclass(frozen=True)
+class Alcance:
+    """What the viewer may see, as far as tiles are concerned: everything, or one unidad."""
+
+    clave: str
+    unidad_id: int | None
+
+
+def alcance_de(usuario: Usuario) -> Alcance | None:
+    """Admins see every unidad, a commander their own; anyone else gets no tiles."""
+    rol = rol_de(usuario)
+    if rol == Rol.ADMINISTRADOR:
+        return Alcance("todo", None)
+    if rol == Rol.COMANDANTE and usuario.unidad_id:
+        return Alcance(f"u{usuario.unidad_id}", usuario.unidad_id)
+    return None
+
+
+def coordenadas_validar(z: str, x: str, y: str) -> tuple[int, int, int]:
+    """Parse a tile address; anything that is not a tile of the web-mercator pyramid is a 400."""
+    try:
+        zi, xi, yi = int(z), int(x), int(y)
+    except ValueError as exc:
+        raise EntradaInvalida(
+            "La dirección de la tesela no es válida.", detalle={"z": z, "x": x, "y": y}, codigo="tesela_invalida"
+        ) from exc
+    if not 0 <= zi <= Z_MAX:
+        raise EntradaInvalida(f"z debe estar entre 0 y {Z_MAX}.", detalle={"z": zi}, codigo="tesela_invalida")
+    lado = 2**zi
+    if not (0 <= xi < lado and 0 <= yi < lado):
+        raise EntradaInvalida(
+            f"En z={zi}, x e y deben estar entre 0 y {lado - 1}.",
+            detalle={"z": zi, "x": xi, "y": yi},
+            codigo="tesela_invalida",
+        )
+    return zi, xi, yi
+
+
+# --- layers --------------------------------------------------------------------------------------
+
+# Each query takes %(z)s %(x)s %(y)s %(unidad)s (NULL: every unidad) and returns one bytea, empty
+# when no feature falls in the tile. Candidates come from the GiST index of the layer's geometry
+# (`&&` against the tile envelope, in the column's own SRID so the index applies).
+_SQL_EFECTIVOS = """
+WITH t AS (SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS env),
+f AS (
+    SELECT e.id, e.codigo_interno AS codigo, e.apellido || ', ' || e.nombre AS nombre, e.estado,
+           e.unidad_id AS unidad,
+           floor(extract(epoch FROM now() - e.ultima_posicion_en))::int AS antiguedad_s,
+           ST_AsMVTGeom(ST_Transform(e.ultima_posicion, 3857), t.env, 4096, 16, true) AS geom
+    FROM efectivos_efectivo e, t
+    WHERE e.ultima_posicion && ST_Transform(t.env, 4326)
+      AND (%(unidad)s::bigint IS NULL OR e.unidad_id = %(unidad)s::bigint)
+)
+SELECT ST_AsMVT(f, 'efectivos', 4096, 'geom', 'id') FROM f WHERE f.geom IS NOT NULL
+"""
+
+# A fence applies to a unidad when it names it or names none (see geocercas.selectors).
+_SQL_GEOCERCAS = """
+WITH t AS (SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS env),
+f AS (
+    SELECT g.id, g.nombre, g.tipo, g.severidad, g.version,
+           ST_AsMVTGeom(ST_Transform(g.geom, 3857), t.env, 4096, 64, true) AS geom
+    FROM geocercas_geocerca g, t
+    WHERE g.activa
+      AND g.geom && ST_Transform(t.env, 4326)
+      AND (%(unidad)s::bigint IS NULL
+           OR NOT EXISTS (SELECT 1 FROM geocercas_geocerca_unidades gu WHERE gu.geocerca_id = g.id)
+           OR EXISTS (SELECT 1 FROM geocercas_geocerca_unidades gu
+                      WHERE gu.geocerca_id = g.id AND gu.unidad_id = %(unidad)s::bigint))
+)
+SELECT ST_AsMVT(f, 'geocercas', 4096, 'geom', 'id') FROM f WHERE f.geom IS NOT NULL
+"""
+
+# The view holds ~100 m cells; at lower zooms they are merged into cells of about 1/128 of the
+# tile, so a city-wide tile stays a few thousand points.
+_SQL_DENSIDAD = """
+WITH t AS (SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS env),
+celdas AS (
+    SELECT ST_SnapToGrid(d.geom, greatest(100.0, (ST_XMax(t.env) - ST_XMin(t.env)) / 128)) AS geom,
+           sum(d.lecturas)::int AS lecturas
+    FROM mapa_densidad d, t
+    WHERE d.geom && t.env
+      AND (%(unidad)s::bigint IS NULL OR d.unidad_id = %(unidad)s::bigint)
+    GROUP BY 1
+),
+f AS (SELECT c.lecturas, ST_AsMVTGeom(c.geom, t.env, 4096, 16, true) AS geom FROM celdas c, t)
+SELECT ST_AsMVT(f, 'densidad', 4096, 'geom') FROM f WHERE f.geom IS NOT NULL
+"""
+
+CAPAS: dict[str, str] = {"efectivos": _SQL_EFECTIVOS, "geocercas": _SQL_GEOCERCAS, "densidad": _SQL_DENSIDAD}
+
+
+def tile_generar(*, capa: str, z: int, x: int, y: int, alcance: Alcance) -> bytes:
+    inicio = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute(CAPAS[capa], {"z": z, "x": x, "y": y, "unidad": alcance.unidad_id})
+        datos = bytes(cursor.fetchone()[0] or b"")
+    metrics.GENERACION.labels(capa=capa).observe(time.perf_counter() - inicio)
+    return datos
+
+
+# --- versions and cache --------------------------------------------------------------------------
+
+
+def _clave_version(capa: str) -> str:
+    return f"tiles:version:{capa}"
+
+
+def capa_version(capa: str) -> int:
+    """The layer's current version. A lost counter (Redis flushed or evicted) restarts from the
+    clock, so it can never fall back to a number an old cached tile was stored under."""
+    if capa == "efectivos":
+        return int(time.time() // settings.TILES_EFECTIVOS_TTL_S)
+    clave = _clave_version(capa)
+    version = cache.get(clave)
+    if version is None:
+        cache.add(clave, time.time_ns() // 1000, timeout=None)
+        version = cache.get(clave)
+    return int(version)
+
+
+def capa_invalidar(capa: str) -> int:
+    """Move a layer to a new version: every cached tile of it is stale from now on. Call it after
+    the change is committed (transaction.on_commit), or a request in between could cache the old
+    data under the new version."""
+    clave = _clave_version(capa)
+    try:
+        return cache.incr(clave)
+    except ValueError:  # no counter yet
+        cache.add(clave, time.time_ns() // 1000, timeout=None)
+        return int(cache.get(clave))
+
+
+def tile_obtener(*, capa: str, z: int, x: int, y: int, alcance: Alcance, version: int | None = None) -> bytes:
+    """The tile's bytes (b"" when empty), from the cache or built and cached. Without Redis the
+    map keeps working: the tile is built every time."""
+    if capa not in CAPAS:
+        raise NoEncontrado(f"Capa desconocida: {capa}.", detalle={"capas": sorted(CAPAS)})
+    try:
+        version = capa_version(capa) if version is None else version
+        clave = f"tiles:{capa}:{version}:{alcance.clave}:{z}:{x}:{y}"
+        datos = cache.get(clave)
+    except ERRORES_CACHE:
+        logger.warning("tile cache unavailable; building %s/%s/%s/%s uncached", capa, z, x, y)
+        metrics.TILES.labels(capa=capa, cache="sin_cache").inc()
+        return tile_generar(capa=capa, z=z, x=x, y=y, alcance=alcance)
+    if datos is not None:
+        metrics.TILES.labels(capa=capa, cache="acierto").inc()
+        return datos
+    metrics.TILES.labels(capa=capa, cache="fallo").inc()
+    datos = tile_generar(capa=capa, z=z, x=x, y=y, alcance=alcance)
+    try:
+        cache.set(clave, datos, timeout=ttl_de(capa))
+    except ERRORES_CACHE:
+        logger.warning("tile cache unavailable; %s not stored", clave)
+    return datos
+
+
+def ttl_de(capa: str) -> int:
+    return settings.TILES_EFECTIVOS_TTL_S * 2 if capa == "efectivos" else settings.TILES_CACHE_TTL_S
+
+
+def max_age_de(capa: str) -> int:
+    """How long a browser may reuse a tile without asking: short for moving efectivos; versioned
+    layers are revalidated with the ETag (a 304 costs one Redis read)."""
+    return settings.TILES_EFECTIVOS_TTL_S if capa == "efectivos" else 0
+
+
+# --- warming -------------------------------------------------------------------------------------
+
+
+def tiles_de_zona(*, bbox: tuple[float, float, float, float], zooms: range) -> list[tuple[int, int, int]]:
+    """Every tile address covering a lon/lat bbox at the given zooms."""
+    import math
+
+    def a_tile(lon: float, lat: float, z: int) -> tuple[int, int]:
+        n = 2**z
+        xt = int((lon + 180.0) / 360.0 * n)
+        lat_r = math.radians(lat)
+        yt = int((1.0 - math.asinh(math.tan(lat_r)) / math.pi) / 2.0 * n)
+        return min(max(xt, 0), n - 1), min(max(yt, 0), n - 1)
+
+    tiles = []
+    for z in zooms:
+        x0, y0 = a_tile(bbox[0], bbox[3], z)
+        x1, y1 = a_tile(bbox[2], bbox[1], z)
+        tiles += [(z, x, y) for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)]
+    return tiles
+
+
+def tiles_calentar(*, capa: str, alcances: list[Alcance], bbox: tuple[float, float, float, float], zooms: range) -> int:
+    """Build and cache a layer's tiles over the operating area for each scope; returns how many
+    were built (the ones already cached are skipped)."""
+    version = capa_version(capa)
+    construidas = 0
+    for z, x, y in tiles_de_zona(bbox=bbox, zooms=zooms):
+        for alcance in alcances:
+            clave = f"tiles:{capa}:{version}:{alcance.clave}:{z}:{x}:{y}"
+            if cache.get(clave) is None:
+                cache.set(clave, tile_generar(capa=capa, z=z, x=x, y=y, alcance=alcance), timeout=ttl_de(capa))
+                construidas += 1
+    return construidas

@@ -1,0 +1,146 @@
+"""The commanders' live map: the page, its snapshot and panels, and the vector tiles."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt.authentication import JWTAuthentication
+
+from efectivos.models import EstadoEfectivo, Rol
+from efectivos.selectors import efectivo_visible, rol_de, unidades_visibles
+from gad_project.api.errors import error_body
+from gad_project.api.permissions import EsMando
+from gad_project.exceptions import EntradaInvalida, NoEncontrado
+from geocercas.models import TipoGeocerca
+from mapa import selectors, tiles
+from tareas.models import EstadoTarea, Prioridad, TipoTarea
+from tareas.selectors import tareas_de_efectivo
+
+
+@login_required
+def mapa(request: HttpRequest) -> HttpResponse:
+    alcance = tiles.alcance_de(request.user)
+    if alcance is None:
+        return render(request, "mapa/rechazado.html", status=403)
+    config = {
+        "usuario": request.user.get_full_name() or request.user.get_username(),
+        "rol": rol_de(request.user),
+        "unidades": list(unidades_visibles(usuario=request.user).order_by("codigo").values("id", "codigo", "nombre")),
+        "centro": settings.MAPA_CENTRO,
+        "zona": selectors.zona_operativa(alcance.unidad_id),
+        "tilesBase": settings.MAPA_TILES_URL,
+        "fixViejoMin": settings.DESPACHO_FIX_MAX_MIN,
+        "estados": dict(EstadoEfectivo.choices),
+        "estadosTarea": dict(EstadoTarea.choices),
+        "prioridades": {str(k): v for k, v in Prioridad.choices},
+        "tiposTarea": dict(TipoTarea.choices),
+        "tiposGeocerca": dict(TipoGeocerca.choices),
+    }
+    return render(request, "mapa/mapa.html", {"config": config, "es_admin": rol_de(request.user) == Rol.ADMINISTRADOR})
+
+
+class MapaDatosView(APIView):
+    """The map's snapshot: cursor for the socket plus efectivos, open tasks and jurisdictions."""
+
+    permission_classes = [EsMando]
+
+    def get(self, request):
+        cuerpo = selectors.mapa_inicial(usuario=request.user, alcance=tiles.alcance_de(request.user))
+        return HttpResponse(cuerpo, content_type="application/json", headers={"Cache-Control": "no-store"})
+
+
+class EfectivoPanelView(APIView):
+    """What the side panel shows for one efectivo: who, where, since when, and what they hold."""
+
+    permission_classes = [EsMando]
+
+    def get(self, request, efectivo_id: int):
+        e = efectivo_visible(usuario=request.user, efectivo_id=efectivo_id)
+        tareas = tareas_de_efectivo(efectivo_id=e.pk)
+        return Response(
+            {
+                "id": e.pk,
+                "codigo": e.codigo_interno,
+                "nombre": f"{e.apellido}, {e.nombre}",
+                "rango": e.rango,
+                "unidad": e.unidad.codigo,
+                "especialidades": e.especialidades,
+                "estado": e.estado,
+                "lon": e.ultima_posicion.x if e.ultima_posicion else None,
+                "lat": e.ultima_posicion.y if e.ultima_posicion else None,
+                "ultima_posicion_en": e.ultima_posicion_en,
+                "precision_m": e.ultima_precision_m,
+                "tareas": [
+                    {"id": t.pk, "codigo": t.codigo, "titulo": t.titulo, "estado": t.estado, "prioridad": t.prioridad}
+                    for t in tareas
+                ],
+                "ahora": timezone.now(),
+            }
+        )
+
+
+_jwt = JWTAuthentication()
+
+
+def _usuario_de(request: HttpRequest):
+    """The session user (the map page), or the bearer of a valid JWT (other clients)."""
+    if request.user.is_authenticated:
+        return request.user
+    if request.META.get("HTTP_AUTHORIZATION"):
+        try:
+            resultado = _jwt.authenticate(request)
+        except AuthenticationFailed:
+            return None
+        return resultado[0] if resultado else None
+    return None
+
+
+def _error(estado: int, codigo: str, mensaje: str, detalle=None) -> JsonResponse:
+    return JsonResponse(error_body(codigo, mensaje, detalle), status=estado)
+
+
+@require_GET
+def tile(request: HttpRequest, capa: str, z: str, x: str, y: str) -> HttpResponse:
+    """`/tiles/{capa}/{z}/{x}/{y}.pbf`: a Mapbox Vector Tile of the viewer's scope, 204 when empty.
+
+    A plain view rather than DRF: it is the most requested URL of the map, and a cached tile should
+    cost little more than one Redis read. The ETag is the layer version and scope, so a browser
+    revalidating an unchanged tile gets a 304 without the tile being read at all."""
+    usuario = _usuario_de(request)
+    if usuario is None:
+        return _error(401, "no_autenticado", "Se requieren credenciales de autenticación.")
+    alcance = tiles.alcance_de(usuario)
+    if alcance is None:
+        return _error(403, "no_permitido", "Solo comandantes o administradores.")
+    if capa not in tiles.CAPAS:
+        return _error(404, "capa_inexistente", f"Capa desconocida: {capa}.", {"capas": sorted(tiles.CAPAS)})
+    try:
+        z_, x_, y_ = tiles.coordenadas_validar(z, x, y)
+    except EntradaInvalida as exc:
+        return _error(400, exc.codigo, exc.mensaje, exc.detalle)
+    try:
+        version = tiles.capa_version(capa)
+    except tiles.ERRORES_CACHE:
+        version = 0
+    etag = f'"{capa}-{version}-{alcance.clave}"'
+    cabeceras = {
+        "Cache-Control": f"private, max-age={tiles.max_age_de(capa)}",
+        "Vary": "Cookie, Authorization",
+        "ETag": etag,
+    }
+    if version and request.headers.get("If-None-Match") == etag:
+        return HttpResponse(status=304, headers=cabeceras)
+    try:
+        datos = tiles.tile_obtener(capa=capa, z=z_, x=x_, y=y_, alcance=alcance, version=version or None)
+    except NoEncontrado as exc:
+        return _error(404, exc.codigo, exc.mensaje, exc.detalle)
+    if not datos:
+        return HttpResponse(status=204, headers=cabeceras)
+    return HttpResponse(datos, content_type=tiles.CONTENT_TYPE, headers=cabeceras)

@@ -1,0 +1,312 @@
+// Acting from the map: a click on an empty spot offers a task or an emergency there, with the
+// nearest available efectivos and their distances; a click on an efectivo opens its details,
+// current tasks and a replay of its track on a time slider.
+import { pedir, detalleTexto } from "./api.js";
+
+const $ = (sel, raiz = document) => raiz.querySelector(sel);
+
+function escapar(t) {
+  return String(t ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+}
+
+function metros(m) {
+  return m >= 1000 ? `${(m / 1000).toFixed(1)} km` : `${Math.round(m)} m`;
+}
+
+function haceCuanto(ms) {
+  if (!ms) return "sin posición";
+  const s = Math.max(0, Math.round((Date.now() - ms) / 1000));
+  if (s < 60) return `hace ${s} s`;
+  if (s < 3600) return `hace ${Math.round(s / 60)} min`;
+  return `hace ${(s / 3600).toFixed(1)} h`;
+}
+
+function opciones(mapa, elegida) {
+  return Object.entries(mapa)
+    .map(([k, v]) => `<option value="${escapar(k)}"${String(k) === String(elegida) ? " selected" : ""}>${escapar(v)}</option>`)
+    .join("");
+}
+
+export class Acciones {
+  constructor({ map, capas, config, avisar }) {
+    this.map = map;
+    this.capas = capas;
+    this.config = config;
+    this.avisar = avisar;
+    this.panel = $("#panel");
+    this.contenido = $("#panel-contenido");
+    this.popup = null;
+    this.reproduccion = null;
+    $("#panel-cerrar").addEventListener("click", () => this.cerrar());
+
+    map.on("click", (e) => this.clic(e));
+    for (const capa of ["efectivos", "tareas"]) {
+      map.on("mouseenter", capa, () => (map.getCanvas().style.cursor = "pointer"));
+      map.on("mouseleave", capa, () => (map.getCanvas().style.cursor = ""));
+    }
+  }
+
+  clic(e) {
+    const [f] = this.map.queryRenderedFeatures(e.point, { layers: ["efectivos", "tareas"] });
+    if (f && f.layer.id === "efectivos") return this.abrirEfectivo(f.properties.id);
+    if (f && f.layer.id === "tareas") return this.abrirTarea(f.properties.id);
+    this.ofrecer(e.lngLat);
+  }
+
+  abrir(html) {
+    this.detenerReproduccion();
+    this.capas.dibujarRecorrido(null);
+    this.contenido.innerHTML = html;
+    this.panel.hidden = false;
+  }
+
+  cerrar() {
+    this.detenerReproduccion();
+    this.capas.dibujarRecorrido(null);
+    this.capas.seleccionar(null);
+    this.panel.hidden = true;
+  }
+
+  // --- a point on the map -----------------------------------------------------------------------
+
+  ofrecer(lngLat) {
+    this.popup?.remove();
+    const div = document.createElement("div");
+    div.innerHTML = `
+      <div class="tenue">${lngLat.lat.toFixed(5)}, ${lngLat.lng.toFixed(5)}</div>
+      <button type="button" class="boton" data-accion="tarea">Nueva tarea aquí</button>
+      <button type="button" class="boton peligro" data-accion="emergencia">Emergencia aquí</button>`;
+    div.addEventListener("click", (ev) => {
+      const accion = ev.target.dataset.accion;
+      if (!accion) return;
+      this.popup.remove();
+      if (accion === "tarea") this.formTarea(lngLat);
+      else this.formEmergencia(lngLat);
+    });
+    this.popup = new maplibregl.Popup({ closeOnClick: true }).setLngLat(lngLat).setDOMContent(div).addTo(this.map);
+  }
+
+  async cercanos(lngLat, k = 5) {
+    const url = `/api/v1/efectivos/cercanos/?lat=${lngLat.lat}&lon=${lngLat.lng}&k=${k}`;
+    return pedir(url);
+  }
+
+  listaCercanos(cercanos, { casillas }) {
+    if (!cercanos.length) return `<p class="tenue">No hay efectivos disponibles con posición reciente.</p>`;
+    return `<ul class="cercanos">${cercanos
+      .map(
+        (c, i) => `<li data-id="${c.id}">
+          ${casillas ? `<input type="checkbox" value="${c.id}"${i === 0 ? " checked" : ""} aria-label="Asignar ${escapar(c.codigo_interno)}">` : ""}
+          <span class="quien">${escapar(c.codigo_interno)} · ${escapar(c.nombre)}</span>
+          <strong class="distancia">${metros(c.distancia_m)}</strong></li>`,
+      )
+      .join("")}</ul>`;
+  }
+
+  async formTarea(lngLat) {
+    this.capas.seleccionar([lngLat.lng, lngLat.lat]);
+    const unidades = this.config.unidades;
+    this.abrir(`
+      <h3>Nueva tarea</h3>
+      <form id="form-tarea">
+        <label for="t-titulo">Título</label><input id="t-titulo" name="titulo" required maxlength="200">
+        <label for="t-tipo">Tipo</label><select id="t-tipo" name="tipo">${opciones(this.config.tiposTarea, "patrullaje")}</select>
+        <label for="t-prioridad">Prioridad</label><select id="t-prioridad" name="prioridad">${opciones(this.config.prioridades, 2)}</select>
+        ${unidades.length > 1 ? `<label for="t-unidad">Unidad</label><select id="t-unidad" name="unidad">${unidades.map((u) => `<option value="${u.id}">${escapar(u.codigo)} · ${escapar(u.nombre)}</option>`).join("")}</select>` : ""}
+        <label for="t-descripcion">Descripción</label><textarea id="t-descripcion" name="descripcion" rows="2"></textarea>
+        <label>Efectivos disponibles más cercanos</label><div id="t-cercanos" class="tenue">Buscando…</div>
+        <button type="submit" class="boton">Crear tarea</button>
+      </form>`);
+    const form = $("#form-tarea");
+    try {
+      $("#t-cercanos").outerHTML = `<div id="t-cercanos">${this.listaCercanos(await this.cercanos(lngLat), { casillas: true })}</div>`;
+    } catch (err) {
+      $("#t-cercanos").textContent = detalleTexto(err);
+    }
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const boton = $("button[type=submit]", form);
+      boton.disabled = true;
+      const f = new FormData(form);
+      const cuerpo = {
+        titulo: f.get("titulo"),
+        tipo: f.get("tipo"),
+        prioridad: Number(f.get("prioridad")),
+        descripcion: f.get("descripcion") || "",
+        lat: lngLat.lat,
+        lon: lngLat.lng,
+      };
+      if (f.get("unidad")) cuerpo.unidad = Number(f.get("unidad"));
+      const elegidos = [...form.querySelectorAll("#t-cercanos input:checked")].map((c) => Number(c.value));
+      try {
+        let tarea = await pedir("/api/v1/tareas/", { metodo: "POST", cuerpo });
+        if (elegidos.length) {
+          tarea = await pedir(`/api/v1/tareas/${tarea.id}/asignar/`, { metodo: "POST", cuerpo: { efectivos: elegidos } });
+        }
+        this.mostrarTarea(tarea, "Tarea creada.");
+      } catch (err) {
+        boton.disabled = false;
+        this.avisar(detalleTexto(err));
+      }
+    });
+  }
+
+  async formEmergencia(lngLat) {
+    this.capas.seleccionar([lngLat.lng, lngLat.lat]);
+    this.abrir(`
+      <h3>Emergencia</h3>
+      <p class="tenue">Se crea con prioridad crítica y se despacha de inmediato a los efectivos disponibles más cercanos.</p>
+      <form id="form-emergencia">
+        <label for="e-descripcion">Descripción</label><textarea id="e-descripcion" name="descripcion" rows="2" required maxlength="2000"></textarea>
+        <label for="e-efectivos">Efectivos a despachar</label><select id="e-efectivos" name="efectivos">${opciones({ 1: "1", 2: "2", 3: "3", 4: "4" }, 1)}</select>
+        <label>Más cercanos ahora</label><div id="e-cercanos" class="tenue">Buscando…</div>
+        <button type="submit" class="boton peligro">Despachar emergencia</button>
+      </form>`);
+    const form = $("#form-emergencia");
+    this.cercanos(lngLat)
+      .then((c) => ($("#e-cercanos").outerHTML = `<div id="e-cercanos">${this.listaCercanos(c, { casillas: false })}</div>`))
+      .catch((err) => ($("#e-cercanos").textContent = detalleTexto(err)));
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const boton = $("button[type=submit]", form);
+      boton.disabled = true;
+      const f = new FormData(form);
+      try {
+        const tarea = await pedir("/api/v1/tareas/emergencia/", {
+          metodo: "POST",
+          cuerpo: { lat: lngLat.lat, lon: lngLat.lng, descripcion: f.get("descripcion"), efectivos: Number(f.get("efectivos")) },
+        });
+        this.mostrarTarea(tarea, tarea.asignaciones.length ? "Emergencia despachada." : "Emergencia registrada: no hay efectivos disponibles; queda programada.");
+      } catch (err) {
+        boton.disabled = false;
+        this.avisar(detalleTexto(err));
+      }
+    });
+  }
+
+  mostrarTarea(t, mensaje = "") {
+    if (t.lat !== null) this.capas.seleccionar([t.lon, t.lat]);
+    const asignaciones = t.asignaciones
+      .map((a) => `<li><span>${escapar(a.efectivo_nombre)} <span class="tenue">(${escapar(a.estado)})</span></span><strong>${a.distancia_m !== null ? metros(a.distancia_m) : ""}</strong></li>`)
+      .join("");
+    this.abrir(`
+      ${mensaje ? `<p class="resultado" role="status">${escapar(mensaje)}</p>` : ""}
+      <h3>${escapar(t.codigo)} · ${escapar(t.titulo)}</h3>
+      <dl>
+        <dt>Estado</dt><dd class="estado-tarea">${escapar(this.config.estadosTarea[t.estado] || t.estado)}</dd>
+        <dt>Prioridad</dt><dd>${escapar(this.config.prioridades[t.prioridad] || t.prioridad)}</dd>
+        <dt>Tipo</dt><dd>${escapar(this.config.tiposTarea[t.tipo] || t.tipo)}</dd>
+      </dl>
+      ${t.descripcion ? `<p>${escapar(t.descripcion)}</p>` : ""}
+      <label>Asignados</label>
+      <ul class="cercanos asignados">${asignaciones || `<li class="tenue">Nadie todavía</li>`}</ul>
+      ${["programada", "asignada"].includes(t.estado) && t.lat !== null ? `<button type="button" class="boton" id="t-asignar">Asignar al más cercano</button>` : ""}`);
+    $("#t-asignar")?.addEventListener("click", async () => {
+      try {
+        this.mostrarTarea(await pedir(`/api/v1/tareas/${t.id}/asignar/`, { metodo: "POST", cuerpo: { cercanos: 1 } }), "Asignada.");
+      } catch (err) {
+        this.avisar(detalleTexto(err));
+      }
+    });
+  }
+
+  async abrirTarea(id) {
+    try {
+      this.mostrarTarea(await pedir(`/api/v1/tareas/${id}/`));
+    } catch (err) {
+      this.avisar(detalleTexto(err));
+    }
+  }
+
+  // --- an efectivo --------------------------------------------------------------------------------
+
+  async abrirEfectivo(id) {
+    let e;
+    try {
+      e = await pedir(`/mapa/datos/efectivos/${id}/`);
+    } catch (err) {
+      this.avisar(detalleTexto(err));
+      return;
+    }
+    if (e.lon !== null) this.capas.seleccionar([e.lon, e.lat]);
+    const fix = e.ultima_posicion_en ? Date.parse(e.ultima_posicion_en) : null;
+    const tareas = e.tareas
+      .map((t) => `<li><a href="#" data-tarea="${t.id}">${escapar(t.codigo)} · ${escapar(t.titulo)}</a> <span class="tenue">${escapar(this.config.estadosTarea[t.estado] || t.estado)}</span></li>`)
+      .join("");
+    this.abrir(`
+      <h3 class="efectivo-nombre">${escapar(e.codigo)} · ${escapar(e.nombre)}</h3>
+      <dl>
+        <dt>Estado</dt><dd>${escapar(this.config.estados[e.estado] || e.estado)}</dd>
+        <dt>Rango</dt><dd>${escapar(e.rango || "—")}</dd>
+        <dt>Unidad</dt><dd>${escapar(e.unidad)}</dd>
+        <dt>Posición</dt><dd>${haceCuanto(fix)}${e.precision_m ? ` · ±${Math.round(e.precision_m)} m` : ""}</dd>
+        ${e.especialidades.length ? `<dt>Especialidades</dt><dd>${e.especialidades.map(escapar).join(", ")}</dd>` : ""}
+      </dl>
+      <label>Tarea actual</label>
+      <ul class="cercanos">${tareas || `<li class="tenue">Sin tareas</li>`}</ul>
+      <label for="r-horas">Recorrido</label>
+      <select id="r-horas">${opciones({ 1: "Última hora", 4: "Últimas 4 horas", 8: "Últimas 8 horas", 24: "Últimas 24 horas" }, 4)}</select>
+      <button type="button" class="boton secundario" id="r-ver">Ver recorrido</button>
+      <div id="r-control" hidden>
+        <input type="range" id="r-tiempo" min="0" value="0" aria-label="Momento del recorrido">
+        <div><button type="button" class="boton secundario" id="r-play">▶ Reproducir</button> <span id="r-hora" class="tenue"></span></div>
+      </div>`);
+    this.contenido.querySelectorAll("[data-tarea]").forEach((a) =>
+      a.addEventListener("click", (ev) => {
+        ev.preventDefault();
+        this.abrirTarea(a.dataset.tarea);
+      }),
+    );
+    $("#r-ver").addEventListener("click", () => this.recorrido(id, Number($("#r-horas").value)));
+  }
+
+  async recorrido(id, horas) {
+    let r;
+    try {
+      r = await pedir(`/api/v1/efectivos/${id}/recorrido/?horas=${horas}`);
+    } catch (err) {
+      this.avisar(detalleTexto(err));
+      return;
+    }
+    const puntos = r.puntos;
+    const control = $("#r-control");
+    if (!puntos.length) {
+      $("#r-hora").textContent = "Sin lecturas en ese período.";
+      control.hidden = false;
+      return;
+    }
+    const coords = puntos.map((p) => [p[0], p[1]]);
+    const slider = $("#r-tiempo");
+    slider.max = String(puntos.length - 1);
+    slider.value = slider.max;
+    control.hidden = false;
+    const mostrar = (i) => {
+      this.capas.dibujarRecorrido(coords.slice(0, i + 1));
+      this.capas.seleccionar(coords[i]);
+      $("#r-hora").textContent = `${new Date(puntos[i][2]).toLocaleString("es-AR")} · ${i + 1}/${puntos.length} (${r.lecturas} lecturas)`;
+    };
+    slider.oninput = () => mostrar(Number(slider.value));
+    mostrar(puntos.length - 1);
+    const limites = coords.reduce((b, c) => b.extend(c), new maplibregl.LngLatBounds(coords[0], coords[0]));
+    this.map.fitBounds(limites, { padding: 60, maxZoom: 16, duration: 500 });
+    $("#r-play").onclick = () => {
+      if (this.reproduccion) return this.detenerReproduccion();
+      if (Number(slider.value) >= puntos.length - 1) slider.value = "0";
+      $("#r-play").textContent = "❚❚ Pausa";
+      const paso = Math.max(1, Math.round(puntos.length / 300)); // about 15 s for any track length
+      this.reproduccion = setInterval(() => {
+        const i = Math.min(puntos.length - 1, Number(slider.value) + paso);
+        slider.value = String(i);
+        mostrar(i);
+        if (i >= puntos.length - 1) this.detenerReproduccion();
+      }, 50);
+    };
+  }
+
+  detenerReproduccion() {
+    if (this.reproduccion) clearInterval(this.reproduccion);
+    this.reproduccion = null;
+    const play = $("#r-play");
+    if (play) play.textContent = "▶ Reproducir";
+  }
+}

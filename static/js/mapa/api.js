@@ -1,0 +1,41 @@
+// Calls to the project's API from the map page (session cookie + CSRF token). Errors arrive in the
+// project's shape {"error": {"codigo", "mensaje", "detalle"}} and are thrown with that message.
+
+function csrf() {
+  const m = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+  return m ? decodeURIComponent(m[1]) : "";
+}
+
+export class ErrorApi extends Error {
+  constructor(estado, cuerpo) {
+    const e = (cuerpo && cuerpo.error) || {};
+    super(e.mensaje || `Error ${estado}`);
+    this.estado = estado;
+    this.codigo = e.codigo;
+    this.detalle = e.detalle;
+  }
+}
+
+export async function pedir(url, { metodo = "GET", cuerpo } = {}) {
+  const opciones = { method: metodo, credentials: "same-origin", headers: { Accept: "application/json" } };
+  if (cuerpo !== undefined) {
+    opciones.headers["Content-Type"] = "application/json";
+    opciones.headers["X-CSRFToken"] = csrf();
+    opciones.body = JSON.stringify(cuerpo);
+  }
+  const r = await fetch(url, opciones);
+  if (r.status === 401 || r.status === 403) {
+    if (r.status === 401) window.location.assign(`/login/?next=${encodeURIComponent(location.pathname)}`);
+  }
+  const texto = await r.text();
+  const datos = texto ? JSON.parse(texto) : null;
+  if (!r.ok) throw new ErrorApi(r.status, datos);
+  return datos;
+}
+
+export function detalleTexto(err) {
+  // A validation error names the fields: show them, they are what the commander has to fix.
+  if (!err.detalle || typeof err.detalle !== "object") return err.message;
+  const partes = Object.entries(err.detalle).map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(" ") : v}`);
+  return `${err.message} ${partes.join("; ")}`;
+}

@@ -1,0 +1,116 @@
+// The commanders' live map. Loads the snapshot, then follows /ws/eventos/ from the snapshot's
+// cursor: positions, states, tasks, alerts and geofence changes arrive without polling.
+import { pedir } from "./api.js";
+import { Alertas } from "./alertas.js";
+import { Acciones } from "./acciones.js";
+import { Capas } from "./capas.js";
+import { Conexion } from "./eventos.js";
+
+const config = JSON.parse(document.getElementById("mapa-config").textContent);
+const ESTADOS_CONEXION = { conectando: "Conectando…", en_vivo: "En vivo", reconectando: "Reconectando…", caida: "Sin conexión: reintentando" };
+
+function avisar(texto, ok = false) {
+  const aviso = document.getElementById("aviso");
+  aviso.textContent = texto;
+  aviso.classList.toggle("ok", ok);
+  aviso.hidden = false;
+  clearTimeout(avisar.t);
+  avisar.t = setTimeout(() => (aviso.hidden = true), 6000);
+}
+
+function estiloBase() {
+  // Without a tile server (no internet) the map draws on a plain background; the jurisdictions
+  // and geocercas give the commander their bearings.
+  const estilo = { version: 8, sources: {}, layers: [{ id: "fondo", type: "background", paint: { "background-color": "#dfe5ea" } }] };
+  if (config.tilesBase) {
+    estilo.sources.base = { type: "raster", tiles: [config.tilesBase], tileSize: 256 };
+    estilo.layers.push({ id: "base", type: "raster", source: "base" });
+  }
+  return estilo;
+}
+
+function resumir(capas) {
+  let disponibles = 0;
+  for (const f of capas.efectivos.values()) if (f.properties.estado === "disponible" && !f.properties.viejo) disponibles += 1;
+  document.getElementById("resumen").textContent =
+    `${capas.efectivos.size} efectivos · ${disponibles} disponibles · ${capas.tareas.size} tareas abiertas`;
+}
+
+async function iniciar() {
+  const map = new maplibregl.Map({
+    container: "mapa",
+    style: estiloBase(),
+    bounds: [
+      [config.zona[0], config.zona[1]],
+      [config.zona[2], config.zona[3]],
+    ],
+    fitBoundsOptions: { padding: 20 },
+    attributionControl: false,
+  });
+  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "bottom-right");
+  map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-left");
+
+  const [datos] = await Promise.all([pedir("/mapa/datos/"), new Promise((r) => map.once("load", r))]);
+  const capas = new Capas(map, config);
+  capas.alCambiar = () => resumir(capas);
+  capas.instalar(datos);
+  capas.leyendas();
+  document.querySelectorAll("#capas input[data-capa]").forEach((c) =>
+    c.addEventListener("change", () => capas.alternar(c.dataset.capa, c.checked)),
+  );
+
+  const acciones = new Acciones({ map, capas, config, avisar });
+  const alertas = new Alertas({
+    avisar,
+    alSeleccionar: (a) => {
+      if (a.lon !== null) map.flyTo({ center: [a.lon, a.lat], zoom: Math.max(map.getZoom(), 16) });
+      acciones.abrirEfectivo(a.efectivo_id);
+    },
+  });
+  alertas.cargar().catch((err) => avisar(err.message));
+
+  const manejadores = {
+    "posicion.actualizada": (d) => capas.posicion(d),
+    "efectivo.estado": (d) => capas.estadoEfectivo(d),
+    "alerta.geocerca": (d) => alertas.agregar(d),
+    "alerta.reconocida": (d) => alertas.reconocida(d),
+    "tarea.creada": (d) => capas.tarea(d),
+    "tarea.actualizada": (d) => capas.tarea(d),
+    "tarea.asignada": (d) => capas.tarea(d),
+    "tarea.asignacion": (d) => capas.tarea(d),
+    "tarea.estado": (d) => capas.tarea(d),
+    "geocerca.actualizada": () => capas.geocercasCambiaron(),
+    "geocerca.eliminada": () => capas.geocercasCambiaron(),
+  };
+  const conexion = new Conexion({
+    desde: datos.cursor,
+    alEvento: (f) => manejadores[f.tipo]?.(f.datos),
+    alEstado: (estado) => {
+      const el = document.getElementById("conexion");
+      el.dataset.estado = estado;
+      el.textContent = ESTADOS_CONEXION[estado];
+    },
+    alResync: async () => {
+      // Too far behind to replay: reload the snapshot and continue from its cursor.
+      const nuevos = await pedir("/mapa/datos/");
+      capas.cargar(nuevos);
+      alertas.cargar().catch(() => {});
+      conexion.reiniciar(nuevos.cursor);
+    },
+  });
+  conexion.abrir();
+  setInterval(() => capas.refrescarDensidad(), 60000);
+
+  map.once("idle", () => {
+    document.body.dataset.listo = "1";
+    window.gadMapa.listoEn = performance.now();
+  });
+  window.gadMapa = { map, capas, alertas, acciones, conexion, listoEn: null };
+}
+
+window.addEventListener("DOMContentLoaded", () => {
+  iniciar().catch((err) => {
+    avisar(`No se pudo cargar el mapa: ${err.message}`);
+    throw err;
+  });
+});

@@ -1,0 +1,259 @@
+// Sources and layers of the map, and the live stores behind the GeoJSON ones. Efectivos and
+// tasks come from the snapshot and move with socket events; geocercas and the density layer are
+// vector tiles from /tiles/ (versioned: an edited geocerca reloads its tiles).
+
+export const COLORES_ESTADO = {
+  disponible: "#2ea043",
+  en_tarea: "#2f81f7",
+  no_disponible: "#d29922",
+  fuera_servicio: "#8b949e",
+};
+export const COLORES_PRIORIDAD = { 1: "#8b949e", 2: "#58a6ff", 3: "#d29922", 4: "#f0883e", 5: "#f85149" };
+export const COLORES_GEOCERCA = { restringida: "#f85149", perimetro: "#2f81f7", control: "#d29922" };
+
+const GRUPOS = {
+  efectivos: ["efectivos"],
+  tareas: ["tareas"],
+  geocercas: ["geocercas-relleno", "geocercas-borde"],
+  densidad: ["densidad"],
+  jurisdicciones: ["jurisdicciones"],
+};
+
+function coincidir(prop, colores, defecto) {
+  const expr = ["match", ["to-string", ["get", prop]]];
+  for (const [k, v] of Object.entries(colores)) expr.push(String(k), v);
+  expr.push(defecto);
+  return expr;
+}
+
+const vacia = () => ({ type: "FeatureCollection", features: [] });
+
+export class Capas {
+  constructor(map, config) {
+    this.map = map;
+    this.config = config;
+    this.efectivos = new Map();
+    this.tareas = new Map();
+    this.sucioEfectivos = false;
+    this.sucioTareas = false;
+    this.versionGeocercas = 0;
+    this.viejoMs = config.fixViejoMin * 60000;
+  }
+
+  instalar(datos) {
+    const m = this.map;
+    const origen = location.origin;
+    m.addSource("jurisdicciones", { type: "geojson", data: datos.jurisdicciones });
+    m.addSource("geocercas", {
+      type: "vector",
+      tiles: [`${origen}/tiles/geocercas/{z}/{x}/{y}.pbf`],
+      minzoom: 0,
+      maxzoom: 16,
+    });
+    m.addSource("densidad", {
+      type: "vector",
+      tiles: [`${origen}/tiles/densidad/{z}/{x}/{y}.pbf`],
+      minzoom: 0,
+      maxzoom: 14,
+    });
+    m.addSource("efectivos", { type: "geojson", data: vacia(), promoteId: "id" });
+    m.addSource("tareas", { type: "geojson", data: vacia(), promoteId: "id" });
+    m.addSource("recorrido", { type: "geojson", data: vacia() });
+    m.addSource("seleccion", { type: "geojson", data: vacia() });
+
+    m.addLayer({
+      id: "jurisdicciones",
+      type: "line",
+      source: "jurisdicciones",
+      paint: { "line-color": "#57606a", "line-width": 1.5, "line-dasharray": [3, 2] },
+    });
+    m.addLayer({
+      id: "densidad",
+      type: "heatmap",
+      source: "densidad",
+      "source-layer": "densidad",
+      layout: { visibility: "none" },
+      paint: {
+        "heatmap-weight": ["interpolate", ["linear"], ["get", "lecturas"], 0, 0, 50, 1],
+        "heatmap-radius": ["interpolate", ["linear"], ["zoom"], 10, 8, 15, 24],
+        "heatmap-opacity": 0.7,
+      },
+    });
+    m.addLayer({
+      id: "geocercas-relleno",
+      type: "fill",
+      source: "geocercas",
+      "source-layer": "geocercas",
+      paint: { "fill-color": coincidir("tipo", COLORES_GEOCERCA, "#888"), "fill-opacity": 0.15 },
+    });
+    m.addLayer({
+      id: "geocercas-borde",
+      type: "line",
+      source: "geocercas",
+      "source-layer": "geocercas",
+      paint: { "line-color": coincidir("tipo", COLORES_GEOCERCA, "#888"), "line-width": 1.5 },
+    });
+    m.addLayer({
+      id: "recorrido",
+      type: "line",
+      source: "recorrido",
+      paint: { "line-color": "#a371f7", "line-width": 3 },
+    });
+    m.addLayer({
+      id: "tareas",
+      type: "circle",
+      source: "tareas",
+      paint: {
+        "circle-radius": ["interpolate", ["linear"], ["zoom"], 10, 5, 16, 10],
+        "circle-color": "#0d1117",
+        "circle-stroke-color": coincidir("prioridad", COLORES_PRIORIDAD, "#888"),
+        "circle-stroke-width": ["case", ["==", ["get", "estado"], "programada"], 4, 2.5],
+      },
+    });
+    m.addLayer({
+      id: "efectivos",
+      type: "circle",
+      source: "efectivos",
+      paint: {
+        "circle-radius": ["interpolate", ["linear"], ["zoom"], 9, 2.5, 13, 5, 17, 9],
+        "circle-color": coincidir("estado", COLORES_ESTADO, "#888"),
+        "circle-opacity": ["case", ["get", "viejo"], 0.3, 0.95],
+        "circle-stroke-color": "#ffffff",
+        "circle-stroke-width": ["interpolate", ["linear"], ["zoom"], 11, 0, 14, 1],
+        "circle-stroke-opacity": ["case", ["get", "viejo"], 0.3, 0.9],
+      },
+    });
+    m.addLayer({
+      id: "seleccion",
+      type: "circle",
+      source: "seleccion",
+      paint: {
+        "circle-radius": 12,
+        "circle-color": "rgba(0,0,0,0)",
+        "circle-stroke-color": "#f0f6fc",
+        "circle-stroke-width": 3,
+      },
+    });
+
+    this.cargar(datos);
+    // Positions arrive many per second: the sources are redrawn at most every half second, and
+    // every 30 s anyway so fixes that went stale fade without any event.
+    setInterval(() => this.volcar(false), 500);
+    setInterval(() => this.volcar(true), 30000);
+  }
+
+  cargar(datos) {
+    this.efectivos = new Map(datos.efectivos.features.map((f) => [f.id, f]));
+    this.tareas = new Map(datos.tareas.features.map((f) => [f.id, f]));
+    this.map.getSource("jurisdicciones").setData(datos.jurisdicciones);
+    this.volcar(true);
+  }
+
+  volcar(forzar) {
+    const ahora = Date.now();
+    if (this.sucioEfectivos || forzar) {
+      for (const f of this.efectivos.values()) f.properties.viejo = !f.properties.fix || ahora - f.properties.fix > this.viejoMs;
+      this.map.getSource("efectivos").setData({ type: "FeatureCollection", features: [...this.efectivos.values()] });
+      this.sucioEfectivos = false;
+      this.alCambiar?.();
+    }
+    if (this.sucioTareas || forzar) {
+      this.map.getSource("tareas").setData({ type: "FeatureCollection", features: [...this.tareas.values()] });
+      this.sucioTareas = false;
+      this.alCambiar?.();
+    }
+  }
+
+  // --- socket events --------------------------------------------------------------------------
+
+  posicion(d) {
+    const fix = Date.parse(d.registrada_en);
+    let f = this.efectivos.get(d.efectivo_id);
+    if (!f) {
+      f = {
+        type: "Feature",
+        id: d.efectivo_id,
+        geometry: { type: "Point", coordinates: [d.lon, d.lat] },
+        properties: { id: d.efectivo_id, codigo: `#${d.efectivo_id}`, nombre: "", estado: d.estado, unidad_id: d.unidad_id, fix },
+      };
+      this.efectivos.set(d.efectivo_id, f);
+    } else if (f.properties.fix && fix <= f.properties.fix) {
+      return; // a replayed or late reading: positions only move forward in device time
+    }
+    f.geometry = { type: "Point", coordinates: [d.lon, d.lat] };
+    f.properties.fix = fix;
+    f.properties.estado = d.estado;
+    f.properties.precision_m = d.precision_m;
+    this.sucioEfectivos = true;
+  }
+
+  estadoEfectivo(d) {
+    const f = this.efectivos.get(d.efectivo_id);
+    if (f) {
+      f.properties.estado = d.estado;
+      this.sucioEfectivos = true;
+    }
+  }
+
+  tarea(d) {
+    const cerrada = d.estado === "finalizada" || d.estado === "cancelada";
+    if (cerrada || d.lat === null || d.lat === undefined) {
+      this.sucioTareas = this.tareas.delete(d.tarea_id) || this.sucioTareas;
+      return;
+    }
+    this.tareas.set(d.tarea_id, {
+      type: "Feature",
+      id: d.tarea_id,
+      geometry: { type: "Point", coordinates: [d.lon, d.lat] },
+      properties: { id: d.tarea_id, codigo: d.codigo, titulo: d.titulo, tipo: d.tipo, prioridad: d.prioridad, estado: d.estado, unidad_id: d.unidad_id },
+    });
+    this.sucioTareas = true;
+  }
+
+  geocercasCambiaron() {
+    // New URL: MapLibre drops its tiles and asks again; the server's tile keys carry the version.
+    this.versionGeocercas += 1;
+    this.map.getSource("geocercas").setTiles([`${location.origin}/tiles/geocercas/{z}/{x}/{y}.pbf?v=${this.versionGeocercas}`]);
+  }
+
+  refrescarDensidad() {
+    if (this.map.getLayoutProperty("densidad", "visibility") === "none") return;
+    this.map.getSource("densidad").setTiles([`${location.origin}/tiles/densidad/{z}/{x}/{y}.pbf?t=${Date.now()}`]);
+  }
+
+  // --- selection, track -------------------------------------------------------------------------
+
+  seleccionar(lonlat) {
+    this.map.getSource("seleccion").setData(
+      lonlat ? { type: "Feature", geometry: { type: "Point", coordinates: lonlat }, properties: {} } : vacia(),
+    );
+  }
+
+  dibujarRecorrido(coordenadas) {
+    this.map.getSource("recorrido").setData(
+      coordenadas && coordenadas.length > 1
+        ? { type: "Feature", geometry: { type: "LineString", coordinates: coordenadas }, properties: {} }
+        : vacia(),
+    );
+  }
+
+  // --- toggles and legend -------------------------------------------------------------------------
+
+  alternar(grupo, visible) {
+    for (const id of GRUPOS[grupo] || []) this.map.setLayoutProperty(id, "visibility", visible ? "visible" : "none");
+    if (grupo === "densidad" && visible) this.refrescarDensidad();
+  }
+
+  leyendas() {
+    const items = (colores, etiquetas, cuadro = false) =>
+      Object.entries(colores)
+        .map(([k, c]) => `<li><i class="${cuadro ? "cuadro" : ""}" style="background:${c}"></i>${etiquetas[k] || k}</li>`)
+        .join("");
+    document.getElementById("leyenda-efectivos").innerHTML =
+      items(COLORES_ESTADO, this.config.estados) +
+      `<li><i style="background:#2ea043;opacity:.3"></i>Sin posición reciente (&gt; ${this.config.fixViejoMin} min)</li>`;
+    document.getElementById("leyenda-tareas").innerHTML = items(COLORES_PRIORIDAD, this.config.prioridades);
+    const tiposCortos = { restringida: "Restringida", perimetro: "Perímetro", control: "Control" };
+    document.getElementById("leyenda-geocercas").innerHTML = items(COLORES_GEOCERCA, tiposCortos, true);
+  }
+}

@@ -1,0 +1,169 @@
+"""The commanders' map in headless Chromium against a real daphne with the demo data: what a
+commander sees and does, end to end. Screenshots land in .run/artefactos/."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from efectivos.models import Efectivo, EstadoEfectivo
+from geocercas.models import Alerta
+from tareas.models import Tarea, TipoTarea
+from tests.factories import desplazar
+from tests.navegador import captura, ingresar, navegador  # noqa: F401 (fixture)
+from tests.vivo import daphne, post_json, token
+
+CASA_ROSADA = (-58.3703, -34.6081)  # a demo restricted zone, radius ~110 m, applies to every unidad
+
+
+@pytest.fixture
+def demo(transactional_db):
+    call_command("cargar_demo", verbosity=0)
+
+
+@pytest.fixture
+def servidor(demo):
+    with daphne() as url:
+        yield url
+
+
+def abrir_mapa(browser, url: str, usuario: str, clave: str):
+    pagina = ingresar(browser, url, usuario, clave)
+    pagina.wait_for_selector("body[data-listo='1']", timeout=20_000)
+    pagina.wait_for_selector("#conexion[data-estado='en_vivo']", timeout=10_000)
+    return pagina
+
+
+def en_pantalla(pagina, lon: float, lat: float) -> tuple[float, float]:
+    caja = pagina.locator("#mapa canvas").bounding_box()
+    p = pagina.evaluate(f"(() => {{ const p = window.gadMapa.map.project([{lon}, {lat}]); return [p.x, p.y]; }})()")
+    return caja["x"] + p[0], caja["y"] + p[1]
+
+
+def lectura(efectivo_id: int, lon: float, lat: float, segundos: int) -> dict:
+    return {
+        "id_cliente": str(uuid.uuid4()),
+        "efectivo": efectivo_id,
+        "lat": lat,
+        "lon": lon,
+        "registrada_en": (timezone.now() + timedelta(seconds=segundos)).isoformat(),
+        "precision_m": 5,
+    }
+
+
+def test_el_comandante_ve_moverse_a_un_efectivo_y_reconoce_su_alerta_en_vivo(servidor, navegador):  # noqa: F811
+    pagina = abrir_mapa(navegador, servidor, "comandante", "comandante1234")
+    propios = Efectivo.objects.filter(unidad__codigo="CC1", ultima_posicion__isnull=False).count()
+    assert propios == 80
+    assert pagina.evaluate("window.gadMapa.capas.efectivos.size") == propios
+    dibujados = pagina.evaluate("window.gadMapa.map.queryRenderedFeatures({layers: ['efectivos']}).length")
+    assert dibujados > 40, dibujados  # rendered on the canvas, not just loaded
+    assert pagina.evaluate("window.gadMapa.map.queryRenderedFeatures({layers: ['geocercas-relleno']}).length") > 0
+    assert "80 efectivos" in pagina.inner_text("#resumen")
+    captura(pagina, "mapa-comandante")
+
+    # A second commander's map (the admin's), to see the acknowledgement arrive there live.
+    otra = abrir_mapa(navegador, servidor, "admin", "admin1234")
+
+    efectivo = Efectivo.objects.filter(unidad__codigo="CC1", usuario__isnull=True).order_by("id").first()
+    fuera = desplazar(*CASA_ROSADA, este_m=600)
+    acceso = token(servidor, "comandante", "comandante1234")
+    estado, cuerpo = post_json(
+        f"{servidor}/api/v1/posiciones/",
+        [lectura(efectivo.pk, *fuera, 1), lectura(efectivo.pk, *CASA_ROSADA, 2)],
+        acceso,
+    )
+    assert estado == 201, cuerpo
+
+    # The marker moves without a reload...
+    pagina.wait_for_function(
+        f"""() => {{
+            const f = window.gadMapa.capas.efectivos.get({efectivo.pk});
+            return f && Math.abs(f.geometry.coordinates[0] - ({CASA_ROSADA[0]})) < 1e-6;
+        }}""",
+        timeout=10_000,
+    )
+    # ...and the alert pops up at the top of the panel, flashing.
+    alerta = pagina.locator(".alerta.nueva", has_text="Casa Rosada").filter(has_text=efectivo.apellido)
+    alerta.wait_for(timeout=10_000)
+    ids = [int(i) for i in pagina.locator(".alerta").evaluate_all("els => els.map(e => e.dataset.id)")]
+    assert ids == sorted(ids, reverse=True)  # newest first
+    assert int(alerta.get_attribute("data-id")) in ids[:3]
+    assert pagina.inner_text("#alertas-pendientes") != "0"
+    captura(pagina, "mapa-alerta")
+
+    db_alerta = Alerta.objects.get(efectivo=efectivo, geocerca__nombre="Casa Rosada")
+    otra.locator(f".alerta[data-id='{db_alerta.pk}']").wait_for(timeout=10_000)
+
+    alerta.locator("button.reconocer").click()
+    pagina.locator(f".alerta.reconocida[data-id='{db_alerta.pk}']").wait_for(timeout=10_000)
+    db_alerta.refresh_from_db()
+    assert db_alerta.reconocida_en is not None
+    assert db_alerta.reconocida_por.username == "comandante"
+    # The other commander's panel shows it acknowledged, by whom, without a reload.
+    otra.locator(f".alerta.reconocida[data-id='{db_alerta.pk}']").wait_for(timeout=10_000)
+    assert "Reconocida por" in otra.locator(f".alerta[data-id='{db_alerta.pk}']").inner_text()
+    captura(otra, "mapa-alerta-reconocida-por-otro")
+    assert pagina.errores == [] and otra.errores == []
+
+
+def test_el_comandante_despacha_una_emergencia_con_un_clic_y_ve_el_recorrido(servidor, navegador):  # noqa: F811
+    pagina = abrir_mapa(navegador, servidor, "comandante", "comandante1234")
+    # The demo `efectivo` (CC1-0001) keeps a fixed post: the nearest available one to it.
+    puesto = Efectivo.objects.select_related("usuario").get(usuario__username="efectivo")
+    assert puesto.estado == EstadoEfectivo.DISPONIBLE
+    punto = desplazar(puesto.ultima_posicion.x, puesto.ultima_posicion.y, norte_m=40)
+    pagina.evaluate(f"window.gadMapa.map.jumpTo({{center: [{punto[0]}, {punto[1]}], zoom: 17}})")
+    pagina.wait_for_timeout(300)
+    x, y = en_pantalla(pagina, *desplazar(*punto, este_m=25))  # beside the marker, not on it
+    pagina.mouse.click(x, y)
+    pagina.get_by_role("button", name="Emergencia aquí").click()
+    pagina.locator("#e-cercanos .cercanos li").first.wait_for(timeout=10_000)
+    assert puesto.codigo_interno in pagina.locator("#e-cercanos .cercanos li").first.inner_text()
+    pagina.fill("#e-descripcion", "Persona herida en la vía pública")
+    pagina.get_by_role("button", name="Despachar emergencia").click()
+    pagina.get_by_text("Emergencia despachada.").wait_for(timeout=10_000)
+    captura(pagina, "mapa-emergencia")
+
+    tarea = Tarea.objects.get(tipo=TipoTarea.EMERGENCIA, descripcion="Persona herida en la vía pública")
+    assert tarea.prioridad == 5
+    assert list(tarea.asignaciones.values_list("efectivo_id", flat=True)) == [puesto.pk]
+    assert puesto.apellido in pagina.inner_text(".asignados")
+    # The new task shows on the map through the socket.
+    pagina.wait_for_function(f"() => window.gadMapa.capas.tareas.has({tarea.pk})", timeout=10_000)
+
+    # Click the efectivo: details, its new task, and its track on a time slider.
+    x, y = en_pantalla(pagina, puesto.ultima_posicion.x, puesto.ultima_posicion.y)
+    pagina.mouse.click(x, y)
+    pagina.locator(".efectivo-nombre").wait_for(timeout=10_000)
+    assert puesto.codigo_interno in pagina.inner_text(".efectivo-nombre")
+    assert tarea.codigo in pagina.inner_text("#panel")
+    pagina.get_by_role("button", name="Ver recorrido").click()
+    pagina.locator("#r-control:not([hidden])").wait_for(timeout=10_000)
+    lecturas = puesto.posiciones.filter(registrada_en__gte=timezone.now() - timedelta(hours=4)).count()
+    assert f"({lecturas} lecturas)" in pagina.inner_text("#r-hora")
+    if lecturas > 1:
+        pagina.locator("#r-tiempo").fill("0")
+        assert "1/" in pagina.inner_text("#r-hora")
+    captura(pagina, "mapa-recorrido")
+    assert pagina.errores == []
+
+
+def test_un_efectivo_no_entra_al_mapa(servidor, navegador):  # noqa: F811
+    pagina = ingresar(navegador, servidor, "efectivo", "efectivo1234", destino="/mapa/")
+    assert "no tiene acceso" in pagina.inner_text("main")
+    assert pagina.locator("#mapa").count() == 0
+    captura(pagina, "mapa-efectivo-rechazado")
+
+
+def test_el_mapa_se_lee_en_una_pantalla_de_pared(servidor, navegador):  # noqa: F811
+    pagina = ingresar(navegador, servidor, "comandante.palermo", "comandante1234", viewport=(3840, 2160))
+    pagina.wait_for_selector("body[data-listo='1']", timeout=20_000)
+    fuente = pagina.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)")
+    assert fuente >= 24  # scales with the screen instead of staying laptop-sized
+    assert pagina.evaluate("window.gadMapa.capas.efectivos.size") == 80
+    captura(pagina, "mapa-pared")
