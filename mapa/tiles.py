@@ -15,8 +15,8 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import connection
+from django_redis import get_redis_connection
 from django_redis.exceptions import ConnectionInterrupted
 from redis.exceptions import RedisError
 
@@ -136,10 +136,28 @@ def tile_generar(*, capa: str, z: int, x: int, y: int, alcance: Alcance) -> byte
 
 
 # --- versions and cache --------------------------------------------------------------------------
+# Raw Redis keys (not Django's cache API, which pickles): the ASGI fast path (mapa.asgi) reads the
+# very same bytes without Django.
 
 
-def _clave_version(capa: str) -> str:
-    return f"tiles:version:{capa}"
+def _redis():
+    return get_redis_connection("default")
+
+
+def _prefijo() -> str:
+    return f"{settings.REDIS_PREFIX}:tiles"
+
+
+def clave_version(capa: str) -> str:
+    return f"{_prefijo()}:v:{capa}"
+
+
+def clave_tile(capa: str, version: int, alcance: str, z: int, x: int, y: int) -> str:
+    return f"{_prefijo()}:t:{capa}:{version}:{alcance}:{z}:{x}:{y}"
+
+
+def clave_sesion(session_key: str) -> str:
+    return f"{_prefijo()}:s:{session_key}"
 
 
 def capa_version(capa: str) -> int:
@@ -147,11 +165,11 @@ def capa_version(capa: str) -> int:
     clock, so it can never fall back to a number an old cached tile was stored under."""
     if capa == "efectivos":
         return int(time.time() // settings.TILES_EFECTIVOS_TTL_S)
-    clave = _clave_version(capa)
-    version = cache.get(clave)
+    r = _redis()
+    version = r.get(clave_version(capa))
     if version is None:
-        cache.add(clave, time.time_ns() // 1000, timeout=None)
-        version = cache.get(clave)
+        r.set(clave_version(capa), time.time_ns() // 1000, nx=True)
+        version = r.get(clave_version(capa))
     return int(version)
 
 
@@ -159,12 +177,25 @@ def capa_invalidar(capa: str) -> int:
     """Move a layer to a new version: every cached tile of it is stale from now on. Call it after
     the change is committed (transaction.on_commit), or a request in between could cache the old
     data under the new version."""
-    clave = _clave_version(capa)
-    try:
-        return cache.incr(clave)
-    except ValueError:  # no counter yet
-        cache.add(clave, time.time_ns() // 1000, timeout=None)
-        return int(cache.get(clave))
+    r = _redis()
+    r.set(clave_version(capa), time.time_ns() // 1000, nx=True)
+    return int(r.incr(clave_version(capa)))
+
+
+def sesion_recordar(session_key: str, alcance: Alcance) -> None:
+    """Let the fast path serve this browser session's cached tiles without Django. It only does
+    while the session itself is in the cache, so signing out stops it at once; a change of role
+    or unidad is seen within SESION_TTL_S."""
+    _redis().set(clave_sesion(session_key), alcance.clave, ex=SESION_TTL_S)
+
+
+SESION_TTL_S = 300
+
+
+def cache_vaciar() -> None:
+    r = _redis()
+    for clave in r.scan_iter(match=f"{_prefijo()}:*", count=1000):
+        r.delete(clave)
 
 
 def tile_obtener(*, capa: str, z: int, x: int, y: int, alcance: Alcance, version: int | None = None) -> bytes:
@@ -174,8 +205,8 @@ def tile_obtener(*, capa: str, z: int, x: int, y: int, alcance: Alcance, version
         raise NoEncontrado(f"Capa desconocida: {capa}.", detalle={"capas": sorted(CAPAS)})
     try:
         version = capa_version(capa) if version is None else version
-        clave = f"tiles:{capa}:{version}:{alcance.clave}:{z}:{x}:{y}"
-        datos = cache.get(clave)
+        clave = clave_tile(capa, version, alcance.clave, z, x, y)
+        datos = _redis().get(clave)
     except ERRORES_CACHE:
         logger.warning("tile cache unavailable; building %s/%s/%s/%s uncached", capa, z, x, y)
         metrics.TILES.labels(capa=capa, cache="sin_cache").inc()
@@ -186,7 +217,7 @@ def tile_obtener(*, capa: str, z: int, x: int, y: int, alcance: Alcance, version
     metrics.TILES.labels(capa=capa, cache="fallo").inc()
     datos = tile_generar(capa=capa, z=z, x=x, y=y, alcance=alcance)
     try:
-        cache.set(clave, datos, timeout=ttl_de(capa))
+        _redis().set(clave, datos, ex=ttl_de(capa))
     except ERRORES_CACHE:
         logger.warning("tile cache unavailable; %s not stored", clave)
     return datos
@@ -228,11 +259,12 @@ def tiles_calentar(*, capa: str, alcances: list[Alcance], bbox: tuple[float, flo
     """Build and cache a layer's tiles over the operating area for each scope; returns how many
     were built (the ones already cached are skipped)."""
     version = capa_version(capa)
+    r = _redis()
     construidas = 0
     for z, x, y in tiles_de_zona(bbox=bbox, zooms=zooms):
         for alcance in alcances:
-            clave = f"tiles:{capa}:{version}:{alcance.clave}:{z}:{x}:{y}"
-            if cache.get(clave) is None:
-                cache.set(clave, tile_generar(capa=capa, z=z, x=x, y=y, alcance=alcance), timeout=ttl_de(capa))
+            clave = clave_tile(capa, version, alcance.clave, z, x, y)
+            if not r.exists(clave):
+                r.set(clave, tile_generar(capa=capa, z=z, x=x, y=y, alcance=alcance), ex=ttl_de(capa))
                 construidas += 1
     return construidas

@@ -141,6 +141,11 @@ def tile(request: HttpRequest, capa: str, z: str, x: str, y: str) -> HttpRespons
         datos = tiles.tile_obtener(capa=capa, z=z_, x=x_, y=y_, alcance=alcance, version=version or None)
     except NoEncontrado as exc:
         return _error(404, exc.codigo, exc.mensaje, exc.detalle)
+    if request.user.is_authenticated and request.session.session_key:
+        try:
+            tiles.sesion_recordar(request.session.session_key, alcance)
+        except tiles.ERRORES_CACHE:
+            pass
     if not datos:
         return HttpResponse(status=204, headers=cabeceras)
     return HttpResponse(datos, content_type=tiles.CONTENT_TYPE, headers=cabeceras)

@@ -1,0 +1,241 @@
+"""Vector tiles and map page benchmark (issue: the commanders' live map).
+
+Targets, with 100,000 efectivos and 1,000 geocercas: cached tiles >= 1,500 tiles/s; uncached z14
+tiles p95 <= 50 ms; the map page in headless Chromium with 10,000 efectivos in scope: first
+complete render <= 2 s.
+
+    .venv/bin/python benchmarks/tiles.py [--segundos 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.cookiejar
+import json
+import os
+import platform
+import re
+import statistics
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+from common import ZONA, Servidor, percentiles, preparar_django, sembrar, wrk
+
+AQUI = Path(__file__).resolve().parent
+MAPA_UNIDAD = "BMAPA"  # a unidad holding exactly 10,000 of the efectivos, for the page test
+MAPA_EFECTIVOS = 10_000
+
+
+def sesion(url: str, usuario: str, clave: str) -> str:
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    html = opener.open(f"{url}/login/", timeout=10).read().decode()
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+    datos = urllib.parse.urlencode(
+        {"username": usuario, "password": clave, "csrfmiddlewaretoken": csrf, "next": "/health"}
+    )
+    opener.open(urllib.request.Request(f"{url}/login/", data=datos.encode(), headers={"Referer": url}), timeout=10)
+    return "; ".join(f"{c.name}={c.value}" for c in jar)
+
+
+def preparar_datos() -> dict:
+    """100k efectivos, 1k geocercas (common.sembrar), 10k of the efectivos moved to a unidad of
+    their own with a commander, and an hour of positions for the density layer."""
+    from django.db import connection
+
+    from efectivos.models import Efectivo, Rol, Unidad, Usuario
+    from mapa import services
+
+    sembrado = sembrar(efectivos=100_000, geocercas=1_000)
+    unidad, _ = Unidad.objects.get_or_create(codigo=MAPA_UNIDAD, defaults={"nombre": "Bench mapa"})
+    faltan = MAPA_EFECTIVOS - Efectivo.objects.filter(unidad=unidad).count()
+    if faltan > 0:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """UPDATE efectivos_efectivo SET unidad_id = %s
+                   WHERE id IN (SELECT id FROM efectivos_efectivo WHERE unidad_id <> %s ORDER BY id LIMIT %s)""",
+                [unidad.pk, unidad.pk, faltan],
+            )
+    if not Usuario.objects.filter(username="bench.mapa").exists():
+        Usuario.objects.create_user("bench.mapa", password="bench-clave", rol=Rol.COMANDANTE, unidad=unidad)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM efectivos_posicion WHERE recibida_en > now() - interval '1 hour'")
+        if cursor.fetchone()[0] < 200_000:
+            cursor.execute(
+                """INSERT INTO efectivos_posicion (efectivo_id, punto, registrada_en, recibida_en, fuente, id_cliente)
+                   SELECT e.id, ST_SetSRID(ST_MakePoint(ST_X(e.ultima_posicion) + (random() - .5) * .004,
+                                                        ST_Y(e.ultima_posicion) + (random() - .5) * .004), 4326),
+                          now() - random() * interval '50 minutes', now() - random() * interval '50 minutes',
+                          'simulador', gen_random_uuid()
+                   FROM efectivos_efectivo e, generate_series(1, 2)"""
+            )
+        cursor.execute("VACUUM ANALYZE efectivos_efectivo")
+        cursor.execute("ANALYZE efectivos_posicion")
+    inicio = time.perf_counter()
+    services.densidad_refrescar()  # refresh + warm, as the beat task does every minute
+    refresco_s = time.perf_counter() - inicio
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*), sum(lecturas) FROM mapa_densidad")
+        celdas, lecturas = cursor.fetchone()
+    return {
+        **sembrado,
+        "densidad": {"celdas": celdas, "lecturas": lecturas, "refresco_y_calentado_s": round(refresco_s, 3)},
+    }
+
+
+def tiles_z14() -> list[tuple[int, int, int]]:
+    from mapa.tiles import tiles_de_zona
+
+    return tiles_de_zona(bbox=ZONA, zooms=range(14, 15))
+
+
+def base_de_datos() -> dict:
+    """Tile generation inside PostgreSQL (no HTTP), every z14 tile of the area, and one plan."""
+    from django.db import connection
+
+    from mapa import tiles
+
+    todo = tiles.Alcance("todo", None)
+    resultado = {}
+    for capa in ("efectivos", "geocercas", "densidad"):
+        tiempos, tamanos = [], []
+        for z, x, y in tiles_z14():
+            inicio = time.perf_counter()
+            datos = tiles.tile_generar(capa=capa, z=z, x=x, y=y, alcance=todo)
+            tiempos.append((time.perf_counter() - inicio) * 1000)
+            tamanos.append(len(datos))
+        resultado[capa] = {"ms": percentiles(tiempos), "bytes_medio": int(statistics.mean(tamanos))}
+    z, x, y = tiles_z14()[len(tiles_z14()) // 2]
+    planes = []
+    with connection.cursor() as cursor:
+        for capa in ("efectivos", "geocercas"):
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + tiles.CAPAS[capa], {"z": z, "x": x, "y": y, "unidad": None})
+            planes.append(f"-- {capa} z{z}/{x}/{y}\n" + "\n".join(f[0] for f in cursor.fetchall()))
+    (AQUI / "tiles_explain.txt").write_text("\n\n".join(planes) + "\n")
+    resultado["gist_usado"] = all("Index Scan" in p or "Bitmap Index Scan" in p for p in planes)
+    return resultado
+
+
+def http_sin_cache(url: str, cookie: str) -> dict:
+    """Every z14 tile of the area once, with the tile cache emptied first: each one is built."""
+    from mapa.tiles import cache_vaciar
+
+    resultado = {}
+    for capa in ("efectivos", "geocercas"):
+        cache_vaciar()
+        tiempos, estados = [], {}
+        for z, x, y in tiles_z14():
+            req = urllib.request.Request(f"{url}/tiles/{capa}/{z}/{x}/{y}.pbf", headers={"Cookie": cookie})
+            inicio = time.perf_counter()
+            try:
+                with urllib.request.urlopen(req, timeout=10) as r:
+                    r.read()
+                    estado = r.status
+            except urllib.error.HTTPError as e:
+                estado = e.code
+            tiempos.append((time.perf_counter() - inicio) * 1000)
+            estados[estado] = estados.get(estado, 0) + 1
+        resultado[capa] = {"ms": percentiles(tiempos), "estados": estados}
+    return resultado
+
+
+def http_con_cache(url: str, cookie: str, segundos: int) -> dict:
+    """wrk over the area's cached tiles (geocercas and densidad, z12-z14: the versioned layers,
+    which stay cached until they change)."""
+    from mapa.tiles import tiles_de_zona
+
+    rutas = [
+        f"/tiles/{capa}/{z}/{x}/{y}.pbf"
+        for capa in ("geocercas", "densidad")
+        for z, x, y in tiles_de_zona(bbox=ZONA, zooms=range(12, 15))
+    ]
+    for ruta in rutas:  # warm
+        urllib.request.urlopen(urllib.request.Request(url + ruta, headers={"Cookie": cookie}), timeout=10).read()
+    res = wrk(
+        url,
+        script=AQUI / "tiles.lua",
+        segundos=segundos,
+        conexiones=32,
+        hilos=2,
+        env={"TILES": ",".join(rutas), "COOKIE": cookie},
+    )
+    res["tiles_s"] = round(res["requests"] / res["segundos"], 1)
+    res["rutas"] = len(rutas)
+    return res
+
+
+def pagina(url: str, repeticiones: int = 5) -> dict:
+    """The map page as the 10,000-efectivo commander, in headless Chromium: from navigation to
+    the first complete render (snapshot loaded, layers drawn, map idle)."""
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    from tests.navegador import ARGS, CHROMIUM
+
+    cookie = sesion(url, "bench.mapa", "bench-clave")
+    galletas = [{"name": k, "value": v, "url": url} for k, v in (p.split("=", 1) for p in cookie.split("; "))]
+    tiempos, snapshot_ms, dibujados = [], [], []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        for i in range(repeticiones + 1):
+            contexto = browser.new_context(viewport={"width": 1366, "height": 768})
+            contexto.add_cookies(galletas)
+            pag = contexto.new_page()
+            pag.goto(f"{url}/mapa/")
+            pag.wait_for_selector("body[data-listo='1']", timeout=30_000)
+            listo = pag.evaluate("window.gadMapa.listoEn")
+            cargados = pag.evaluate("window.gadMapa.capas.efectivos.size")
+            datos = pag.evaluate(
+                "performance.getEntriesByType('resource').filter(r => r.name.includes('/mapa/datos/')).map(r => r.duration)[0]"
+            )
+            if i == 0:  # first run warms the browser's and server's caches of static files
+                assert cargados == MAPA_EFECTIVOS, cargados
+            else:
+                tiempos.append(listo)
+                snapshot_ms.append(datos)
+                dibujados.append(
+                    pag.evaluate("window.gadMapa.map.queryRenderedFeatures({layers: ['efectivos']}).length")
+                )
+            if i == repeticiones:
+                pag.screenshot(path=str(AQUI / "mapa_10000.png"))
+            contexto.close()
+        browser.close()
+    return {
+        "efectivos": MAPA_EFECTIVOS,
+        "render_completo_ms": percentiles(tiempos),
+        "snapshot_http_ms": percentiles(snapshot_ms),
+        "dibujados_en_pantalla": min(dibujados),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--segundos", type=int, default=30)
+    args = parser.parse_args()
+    preparar_django()
+    datos = preparar_datos()
+    resultado = {
+        "fecha": time.strftime("%Y-%m-%d %H:%M"),
+        "maquina": f"{platform.machine()}, {os.cpu_count()} cores",
+        "datos": datos,
+        "base_de_datos_z14": base_de_datos(),
+    }
+    with Servidor("daphne") as srv:
+        url = f"http://127.0.0.1:{srv.puerto}"
+        cookie = sesion(url, "bench", "bench-clave")
+        resultado["http_sin_cache_z14_daphne"] = http_sin_cache(url, cookie)
+        resultado["http_con_cache_daphne"] = http_con_cache(url, cookie, args.segundos)
+        resultado["pagina_daphne"] = pagina(url)
+    with Servidor("uvicorn", workers=2) as srv:
+        url = f"http://127.0.0.1:{srv.puerto}"
+        cookie = sesion(url, "bench", "bench-clave")
+        resultado["http_con_cache_uvicorn_x2"] = http_con_cache(url, cookie, args.segundos)
+    (AQUI / "resultados_tiles.json").write_text(json.dumps(resultado, indent=2, ensure_ascii=False) + "\n")
+    print(json.dumps(resultado, indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

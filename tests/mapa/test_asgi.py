@@ -1,0 +1,84 @@
+"""The ASGI fast path for cached tiles, against a real daphne: it serves only what Django has
+already authorized for a live session, and stops the moment the session ends."""
+
+from __future__ import annotations
+
+import re
+import urllib.error
+import urllib.request
+
+import mapbox_vector_tile
+import pytest
+
+from tests.factories import EfectivoFactory
+from tests.mapa.test_tiles import url
+from tests.vivo import daphne, sesion_navegador
+
+
+@pytest.fixture
+def servidor(transactional_db):
+    with daphne() as base:
+        yield base
+
+
+def pedir(base: str, ruta: str, cookie: str, metodo: str = "GET", headers: dict | None = None):
+    req = urllib.request.Request(base + ruta, method=metodo, headers={"Cookie": cookie, **(headers or {})})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
+def aciertos(base: str) -> float:
+    texto = urllib.request.urlopen(base + "/metrics", timeout=10).read().decode()
+    return sum(
+        float(v) for v in re.findall(r'gad_tiles_servidas_total\{cache="acierto",capa="efectivos"\} (\S+)', texto)
+    )
+
+
+def test_la_via_rapida_sirve_lo_cacheado_y_corta_al_cerrar_sesion(servidor, comandante_a, unidad_a, unidad_b):
+    propio = EfectivoFactory(unidad=unidad_a)
+    EfectivoFactory(unidad=unidad_b)
+    cookie = sesion_navegador(servidor, "comandante_a", "clave-segura-123")
+
+    estado, cabeceras, cuerpo = pedir(servidor, url("efectivos"), cookie)
+    assert estado == 200
+    assert "Content-Security-Policy" in cabeceras  # built by Django
+    antes = aciertos(servidor)
+
+    estado, cabeceras, cuerpo2 = pedir(servidor, url("efectivos"), cookie)
+    assert estado == 200
+    assert cabeceras["Content-Type"] == "application/vnd.mapbox-vector-tile"
+    assert "Content-Security-Policy" not in cabeceras  # answered before Django
+    assert aciertos(servidor) == antes + 1
+    assert cuerpo2 == cuerpo
+    assert [f["id"] for f in mapbox_vector_tile.decode(cuerpo2)["efectivos"]["features"]] == [propio.pk]
+
+    estado, _, _ = pedir(
+        servidor,
+        url("efectivos"),
+        cookie,
+        headers={"If-None-Match": {k.lower(): v for k, v in cabeceras.items()}["etag"]},
+    )
+    assert estado == 304
+
+    csrf = re.search(r"csrftoken=([^;]+)", cookie).group(1)
+    estado, _, _ = pedir(servidor, "/logout/", cookie, metodo="POST", headers={"X-CSRFToken": csrf})
+    assert estado in (200, 302)
+    estado, _, cuerpo = pedir(servidor, url("efectivos"), cookie)
+    assert estado == 401, cuerpo
+
+
+def test_otra_sesion_no_hereda_el_alcance(servidor, comandante_a, comandante_b, unidad_a, unidad_b):
+    EfectivoFactory(unidad=unidad_a)
+    ajeno = EfectivoFactory(unidad=unidad_b)
+    cookie_a = sesion_navegador(servidor, "comandante_a", "clave-segura-123")
+    cookie_b = sesion_navegador(servidor, "comandante_b", "clave-segura-123")
+    pedir(servidor, url("efectivos"), cookie_a)
+    pedir(servidor, url("efectivos"), cookie_a)  # cached for A's scope
+    estado, _, cuerpo = pedir(servidor, url("efectivos"), cookie_b)
+    assert estado == 200
+    assert [f["id"] for f in mapbox_vector_tile.decode(cuerpo)["efectivos"]["features"]] == [ajeno.pk]
+    estado, _, _ = pedir(servidor, url("efectivos"), "sessionid=inventada123")
+    assert estado == 401
