@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from http.cookies import SimpleCookie
+from http.cookies import CookieError, SimpleCookie
 
 import redis.asyncio as aioredis
 from django.conf import settings
@@ -103,7 +103,7 @@ def _cookie(scope, nombre: str) -> str | None:
     galletas = SimpleCookie()
     try:
         galletas.load(crudo.decode("latin-1"))
-    except Exception:  # a malformed Cookie header: let Django deal with it
+    except CookieError:  # a malformed Cookie header: let Django deal with it
         return None
     return galletas[nombre].value if nombre in galletas else None
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -142,10 +144,8 @@ def tile(request: HttpRequest, capa: str, z: str, x: str, y: str) -> HttpRespons
     except NoEncontrado as exc:
         return _error(404, exc.codigo, exc.mensaje, exc.detalle)
     if request.user.is_authenticated and request.session.session_key:
-        try:
+        with contextlib.suppress(tiles.ERRORES_CACHE):
             tiles.sesion_recordar(request.session.session_key, alcance)
-        except tiles.ERRORES_CACHE:
-            pass
     if not datos:
         return HttpResponse(status=204, headers=cabeceras)
     return HttpResponse(datos, content_type=tiles.CONTENT_TYPE, headers=cabeceras)
