@@ -39,6 +39,7 @@ bench:
 	@$(PY) benchmarks/dispatch.py
 	@$(PY) benchmarks/realtime.py
 	@$(PY) benchmarks/tiles.py
+	@$(PY) benchmarks/bot.py
 
 clean: stop
 	rm -rf .run .venv node_modules static/vendor

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.gis.admin import GISModelAdmin
 
 from efectivos.models import Efectivo, Posicion, Unidad, Usuario
 from gad_project.admin_base import MapaAdmin, SoloLecturaAdmin
+from gad_project.exceptions import ErrorDominio
+from telegram_bot import services as telegram_services
 
 
 @admin.register(Usuario)
@@ -17,9 +19,17 @@ class UsuarioAdmin(UserAdmin):
     add_fieldsets = (*UserAdmin.add_fieldsets, ("GRUPO_GAD", {"fields": ("rol", "unidad")}))
     readonly_fields = ("telegram_id", "last_login", "date_joined")
 
+    actions = ["desvincular_telegram"]
+
     @admin.display(boolean=True, description="Telegram")
     def vinculado_telegram(self, obj: Usuario) -> bool:
         return obj.telegram_id is not None
+
+    @admin.action(description="Desvincular Telegram")
+    def desvincular_telegram(self, request, queryset):
+        for usuario in queryset.filter(telegram_id__isnull=False):
+            telegram_services.cuenta_desvincular(usuario=usuario)
+            self.message_user(request, f"{usuario}: Telegram desvinculado.", messages.SUCCESS)
 
 
 @admin.register(Unidad)
@@ -37,6 +47,22 @@ class EfectivoAdmin(MapaAdmin):
     autocomplete_fields = ("usuario",)
     readonly_fields = ("ultima_posicion_en", "ultima_precision_m", "actualizado_en")
     list_per_page = 50
+    actions = ["codigo_telegram"]
+
+    @admin.action(description="Generar código de vinculación de Telegram")
+    def codigo_telegram(self, request, queryset):
+        for efectivo in queryset[:20]:
+            try:
+                nuevo = telegram_services.codigo_generar(efectivo_id=efectivo.pk, creado_por=request.user)
+            except ErrorDominio as exc:
+                self.message_user(request, f"{efectivo}: {exc.mensaje}", messages.ERROR)
+                continue
+            como = nuevo.enlace or f"enviar al bot: /start {nuevo.codigo}"
+            self.message_user(
+                request,
+                f"{efectivo}: código {nuevo.codigo} ({como}); un solo uso, vence {nuevo.vence_en:%H:%M}.",
+                messages.SUCCESS,
+            )
 
 
 @admin.register(Posicion)

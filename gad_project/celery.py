@@ -14,4 +14,5 @@ app.conf.beat_schedule = {
     "realtime-eventos-podar": {"task": "realtime.tasks.eventos_podar", "schedule": 3600.0},
     "tareas-estadisticas": {"task": "tareas.tasks.estadisticas_refrescar", "schedule": 60.0},
     "mapa-densidad": {"task": "mapa.tasks.densidad_refrescar", "schedule": 60.0},
+    "telegram-notificaciones": {"task": "telegram_bot.tasks.notificaciones_despachar", "schedule": 3.0},
 }

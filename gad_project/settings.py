@@ -309,6 +309,12 @@ WS_DEDUP_IDS = env_int("WS_DEDUP_IDS", 20000, minimum=100)
 WS_TICKET_TTL_S = env_int("WS_TICKET_TTL_S", 30, minimum=1)
 TELEGRAM_BOT_TOKEN = env_str("TELEGRAM_BOT_TOKEN", "")
 TELEGRAM_API_URL = env_str("TELEGRAM_API_URL", "https://api.telegram.org/bot")
+TELEGRAM_BOT_USERNAME = env_str("TELEGRAM_BOT_USERNAME", "")  # for t.me deep links in linking codes
+TELEGRAM_CODIGO_TTL_MIN = env_int("TELEGRAM_CODIGO_TTL_MIN", 15, minimum=1)
+TELEGRAM_POLL_TIMEOUT_S = env_int("TELEGRAM_POLL_TIMEOUT_S", 30, minimum=0)
+TELEGRAM_REINTENTO_MAX_S = env_int("TELEGRAM_REINTENTO_MAX_S", 300, minimum=1)
+TELEGRAM_WEBHOOK_SECRET = env_str("TELEGRAM_WEBHOOK_SECRET", "")
+TELEGRAM_METRICAS_PUERTO = env_int("TELEGRAM_METRICAS_PUERTO", 0, minimum=0)
 
 LOGGING = {
     "version": 1,

@@ -16,6 +16,7 @@ api_v1 = [
     path("", include("geocercas.api.urls")),
     path("", include("realtime.api.urls")),
     path("", include("tareas.api.urls")),
+    path("", include("telegram_bot.api.urls")),
 ]
 
 urlpatterns = [

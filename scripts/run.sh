@@ -31,9 +31,7 @@ start celery-beat .venv/bin/celery -A gad_project beat -l info -s .run/celerybea
 if [ "${GAD_SIMULADOR:-1}" = 1 ]; then
   start simulador "$PY" manage.py simular_patrullas
 fi
-if ! "$PY" manage.py help run_telegram_bot >/dev/null 2>&1; then
-  bot="Telegram bot:  not available in this version"
-elif [ -n "${TELEGRAM_BOT_TOKEN:-}" ]; then
+if [ -n "${TELEGRAM_BOT_TOKEN:-}" ]; then
   start telegram-bot "$PY" manage.py run_telegram_bot
   bot="Telegram bot:  running (log .run/logs/telegram-bot.log)"
 else

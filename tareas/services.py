@@ -149,7 +149,13 @@ def tarea_transicionar(*, tarea_id: int, accion: str, usuario: Usuario, motivo: 
         tarea.estado = hacia
         tarea.save()
         _registrar(tarea, usuario, anterior, hacia, motivo or accion)
-        publicaciones = [Publicacion("tarea.estado", {**tarea_datos(tarea), "anterior": anterior}, _audiencia(tarea))]
+        publicaciones = [
+            Publicacion(
+                "tarea.estado",
+                {**tarea_datos(tarea), "anterior": anterior, "por_usuario_id": usuario.pk},
+                _audiencia(tarea),
+            )
+        ]
         if hacia in (EstadoTarea.FINALIZADA, EstadoTarea.CANCELADA):
             publicaciones += _liberar(tarea, ahora)
         publish_many(publicaciones)
@@ -170,15 +176,21 @@ def tarea_asignar(
     cercanos: int = 0,
     radio_m: float | None = None,
     especialidad: str | None = None,
+    excluir: Sequence[int] = (),
+    despacho_automatico: bool = False,
 ) -> list[Asignado]:
     """Assign explicit efectivos, or the `cercanos` nearest available ones to the task's place.
+
+    `despacho_automatico`: the system dispatches an efectivo's emergency report on its own (the
+    reporter is no dispatcher); only the nearest-available path, never chosen efectivos.
 
     Nearest ones are claimed FOR UPDATE SKIP LOCKED and marked en_tarea in the same transaction,
     so concurrent dispatches never take the same efectivo. Explicit ones must be available and in
     the dispatcher's scope. The task becomes `asignada`."""
     with transaction.atomic():
         tarea = Tarea.objects.select_for_update().get(pk=tarea_id)
-        _exigir_mando(tarea, usuario)
+        if not (despacho_automatico and cercanos and not efectivos):
+            _exigir_mando(tarea, usuario)
         if tarea.estado not in (
             EstadoTarea.PROGRAMADA,
             EstadoTarea.ASIGNADA,
@@ -201,7 +213,7 @@ def tarea_asignar(
                     especialidad=especialidad,
                     bloquear=True,
                     # never again someone already on this task, or who turned it down
-                    excluir=list(tarea.asignaciones.values_list("efectivo_id", flat=True)),
+                    excluir=[*tarea.asignaciones.values_list("efectivo_id", flat=True), *excluir],
                 )
             ]
         else:
@@ -319,22 +331,40 @@ def emergencia_crear(
 ) -> tuple[Tarea, list[Asignado]]:
     """A critical task at a place, dispatched at once to the nearest available efectivo(s).
 
+    Commanders and admins report for their scope; an efectivo (from the Telegram bot) reports for
+    their own unidad, and the nearest *other* efectivos are sent: the reporter is already there.
     The emergency is recorded even when nobody is available: it stays `programada` (and was
     published as `tarea.creada`) for a commander to dispatch, rather than being lost."""
-    unidad_id = usuario.unidad_id if rol_de(usuario) == Rol.COMANDANTE else _unidad_del_lugar(lat, lon)
-    tarea = tarea_crear(
-        usuario=usuario,
+    rol = rol_de(usuario)
+    reportante = efectivo_de(usuario=usuario) if rol == Rol.EFECTIVO else None
+    if rol == Rol.EFECTIVO and reportante is None:
+        raise NoPermitido("Solo efectivos con legajo, comandantes o administradores reportan emergencias.")
+    if reportante is not None:
+        unidad_id = reportante.unidad_id
+    elif rol == Rol.COMANDANTE:
+        unidad_id = usuario.unidad_id
+    elif rol == Rol.ADMINISTRADOR:
+        unidad_id = _unidad_del_lugar(lat, lon)
+    else:
+        raise NoPermitido("Solo efectivos con legajo, comandantes o administradores reportan emergencias.")
+    tarea = Tarea(
         titulo=f"Emergencia: {descripcion[:80]}",
         descripcion=descripcion,
         unidad_id=unidad_id,
         tipo=TipoTarea.EMERGENCIA,
         prioridad=Prioridad.CRITICA,
-        lat=lat,
-        lon=lon,
+        ubicacion=Point(lon, lat, srid=4326),
         inicio_programado=timezone.now(),
     )
+    tarea = tarea_crear_desde_instancia(tarea=tarea, usuario=usuario)
     try:
-        asignados = tarea_asignar(tarea_id=tarea.pk, usuario=usuario, cercanos=k)
+        asignados = tarea_asignar(
+            tarea_id=tarea.pk,
+            usuario=usuario,
+            cercanos=k,
+            excluir=[reportante.pk] if reportante else (),
+            despacho_automatico=reportante is not None,
+        )
     except Conflicto:
         asignados = []
     tarea.refresh_from_db()

@@ -7,6 +7,7 @@ class CodigoVinculacion(models.Model):
     """A single-use, short-lived code that binds one Telegram account to one efectivo's user."""
 
     usuario = models.ForeignKey("efectivos.Usuario", on_delete=models.CASCADE, related_name="+")
+    # SHA-256 of the code: the code itself is shown once to whoever generated it and never stored.
     codigo = models.CharField(max_length=64, unique=True)
     creado_por = models.ForeignKey("efectivos.Usuario", on_delete=models.SET_NULL, null=True, related_name="+")
     creado_en = models.DateTimeField(auto_now_add=True)
@@ -37,6 +38,7 @@ class Notificacion(models.Model):
     estado = models.CharField(max_length=12, choices=EstadoNotificacion.choices, default=EstadoNotificacion.PENDIENTE)
     intentos = models.PositiveSmallIntegerField(default=0)
     ultimo_error = models.TextField(blank=True)
+    proximo_intento_en = models.DateTimeField(null=True, blank=True)
     creada_en = models.DateTimeField(auto_now_add=True)
     enviada_en = models.DateTimeField(null=True, blank=True)
 
@@ -46,7 +48,37 @@ class Notificacion(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["usuario", "evento"], name="notificacion_unica_por_evento"),
         ]
-        indexes = [models.Index(fields=["estado", "creada_en"])]
+        indexes = [
+            models.Index(fields=["estado", "creada_en"]),
+            models.Index(
+                fields=["proximo_intento_en"], condition=models.Q(estado="pendiente"), name="notificacion_pendiente"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Notificación #{self.pk} ({self.estado})"
+
+
+class ActualizacionProcesada(models.Model):
+    """Telegram update ids already handled: a replayed update (a restart re-reading getUpdates, a
+    webhook retry) is recognised and ignored. Pruned with the event log."""
+
+    update_id = models.BigIntegerField(primary_key=True)
+    procesada_en = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "actualización procesada"
+        verbose_name_plural = "actualizaciones procesadas"
+
+    def __str__(self) -> str:
+        return f"Update {self.update_id}"
+
+
+class Progreso(models.Model):
+    """How far the notification generator has read the event log (one row)."""
+
+    ultimo_evento_id = models.BigIntegerField(default=0)
+    actualizado_en = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Hasta el evento {self.ultimo_evento_id}"

@@ -38,6 +38,16 @@ def esperar_http(url: str, timeout: float = 30.0) -> None:
     raise TimeoutError(url)
 
 
+def esperar_puerto(puerto: int, timeout: float = 15.0) -> None:
+    fin = time.monotonic() + timeout
+    while time.monotonic() < fin:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", puerto)) == 0:
+                return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing listening on {puerto}")
+
+
 @contextmanager
 def daphne(**env: str):
     """A daphne process serving the project on the test database; yields its base URL."""

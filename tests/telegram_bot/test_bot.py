@@ -1,0 +1,235 @@
+"""The bot end to end: `manage.py run_telegram_bot` as a real process, python-telegram-bot talking
+HTTP to a local fake Telegram server, on the test database."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from datetime import timedelta
+
+import pytest
+from django.contrib.gis.geos import Point
+from django.utils import timezone
+
+from efectivos.models import Efectivo, EstadoEfectivo, FuentePosicion, Posicion
+from geocercas.models import Alerta
+from tareas import services as tareas_services
+from tareas.models import EstadoTarea, Tarea, TipoTarea
+from telegram_bot import mensajes, services
+from telegram_bot.models import ActualizacionProcesada, CodigoVinculacion
+from tests.factories import CENTRO, EfectivoFactory, GeocercaFactory, TareaFactory, cuadrado, desplazar
+from tests.telegram_falso import TelegramFalso, bot_en_marcha
+from tests.vivo import esperar_puerto, puerto_libre
+
+TG = 777001  # the efectivo's Telegram id
+OTRO_TG = 777002
+
+
+@pytest.fixture
+def falso():
+    with TelegramFalso() as f:
+        yield f
+
+
+@pytest.fixture
+def bot(transactional_db, falso):
+    with bot_en_marcha(falso) as proc:
+        yield proc
+
+
+@pytest.fixture
+def vinculado(efectivo):
+    efectivo.usuario.telegram_id = TG
+    efectivo.usuario.save(update_fields=["telegram_id"])
+    return efectivo
+
+
+def textos(falso: TelegramFalso, chat_id: int) -> list[str]:
+    return [p["text"] for p in falso.llamadas_a("sendMessage", chat_id=chat_id)]
+
+
+def test_vincular_con_codigo_valido_vencido_usado_y_ajeno(bot, falso, efectivo, comandante_a):
+    nuevo = services.codigo_generar(efectivo_id=efectivo.pk, creado_por=comandante_a)
+    assert CodigoVinculacion.objects.get().codigo != nuevo.codigo  # only its hash is stored
+
+    falso.mensaje(OTRO_TG, "/start inventado-123")
+    assert "inválido" in falso.esperar("sendMessage", chat_id=OTRO_TG)[-1]["text"]
+
+    falso.mensaje(TG, f"/start {nuevo.codigo}")
+    assert "quedó vinculada" in falso.esperar("sendMessage", chat_id=TG)[-1]["text"]
+    efectivo.usuario.refresh_from_db()
+    assert efectivo.usuario.telegram_id == TG
+
+    falso.mensaje(OTRO_TG, f"/start {nuevo.codigo}")  # someone else replaying the same code
+    assert "ya fue usado" in falso.esperar("sendMessage", 2, chat_id=OTRO_TG)[-1]["text"]
+
+    otro = EfectivoFactory(
+        unidad=efectivo.unidad, usuario=type(efectivo.usuario).objects.create_user("otro_ef", rol="efectivo")
+    )
+    vencido = services.codigo_generar(efectivo_id=otro.pk, creado_por=comandante_a)
+    CodigoVinculacion.objects.filter(usuario=otro.usuario).update(vence_en=timezone.now() - timedelta(seconds=1))
+    falso.mensaje(OTRO_TG, f"/start {vencido.codigo}")
+    assert "venció" in falso.esperar("sendMessage", 3, chat_id=OTRO_TG)[-1]["text"]
+
+    # An account already linked cannot take over a second efectivo with that one's code.
+    fresco = services.codigo_generar(efectivo_id=otro.pk, creado_por=comandante_a)
+    falso.mensaje(TG, f"/start {fresco.codigo}")
+    assert "ya está vinculada a otro efectivo" in falso.esperar("sendMessage", 2, chat_id=TG)[-1]["text"]
+    otro.usuario.refresh_from_db()
+    assert otro.usuario.telegram_id is None
+
+
+def test_un_usuario_sin_vincular_no_puede_hacer_nada(bot, falso, efectivo):
+    tarea = TareaFactory(unidad=efectivo.unidad)
+    antes = efectivo.estado
+    falso.mensaje(OTRO_TG, "/tareas")
+    falso.mensaje(OTRO_TG, "/estado")
+    falso.mensaje(OTRO_TG, "/emergencia hay un incendio")
+    falso.ubicacion(OTRO_TG, *reversed(CENTRO))
+    falso.mensaje(OTRO_TG, "hola")
+    falso.esperar("sendMessage", 5, chat_id=OTRO_TG)
+    falso.boton(
+        OTRO_TG, f"t:cancelar:{tarea.pk}", {"message_id": 1, "date": 0, "chat": {"id": OTRO_TG, "type": "private"}}
+    )
+    falso.boton(OTRO_TG, "e:fuera_servicio", {"message_id": 2, "date": 0, "chat": {"id": OTRO_TG, "type": "private"}})
+    respuestas = falso.esperar("answerCallbackQuery", 2)
+    assert all(r["text"] == "Cuenta no vinculada." for r in respuestas)
+    assert all(t == mensajes.SIN_VINCULAR for t in textos(falso, OTRO_TG))
+    assert not Posicion.objects.exists()
+    assert not Tarea.objects.filter(tipo=TipoTarea.EMERGENCIA).exists()
+    tarea.refresh_from_db()
+    efectivo.refresh_from_db()
+    assert tarea.estado == EstadoTarea.PROGRAMADA and efectivo.estado == antes
+
+
+def test_desvincular_corta_el_acceso_de_inmediato(bot, falso, vinculado):
+    falso.mensaje(TG, "/ayuda")
+    assert falso.esperar("sendMessage", chat_id=TG)[-1]["text"] == mensajes.AYUDA
+    services.cuenta_desvincular(usuario=vinculado.usuario)
+    falso.mensaje(TG, "/ayuda")
+    assert falso.esperar("sendMessage", 2, chat_id=TG)[-1]["text"] == mensajes.SIN_VINCULAR
+
+
+def test_ubicacion_en_vivo_registra_lecturas_y_dispara_la_geocerca(bot, falso, vinculado):
+    GeocercaFactory(nombre="Zona restringida", tipo="restringida", geom=cuadrado(lado_m=200))
+    fuera = desplazar(*CENTRO, este_m=400)
+    inicial = falso.ubicacion(TG, fuera[1], fuera[0], en_vivo=True)
+    assert "tiempo real" in falso.esperar("sendMessage", chat_id=TG)[-1]["text"]
+    mensaje = inicial["message"]
+    for este in (250, 120, 0):  # the live location moving in, as edits of the same message
+        p = desplazar(*CENTRO, este_m=este)
+        ultima = falso.ubicacion(TG, p[1], p[0], en_vivo=True, editar=mensaje)
+    falso.repetir(ultima)  # the same update delivered twice: processed once
+    falso.mensaje(TG, "/ayuda")  # a marker: everything before it was handled
+    falso.esperar("sendMessage", 2, chat_id=TG)
+
+    lecturas = Posicion.objects.filter(efectivo=vinculado).order_by("registrada_en")
+    assert lecturas.count() == 4
+    assert {p.fuente for p in lecturas} == {FuentePosicion.TELEGRAM}
+    assert lecturas.last().punto.x == pytest.approx(CENTRO[0], abs=1e-6)
+    [alerta] = Alerta.objects.filter(efectivo=vinculado)
+    assert alerta.tipo == "entrada" and alerta.geocerca.nombre == "Zona restringida"
+    vinculado.refresh_from_db()
+    assert vinculado.ultima_posicion.x == pytest.approx(CENTRO[0], abs=1e-6)
+    assert ActualizacionProcesada.objects.filter(update_id=ultima["update_id"]).count() == 1
+    assert len(textos(falso, TG)) == 2  # one reply to the live location, none to its edits
+
+
+def test_aceptar_iniciar_y_finalizar_una_tarea_con_botones(bot, falso, vinculado, comandante_a):
+    tarea = TareaFactory(unidad=vinculado.unidad, titulo="Control de tránsito")
+    tareas_services.tarea_asignar(tarea_id=tarea.pk, usuario=comandante_a, efectivos=[vinculado.pk])
+    falso.mensaje(TG, "/tareas")
+    [enviado] = falso.esperar("sendMessage", chat_id=TG)
+    assert "Control de tránsito" in enviado["text"]
+    botones = [b["callback_data"] for fila in enviado["reply_markup"]["inline_keyboard"] for b in fila]
+    assert botones == [f"t:aceptar:{tarea.pk}", f"t:rechazar:{tarea.pk}"]
+    mensaje = {"message_id": 50, "date": 0, "chat": {"id": TG, "type": "private"}, "text": enviado["text"]}
+
+    falso.boton(TG, f"t:aceptar:{tarea.pk}", mensaje)
+    [editado] = falso.esperar("editMessageText", 1)
+    assert [b["callback_data"] for b in editado["reply_markup"]["inline_keyboard"][0]] == [f"t:iniciar:{tarea.pk}"]
+    falso.boton(TG, f"t:aceptar:{tarea.pk}", mensaje)  # the same button pressed again
+    assert falso.esperar("answerCallbackQuery", 2)[-1]["text"] != "Tarea aceptada."
+    falso.boton(TG, f"t:iniciar:{tarea.pk}", mensaje)
+    falso.esperar("editMessageText", 3)
+    tarea.refresh_from_db()
+    assert tarea.estado == EstadoTarea.EN_CURSO
+    falso.boton(TG, f"t:finalizar:{tarea.pk}", mensaje)
+    assert falso.esperar("answerCallbackQuery", 4)[-1]["text"] == "Tarea finalizada."
+    tarea.refresh_from_db()
+    vinculado.refresh_from_db()
+    assert tarea.estado == EstadoTarea.FINALIZADA
+    assert vinculado.estado == EstadoEfectivo.DISPONIBLE
+    assert list(tarea.eventos.values_list("estado_nuevo", flat=True)) == [
+        "asignada",
+        "asignada",
+        "en_curso",
+        "finalizada",
+    ]  # assigned, accepted, ...
+
+
+def test_un_boton_de_tarea_ajena_no_hace_nada(bot, falso, vinculado, unidad_b):
+    ajena = TareaFactory(unidad=unidad_b)
+    falso.boton(TG, f"t:cancelar:{ajena.pk}", {"message_id": 9, "date": 0, "chat": {"id": TG, "type": "private"}})
+    assert "fuera de su alcance" in falso.esperar("answerCallbackQuery")[0]["text"]
+    ajena.refresh_from_db()
+    assert ajena.estado == EstadoTarea.PROGRAMADA
+
+
+def test_estado_y_emergencia_desde_el_bot(bot, falso, vinculado):
+    cercano = EfectivoFactory(
+        unidad=vinculado.unidad, ultima_posicion=Point(*desplazar(*CENTRO, norte_m=80), srid=4326)
+    )
+    falso.mensaje(TG, "/estado")
+    [menu] = falso.esperar("sendMessage", chat_id=TG)
+    mensaje = {"message_id": 60, "date": 0, "chat": {"id": TG, "type": "private"}, "text": menu["text"]}
+    falso.boton(TG, "e:no_disponible", mensaje)
+    falso.esperar("editMessageText")
+    vinculado.refresh_from_db()
+    assert vinculado.estado == EstadoEfectivo.NO_DISPONIBLE
+
+    falso.mensaje(TG, "/emergencia Choque con heridos")
+    assert "ubicación" in falso.esperar("sendMessage", 2, chat_id=TG)[-1]["text"]
+    falso.ubicacion(TG, CENTRO[1], CENTRO[0])
+    respuesta = falso.esperar("sendMessage", 3, chat_id=TG)[-1]["text"]
+    tarea = Tarea.objects.get(tipo=TipoTarea.EMERGENCIA)
+    assert tarea.codigo in respuesta and cercano.apellido in respuesta
+    assert tarea.unidad_id == vinculado.unidad_id and tarea.creada_por == vinculado.usuario
+    assert list(tarea.asignaciones.values_list("efectivo_id", flat=True)) == [cercano.pk]
+
+
+def test_modo_webhook_exige_el_token_secreto(transactional_db, falso, vinculado):
+    puerto = puerto_libre()
+    url = f"http://127.0.0.1:{puerto}/telegram"
+    with bot_en_marcha(falso, "--webhook", url, "--puerto", str(puerto), TELEGRAM_WEBHOOK_SECRET="s3creto"):
+        falso.esperar("setWebhook", timeout=30)
+        esperar_puerto(puerto)  # PTB registers the webhook before its server is listening
+        assert falso.llamadas_a("setWebhook")[0]["secret_token"] == "s3creto"
+        update = {
+            "update_id": 5,
+            "message": {
+                "message_id": 1,
+                "date": 0,
+                "chat": {"id": TG, "type": "private"},
+                "from": falso.usuario(TG),
+                "text": "/ayuda",
+                "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+            },
+        }
+
+        def enviar(secreto: str | None) -> int:
+            headers = {"Content-Type": "application/json"}
+            if secreto:
+                headers["X-Telegram-Bot-Api-Secret-Token"] = secreto
+            req = urllib.request.Request(url, data=json.dumps(update).encode(), headers=headers, method="POST")
+            try:
+                return urllib.request.urlopen(req, timeout=10).status
+            except urllib.error.HTTPError as e:
+                return e.code
+
+        assert enviar(None) == 403
+        assert enviar("otro") == 403
+        assert enviar("s3creto") == 200
+        assert falso.esperar("sendMessage", chat_id=TG)[0]["text"] == mensajes.AYUDA
+    assert Efectivo.objects.filter(pk=vinculado.pk).exists()
