@@ -15,4 +15,5 @@ app.conf.beat_schedule = {
     "tareas-estadisticas": {"task": "tareas.tasks.estadisticas_refrescar", "schedule": 60.0},
     "mapa-densidad": {"task": "mapa.tasks.densidad_refrescar", "schedule": 60.0},
     "telegram-notificaciones": {"task": "telegram_bot.tasks.notificaciones_despachar", "schedule": 3.0},
+    "telegram-podar": {"task": "telegram_bot.tasks.podar", "schedule": 3600.0},
 }

@@ -61,7 +61,8 @@ class Notificacion(models.Model):
 
 class ActualizacionProcesada(models.Model):
     """Telegram update ids already handled: a replayed update (a restart re-reading getUpdates, a
-    webhook retry) is recognised and ignored. Pruned with the event log."""
+    webhook retry) is recognised and ignored. Telegram keeps undelivered updates for 24 h, so ids
+    older than a week are pruned (telegram_bot.tasks.podar)."""
 
     update_id = models.BigIntegerField(primary_key=True)
     procesada_en = models.DateTimeField(auto_now_add=True)

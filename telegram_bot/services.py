@@ -22,7 +22,7 @@ from efectivos.selectors import efectivos_visibles, rol_de
 from gad_project.exceptions import Conflicto, EntradaInvalida, NoEncontrado, NoPermitido
 from realtime.models import Evento
 from telegram_bot import mensajes, metrics
-from telegram_bot.models import CodigoVinculacion, EstadoNotificacion, Notificacion, Progreso
+from telegram_bot.models import ActualizacionProcesada, CodigoVinculacion, EstadoNotificacion, Notificacion, Progreso
 
 logger = logging.getLogger(__name__)
 
@@ -111,6 +111,11 @@ def actualizacion_registrar(update_id: int) -> bool:
             [update_id],
         )
         return cursor.rowcount == 1
+
+
+def actualizaciones_podar(*, dias: int = 7) -> int:
+    borradas, _ = ActualizacionProcesada.objects.filter(procesada_en__lt=timezone.now() - timedelta(days=dias)).delete()
+    return borradas
 
 
 # --- notifications -------------------------------------------------------------------------------

@@ -10,3 +10,8 @@ def notificaciones_despachar() -> None:
     """Every few seconds (beat): new events become notifications, and whatever is due is sent."""
     services.notificaciones_generar()
     services.notificaciones_pendientes_enviar()
+
+
+@shared_task(ignore_result=True)
+def podar() -> None:
+    services.actualizaciones_podar()

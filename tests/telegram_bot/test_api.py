@@ -69,3 +69,17 @@ def test_acciones_del_admin_generan_codigo_y_desvinculan(admin, efectivo):
     )
     efectivo.usuario.refresh_from_db()
     assert efectivo.usuario.telegram_id is None
+
+
+def test_podar_olvida_solo_las_actualizaciones_viejas():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from telegram_bot.models import ActualizacionProcesada
+
+    assert services.actualizacion_registrar(1) and not services.actualizacion_registrar(1)
+    services.actualizacion_registrar(2)
+    ActualizacionProcesada.objects.filter(update_id=1).update(procesada_en=timezone.now() - timedelta(days=8))
+    assert services.actualizaciones_podar() == 1
+    assert list(ActualizacionProcesada.objects.values_list("update_id", flat=True)) == [2]
