@@ -108,6 +108,23 @@ def test_el_comandante_ve_moverse_a_un_efectivo_y_reconoce_su_alerta_en_vivo(ser
     otra.locator(f".alerta.reconocida[data-id='{db_alerta.pk}']").wait_for(timeout=10_000)
     assert "Reconocida por" in otra.locator(f".alerta[data-id='{db_alerta.pk}']").inner_text()
     captura(otra, "mapa-alerta-reconocida-por-otro")
+
+    # The socket drops; a reading is stored meanwhile; on reconnecting (with `desde`) the page gets it.
+    pagina.evaluate("() => { const c = window.gadMapa.conexion; c.cerrada = true; c.ws.close(); }")
+    pagina.wait_for_function("() => window.gadMapa.conexion.ws.readyState === WebSocket.CLOSED")
+    otro = Efectivo.objects.filter(unidad__codigo="CC1", usuario__isnull=True).order_by("id")[1]
+    destino = desplazar(*CASA_ROSADA, norte_m=900)
+    estado, cuerpo = post_json(f"{servidor}/api/v1/posiciones/", [lectura(otro.pk, *destino, 3)], acceso)
+    assert estado == 201, cuerpo
+    pagina.evaluate("() => { const c = window.gadMapa.conexion; c.cerrada = false; c.abrir(); }")
+    pagina.wait_for_function(
+        f"""() => {{
+            const f = window.gadMapa.capas.efectivos.get({otro.pk});
+            return f && Math.abs(f.geometry.coordinates[1] - ({destino[1]})) < 1e-6;
+        }}""",
+        timeout=10_000,
+    )
+    assert pagina.inner_text("#conexion") == "En vivo"
     assert pagina.errores == [] and otra.errores == []
 
 
