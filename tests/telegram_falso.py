@@ -32,14 +32,14 @@ class _Servidor(ThreadingHTTPServer):
 
 
 class TelegramFalso:
-    def __init__(self) -> None:
+    def __init__(self, puerto: int = 0) -> None:
         self.updates: list[dict] = []
         self.llamadas: list[tuple[str, dict, float]] = []
         self.fallos: list[tuple[str, int]] = []  # queued sendMessage failures: ("caido"|"429"|"403", retry_after)
         self.cond = threading.Condition()
         self._ids = itertools.count(1000)
         self._mensajes = itertools.count(1)
-        self.servidor = _Servidor(("127.0.0.1", 0), self._handler())
+        self.servidor = _Servidor(("127.0.0.1", puerto), self._handler())
         self.hilo = threading.Thread(target=self.servidor.serve_forever, daemon=True)
 
     @property
@@ -251,15 +251,16 @@ class TelegramFalso:
 
 
 @contextmanager
-def bot_en_marcha(falso: TelegramFalso, *args: str, **env: str):
-    """`manage.py run_telegram_bot` as its own process, on the test database, talking to `falso`."""
+def bot_en_marcha(falso: TelegramFalso | None, *args: str, url: str | None = None, **env: str):
+    """`manage.py run_telegram_bot` as its own process, on the test database, talking to `falso`
+    (or to `url`, where nothing may be listening yet)."""
     nombre_bd = connection.settings_dict["NAME"]
     base = os.environ.get("DATABASE_URL") or f"postgis://gad:gad@127.0.0.1:{os.environ.get('GAD_PG_PORT', '55432')}/gad"
     entorno = {
         **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
         "DATABASE_URL": base.rsplit("/", 1)[0] + f"/{nombre_bd}",
         "TELEGRAM_BOT_TOKEN": TOKEN,
-        "TELEGRAM_API_URL": falso.url,
+        "TELEGRAM_API_URL": url or falso.url,
         "TELEGRAM_POLL_TIMEOUT_S": "1",
         "LOG_LEVEL": "WARNING",
         **env,
@@ -275,7 +276,7 @@ def bot_en_marcha(falso: TelegramFalso, *args: str, **env: str):
         start_new_session=True,
     )
     try:
-        if "--webhook" not in args:
+        if falso is not None and "--webhook" not in args:
             falso.esperar("getUpdates", timeout=30)
         yield proc
     finally:

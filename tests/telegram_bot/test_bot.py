@@ -4,6 +4,7 @@ HTTP to a local fake Telegram server, on the test database."""
 from __future__ import annotations
 
 import json
+import subprocess
 import urllib.error
 import urllib.request
 from datetime import timedelta
@@ -233,3 +234,14 @@ def test_modo_webhook_exige_el_token_secreto(transactional_db, falso, vinculado)
         assert enviar("s3creto") == 200
         assert falso.esperar("sendMessage", chat_id=TG)[0]["text"] == mensajes.AYUDA
     assert Efectivo.objects.filter(pk=vinculado.pk).exists()
+
+
+def test_el_bot_espera_a_telegram_si_no_responde_al_arrancar(transactional_db, vinculado):
+    puerto = puerto_libre()
+    with bot_en_marcha(None, url=f"http://127.0.0.1:{puerto}/bot") as proc:  # nothing there yet
+        with pytest.raises(subprocess.TimeoutExpired):
+            proc.wait(timeout=4)  # still alive, retrying
+        with TelegramFalso(puerto) as falso:
+            falso.esperar("getUpdates", timeout=90)
+            falso.mensaje(TG, "/ayuda")
+            assert falso.esperar("sendMessage", chat_id=TG)[0]["text"] == mensajes.AYUDA

@@ -6,14 +6,25 @@ X-Telegram-Bot-Api-Secret-Token header (PTB refuses the rest with 403)."""
 
 from __future__ import annotations
 
+import logging
+import time
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from prometheus_client import start_http_server
 from telegram import Update
 
+logger = logging.getLogger(__name__)
+
 
 class Command(BaseCommand):
     help = "Runs the Telegram bot for efectivos (long polling, or a webhook with --webhook)."
+
+    @staticmethod
+    def _construir():
+        from telegram_bot.bot import construir
+
+        return construir()
 
     def add_arguments(self, parser):
         parser.add_argument("--webhook", help="Public URL Telegram posts updates to (webhook mode).")
@@ -23,11 +34,9 @@ class Command(BaseCommand):
     def handle(self, *args, webhook=None, puerto=8443, metricas_puerto=0, **options):
         if not settings.TELEGRAM_BOT_TOKEN:
             raise CommandError("TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather (see README).")
-        from telegram_bot.bot import construir
-
         if metricas_puerto:
             start_http_server(metricas_puerto, addr="127.0.0.1")
-        app = construir()
+        app = self._construir()
         if webhook:
             if not settings.TELEGRAM_WEBHOOK_SECRET:
                 raise CommandError("Webhook mode needs TELEGRAM_WEBHOOK_SECRET (Telegram's secret-token header).")
@@ -42,8 +51,27 @@ class Command(BaseCommand):
             )
         else:
             self.stdout.write("Telegram bot: long polling")
-            app.run_polling(
-                allowed_updates=Update.ALL_TYPES,
-                timeout=settings.TELEGRAM_POLL_TIMEOUT_S,
-                poll_interval=0,
-            )
+            self._sondear(app)
+
+    def _sondear(self, app) -> None:
+        """Long polling that outlives Telegram being unreachable at start-up: `make run` stops
+        everything when one process exits, and a bot without network must not take the
+        operations centre down with it. Once running, PTB itself retries failed polls."""
+        from telegram.error import NetworkError
+
+        espera = 1.0
+        while True:
+            try:
+                app.run_polling(
+                    allowed_updates=Update.ALL_TYPES,
+                    timeout=settings.TELEGRAM_POLL_TIMEOUT_S,
+                    poll_interval=0,
+                    bootstrap_retries=-1,
+                    close_loop=False,
+                )
+                return
+            except NetworkError as exc:  # getMe failed: Telegram (or the network) is down
+                logger.warning("Telegram unreachable (%s); retrying in %.0f s", exc, espera)
+                time.sleep(espera)
+                espera = min(espera * 2, 60.0)
+                app = self._construir()
