@@ -252,7 +252,9 @@ export class Capas {
     document.getElementById("leyenda-efectivos").innerHTML =
       items(COLORES_ESTADO, this.config.estados) +
       `<li><i style="background:#2ea043;opacity:.3"></i>Sin posición reciente (&gt; ${this.config.fixViejoMin} min)</li>`;
-    document.getElementById("leyenda-tareas").innerHTML = items(COLORES_PRIORIDAD, this.config.prioridades);
+    document.getElementById("leyenda-tareas").innerHTML =
+      items(COLORES_PRIORIDAD, this.config.prioridades) +
+      `<li><i style="background:#0d1117;border:3px solid #8b949e"></i>Anillo grueso: sin asignar</li>`;
     const tiposCortos = { restringida: "Restringida", perimetro: "Perímetro", control: "Control" };
     document.getElementById("leyenda-geocercas").innerHTML = items(COLORES_GEOCERCA, tiposCortos, true);
   }
