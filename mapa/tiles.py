@@ -11,6 +11,7 @@ view is refreshed.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from dataclasses import dataclass
 
@@ -238,7 +239,6 @@ def max_age_de(capa: str) -> int:
 
 def tiles_de_zona(*, bbox: tuple[float, float, float, float], zooms: range) -> list[tuple[int, int, int]]:
     """Every tile address covering a lon/lat bbox at the given zooms."""
-    import math
 
     def a_tile(lon: float, lat: float, z: int) -> tuple[int, int]:
         n = 2**z

@@ -57,7 +57,7 @@ def tarea_texto(*, codigo: str, titulo: str, estado: str, prioridad: int, descri
     return texto + (f"\n{descripcion}" if descripcion else "")
 
 
-def tarea_botones(tarea_id: int, estado_tarea: str, estado_asignacion: str | None, lat=None, lon=None) -> list:
+def tarea_botones(tarea_id: int, estado_tarea: str, estado_asignacion: str | None) -> list:
     fila = [boton(b["texto"], f"t:{b['datos']}:{tarea_id}") for b in acciones_de(estado_tarea, estado_asignacion)]
     return [fila] if fila else []
 

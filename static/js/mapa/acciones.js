@@ -1,13 +1,9 @@
 // Acting from the map: a click on an empty spot offers a task or an emergency there, with the
 // nearest available efectivos and their distances; a click on an efectivo opens its details,
 // current tasks and a replay of its track on a time slider.
-import { pedir, detalleTexto } from "./api.js";
+import { pedir, detalleTexto, escapar } from "./api.js";
 
 const $ = (sel, raiz = document) => raiz.querySelector(sel);
-
-function escapar(t) {
-  return String(t ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
-}
 
 function metros(m) {
   return m >= 1000 ? `${(m / 1000).toFixed(1)} km` : `${Math.round(m)} m`;

@@ -1,17 +1,13 @@
 // The alerts panel: pending geofence alerts, newest first; new ones flash and beep; a click flies
 // to the efectivo; "Reconocer" acknowledges through the API, and acknowledgements by any commander
 // arrive on the socket and update every open map.
-import { pedir, detalleTexto } from "./api.js";
+import { pedir, detalleTexto, escapar } from "./api.js";
 
 const TIPOS = { entrada: "Entrada", salida: "Salida", permanencia: "Permanencia" };
 const MAX = 200;
 
 function hora(iso) {
   return new Date(iso).toLocaleTimeString("es-AR", { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
-}
-
-function escapar(t) {
-  return String(t ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 }
 
 export class Alertas {

@@ -39,3 +39,8 @@ export function detalleTexto(err) {
   const partes = Object.entries(err.detalle).map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(" ") : v}`);
   return `${err.message} ${partes.join("; ")}`;
 }
+
+export function escapar(t) {
+  // Everything shown from the server goes through here before it becomes HTML.
+  return String(t ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+}
