@@ -10,15 +10,12 @@ complete render <= 2 s.
 from __future__ import annotations
 
 import argparse
-import http.cookiejar
 import json
 import os
 import platform
-import re
 import statistics
 import time
 import urllib.error
-import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -30,15 +27,10 @@ MAPA_EFECTIVOS = 10_000
 
 
 def sesion(url: str, usuario: str, clave: str) -> str:
-    jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    html = opener.open(f"{url}/login/", timeout=10).read().decode()
-    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
-    datos = urllib.parse.urlencode(
-        {"username": usuario, "password": clave, "csrfmiddlewaretoken": csrf, "next": "/health"}
-    )
-    opener.open(urllib.request.Request(f"{url}/login/", data=datos.encode(), headers={"Referer": url}), timeout=10)
-    return "; ".join(f"{c.name}={c.value}" for c in jar)
+    """A browser session through the real login form (the tests' helper); the Cookie header."""
+    from tests.vivo import sesion_navegador
+
+    return sesion_navegador(url, usuario, clave)
 
 
 def preparar_datos() -> dict:

@@ -206,7 +206,7 @@ def _notificaciones_de(eventos: list[Evento]) -> list[Notificacion]:
     return nuevas
 
 
-def notificacion_enviar(*, notificacion_id: int, enviar: Callable[[int, str, list], None] | None = None) -> str:
+def notificacion_enviar(*, notificacion_id: int, enviar: Callable[[int, str, list], None]) -> str:
     """Deliver one notification. Claims it first with a conditional update (another worker that got
     there first makes this a no-op), sends it, then records the outcome:
     - sent → `enviada`;
@@ -214,8 +214,8 @@ def notificacion_enviar(*, notificacion_id: int, enviar: Callable[[int, str, lis
     - network error / outage / 5xx → retried with exponential backoff and jitter, with no limit on
       attempts: a Telegram outage loses nothing;
     - refused for good (bot blocked, chat gone, bad request) → `fallida`.
-    `enviar(chat_id, texto, botones)` sends through an already open bot (the sweep keeps one);
-    without it a bot is opened for this one message. Returns the resulting state."""
+    `enviar(chat_id, texto, botones)` sends through the bot the sweep keeps open. Returns the
+    resulting state."""
     ahora = timezone.now()
     reclamadas = Notificacion.objects.filter(
         pk=notificacion_id, estado=EstadoNotificacion.PENDIENTE, proximo_intento_en__lte=ahora
@@ -235,10 +235,7 @@ def notificacion_enviar(*, notificacion_id: int, enviar: Callable[[int, str, lis
     from telegram import error as tg_error
 
     try:
-        if enviar is None:
-            asyncio.run(_enviar(n.usuario.telegram_id, n.texto, n.botones))
-        else:
-            enviar(n.usuario.telegram_id, n.texto, n.botones)
+        enviar(n.usuario.telegram_id, n.texto, n.botones)
     except tg_error.RetryAfter as exc:
         espera = exc.retry_after.total_seconds() if isinstance(exc.retry_after, timedelta) else exc.retry_after
         _reintentar(n, f"429: reintentar en {espera} s", timedelta(seconds=float(espera)))
@@ -262,14 +259,6 @@ def notificacion_enviar(*, notificacion_id: int, enviar: Callable[[int, str, lis
 
 def _reintentar(n: Notificacion, error: str, espera: timedelta) -> None:
     Notificacion.objects.filter(pk=n.pk).update(ultimo_error=error[:500], proximo_intento_en=timezone.now() + espera)
-
-
-async def _enviar(chat_id: int, texto: str, botones: list) -> None:
-    from telegram import Bot
-
-    bot = Bot(settings.TELEGRAM_BOT_TOKEN, base_url=settings.TELEGRAM_API_URL)
-    async with bot:
-        await bot.send_message(chat_id=chat_id, text=texto, reply_markup=mensajes.teclado(botones))
 
 
 def notificaciones_pendientes_enviar(*, limite: int = 200) -> dict[str, int]:

@@ -7,18 +7,13 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
-import signal
-import subprocess
 import threading
 import time
 import urllib.parse
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from django.db import connection
-
-from tests.vivo import RAIZ, puerto_libre
+from tests.vivo import RAIZ, proceso, puerto_libre
 
 TOKEN = "123456:PRUEBA-gad"
 BOT = {"id": 999, "is_bot": True, "first_name": "GRUPO_GAD", "username": "gad_prueba_bot"}
@@ -254,34 +249,14 @@ class TelegramFalso:
 def bot_en_marcha(falso: TelegramFalso | None, *args: str, url: str | None = None, **env: str):
     """`manage.py run_telegram_bot` as its own process, on the test database, talking to `falso`
     (or to `url`, where nothing may be listening yet)."""
-    nombre_bd = connection.settings_dict["NAME"]
-    base = os.environ.get("DATABASE_URL") or f"postgis://gad:gad@127.0.0.1:{os.environ.get('GAD_PG_PORT', '55432')}/gad"
     entorno = {
-        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
-        "DATABASE_URL": base.rsplit("/", 1)[0] + f"/{nombre_bd}",
         "TELEGRAM_BOT_TOKEN": TOKEN,
         "TELEGRAM_API_URL": url or falso.url,
         "TELEGRAM_POLL_TIMEOUT_S": "1",
-        "LOG_LEVEL": "WARNING",
         **env,
     }
-    registro = RAIZ / ".run" / "logs" / f"test-bot-{puerto_libre()}.log"
-    registro.parent.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.Popen(
-        [str(RAIZ / ".venv/bin/python"), "manage.py", "run_telegram_bot", *args],
-        cwd=RAIZ,
-        env=entorno,
-        stdout=subprocess.DEVNULL,
-        stderr=registro.open("w"),
-        start_new_session=True,
-    )
-    try:
+    comando = [str(RAIZ / ".venv/bin/python"), "manage.py", "run_telegram_bot", *args]
+    with proceso(f"bot-{puerto_libre()}", comando, **entorno) as proc:
         if falso is not None and "--webhook" not in args:
             falso.esperar("getUpdates", timeout=30)
         yield proc
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)

@@ -49,37 +49,42 @@ def esperar_puerto(puerto: int, timeout: float = 15.0) -> None:
 
 
 @contextmanager
-def daphne(**env: str):
-    """A daphne process serving the project on the test database; yields its base URL."""
-    puerto = puerto_libre()
+def proceso(nombre: str, comando: list[str], **env: str):
+    """A project process (daphne, the bot, ...) on the test database, its stderr in
+    .run/logs/test-<nombre>.log; stopped with its children when the block ends."""
     nombre_bd = connection.settings_dict["NAME"]
     base = os.environ.get("DATABASE_URL") or f"postgis://gad:gad@127.0.0.1:{os.environ.get('GAD_PG_PORT', '55432')}/gad"
     entorno = {
+        # The browser tests' escape hatch is for this process only (see tests/navegador.py).
         **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
         "DATABASE_URL": base.rsplit("/", 1)[0] + f"/{nombre_bd}",
         "LOG_LEVEL": "WARNING",
         **env,
     }
-    registro = RAIZ / ".run" / "logs" / f"test-daphne-{puerto}.log"
+    registro = RAIZ / ".run" / "logs" / f"test-{nombre}.log"
     registro.parent.mkdir(parents=True, exist_ok=True)
     proc = subprocess.Popen(
-        [str(RAIZ / ".venv/bin/daphne"), "-b", "127.0.0.1", "-p", str(puerto), "gad_project.asgi:application"],
-        cwd=RAIZ,
-        env=entorno,
-        stdout=subprocess.DEVNULL,
-        stderr=registro.open("w"),
-        start_new_session=True,
+        comando, cwd=RAIZ, env=entorno, stdout=subprocess.DEVNULL, stderr=registro.open("w"), start_new_session=True
     )
-    url = f"http://127.0.0.1:{puerto}"
     try:
-        esperar_http(f"{url}/health")
-        yield url
+        yield proc
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
+
+
+@contextmanager
+def daphne(**env: str):
+    """A daphne process serving the project on the test database; yields its base URL."""
+    puerto = puerto_libre()
+    comando = [str(RAIZ / ".venv/bin/daphne"), "-b", "127.0.0.1", "-p", str(puerto), "gad_project.asgi:application"]
+    with proceso(f"daphne-{puerto}", comando, **env):
+        url = f"http://127.0.0.1:{puerto}"
+        esperar_http(f"{url}/health")
+        yield url
 
 
 class RedisPropio:

@@ -60,7 +60,8 @@ def test_indices_de_historial_de_posiciones():
     assert any("UNIQUE" in d and "(id_cliente)" in d for d in definiciones.values())
 
 
-def test_knn_de_efectivo_mas_cercano_usa_el_indice_gist():
+def _muchos_efectivos(n: int = 4000, **extra) -> None:
+    """Enough efectivos spread over the city for the planner to prefer the indexes."""
     unidad = UnidadFactory()
     rnd = random.Random(1)
     Efectivo.objects.bulk_create(
@@ -71,11 +72,17 @@ def test_knn_de_efectivo_mas_cercano_usa_el_indice_gist():
             apellido="A",
             unidad=unidad,
             ultima_posicion=Point(-58.5 + rnd.random() * 0.3, -34.7 + rnd.random() * 0.2, srid=4326),
+            **extra,
         )
-        for i in range(4000)
+        for i in range(n)
     )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE efectivos_efectivo")
+
+
+def test_knn_de_efectivo_mas_cercano_usa_el_indice_gist():
+    _muchos_efectivos()
+    with connection.cursor() as cursor:
         cursor.execute(
             "EXPLAIN (ANALYZE, BUFFERS) SELECT id FROM efectivos_efectivo "
             "ORDER BY ultima_posicion <-> ST_SetSRID(ST_MakePoint(-58.38, -34.60), 4326) LIMIT 5"
@@ -92,20 +99,7 @@ def test_el_reclamo_del_despacho_usa_el_knn_geografico_y_bloquea_por_clave():
 
     from tareas.selectors import _SQL_RECLAMAR
 
-    unidad = UnidadFactory()
-    rnd = random.Random(2)
-    Efectivo.objects.bulk_create(
-        Efectivo(
-            codigo_interno=f"R{i}",
-            dni=f"8{i:07d}",
-            nombre="N",
-            apellido="A",
-            unidad=unidad,
-            ultima_posicion=Point(-58.5 + rnd.random() * 0.3, -34.7 + rnd.random() * 0.2, srid=4326),
-            ultima_posicion_en=timezone.now(),
-        )
-        for i in range(4000)
-    )
+    _muchos_efectivos(ultima_posicion_en=timezone.now())
     params = {
         "lat": -34.6,
         "lon": -58.38,
@@ -118,7 +112,6 @@ def test_el_reclamo_del_despacho_usa_el_knn_geografico_y_bloquea_por_clave():
         "excluir": [],
     }
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE efectivos_efectivo")
         cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + _SQL_RECLAMAR, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "Index Scan using efectivo_geog_disponible_gist" in plan, plan
