@@ -10,3 +10,13 @@ EVALUACION = Histogram(
     "Time to store a batch and evaluate its geofences",
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
+GRUPOS = Histogram(
+    "gad_ingesta_grupo_pedidos",
+    "Requests stored together in one group commit",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128),
+)
+ESPERA = Histogram(
+    "gad_ingesta_espera_segundos",
+    "From a request's readings being queued to their group being committed",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+)

@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from enum import StrEnum
 
 import orjson
 from django.db import connection, transaction
 
 from efectivos import metrics
+from efectivos.alcance import Alcance
 from efectivos.models import Efectivo, FuentePosicion
+from gad_project.bd import tuberia
 from gad_project.exceptions import EntradaInvalida
 from geocercas import services as geocercas_services
 from geocercas.engine import LecturaEval
@@ -31,14 +35,33 @@ class LecturaNueva:
     precision_m: float | None = None
     velocidad_kmh: float | None = None
     rumbo: float | None = None
+    # The poster's scope, checked against the efectivo's unidad under the row lock. None: the
+    # caller already resolved the efectivo itself (the bot, the simulator).
+    alcance: Alcance | None = None
+
+
+class Destino(StrEnum):
+    ACEPTADA = "aceptada"
+    DUPLICADA = "duplicada"
+    RECHAZADA = "rechazada"
+
+
+FUERA_DE_ALCANCE = "Efectivo inexistente o fuera de su alcance."
 
 
 @dataclass
 class ResultadoIngesta:
     aceptadas: int = 0
     duplicadas: int = 0
+    destinos: list[Destino] = field(default_factory=list)  # one per reading, in order
+    rechazos: dict[int, str] = field(default_factory=dict)  # reading index -> reason
     alertas: list[Alerta] = field(default_factory=list)
 
+
+_SQL_BLOQUEAR = """
+SELECT id, unidad_id, estado, ultima_posicion_en, apellido || ', ' || nombre FROM efectivos_efectivo
+WHERE id = ANY(%s) ORDER BY id FOR UPDATE
+"""
 
 _SQL_INSERTAR = """
 INSERT INTO efectivos_posicion
@@ -50,145 +73,168 @@ ON CONFLICT (id_cliente) DO NOTHING
 RETURNING id, id_cliente
 """
 
-# Locks the batch's efectivos (in id order, so concurrent batches cannot deadlock) and moves each
-# one's last position forward in device time, in one statement. `previa` is the last evaluated
-# device time before this batch: FOR UPDATE in the subquery waits for a concurrent batch of the
-# same efectivo and then reads the version it committed.
 _SQL_MOVER = """
 UPDATE efectivos_efectivo e
-SET ultima_posicion = CASE WHEN o.previa IS NULL OR o.previa < v.r
-                           THEN ST_SetSRID(ST_MakePoint(v.lon, v.lat), 4326) ELSE e.ultima_posicion END,
-    ultima_precision_m = CASE WHEN o.previa IS NULL OR o.previa < v.r THEN v.p ELSE e.ultima_precision_m END,
-    ultima_posicion_en = GREATEST(o.previa, v.r),
-    actualizado_en = now()
-FROM (SELECT id, ultima_posicion_en AS previa FROM efectivos_efectivo
-      WHERE id = ANY(%s) ORDER BY id FOR UPDATE) AS o,
-     jsonb_to_recordset(%s::jsonb) AS v(id bigint, lon float8, lat float8, r timestamptz, p float8)
-WHERE e.id = o.id AND e.id = v.id
-RETURNING e.id, e.unidad_id, e.estado, o.previa
+SET ultima_posicion = ST_SetSRID(ST_MakePoint(v.lon, v.lat), 4326), ultima_precision_m = v.p,
+    ultima_posicion_en = v.r, actualizado_en = now()
+FROM jsonb_to_recordset(%s::jsonb) AS v(id bigint, lon float8, lat float8, r timestamptz, p float8)
+WHERE e.id = v.id
 """
 
 
-def posiciones_registrar(*, lecturas: list[LecturaNueva], fuente: str = FuentePosicion.API) -> ResultadoIngesta:
+def posiciones_registrar(*, lecturas: Sequence[LecturaNueva], fuente: str = FuentePosicion.API) -> ResultadoIngesta:
     """Store readings and react to them, in one transaction.
 
-    - Inserted set-based; a reading whose id_cliente is already stored is a duplicate (no effect),
-      so a phone may retry a batch after a timeout.
-    - Each efectivo's last position only moves forward in device time.
-    - Geofences are evaluated for the new readings newer than the efectivo's last evaluated one, in
-      device-time order; older (late) readings are stored but flip no state.
-    - Publishes `posicion.actualizada` (one per efectivo that moved) and `alerta.geocerca`.
+    - The efectivos' rows are locked first (in id order, so concurrent batches cannot deadlock)
+      and held for the whole transaction: batches for the same efectivo are evaluated one after
+      the other. A reading for an efectivo outside its `alcance` (or unknown) is rejected alone.
+    - Inserted set-based; a reading whose id_cliente is already stored, or repeated earlier in the
+      batch, is a duplicate with no effect at all, so a phone may retry a batch after a timeout.
+    - Each efectivo's last position comes only from a reading stored here, and only moves forward
+      in device time.
+    - Geofences are evaluated for the stored readings newer than the efectivo's last evaluated
+      one, in device-time order; older (late) readings are stored but flip no state.
+    - Publishes `posicion.actualizada` (one per unidad, listing its efectivos that moved: a
+      latest-wins signal, so coalesced) and `alerta.geocerca` (one per alert, never coalesced).
 
-    The efectivos' rows are locked (in id order, so concurrent batches cannot deadlock) for the
-    whole transaction: batches for the same efectivo are evaluated one after the other.
-    Round trips do not grow with the batch: about nine statements for any size.
-    Raises EntradaInvalida for an unknown efectivo.
+    Round trips do not grow with the batch. Raises EntradaInvalida for an unknown efectivo of a
+    reading without `alcance` (a caller's bug, not a client's).
     """
-    resultado = ResultadoIngesta()
+    resultado = ResultadoIngesta(destinos=[Destino.DUPLICADA] * len(lecturas))
     if not lecturas:
         return resultado
     inicio = time.perf_counter()
-    # The newest reading of each efectivo in the batch. A duplicate cannot be newer than the
-    # efectivo's last position: when first stored, it already moved it (positions only go forward).
-    ultima: dict[int, LecturaNueva] = {}
-    for lec in lecturas:
-        actual = ultima.get(lec.efectivo_id)
-        if actual is None or lec.registrada_en > actual.registrada_en:
-            ultima[lec.efectivo_id] = lec
+    # Pipeline mode: statements go out as they are executed and wait only where a result is
+    # read, so the transaction costs five round trips whatever the batch (see gad_project.bd).
+    with transaction.atomic(), tuberia():
+        bloqueo = connection.cursor()
+        bloqueo.execute(_SQL_BLOQUEAR, [sorted({lec.efectivo_id for lec in lecturas})])
+        # id -> (id, unidad_id, estado, previa, nombre)
+        efectivos = {fila[0]: fila for fila in bloqueo.fetchall()}
+        if faltan := sorted({lec.efectivo_id for lec in lecturas if lec.alcance is None} - set(efectivos)):
+            raise EntradaInvalida("Efectivo inexistente.", detalle={"efectivos": faltan})
 
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            _SQL_MOVER,
+        # First occurrence of each id_cliente, for an efectivo the poster may reach.
+        candidatas: dict[uuid.UUID, int] = {}
+        for idx, lec in enumerate(lecturas):
+            fila = efectivos.get(lec.efectivo_id)
+            if fila is None or (
+                lec.alcance is not None and not lec.alcance.incluye_efectivo(efectivo_id=fila[0], unidad_id=fila[1])
+            ):
+                resultado.destinos[idx] = Destino.RECHAZADA
+                resultado.rechazos[idx] = FUERA_DE_ALCANCE
+            else:
+                candidatas.setdefault(lec.id_cliente, idx)
+        if not candidatas:
+            return resultado
+
+        insercion = connection.cursor()
+        insercion.execute(
+            _SQL_INSERTAR,
             [
-                sorted(ultima),
+                fuente,
                 orjson.dumps(
                     [
                         {
-                            "id": lec.efectivo_id,
-                            "lon": lec.lon,
-                            "lat": lec.lat,
-                            "r": lec.registrada_en,
-                            "p": lec.precision_m,
+                            "e": lecturas[idx].efectivo_id,
+                            "lon": lecturas[idx].lon,
+                            "lat": lecturas[idx].lat,
+                            "r": lecturas[idx].registrada_en,
+                            "p": lecturas[idx].precision_m,
+                            "v": lecturas[idx].velocidad_kmh,
+                            "ru": lecturas[idx].rumbo,
+                            "u": lecturas[idx].id_cliente,
                         }
-                        for lec in ultima.values()
+                        for idx in candidatas.values()
                     ]
                 ).decode(),
             ],
         )
-        efectivos = {fila[0]: fila for fila in cursor.fetchall()}  # id, unidad_id, estado, previa
-        if faltan := sorted(set(ultima) - set(efectivos)):
-            raise EntradaInvalida("Efectivo inexistente.", detalle={"efectivos": faltan})
-
-        filas = [
-            {
-                "e": lec.efectivo_id,
-                "lon": lec.lon,
-                "lat": lec.lat,
-                "r": lec.registrada_en,
-                "p": lec.precision_m,
-                "v": lec.velocidad_kmh,
-                "ru": lec.rumbo,
-                "u": lec.id_cliente,
-            }
-            for lec in lecturas
-        ]
-        cursor.execute(_SQL_INSERTAR, [fuente, orjson.dumps(filas).decode()])
-        insertadas = {u: pid for pid, u in cursor.fetchall()}
-        resultado.aceptadas = len(insertadas)
-        resultado.duplicadas = len(lecturas) - resultado.aceptadas
-
-        # New readings newer than what was last evaluated go to the geofence engine; late ones are
+        # Readings newer than what was last evaluated go to the geofence engine (sent now, with
+        # the INSERT; those that turn out to be stored already are dropped below). Late ones are
         # stored and flip nothing.
-        vistas: set[uuid.UUID] = set()
-        a_evaluar: list[LecturaEval] = []
-        for idx, lec in enumerate(lecturas):
-            if lec.id_cliente not in insertadas or lec.id_cliente in vistas:
-                continue
-            vistas.add(lec.id_cliente)
-            _, unidad_id, _, previa = efectivos[lec.efectivo_id]
-            if previa is not None and lec.registrada_en <= previa:
-                continue
-            a_evaluar.append(
-                LecturaEval(
-                    idx=idx,
-                    efectivo_id=lec.efectivo_id,
-                    unidad_id=unidad_id,
-                    lon=lec.lon,
-                    lat=lec.lat,
-                    registrada_en=lec.registrada_en,
-                    precision_m=lec.precision_m,
-                    posicion_id=insertadas[lec.id_cliente],
+        evaluables = []
+        for idx in candidatas.values():
+            lec = lecturas[idx]
+            _, unidad_id, _, previa, _ = efectivos[lec.efectivo_id]
+            if previa is None or lec.registrada_en > previa:
+                evaluables.append(
+                    LecturaEval(
+                        idx=idx,
+                        efectivo_id=lec.efectivo_id,
+                        unidad_id=unidad_id,
+                        lon=lec.lon,
+                        lat=lec.lat,
+                        registrada_en=lec.registrada_en,
+                        precision_m=lec.precision_m,
+                    )
                 )
-            )
-        resultado.alertas = geocercas_services.geocercas_evaluar(lecturas=a_evaluar)
+        evaluacion = geocercas_services.geocercas_evaluar_iniciar(lecturas=evaluables)
 
-        movidas = [
-            lec
-            for eid, lec in ultima.items()
-            if lec.id_cliente in insertadas and (efectivos[eid][3] is None or lec.registrada_en > efectivos[eid][3])
-        ]
-        publish_many(
-            Publicacion(
-                "posicion.actualizada",
-                {
-                    "efectivo_id": lec.efectivo_id,
-                    "unidad_id": efectivos[lec.efectivo_id][1],
-                    "estado": efectivos[lec.efectivo_id][2],
-                    "lat": lec.lat,
-                    "lon": lec.lon,
-                    "registrada_en": lec.registrada_en.isoformat(),
-                    "precision_m": lec.precision_m,
-                    "velocidad_kmh": lec.velocidad_kmh,
-                    "rumbo": lec.rumbo,
-                },
-                grupos.mando_de_unidad(efectivos[lec.efectivo_id][1]),
+        insertadas = {candidatas[u]: pid for pid, u in insercion.fetchall()}  # reading index -> posicion id
+        for idx in insertadas:
+            resultado.destinos[idx] = Destino.ACEPTADA
+        resultado.aceptadas = len(insertadas)
+        resultado.duplicadas = len(lecturas) - resultado.aceptadas - len(resultado.rechazos)
+        if evaluacion is not None:
+            evaluacion.lecturas = [
+                replace(lec, posicion_id=insertadas[lec.idx]) for lec in evaluacion.lecturas if lec.idx in insertadas
+            ]
+
+        # The last position comes only from a stored reading: the newest evaluated one.
+        ultima: dict[int, LecturaNueva] = {}
+        for lec_eval in evaluacion.lecturas if evaluacion else []:
+            actual = ultima.get(lec_eval.efectivo_id)
+            if actual is None or lec_eval.registrada_en > actual.registrada_en:
+                ultima[lec_eval.efectivo_id] = lecturas[lec_eval.idx]
+        if ultima:
+            connection.cursor().execute(
+                _SQL_MOVER,
+                [
+                    orjson.dumps(
+                        [
+                            {"id": eid, "lon": lec.lon, "lat": lec.lat, "r": lec.registrada_en, "p": lec.precision_m}
+                            for eid, lec in ultima.items()
+                        ]
+                    ).decode()
+                ],
             )
-            for lec in movidas
+        resultado.alertas, eventos_alerta = geocercas_services.geocercas_evaluar_terminar(
+            evaluacion, guardadas=set(insertadas), nombres={eid: fila[4] for eid, fila in efectivos.items()}
         )
+        publish_many([*posiciones_eventos(ultima=ultima.values(), efectivos=efectivos), *eventos_alerta])
     metrics.INGESTADAS.labels(fuente=fuente).inc(resultado.aceptadas)
     metrics.DUPLICADAS.labels(fuente=fuente).inc(resultado.duplicadas)
     metrics.EVALUACION.observe(time.perf_counter() - inicio)
     return resultado
+
+
+def posiciones_eventos(*, ultima: Iterable[LecturaNueva], efectivos: dict[int, tuple]) -> list[Publicacion]:
+    """`posicion.actualizada`, one per unidad: {unidad_id, posiciones: [...]}, for its commanders
+    and the admins. `efectivos` maps id -> the locked row (id, unidad_id, estado, ...)."""
+    por_unidad: dict[int, list[dict]] = {}
+    for lec in ultima:
+        _, unidad_id, estado, *_ = efectivos[lec.efectivo_id]
+        por_unidad.setdefault(unidad_id, []).append(
+            {
+                "efectivo_id": lec.efectivo_id,
+                "estado": estado,
+                "lat": lec.lat,
+                "lon": lec.lon,
+                "registrada_en": lec.registrada_en.isoformat(),
+                "precision_m": lec.precision_m,
+                "velocidad_kmh": lec.velocidad_kmh,
+                "rumbo": lec.rumbo,
+            }
+        )
+    return [
+        Publicacion(
+            "posicion.actualizada",
+            {"unidad_id": unidad_id, "posiciones": posiciones},
+            grupos.mando_de_unidad(unidad_id),
+        )
+        for unidad_id, posiciones in por_unidad.items()
+    ]
 
 
 def efectivo_estado_evento(*, efectivo: Efectivo, anterior: str, estado: str) -> Publicacion:

@@ -37,3 +37,10 @@ class Conflicto(ErrorDominio):
     """The request is valid but the current state forbids it (409)."""
 
     codigo = "conflicto"
+
+
+class ServicioNoDisponible(ErrorDominio):
+    """A dependency (PostgreSQL, Redis) cannot be reached right now: retry later (503)."""
+
+    codigo = "servicio_no_disponible"
+    reintentar_en_s = 5

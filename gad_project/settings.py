@@ -153,8 +153,11 @@ _db["CONN_MAX_AGE"] = 0
 _db.setdefault("OPTIONS", {})["pool"] = {
     "min_size": env_int("DB_POOL_MIN", 2, minimum=0),
     "max_size": env_int("DB_POOL_MAX", 20, minimum=1),
-    "timeout": env_int("DB_POOL_TIMEOUT", 10, minimum=1),
+    # Waiting longer for a connection than a client waits for an answer helps nobody: past this
+    # the request is a 503 with Retry-After (PostgreSQL down, or the pool exhausted).
+    "timeout": env_int("DB_POOL_TIMEOUT", 2, minimum=1),
 }
+_db["OPTIONS"]["prepare_threshold"] = 5
 _db["OPTIONS"]["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 5, minimum=1)
 # Parameters travel separately from the SQL: the ingest path sends arrays of hundreds of values,
 # which client-side interpolation spent more time quoting than PostgreSQL spent running.
@@ -297,6 +300,14 @@ try:
 except (ValueError, AssertionError) as exc:
     raise ImproperlyConfigured(f"TILES_CALENTAR_ZOOM must look like 11-14, got {_calentar!r}") from exc
 POSICIONES_LOTE_MAX = env_int("POSICIONES_LOTE_MAX", 500, minimum=1)
+# Bodies above this are refused with 413 before they are read (500 verbose readings fit).
+POSICIONES_CUERPO_MAX_BYTES = env_int("POSICIONES_CUERPO_MAX_BYTES", 512 * 1024, minimum=1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = POSICIONES_CUERPO_MAX_BYTES
+# Group commit of the lean ingest path: readings per transaction at most, concurrent writers per
+# process, and how long a caller's role and scope may be reused (any change deletes it at once).
+INGESTA_GRUPO_MAX = env_int("INGESTA_GRUPO_MAX", 1000, minimum=1)
+INGESTA_ESCRITORES = env_int("INGESTA_ESCRITORES", 2, minimum=1)
+INGESTA_ACTOR_TTL_S = env_int("INGESTA_ACTOR_TTL_S", 60, minimum=1)
 POSICIONES_FUTURO_MAX_S = env_int("POSICIONES_FUTURO_MAX_S", 300, minimum=0)
 POSICIONES_ANTIGUEDAD_MAX_H = env_int("POSICIONES_ANTIGUEDAD_MAX_H", 72, minimum=1)
 DESPACHO_FIX_MAX_MIN = env_int("DESPACHO_FIX_MAX_MIN", 15, minimum=1)

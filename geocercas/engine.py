@@ -116,13 +116,9 @@ FROM (SELECT c.*, ST_Intersects(c.geom, c.pt) AS adentro FROM c) AS evaluados
 """
 
 
-def candidatos_evaluar(
-    lecturas: Sequence[LecturaEval],
-) -> tuple[dict[int, dict[int, Muestra]], dict[int, Cerca]]:
-    """For each reading idx, the fences within reach ({geocerca_id: Muestra}), and those fences."""
-    if not lecturas:
-        return {}, {}
-    params = {
+def candidatos_parametros(lecturas: Sequence[LecturaEval]) -> dict:
+    """The parameters of _SQL_CANDIDATOS for these readings (not empty)."""
+    return {
         "lecturas": orjson.dumps(
             [
                 {
@@ -139,15 +135,28 @@ def candidatos_evaluar(
         "lat_max": min(max(abs(lec.lat) for lec in lecturas), 89.0),
         "m_por_grado": _M_POR_GRADO,
     }
+
+
+def candidatos_leer(filas: Iterable[tuple]) -> tuple[dict[int, dict[int, Muestra]], dict[int, Cerca]]:
+    """The rows of _SQL_CANDIDATOS as {idx: {geocerca_id: Muestra}} and the fences involved."""
     muestras: dict[int, dict[int, Muestra]] = defaultdict(dict)
     cercas: dict[int, Cerca] = {}
-    with connection.cursor() as cursor:
-        cursor.execute(_SQL_CANDIDATOS, params)
-        for idx, gid, nombre, tipo, sev, hist, perm, adentro, claro in cursor.fetchall():
-            muestras[idx][gid] = Muestra(adentro=adentro, claro=claro)
-            if gid not in cercas:
-                cercas[gid] = Cerca(gid, nombre, tipo, sev, hist, perm)
+    for idx, gid, nombre, tipo, sev, hist, perm, adentro, claro in filas:
+        muestras[idx][gid] = Muestra(adentro=adentro, claro=claro)
+        if gid not in cercas:
+            cercas[gid] = Cerca(gid, nombre, tipo, sev, hist, perm)
     return muestras, cercas
+
+
+def candidatos_evaluar(
+    lecturas: Sequence[LecturaEval],
+) -> tuple[dict[int, dict[int, Muestra]], dict[int, Cerca]]:
+    """For each reading idx, the fences within reach ({geocerca_id: Muestra}), and those fences."""
+    if not lecturas:
+        return {}, {}
+    with connection.cursor() as cursor:
+        cursor.execute(_SQL_CANDIDATOS, candidatos_parametros(lecturas))
+        return candidatos_leer(cursor.fetchall())
 
 
 def transiciones_calcular(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import orjson
 from django.contrib.gis.geos import Point
@@ -38,25 +40,51 @@ SET dentro = EXCLUDED.dentro, desde = EXCLUDED.desde,
 """
 
 
-def geocercas_evaluar(*, lecturas: Sequence[LecturaEval]) -> list[Alerta]:
-    """Evaluate new readings against every active fence that applies, store presence changes and
-    alerts, and publish the alerts. Must run inside the caller's transaction, with the efectivos'
-    rows locked (posiciones_registrar does both)."""
-    if not lecturas:
-        return []
-    muestras, cercas = engine.candidatos_evaluar(lecturas)
-    presencias: dict[int, dict[int, EstadoPresencia]] = {}
-    with connection.cursor() as cursor:
-        cursor.execute(_SQL_PRESENCIAS, [sorted({lec.efectivo_id for lec in lecturas})])
-        for eid, gid, dentro, desde, alertada, nombre, tipo, sev, hist, perm in cursor.fetchall():
-            presencias.setdefault(eid, {})[gid] = EstadoPresencia(dentro, desde, alertada)
-            cercas.setdefault(gid, Cerca(gid, nombre, tipo, sev, hist, perm))
+@dataclass
+class EvaluacionEnCurso:
+    """The two reads of an evaluation, sent and not yet read (see geocercas_evaluar_iniciar)."""
 
+    lecturas: list[LecturaEval]
+    candidatos: Any
+    presencias: Any
+
+
+def geocercas_evaluar_iniciar(*, lecturas: Sequence[LecturaEval]) -> EvaluacionEnCurso | None:
+    """Send the reads an evaluation needs: the fences near each reading (the engine's set-based
+    query) and who is inside what. In pipeline mode (gad_project.bd.tuberia) they travel with the
+    caller's next statements; geocercas_evaluar_terminar reads them."""
+    if not lecturas:
+        return None
+    candidatos = connection.cursor()
+    candidatos.execute(engine._SQL_CANDIDATOS, engine.candidatos_parametros(lecturas))
+    presencias = connection.cursor()
+    presencias.execute(_SQL_PRESENCIAS, [sorted({lec.efectivo_id for lec in lecturas})])
+    return EvaluacionEnCurso(list(lecturas), candidatos, presencias)
+
+
+def geocercas_evaluar_terminar(
+    en_curso: EvaluacionEnCurso | None, *, guardadas: set[int], nombres: dict[int, str] | None = None
+) -> tuple[list[Alerta], list[Publicacion]]:
+    """Run the Schmitt trigger over the readings of `en_curso` whose idx is in `guardadas` (the
+    ones actually stored), store presence changes and alerts, and return the alerts with their
+    `alerta.geocerca` events for the caller to publish. Must run inside the caller's transaction,
+    with the efectivos' rows locked (posiciones_registrar does both). `nombres`: see
+    _alertas_crear."""
+    if en_curso is None:
+        return [], []
+    muestras, cercas = engine.candidatos_leer(en_curso.candidatos.fetchall())
+    presencias: dict[int, dict[int, EstadoPresencia]] = {}
+    for eid, gid, dentro, desde, alertada, nombre, tipo, sev, hist, perm in en_curso.presencias.fetchall():
+        presencias.setdefault(eid, {})[gid] = EstadoPresencia(dentro, desde, alertada)
+        cercas.setdefault(gid, Cerca(gid, nombre, tipo, sev, hist, perm))
+    lecturas = [lec for lec in en_curso.lecturas if lec.idx in guardadas]
+    if not lecturas:
+        return [], []
     transiciones = engine.transiciones_calcular(
         lecturas=lecturas, muestras=muestras, cercas=cercas, presencias=presencias
     )
     _presencias_guardar(presencias)
-    return _alertas_crear([t for t in transiciones if t.alerta], cercas)
+    return _alertas_crear([t for t in transiciones if t.alerta], cercas, nombres)
 
 
 def _presencias_guardar(presencias: dict[int, dict[int, EstadoPresencia]]) -> None:
@@ -74,54 +102,100 @@ def _presencias_guardar(presencias: dict[int, dict[int, EstadoPresencia]]) -> No
     ]
     if not filas:
         return
-    with connection.cursor() as cursor:
-        cursor.execute(_SQL_PRESENCIAS_GUARDAR, [orjson.dumps(filas).decode()])
+    # Not fetched: in pipeline mode it travels with the alerts' INSERT.
+    connection.cursor().execute(_SQL_PRESENCIAS_GUARDAR, [orjson.dumps(filas).decode()])
 
 
-def _alertas_crear(transiciones: Sequence[Transicion], cercas: dict[int, Cerca]) -> list[Alerta]:
+_SQL_ALERTAS = """
+INSERT INTO geocercas_alerta (tipo, efectivo_id, geocerca_id, posicion_id, punto, ocurrida_en, creada_en, severidad)
+SELECT t.tipo, t.e, t.g, t.p, ST_SetSRID(ST_MakePoint(t.lon, t.lat), 4326), t.o, %s, t.s
+FROM ROWS FROM (jsonb_to_recordset(%s::jsonb)
+       AS (tipo text, e bigint, g bigint, p bigint, lon float8, lat float8, o timestamptz, s text))
+     WITH ORDINALITY AS t(tipo, e, g, p, lon, lat, o, s, n)
+ORDER BY t.n
+RETURNING id
+"""
+
+_SQL_NOMBRES = "SELECT id, apellido || ', ' || nombre, unidad_id FROM efectivos_efectivo WHERE id = ANY(%s)"
+
+
+def _alertas_crear(
+    transiciones: Sequence[Transicion],
+    cercas: dict[int, Cerca],
+    nombres: dict[int, str] | None = None,
+) -> tuple[list[Alerta], list[Publicacion]]:
+    """Insert the alerts in one statement; returns them with one `alerta.geocerca` event each,
+    for the caller to publish. `nombres` ({efectivo_id: "Apellido, Nombre"}) saves a query when
+    the caller already read them."""
     if not transiciones:
-        return []
-    alertas = Alerta.objects.bulk_create(
-        [
-            Alerta(
-                tipo=t.tipo,
-                efectivo_id=t.efectivo_id,
-                geocerca_id=t.geocerca_id,
-                posicion_id=t.lectura.posicion_id if t.lectura else None,
-                punto=Point(t.lectura.lon, t.lectura.lat, srid=4326) if t.lectura else None,
-                ocurrida_en=t.ocurrida_en,
-                severidad=cercas[t.geocerca_id].severidad,
-            )
-            for t in transiciones
-        ]
-    )
-    efectivos = {
-        e.pk: e
-        for e in Efectivo.objects.filter(pk__in={a.efectivo_id for a in alertas}).only(
-            "id", "nombre", "apellido", "codigo_interno", "unidad_id"
+        return [], []
+    creada_en = timezone.now()
+    filas = [
+        {
+            "tipo": t.tipo,
+            "e": t.efectivo_id,
+            "g": t.geocerca_id,
+            "p": t.lectura.posicion_id if t.lectura else None,
+            "lon": t.lectura.lon if t.lectura else None,
+            "lat": t.lectura.lat if t.lectura else None,
+            "o": t.ocurrida_en,
+            "s": cercas[t.geocerca_id].severidad,
+        }
+        for t in transiciones
+    ]
+    unidades = {t.efectivo_id: t.lectura.unidad_id for t in transiciones if t.lectura}
+    with connection.cursor() as cursor:
+        cursor.execute(_SQL_ALERTAS, [creada_en, orjson.dumps(filas).decode()])
+        # Ids come from a sequence in insertion order, and rows are inserted in list order.
+        ids = sorted(fila[0] for fila in cursor.fetchall())
+        faltan = sorted({t.efectivo_id for t in transiciones} - (set(unidades) & set(nombres or {})))
+        if faltan:
+            cursor.execute(_SQL_NOMBRES, [faltan])
+            nombres = dict(nombres or {})
+            for eid, nombre, unidad_id in cursor.fetchall():
+                nombres[eid] = nombre
+                unidades[eid] = unidad_id
+    assert nombres is not None
+    alertas = [
+        Alerta(
+            pk=pk,
+            tipo=f["tipo"],
+            efectivo_id=f["e"],
+            geocerca_id=f["g"],
+            posicion_id=f["p"],
+            punto=Point(f["lon"], f["lat"], srid=4326) if f["lon"] is not None else None,
+            ocurrida_en=f["o"],
+            creada_en=creada_en,
+            severidad=f["s"],
         )
-    }
-    publish_many(
+        for pk, f in zip(ids, filas, strict=True)
+    ]
+    eventos = [
         Publicacion(
             "alerta.geocerca",
-            alerta_datos(alerta, efectivos[alerta.efectivo_id], cercas[alerta.geocerca_id].nombre),
-            grupos.de_efectivo(efectivo_id=alerta.efectivo_id, unidad_id=efectivos[alerta.efectivo_id].unidad_id),
+            alerta_datos(
+                alerta,
+                efectivo_nombre=nombres[alerta.efectivo_id],
+                unidad_id=unidades[alerta.efectivo_id],
+                geocerca_nombre=cercas[alerta.geocerca_id].nombre,
+            ),
+            grupos.de_efectivo(efectivo_id=alerta.efectivo_id, unidad_id=unidades[alerta.efectivo_id]),
         )
         for alerta in alertas
-    )
+    ]
     for alerta in alertas:
         metrics.ALERTAS.labels(tipo=alerta.tipo).inc()
-    return alertas
+    return alertas, eventos
 
 
-def alerta_datos(alerta: Alerta, efectivo: Efectivo, geocerca_nombre: str) -> dict:
+def alerta_datos(alerta: Alerta, *, efectivo_nombre: str, unidad_id: int, geocerca_nombre: str) -> dict:
     return {
         "alerta_id": alerta.pk,
         "tipo": alerta.tipo,
         "severidad": alerta.severidad,
-        "efectivo_id": efectivo.pk,
-        "efectivo": f"{efectivo.apellido}, {efectivo.nombre}",
-        "unidad_id": efectivo.unidad_id,
+        "efectivo_id": alerta.efectivo_id,
+        "efectivo": efectivo_nombre,
+        "unidad_id": unidad_id,
         "geocerca_id": alerta.geocerca_id,
         "geocerca": geocerca_nombre,
         "lat": alerta.punto.y if alerta.punto else None,
@@ -172,7 +246,9 @@ def permanencias_verificar(*, ahora: datetime | None = None) -> list[Alerta]:
                 vencidas.append(Transicion(TipoAlerta.PERMANENCIA, p.efectivo_id, g.pk, None, ahora, True))
                 alertadas.append(p.pk)
         Presencia.objects.filter(pk__in=alertadas).update(permanencia_alertada=True)
-        return _alertas_crear(vencidas, cercas)
+        alertas, eventos = _alertas_crear(vencidas, cercas)
+        publish_many(eventos)
+        return alertas
 
 
 def alerta_reconocer(*, alerta_id: int, usuario: Usuario) -> Alerta:

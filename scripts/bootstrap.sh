@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what the project needs and is missing: Debian packages (PostgreSQL + PostGIS, Redis,
+# Installs what the project needs and is missing: Debian packages (PostgreSQL + PostGIS, Redis, HAProxy,
 # GDAL/GEOS/PROJ for GeoDjango, Chromium for browser tests), the .venv with requirements.txt and
 # the front-end assets from the npm registry. Idempotent: a second run only checks.
 set -euo pipefail
@@ -12,8 +12,10 @@ pg_ver=${pg_bin#/usr/lib/postgresql/}; pg_ver=${pg_ver%/bin}
 ls /usr/share/postgresql/"${pg_ver:-15}"/extension/postgis.control >/dev/null 2>&1 \
   || need_pkgs+=("postgresql-${pg_ver:-15}-postgis-3")
 command -v redis-server >/dev/null || need_pkgs+=(redis-server)
-ls /usr/lib/*/libgdal.so* /usr/lib/libgdal.so* >/dev/null 2>&1 || need_pkgs+=(gdal-bin)
-ls /usr/lib/*/libgeos_c.so* >/dev/null 2>&1 || need_pkgs+=(libgeos-c1v5)
+command -v haproxy >/dev/null || need_pkgs+=(haproxy)
+# (One `ls` of two globs fails when either matches nothing, which reinstalled GDAL on every run.)
+command -v ogrinfo >/dev/null || need_pkgs+=(gdal-bin)
+compgen -G "/usr/lib/*/libgeos_c.so*" >/dev/null || need_pkgs+=(libgeos-c1v5)
 command -v npm >/dev/null || need_pkgs+=(nodejs npm)
 command -v runuser >/dev/null || need_pkgs+=(util-linux)
 command -v curl >/dev/null || need_pkgs+=(curl)

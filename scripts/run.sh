@@ -1,13 +1,25 @@
 #!/usr/bin/env bash
-# Serves the whole system: daphne (HTTP + WebSocket), a Celery worker, Celery beat, the patrol
-# simulator (demo mode) and the Telegram bot when TELEGRAM_BOT_TOKEN is set. Ctrl-C stops them all.
+# Serves the whole system as production does: HAProxy in front; uvicorn (HTTP: API, map, admin,
+# tiles) and daphne (WebSockets) with one process per core each, sharing the Redis channel layer;
+# a Celery worker, Celery beat, the patrol simulator (demo mode) and the Telegram bot when
+# TELEGRAM_BOT_TOKEN is set. DEBUG is off, with a secret generated once under .run/.
+# Ctrl-C stops them all.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 HOST=${GAD_HOST:-127.0.0.1}
 PORT=${GAD_PORT:-8000}
+PROCESOS=${GAD_PROCESOS:-$(nproc)}
 mkdir -p .run/logs
 pids=()
+
+# Production settings on plain HTTP over loopback (cookies cannot be Secure without TLS).
+export DEBUG=${DEBUG:-false}
+if [ -z "${SECRET_KEY:-}" ] && [ -z "${SECRET_KEY_FILE:-}" ]; then
+  [ -s .run/secret_key ] || (umask 077; head -c 48 /dev/urandom | base64 | tr -d '\n' > .run/secret_key)
+  export SECRET_KEY_FILE=.run/secret_key
+fi
+export SESSION_COOKIE_SECURE=${SESSION_COOKIE_SECURE:-false} CSRF_COOKIE_SECURE=${CSRF_COOKIE_SECURE:-false}
 
 stop_all() {
   trap - INT TERM
@@ -25,7 +37,19 @@ start() {  # name, command...
   pids+=($!)
 }
 
-start daphne .venv/bin/daphne -b "$HOST" -p "$PORT" --proxy-headers gad_project.asgi:application
+# Back ends on the ports after PORT; HAProxy on PORT routes /ws/ to daphne and the rest to uvicorn.
+http_port=$((PORT + 1))
+start uvicorn .venv/bin/uvicorn gad_project.asgi:application --host 127.0.0.1 --port "$http_port" \
+  --workers "$PROCESOS" --proxy-headers --forwarded-allow-ips 127.0.0.1 --no-access-log --log-level warning
+ws_servers=""
+for i in $(seq 1 "$PROCESOS"); do
+  ws_port=$((PORT + 1 + i))
+  start "daphne-$i" .venv/bin/daphne -b 127.0.0.1 -p "$ws_port" --proxy-headers -v 0 gad_project.asgi:application
+  ws_servers+="    server daphne$i 127.0.0.1:$ws_port check"$'\n'
+done
+sed -e "s|@BIND@|$HOST:$PORT|" -e "s|@HTTP@|127.0.0.1:$http_port|" deploy/haproxy/gad.cfg \
+  | awk -v s="$ws_servers" '{ if ($0 == "@WS_SERVERS@") printf "%s", s; else print }' > .run/haproxy.cfg
+start haproxy haproxy -db -f .run/haproxy.cfg
 start celery-worker .venv/bin/celery -A gad_project worker -l info --concurrency 2 -n "worker@%h"
 start celery-beat .venv/bin/celery -A gad_project beat -l info -s .run/celerybeat-schedule
 if [ "${GAD_SIMULADOR:-1}" = 1 ]; then
@@ -38,7 +62,7 @@ else
   bot="Telegram bot:  not started (set TELEGRAM_BOT_TOKEN to run it; see README)"
 fi
 
-for _ in $(seq 100); do
+for _ in $(seq 300); do
   curl -fsS "http://$HOST:$PORT/health" >/dev/null 2>&1 && break
   sleep 0.1
 done

@@ -87,6 +87,29 @@ def daphne(**env: str):
         yield url
 
 
+@contextmanager
+def uvicorn(workers: int = 2, **env: str):
+    """The HTTP server of `make run` (uvicorn, one worker per core) on the test database."""
+    puerto = puerto_libre()
+    comando = [
+        str(RAIZ / ".venv/bin/uvicorn"),
+        "gad_project.asgi:application",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(puerto),
+        "--workers",
+        str(workers),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
+    with proceso(f"uvicorn-{puerto}", comando, **env):
+        url = f"http://127.0.0.1:{puerto}"
+        esperar_http(f"{url}/health")
+        yield url
+
+
 class RedisPropio:
     """A dedicated redis-server that a test can really stop and start again on the same port."""
 

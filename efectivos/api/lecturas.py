@@ -12,6 +12,9 @@ from typing import Any
 
 from django.utils.dateparse import parse_datetime
 
+_DESCONOCIDOS_MAX = 10
+_NOMBRE_MAX = 64
+_ID_MAX = 2**63 - 1  # bigint
 _CAMPOS = {"id_cliente", "lat", "lon", "registrada_en", "precision_m", "velocidad_kmh", "rumbo", "efectivo"}
 
 
@@ -32,7 +35,10 @@ def _numero(valor: Any, campo: str, minimo: float, maximo: float, errores: dict)
     if isinstance(valor, bool) or not isinstance(valor, (int, float)):
         errores[campo] = "Debe ser un número."
         return None
-    valor = float(valor)
+    try:
+        valor = float(valor)
+    except OverflowError:  # an int beyond float range
+        valor = math.inf
     if not math.isfinite(valor):
         errores[campo] = "Debe ser un número finito."
         return None
@@ -49,8 +55,9 @@ def lectura_validar(
     if not isinstance(item, dict):
         return None, {"no_field_errors": "Cada lectura debe ser un objeto JSON."}
     errores: dict[str, str] = {}
-    for campo in sorted(set(item) - _CAMPOS):
-        errores[campo] = "Campo desconocido."
+    # Named back to the client, so bounded: a request must not be able to make a huge answer.
+    for campo in sorted(set(item) - _CAMPOS)[:_DESCONOCIDOS_MAX]:
+        errores[str(campo)[:_NOMBRE_MAX]] = "Campo desconocido."
 
     id_cliente = None
     raw = item.get("id_cliente")
@@ -106,7 +113,9 @@ def lectura_validar(
         opcionales[campo] = None if valor is None else _numero(valor, campo, minimo, maximo, errores)
 
     efectivo = item.get("efectivo")
-    if efectivo is not None and (isinstance(efectivo, bool) or not isinstance(efectivo, int) or efectivo <= 0):
+    if efectivo is not None and (
+        isinstance(efectivo, bool) or not isinstance(efectivo, int) or not 0 < efectivo <= _ID_MAX
+    ):
         errores["efectivo"] = "Debe ser el id numérico de un efectivo."
         efectivo = None
 

@@ -5,15 +5,15 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics, status
+from rest_framework import generics
+from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from efectivos import metrics, selectors, services
-from efectivos.api.lecturas import LecturaValidada, lectura_validar
+from efectivos import ingesta, selectors, services
+from efectivos.alcance import actor_de
 from efectivos.api.serializers import EfectivoGeoSerializer, IngestaRespuestaSerializer, LecturaSerializer
-from efectivos.models import EstadoEfectivo, FuentePosicion, Usuario
-from gad_project.api.errors import error_body
+from efectivos.models import EstadoEfectivo, FuentePosicion
 from gad_project.api.pagination import PaginacionGeoJson
 from gad_project.api.params import param_bbox, param_fecha, param_int, param_opcion
 from gad_project.api.permissions import EsMando
@@ -47,100 +47,34 @@ class EfectivosListView(generics.ListAPIView):
         )
 
 
+class LecturasParser(BaseParser):
+    """The same reading of a body as the lean path (efectivos.ingesta.cuerpo_leer)."""
+
+    media_type = "application/json"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        return ingesta.cuerpo_leer(stream.read())
+
+
 class PosicionesView(APIView):
     """Receive one reading or a batch (a JSON list, up to POSICIONES_LOTE_MAX).
 
     Bad readings are reported one by one while the good ones in the same batch are stored: a
     phone emptying a full buffer must not lose a day of positions to one corrupt reading. The
     response is then a 400 whose `detalle` says which readings were rejected and why, and how many
-    were accepted; resending the whole batch is harmless (duplicates are counted, not stored)."""
+    were accepted; resending the whole batch is harmless (duplicates are counted, not stored).
+
+    JWT clients are answered by the lean path in efectivos.asgi (group commit) with the same
+    rules; this view serves everything else (a browser session) and documents the endpoint."""
+
+    parser_classes = [LecturasParser]
 
     @extend_schema(request=LecturaSerializer(many=True), responses={201: IngestaRespuestaSerializer})
     def post(self, request):
-        data = request.data
-        es_lote = isinstance(data, list)
-        items = data if es_lote else [data]
-        if es_lote and not items:
-            raise EntradaInvalida("El lote está vacío.", codigo="lote_vacio")
-        if len(items) > settings.POSICIONES_LOTE_MAX:
-            metrics.RECHAZADAS.labels(motivo="lote_demasiado_grande").inc(len(items))
-            raise EntradaInvalida(
-                f"El lote supera el máximo de {settings.POSICIONES_LOTE_MAX} lecturas.",
-                detalle={"maximo": settings.POSICIONES_LOTE_MAX, "recibidas": len(items)},
-                codigo="lote_demasiado_grande",
-            )
-
-        usuario: Usuario = request.user
-        propio = selectors.efectivo_de(usuario=usuario)
-        ahora = timezone.now()
-        futuro = timedelta(seconds=settings.POSICIONES_FUTURO_MAX_S)
-        antiguedad = timedelta(hours=settings.POSICIONES_ANTIGUEDAD_MAX_H)
-
-        validas: list[tuple[int, LecturaValidada]] = []
-        rechazadas: list[dict] = []
-        for indice, item in enumerate(items):
-            lectura, errores = lectura_validar(item, ahora=ahora, futuro_max=futuro, antiguedad_max=antiguedad)
-            if errores:
-                rechazadas.append({"indice": indice, "id_cliente": _id_de(item), "errores": errores})
-            else:
-                validas.append((indice, lectura))
-
-        # Who each reading is for: the caller's own record unless a commander/admin names another.
-        pedidos = {lec.efectivo for _, lec in validas if lec.efectivo is not None}
-        permitidos = (
-            set(selectors.efectivos_visibles(usuario=usuario).filter(pk__in=pedidos).values_list("pk", flat=True))
-            if pedidos and usuario.es_mando
-            else set()
-        )
-        lecturas: list[services.LecturaNueva] = []
-        for indice, lec in validas:
-            efectivo_id = lec.efectivo or (propio.pk if propio else None)
-            motivo = None
-            if efectivo_id is None:
-                motivo = "Obligatorio: el usuario no tiene legajo de efectivo asociado."
-            elif lec.efectivo is not None and lec.efectivo != (propio.pk if propio else None):
-                if not usuario.es_mando:
-                    motivo = "Solo comandantes o administradores pueden enviar posiciones de otro efectivo."
-                elif lec.efectivo not in permitidos:
-                    motivo = "Efectivo inexistente o fuera de su alcance."
-            if motivo:
-                rechazadas.append(
-                    {"indice": indice, "id_cliente": str(lec.id_cliente), "errores": {"efectivo": motivo}}
-                )
-                continue
-            lecturas.append(
-                services.LecturaNueva(
-                    id_cliente=lec.id_cliente,
-                    efectivo_id=efectivo_id,
-                    lat=lec.lat,
-                    lon=lec.lon,
-                    registrada_en=lec.registrada_en,
-                    precision_m=lec.precision_m,
-                    velocidad_kmh=lec.velocidad_kmh,
-                    rumbo=lec.rumbo,
-                )
-            )
-
-        resultado = services.posiciones_registrar(lecturas=lecturas, fuente=FuentePosicion.API)
-        cuerpo = {"aceptadas": resultado.aceptadas, "duplicadas": resultado.duplicadas}
-        if rechazadas:
-            metrics.RECHAZADAS.labels(motivo="lectura_invalida").inc(len(rechazadas))
-            rechazadas.sort(key=lambda r: r["indice"])
-            mensaje = (
-                f"{len(rechazadas)} de {len(items)} lecturas rechazadas; las demás se guardaron."
-                if es_lote
-                else "La lectura fue rechazada."
-            )
-            return Response(
-                error_body("lecturas_invalidas", mensaje, {**cuerpo, "rechazadas": rechazadas}),
-                status=status.HTTP_400_BAD_REQUEST,
-            )
-        return Response(cuerpo, status=status.HTTP_201_CREATED)
-
-
-def _id_de(item) -> str | None:
-    valor = item.get("id_cliente") if isinstance(item, dict) else None
-    return valor if isinstance(valor, str) else None
+        preparadas = ingesta.lecturas_preparar(request.data, actor=actor_de(request.user), ahora=timezone.now())
+        resultado = services.posiciones_registrar(lecturas=preparadas.lecturas, fuente=FuentePosicion.API)
+        estado, cuerpo = ingesta.respuesta_armar(preparadas, resultado)
+        return Response(cuerpo, status=estado)
 
 
 class RecorridoView(APIView):

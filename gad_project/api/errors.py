@@ -7,18 +7,27 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from gad_project.exceptions import Conflicto, EntradaInvalida, ErrorDominio, NoEncontrado, NoPermitido
+from gad_project.exceptions import (
+    Conflicto,
+    EntradaInvalida,
+    ErrorDominio,
+    NoEncontrado,
+    NoPermitido,
+    ServicioNoDisponible,
+)
 
 _ESTADOS = {
     EntradaInvalida: status.HTTP_400_BAD_REQUEST,
     NoPermitido: status.HTTP_403_FORBIDDEN,
     NoEncontrado: status.HTTP_404_NOT_FOUND,
     Conflicto: status.HTTP_409_CONFLICT,
+    ServicioNoDisponible: status.HTTP_503_SERVICE_UNAVAILABLE,
 }
 
 _CODIGOS = {
@@ -40,9 +49,15 @@ def error_body(codigo: str, mensaje: str, detalle: Any = None) -> dict[str, Any]
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        # PostgreSQL unreachable (or the pool exhausted): the client should retry, not report a bug.
+        exc = ServicioNoDisponible("La base de datos no está disponible.")
     if isinstance(exc, ErrorDominio):
         estado = next((s for cls, s in _ESTADOS.items() if isinstance(exc, cls)), 400)
-        return Response(error_body(exc.codigo, exc.mensaje, exc.detalle), status=estado)
+        respuesta = Response(error_body(exc.codigo, exc.mensaje, exc.detalle), status=estado)
+        if isinstance(exc, ServicioNoDisponible):
+            respuesta["Retry-After"] = str(exc.reintentar_en_s)
+        return respuesta
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(detail=getattr(exc, "message_dict", None) or exc.messages)
     elif isinstance(exc, Http404):

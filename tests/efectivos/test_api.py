@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import timedelta
 
@@ -7,8 +8,9 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from efectivos.models import Posicion
-from tests.factories import CENTRO, EfectivoFactory
+from efectivos.models import Efectivo, Posicion
+from geocercas.models import Alerta
+from tests.factories import CENTRO, EfectivoFactory, GeocercaFactory, cuadrado, desplazar
 
 pytestmark = pytest.mark.django_db
 
@@ -88,12 +90,74 @@ def test_cada_dato_invalido_es_un_400_que_nombra_el_campo(api, efectivo, cambios
     assert not Posicion.objects.exists()
 
 
-@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
-def test_nan_e_infinito_son_400(api, efectivo, literal):
-    cuerpo = f'{{"id_cliente": "{uuid.uuid4()}", "lat": {literal}, "lon": -58.4, "registrada_en": "{timezone.now().isoformat()}"}}'
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "1e400", "9" * 400])
+def test_un_numero_no_finito_rechaza_solo_su_lectura_y_guarda_las_buenas(api, efectivo, literal):
+    buenas = [lectura(), lectura()]
+    mala = f'{{"id_cliente": "{uuid.uuid4()}", "lat": {literal}, "lon": -58.4, "registrada_en": "{timezone.now().isoformat()}"}}'
+    cuerpo = f"[{json.dumps(buenas[0])}, {mala}, {json.dumps(buenas[1])}]"
     respuesta = api(efectivo.usuario).post(URL, cuerpo, content_type="application/json")
     assert respuesta.status_code == 400
-    assert respuesta.json()["error"]["codigo"] == "json_invalido"
+    detalle = respuesta.json()["error"]["detalle"]
+    assert (detalle["aceptadas"], detalle["duplicadas"]) == (2, 0)
+    (rechazada,) = detalle["rechazadas"]
+    assert rechazada["indice"] == 1
+    assert rechazada["errores"] == {"lat": "Debe ser un número finito."}
+    assert {str(u) for u in Posicion.objects.values_list("id_cliente", flat=True)} == {b["id_cliente"] for b in buenas}
+
+
+def test_un_id_de_efectivo_fuera_de_rango_es_400_y_no_un_error_de_la_base(api, admin):
+    respuesta = api(admin).post(URL, lectura(efectivo=2**70), format="json")
+    assert respuesta.status_code == 400
+    assert respuesta.json()["error"]["detalle"]["rechazadas"][0]["errores"] == {
+        "efectivo": "Debe ser el id numérico de un efectivo."
+    }
+
+
+def test_un_id_cliente_reusado_no_mueve_al_efectivo_ni_pasa_sin_evaluar(api, efectivo):
+    """The defect: a retried id_cliente with another place moved the efectivo unseen."""
+    GeocercaFactory(tipo="restringida", geom=cuadrado(desplazar(*CENTRO, este_m=2000), lado_m=200))
+    dentro = desplazar(*CENTRO, este_m=2000)
+    Efectivo.objects.filter(pk=efectivo.pk).update(ultima_posicion=None, ultima_posicion_en=None)
+    u = str(uuid.uuid4())
+    t0 = timezone.now() - timedelta(seconds=30)
+    client = api(efectivo.usuario)
+    assert client.post(URL, lectura(id_cliente=u, registrada_en=t0.isoformat()), format="json").status_code == 201
+    otra = lectura(id_cliente=u, lon=dentro[0], lat=dentro[1], registrada_en=(t0 + timedelta(seconds=10)).isoformat())
+    assert client.post(URL, otra, format="json").json() == {"aceptadas": 0, "duplicadas": 1}
+    efectivo.refresh_from_db()
+    assert efectivo.ultima_posicion.coords == pytest.approx(CENTRO)
+    assert efectivo.ultima_posicion_en == t0
+    assert not Alerta.objects.exists()
+
+
+def test_un_id_cliente_repetido_en_el_mismo_lote_cuenta_la_primera_lectura(api, efectivo):
+    Efectivo.objects.filter(pk=efectivo.pk).update(ultima_posicion=None, ultima_posicion_en=None)
+    u = str(uuid.uuid4())
+    t0 = timezone.now() - timedelta(seconds=30)
+    lejos = desplazar(*CENTRO, este_m=5000)
+    lote = [
+        lectura(id_cliente=u, registrada_en=t0.isoformat()),
+        lectura(id_cliente=u, lon=lejos[0], lat=lejos[1], registrada_en=(t0 + timedelta(seconds=1)).isoformat()),
+    ]
+    assert api(efectivo.usuario).post(URL, lote, format="json").json() == {"aceptadas": 1, "duplicadas": 1}
+    efectivo.refresh_from_db()
+    assert efectivo.ultima_posicion.coords == pytest.approx(CENTRO)
+    assert Posicion.objects.get().punto.coords == pytest.approx(CENTRO)
+
+
+def test_los_campos_desconocidos_se_nombran_acotados(api, efectivo):
+    basura = {f"{i:02d}{'x' * 1000}": i for i in range(50)}
+    respuesta = api(efectivo.usuario).post(URL, lectura(**basura), format="json")
+    (rechazada,) = respuesta.json()["error"]["detalle"]["rechazadas"]
+    assert len(rechazada["errores"]) == 10
+    assert all(len(campo) <= 64 for campo in rechazada["errores"])
+
+
+def test_un_id_cliente_invalido_no_se_devuelve_entero(api, efectivo):
+    respuesta = api(efectivo.usuario).post(URL, lectura(id_cliente="z" * 100_000), format="json")
+    (rechazada,) = respuesta.json()["error"]["detalle"]["rechazadas"]
+    assert rechazada["id_cliente"] == "z" * 64
+    assert len(respuesta.content) < 2000
 
 
 @pytest.mark.parametrize("cuerpo", ['{"lat": ', "[1, 2", "", "null", "42", '"texto"'])

@@ -183,7 +183,12 @@ def test_las_alertas_solo_se_publican_tras_el_commit(efectivo, django_capture_on
     GeocercaFactory(tipo=TipoGeocerca.RESTRINGIDA, geom=cuadrado(lado_m=LADO))
     with django_capture_on_commit_callbacks() as callbacks:
         registrar(lectura(efectivo, 400, 0), lectura(efectivo, 0, 10))
-    assert len(callbacks) == 2  # positions, then alerts: each a fast-path send after commit
+    # Positions and alerts are recorded together, and reach the fast path in one send after commit.
+    assert len(callbacks) == 1
+    assert list(Evento.objects.order_by("id").values_list("tipo", flat=True)) == [
+        "posicion.actualizada",
+        "alerta.geocerca",
+    ]
 
 
 def _al_instante(x: float) -> datetime:

@@ -47,7 +47,8 @@ def test_una_alerta_llega_al_comandante_con_la_forma_del_contrato(escenario, ser
     assert alerta["datos"]["tipo"] == "entrada"
     assert alerta["id"] == Evento.objects.get(tipo="alerta.geocerca").pk
     posiciones = [f for f in frames if f["tipo"] == "posicion.actualizada"]
-    assert posiciones and posiciones[-1]["datos"]["efectivo_id"] == escenario.efectivo_a.pk
+    assert posiciones and posiciones[-1]["datos"]["unidad_id"] == escenario.efectivo_a.unidad_id
+    assert [p["efectivo_id"] for p in posiciones[-1]["datos"]["posiciones"]] == [escenario.efectivo_a.pk]
 
 
 def test_un_comandante_de_la_unidad_a_nunca_recibe_eventos_de_la_b(escenario, servidor):

@@ -70,7 +70,8 @@ async function iniciar() {
   alertas.cargar().catch((err) => avisar(err.message));
 
   const manejadores = {
-    "posicion.actualizada": (d) => capas.posicion(d),
+    // One frame per unidad and commit, listing the efectivos that moved (coalesced server-side).
+    "posicion.actualizada": (d) => d.posiciones.forEach((p) => capas.posicion({ ...p, unidad_id: d.unidad_id })),
     "efectivo.estado": (d) => capas.estadoEfectivo(d),
     "alerta.geocerca": (d) => alertas.agregar(d),
     "alerta.reconocida": (d) => alertas.reconocida(d),

@@ -1,0 +1,226 @@
+"""The lean path for `POST /api/v1/posiciones/` with a JWT: the product's volume.
+
+A phone sends one reading at a time, so what a request costs before the domain work decides the
+rate. This ASGI app answers such requests before Django: the body is bounded before it is read
+(413), the access token is verified in-process (signature, expiry, type: no database), the caller
+(role, scope, own efectivo record) comes from a short-lived Redis entry that any change to the
+user or their efectivo record deletes, so deactivation cuts access at once in every process.
+Then the same validation as the DRF view (efectivos.ingesta) and the same service, through this
+process's group commit (efectivos.agrupador).
+
+Anything else on this path — no Bearer token (a browser session), another method — goes to the
+DRF view, which applies the same rules."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from typing import Any
+
+import orjson
+import redis.asyncio as aioredis
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.utils import timezone
+from redis.exceptions import RedisError
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.tokens import AccessToken
+
+from efectivos import ingesta
+from efectivos.agrupador import Agrupador
+from efectivos.alcance import Actor, actor_de
+from efectivos.models import Usuario
+from gad_project.api.errors import error_body
+from gad_project.exceptions import EntradaInvalida, ServicioNoDisponible
+
+logger = logging.getLogger(__name__)
+RUTA = "/api/v1/posiciones/"
+
+
+def clave_actor(usuario_id: int | str) -> str:
+    return f"{settings.REDIS_PREFIX}:actor:{usuario_id}"
+
+
+class CuerpoDemasiadoGrande(Exception):
+    pass
+
+
+class Desconectado(Exception):
+    pass
+
+
+class IngestaRapida:
+    def __init__(self, app) -> None:
+        self.app = app
+        self.redis: aioredis.Redis | None = None
+        self.agrupador = Agrupador(max_lecturas=settings.INGESTA_GRUPO_MAX, escritores=settings.INGESTA_ESCRITORES)
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or scope["path"] != RUTA or scope["method"] != "POST":
+            return await self.app(scope, receive, send)
+        try:
+            cuerpo = await _cuerpo_leer(scope, receive, settings.POSICIONES_CUERPO_MAX_BYTES)
+        except Desconectado:
+            return None
+        except CuerpoDemasiadoGrande:
+            return await _responder(
+                send,
+                413,
+                error_body(
+                    "cuerpo_demasiado_grande",
+                    f"El cuerpo supera el máximo de {settings.POSICIONES_CUERPO_MAX_BYTES} bytes.",
+                    {"maximo_bytes": settings.POSICIONES_CUERPO_MAX_BYTES},
+                ),
+                cerrar=True,
+            )
+        autorizacion = _cabecera(scope, b"authorization") or b""
+        if autorizacion[:7].lower() != b"bearer ":
+            return await self.app(scope, _repetir(cuerpo, receive), send)
+        estado, respuesta, extra = await self._atender(autorizacion[7:].strip(), cuerpo)
+        await _responder(send, estado, respuesta, extra=extra)
+
+    async def _atender(self, crudo: bytes, cuerpo: bytes) -> tuple[int, dict[str, Any], list]:
+        usuario_id = _usuario_del_token(crudo)
+        if usuario_id is None:
+            return _no_autenticado("El token no es válido o expiró.")
+        try:
+            actor = await self._actor(usuario_id)
+        except ServicioNoDisponible:
+            return _no_disponible()
+        if actor is None or not actor.activo:
+            return _no_autenticado("El usuario no existe o está inactivo.")
+        try:
+            preparadas = ingesta.lecturas_preparar(ingesta.cuerpo_leer(cuerpo), actor=actor, ahora=timezone.now())
+            resultado = await self.agrupador.registrar(preparadas.lecturas)
+        except EntradaInvalida as exc:
+            return 400, error_body(exc.codigo, exc.mensaje, exc.detalle), []
+        except ServicioNoDisponible:
+            return _no_disponible()
+        estado, respuesta = ingesta.respuesta_armar(preparadas, resultado)
+        return estado, respuesta, []
+
+    async def _actor(self, usuario_id: Any) -> Actor | None:
+        """The caller, from Redis when cached there; from PostgreSQL otherwise, also while Redis
+        is down (readings are stored through a Redis outage: the event log is in PostgreSQL)."""
+        if self.redis is None:
+            self.redis = aioredis.from_url(settings.REDIS_URL, socket_timeout=0.5, socket_connect_timeout=0.5)
+        clave = clave_actor(usuario_id)
+        try:
+            crudo = await self.redis.get(clave)
+        except (RedisError, OSError):
+            crudo = None
+            redis_ok = False
+        else:
+            redis_ok = True
+        if crudo is not None:
+            return Actor.de_dict(orjson.loads(crudo))
+        actor = await sync_to_async(_actor_leer, thread_sensitive=False)(usuario_id)
+        if actor is not None and redis_ok:
+            with contextlib.suppress(RedisError, OSError):
+                await self.redis.set(clave, orjson.dumps(actor.a_dict()), ex=settings.INGESTA_ACTOR_TTL_S)
+        return actor
+
+
+# Verified tokens: raw bytes -> (expiry, user id). Verification is a pure function of the bytes
+# (signature, type) and the clock (expiry, re-checked on every hit), so remembering it is safe in
+# any number of processes; a phone reuses one token for its whole lifetime (minutes).
+_verificados: dict[bytes, tuple[float, Any]] = {}
+_VERIFICADOS_MAX = 20_000
+
+
+def _usuario_del_token(crudo: bytes) -> Any | None:
+    conocido = _verificados.get(crudo)
+    if conocido is not None and conocido[0] > time.time():
+        return conocido[1]
+    try:
+        token = AccessToken(crudo.decode("latin-1"))
+    except TokenError:
+        return None
+    if len(_verificados) >= _VERIFICADOS_MAX:
+        _verificados.clear()
+    _verificados[crudo] = (float(token["exp"]), token[jwt_settings.USER_ID_CLAIM])
+    return token[jwt_settings.USER_ID_CLAIM]
+
+
+def _actor_leer(usuario_id: Any) -> Actor | None:
+    from django.db import InterfaceError, OperationalError, connection
+
+    try:
+        usuario = Usuario.objects.filter(pk=usuario_id).first()
+        return actor_de(usuario) if usuario is not None else None
+    except (OperationalError, InterfaceError) as exc:
+        raise ServicioNoDisponible("La base de datos no está disponible.") from exc
+    except (ValueError, TypeError):  # a signed token whose user id is not an id
+        return None
+    finally:
+        connection.close()
+
+
+def _no_autenticado(mensaje: str) -> tuple[int, dict[str, Any], list]:
+    return 401, error_body("autenticacion_fallida", mensaje), [(b"www-authenticate", b'Bearer realm="api"')]
+
+
+def _no_disponible() -> tuple[int, dict[str, Any], list]:
+    espera = str(ServicioNoDisponible.reintentar_en_s).encode()
+    cuerpo = error_body("servicio_no_disponible", "El servicio no está disponible; reintente en unos segundos.")
+    return 503, cuerpo, [(b"retry-after", espera)]
+
+
+async def _cuerpo_leer(scope, receive, maximo: int) -> bytes:
+    """The whole body, refused as soon as it is known to exceed `maximo` (by Content-Length, or
+    while it streams in): an oversized request is never held in memory."""
+    largo = _cabecera(scope, b"content-length")
+    if largo is not None and (not largo.isdigit() or int(largo) > maximo):
+        raise CuerpoDemasiadoGrande
+    partes: list[bytes] = []
+    total = 0
+    while True:
+        mensaje = await receive()
+        if mensaje["type"] == "http.disconnect":
+            raise Desconectado  # nobody to answer; nothing was stored
+        parte = mensaje.get("body", b"")
+        total += len(parte)
+        if total > maximo:
+            raise CuerpoDemasiadoGrande
+        partes.append(parte)
+        if not mensaje.get("more_body"):
+            return b"".join(partes)
+
+
+def _repetir(cuerpo: bytes, receive):
+    """A `receive` that hands Django the body this app already read, then the real one (Django
+    listens on it for the client going away)."""
+    enviado = False
+
+    async def repetido():
+        nonlocal enviado
+        if not enviado:
+            enviado = True
+            return {"type": "http.request", "body": cuerpo, "more_body": False}
+        return await receive()
+
+    return repetido
+
+
+def _cabecera(scope, nombre: bytes) -> bytes | None:
+    for k, v in scope.get("headers", ()):
+        if k == nombre:
+            return v
+    return None
+
+
+async def _responder(send, estado: int, cuerpo: dict[str, Any], *, extra=(), cerrar: bool = False) -> None:
+    datos = orjson.dumps(cuerpo)
+    cabeceras = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(datos)).encode()),
+        (b"vary", b"Authorization"),
+        (b"x-content-type-options", b"nosniff"),
+        *extra,
+    ]
+    if cerrar:
+        cabeceras.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": estado, "headers": cabeceras})
+    await send({"type": "http.response.body", "body": datos})
