@@ -110,6 +110,37 @@ def sembrar(*, efectivos: int, geocercas: int, semilla: int = 7) -> dict:
     return {"efectivos": Efectivo.objects.count(), "geocercas": Geocerca.objects.count()}
 
 
+SONDA = (-58.45, -34.66)  # a restricted zone of its own for the probe efectivo
+
+
+def preparar_sonda() -> int:
+    """A small restricted fence at SONDA and an efectivo of its own to walk in and out of it."""
+    from django.contrib.gis.geos import MultiPolygon, Polygon
+
+    from efectivos.models import Efectivo, Unidad
+    from geocercas.models import Geocerca
+
+    lon, lat = SONDA
+    d = 0.001
+    if not Geocerca.objects.filter(nombre="Sonda").exists():
+        Geocerca.objects.create(
+            nombre="Sonda",
+            tipo="restringida",
+            histeresis_m=5,
+            geom=MultiPolygon(
+                Polygon(
+                    ((lon - d, lat - d), (lon + d, lat - d), (lon + d, lat + d), (lon - d, lat + d), (lon - d, lat - d))
+                ),
+                srid=4326,
+            ),
+        )
+    efectivo, _ = Efectivo.objects.get_or_create(
+        codigo_interno="SONDA",
+        defaults={"dni": "SONDA", "nombre": "Sonda", "apellido": "Sonda", "unidad": Unidad.objects.first()},
+    )
+    return efectivo.pk
+
+
 def subir_limite_archivos(n: int = 65536) -> None:
     """Thousands of sockets need more file descriptors than the default 1024."""
     import resource

@@ -1,31 +1,60 @@
-"""Ingest hot-path benchmark (issue: position ingestion and the geofence engine).
+"""Ingest hot-path benchmark (issue: ingest at the machine's floor).
 
-Targets (2-core machine, load generator included):
-- engine alone: a batch of 100 readings against 1,000 fences <= 10 ms of database time;
-- batched ingest (100 readings a request) >= 8,000 readings/s sustained for 60 s;
-- single-reading requests >= 1,000 req/s with p95 <= 20 ms.
+Targets (2-core machine, load generator included), against the stack as `make run` serves it
+(HAProxy -> uvicorn x cores for HTTP, daphne x cores for WebSockets, Celery worker and beat):
+- single readings at 32 connections >= 1,000/s and >= 70 % of the thin insert API measured in the
+  same run (../shared/bench/thin_ingest.py: same database, same JWT, same two writes, no
+  geofences, no events); rounds alternate thin / ours so machine noise hits both alike;
+- p95 <= 20 ms at a steady offered 500 readings/s (open loop);
+- batches of 100 >= 8,000 readings/s;
+- alert end to end (POST leaves the client -> `alerta.geocerca` frame at a commander's socket)
+  p95 <= 15 ms, p99 <= 50 ms while 500 readings/s stream in;
+- the engine alone: a batch of 100 readings against 1,000 fences <= 10 ms of database time.
 
-Runs against a separate `gad_bench` database on the local PostgreSQL (started by `make run` or
+Runs on a separate `gad_bench` database on the local PostgreSQL (started by `make run` or
 `make test`), seeded with 10,000 efectivos and 1,000 fences of ~50 vertices. Prints JSON.
 
-    .venv/bin/python benchmarks/ingest.py [--segundos 60] [--servidor daphne|uvicorn|ambos]
+    .venv/bin/python benchmarks/ingest.py [--segundos 15] [--rondas 3]
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import json
 import os
 import platform
 import random
+import signal
+import statistics
+import subprocess
 import time
+import urllib.error
+import urllib.request
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from common import Servidor, percentiles, preparar_django, sembrar, token, wrk
+import orjson
+import websockets
+from abierto import abierto, post
+from common import (
+    BENCH_DB_URL,
+    RAIZ,
+    SONDA,
+    percentiles,
+    preparar_django,
+    preparar_sonda,
+    sembrar,
+    token,
+    wrk,
+)
 
 LUA = Path(__file__).with_name("ingest.lua")
+FINA = RAIZ.parent / "shared" / "bench"
+CLAVE = "b" * 50
+PUERTO = 8770
 
 
 def motor(n_lotes: int = 200, tamano: int = 100) -> dict:
@@ -104,28 +133,189 @@ def motor(n_lotes: int = 200, tamano: int = 100) -> dict:
     }
 
 
-def http(servidor: str, segundos: int, workers: int) -> dict:
-    env_wrk = {"EFECTIVOS": "10000"}
-    from efectivos.models import Efectivo
+def _esperar(url: str, segundos: float = 60) -> None:
+    fin = time.monotonic() + segundos
+    while time.monotonic() < fin:
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except urllib.error.HTTPError:  # it answers: up
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer")
 
-    env_wrk["ID_BASE"] = str(Efectivo.objects.order_by("pk").values_list("pk", flat=True).first())
-    with Servidor(servidor, workers=workers) as srv:
-        env_wrk["TOKEN"] = token(srv.url)
-        wrk(srv.url, script=LUA, segundos=3, conexiones=4, env={**env_wrk, "LOTE": "100"})  # warm-up
-        lotes = wrk(srv.url, script=LUA, segundos=segundos, conexiones=8, env={**env_wrk, "LOTE": "100"})
-        lotes["lecturas_por_s"] = round(lotes["requests"] * 100 / lotes["segundos"])
-        individuales = wrk(
-            srv.url, script=LUA, segundos=max(10, segundos // 2), conexiones=32, env={**env_wrk, "LOTE": "1"}
+
+@contextlib.contextmanager
+def _proceso(cmd: list[str], env: dict, salud: str):
+    proc = subprocess.Popen(
+        cmd,
+        cwd=RAIZ,
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        _esperar(salud)
+        yield
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def pila():
+    """The whole stack as `make run` serves it (scripts/run.sh), on the bench database."""
+    env = {
+        "DATABASE_URL": BENCH_DB_URL,
+        "GAD_PORT": str(PUERTO),
+        "GAD_SIMULADOR": "0",
+        "TELEGRAM_BOT_TOKEN": "",
+        "SECRET_KEY": CLAVE,
+        "REDIS_PREFIX": os.environ.get("REDIS_PREFIX", "gadbench"),
+        "GAD_LOGS": str(RAIZ / ".run" / "logs" / "bench"),
+        "LOG_LEVEL": "WARNING",
+    }
+    return _proceso(["bash", "scripts/run.sh"], env, f"http://127.0.0.1:{PUERTO}/health")
+
+
+def fina():
+    """The thin insert API (the reference), two uvicorn workers as ours."""
+    env = {"THIN_DSN": BENCH_DB_URL.replace("postgis://", "postgresql://"), "THIN_KEY": CLAVE}
+    cmd = [
+        str(RAIZ / ".venv/bin/uvicorn"),
+        "--app-dir",
+        str(FINA),
+        "thin_ingest:app",
+        "--port",
+        "8099",
+        "--workers",
+        "2",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
+    return _proceso(cmd, env, "http://127.0.0.1:8099/")  # any answer (404) means it is up
+
+
+def _wrk(url: str, tok: str, id_base: int, segundos: int, conexiones: int, lote: int) -> dict:
+    env = {"EFECTIVOS": "10000", "ID_BASE": str(id_base), "TOKEN": tok, "LOTE": str(lote)}
+    r = wrk(url, script=LUA, segundos=segundos, conexiones=conexiones, env=env)
+    r["lecturas_por_s"] = round(r["requests"] * lote / r["segundos"])
+    return r
+
+
+def _lectura(efectivo: int, *, lat: float | None = None, lon: float | None = None, precision: float = 8.0) -> dict:
+    return {
+        "id_cliente": str(uuid.uuid4()),
+        "efectivo": efectivo,
+        "lat": lat if lat is not None else random.uniform(-34.70, -34.53),
+        "lon": lon if lon is not None else random.uniform(-58.53, -58.34),
+        "registrada_en": datetime.now(UTC).isoformat(),
+        "precision_m": precision,
+    }
+
+
+def abierto_500(tok: str, ids: list[int], segundos: int) -> dict:
+    r = asyncio.run(
+        abierto(
+            "127.0.0.1",
+            PUERTO,
+            tasa=500,
+            segundos=segundos,
+            pedido=lambda: post("/api/v1/posiciones/", orjson.dumps(_lectura(random.choice(ids))), tok),
         )
-        individuales["req_por_s"] = round(individuales["requests"] / individuales["segundos"])
-    return {"lotes_de_100": lotes, "lecturas_individuales": individuales}
+    )
+    r["lat_ms"] = percentiles(r.pop("latencias"))
+    return r
+
+
+def alerta_e2e(tok: str, ids: list[int], sonda_id: int, segundos: int) -> dict:
+    """A commander's socket (through HAProxy to daphne) while 500 readings/s arrive open loop; a
+    probe walks in and out of its restricted zone every 100 ms. Latency: from the probe's POST
+    being written to the `alerta.geocerca` frame arriving."""
+    url = f"http://127.0.0.1:{PUERTO}"
+    req = urllib.request.Request(
+        f"{url}/api/v1/ws/ticket/",
+        data=b"{}",
+        headers={"Authorization": f"Bearer {tok}", "Content-Type": "application/json"},
+    )
+    ticket = json.loads(urllib.request.urlopen(req).read())["ticket"]
+    envios: dict[str, float] = {}
+    latencias: list[float] = []
+
+    async def caso() -> dict:
+        loop = asyncio.get_running_loop()
+        async with websockets.connect(f"ws://127.0.0.1:{PUERTO}/ws/eventos/?ticket={ticket}", max_size=None) as ws:
+            parar = asyncio.Event()
+
+            async def leer() -> None:
+                while not parar.is_set():
+                    try:
+                        texto = await asyncio.wait_for(ws.recv(), 0.5)
+                    except TimeoutError:
+                        continue
+                    llegada = loop.time()
+                    if '"ping"' in texto[:40]:
+                        await ws.send('{"tipo": "pong"}')
+                    if '"alerta.geocerca"' not in texto[:80]:
+                        continue
+                    datos = json.loads(texto)["datos"]
+                    if datos["efectivo_id"] == sonda_id and datos["ocurrida_en"] in envios:
+                        latencias.append((llegada - envios.pop(datos["ocurrida_en"])) * 1000)
+
+            async def sonda() -> None:
+                from abierto import Conexion
+
+                con = await Conexion.abrir("127.0.0.1", PUERTO)
+                lon, lat = SONDA
+                dentro = False
+                fin = loop.time() + segundos
+                while loop.time() < fin:
+                    dentro = not dentro
+                    lectura = _lectura(sonda_id, lat=lat if dentro else lat + 0.01, lon=lon, precision=3)
+                    datos = post("/api/v1/posiciones/", orjson.dumps(lectura), tok)
+                    envios[datetime.fromisoformat(lectura["registrada_en"]).isoformat()] = loop.time()
+                    await con.pedir(datos)
+                    await asyncio.sleep(0.1)
+                con.cerrar()
+
+            lector = loop.create_task(leer())
+            carga = loop.create_task(
+                abierto(
+                    "127.0.0.1",
+                    PUERTO,
+                    tasa=500,
+                    segundos=segundos,
+                    pedido=lambda: post("/api/v1/posiciones/", orjson.dumps(_lectura(random.choice(ids))), tok),
+                )
+            )
+            await sonda()
+            fondo = await carga
+            await asyncio.sleep(1)
+            parar.set()
+            await lector
+            return fondo
+
+    fondo = asyncio.run(caso())
+    return {
+        "alertas_medidas": len(latencias),
+        "lat_ms": percentiles(latencias),
+        "carga_de_fondo": {
+            "respondidas": fondo["respondidas"],
+            "errores": fondo["errores"],
+            "lat_ms": percentiles(fondo["latencias"]),
+        },
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--segundos", type=int, default=60)
-    parser.add_argument("--servidor", choices=["daphne", "uvicorn", "ambos"], default="ambos")
-    parser.add_argument("--workers", type=int, default=2, help="uvicorn workers")
+    parser.add_argument("--segundos", type=int, default=15)
+    parser.add_argument("--rondas", type=int, default=3)
     args = parser.parse_args()
 
     preparar_django()
@@ -134,11 +324,41 @@ def main() -> None:
         "maquina": f"{os.cpu_count()} cores, {platform.platform()}",
         "datos": sembrar(efectivos=10_000, geocercas=1_000),
     }
+    sonda_id = preparar_sonda()
     resultado.update(motor())
-    servidores = ["daphne", "uvicorn"] if args.servidor == "ambos" else [args.servidor]
-    for nombre in servidores:
-        clave = nombre if nombre == "daphne" else f"uvicorn_{args.workers}_workers"
-        resultado[clave] = http(nombre, args.segundos, args.workers)
+    from efectivos.models import Efectivo
+
+    ids = list(Efectivo.objects.exclude(pk=sonda_id).order_by("pk").values_list("pk", flat=True)[:10_000])
+    id_base = ids[0]
+    nuestro = f"http://127.0.0.1:{PUERTO}"
+    rondas = []
+    with pila():
+        tok = token(nuestro)
+        _wrk(nuestro, tok, id_base, 3, 8, 1)  # warm-up: connections, prepared statements, caches
+        for _ in range(args.rondas):
+            ronda = {}
+            if FINA.is_dir():
+                with fina():
+                    _wrk("http://127.0.0.1:8099", tok, id_base, 3, 8, 1)
+                    ronda["fina"] = _wrk("http://127.0.0.1:8099", tok, id_base, args.segundos, 32, 1)
+            ronda["gad"] = _wrk(nuestro, tok, id_base, args.segundos, 32, 1)
+            if "fina" in ronda:
+                ronda["razon"] = round(ronda["gad"]["lecturas_por_s"] / ronda["fina"]["lecturas_por_s"], 3)
+            rondas.append(ronda)
+        resultado["individuales_32_conexiones"] = {
+            "rondas": rondas,
+            "gad_mediana_por_s": statistics.median(r["gad"]["lecturas_por_s"] for r in rondas),
+            "fina_mediana_por_s": statistics.median(r["fina"]["lecturas_por_s"] for r in rondas)
+            if FINA.is_dir()
+            else None,
+            "razon_mediana": statistics.median(r["razon"] for r in rondas) if FINA.is_dir() else None,
+        }
+        resultado["individuales_uvicorn_directo"] = _wrk(
+            f"http://127.0.0.1:{PUERTO + 1}", tok, id_base, args.segundos, 32, 1
+        )
+        resultado["lotes_de_100"] = _wrk(nuestro, tok, id_base, args.segundos, 8, 100)
+        resultado["abierto_500_por_s"] = abierto_500(tok, ids, args.segundos)
+        resultado["alerta_e2e_con_500_por_s"] = alerta_e2e(tok, ids, sonda_id, args.segundos)
     print(json.dumps(resultado, indent=2, ensure_ascii=False))
 
 

@@ -29,36 +29,17 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import websockets
-from common import Servidor, percentiles, preparar_django, rss_kib, sembrar, subir_limite_archivos, token
-
-SONDA = (-58.45, -34.66)  # a restricted zone of its own for the probe efectivo
-
-
-def preparar_sonda() -> int:
-    from django.contrib.gis.geos import MultiPolygon, Polygon
-
-    from efectivos.models import Efectivo, Unidad
-    from geocercas.models import Geocerca
-
-    lon, lat = SONDA
-    d = 0.001
-    if not Geocerca.objects.filter(nombre="Sonda").exists():
-        Geocerca.objects.create(
-            nombre="Sonda",
-            tipo="restringida",
-            histeresis_m=5,
-            geom=MultiPolygon(
-                Polygon(
-                    ((lon - d, lat - d), (lon + d, lat - d), (lon + d, lat + d), (lon - d, lat + d), (lon - d, lat - d))
-                ),
-                srid=4326,
-            ),
-        )
-    efectivo, _ = Efectivo.objects.get_or_create(
-        codigo_interno="SONDA",
-        defaults={"dni": "SONDA", "nombre": "Sonda", "apellido": "Sonda", "unidad": Unidad.objects.first()},
-    )
-    return efectivo.pk
+from common import (
+    SONDA,
+    Servidor,
+    percentiles,
+    preparar_django,
+    preparar_sonda,
+    rss_kib,
+    sembrar,
+    subir_limite_archivos,
+    token,
+)
 
 
 def _post(url: str, cuerpo, tok: str) -> None:

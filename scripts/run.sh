@@ -10,7 +10,8 @@ PY=.venv/bin/python
 HOST=${GAD_HOST:-127.0.0.1}
 PORT=${GAD_PORT:-8000}
 PROCESOS=${GAD_PROCESOS:-$(nproc)}
-mkdir -p .run/logs
+LOGS=${GAD_LOGS:-.run/logs}
+mkdir -p "$LOGS"
 pids=()
 
 # Production settings on plain HTTP over loopback (cookies cannot be Secure without TLS).
@@ -33,7 +34,7 @@ trap stop_all INT TERM
 
 start() {  # name, command...
   local name=$1; shift
-  "$@" > ".run/logs/$name.log" 2>&1 &
+  "$@" > "$LOGS/$name.log" 2>&1 &
   pids+=($!)
 }
 
@@ -48,8 +49,8 @@ for i in $(seq 1 "$PROCESOS"); do
   ws_servers+="    server daphne$i 127.0.0.1:$ws_port check"$'\n'
 done
 sed -e "s|@BIND@|$HOST:$PORT|" -e "s|@HTTP@|127.0.0.1:$http_port|" deploy/haproxy/gad.cfg \
-  | awk -v s="$ws_servers" '{ if ($0 == "@WS_SERVERS@") printf "%s", s; else print }' > .run/haproxy.cfg
-start haproxy haproxy -db -f .run/haproxy.cfg
+  | awk -v s="$ws_servers" '{ if ($0 == "@WS_SERVERS@") printf "%s", s; else print }' > ".run/haproxy-$PORT.cfg"
+start haproxy haproxy -db -f ".run/haproxy-$PORT.cfg"
 start celery-worker .venv/bin/celery -A gad_project worker -l info --concurrency 2 -n "worker@%h"
 start celery-beat .venv/bin/celery -A gad_project beat -l info -s .run/celerybeat-schedule
 if [ "${GAD_SIMULADOR:-1}" = 1 ]; then
