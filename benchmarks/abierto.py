@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 
 _LARGO = re.compile(rb"(?i)\r\ncontent-length:\s*(\d+)")
+_TROZOS = re.compile(rb"(?i)\r\ntransfer-encoding:\s*chunked")
 
 
 class Conexion:
@@ -28,6 +29,12 @@ class Conexion:
         m = _LARGO.search(cabeza)
         if m:
             await self.reader.readexactly(int(m.group(1)))
+        elif _TROZOS.search(cabeza):
+            while True:
+                largo = int((await self.reader.readuntil(b"\r\n")).strip(), 16)
+                await self.reader.readexactly(largo + 2)
+                if largo == 0:
+                    break
         return int(cabeza[9:12])
 
     def cerrar(self) -> None:
@@ -64,7 +71,7 @@ async def abierto(
             return
         try:
             estado = await con.pedir(datos)
-        except (OSError, asyncio.IncompleteReadError):
+        except (OSError, ValueError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
             errores += 1
             abiertas -= 1
             con.cerrar()

@@ -1,10 +1,12 @@
 -- wrk script: POST /api/v1/posiciones/ with LOTE readings for random efectivos (ids 1..EFECTIVOS)
 -- spread over the operating area. Every reading has a fresh UUID and a device time that moves
--- forward, so each is stored and evaluated against the geofences.
+-- forward, so each is stored and evaluated against the geofences. MISMO=1: every reading of a
+-- request is of one efectivo (a phone emptying its buffer) instead of LOTE random efectivos.
 local lote = tonumber(os.getenv("LOTE") or "100")
 local efectivos = tonumber(os.getenv("EFECTIVOS") or "10000")
 local id_base = tonumber(os.getenv("ID_BASE") or "1")
 local token = os.getenv("TOKEN")
+local mismo = os.getenv("MISMO") == "1"
 local n = 0
 local semilla_hilo = 0
 
@@ -29,10 +31,11 @@ function request()
   n = n + 1
   local ahora = os.date("!%Y-%m-%dT%H:%M:%S")
   local partes = {}
+  local propio = id_base + math.random(0, efectivos - 1)
   for i = 1, lote do
     partes[i] = string.format(
       '{"id_cliente":"%s","efectivo":%d,"lat":%.6f,"lon":%.6f,"registrada_en":"%s.%06dZ","precision_m":%.1f}',
-      uuid(), id_base + math.random(0, efectivos - 1), -34.70 + math.random() * 0.17,
+      uuid(), mismo and propio or (id_base + math.random(0, efectivos - 1)), -34.70 + math.random() * 0.17,
       -58.53 + math.random() * 0.19, ahora, (n * lote + i) % 1000000, 3 + math.random() * 12)
   end
   local cuerpo = (lote == 1) and partes[1] or ("[" .. table.concat(partes, ",") .. "]")

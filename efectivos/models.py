@@ -111,7 +111,9 @@ class FuentePosicion(models.TextChoices):
 class Posicion(models.Model):
     """Position history: append-only and large. Written only by posiciones_registrar."""
 
-    efectivo = models.ForeignKey(Efectivo, on_delete=models.CASCADE, related_name="posiciones")
+    # No single-column index: posicion_efectivo_fecha (efectivo, registrada_en) serves the same
+    # lookups, and every index is paid on each of the millions of inserts.
+    efectivo = models.ForeignKey(Efectivo, on_delete=models.CASCADE, related_name="posiciones", db_index=False)
     punto = models.PointField(srid=4326)
     registrada_en = models.DateTimeField("registrada (hora del equipo)")
     recibida_en = models.DateTimeField("recibida")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -20,9 +20,9 @@ from gad_project.bd import tuberia
 from gad_project.exceptions import EntradaInvalida
 from geocercas import services as geocercas_services
 from geocercas.engine import LecturaEval
-from geocercas.models import Alerta
+from geocercas.services import AlertaNueva
 from realtime import grupos
-from realtime.services import Publicacion, publish_many
+from realtime.services import Publicacion, publish_many, publish_many_diferido
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class ResultadoIngesta:
     duplicadas: int = 0
     destinos: list[Destino] = field(default_factory=list)  # one per reading, in order
     rechazos: dict[int, str] = field(default_factory=dict)  # reading index -> reason
-    alertas: list[Alerta] = field(default_factory=list)
+    alertas: list[AlertaNueva] = field(default_factory=list)
 
 
 _SQL_BLOQUEAR = """
@@ -63,12 +63,17 @@ SELECT id, unidad_id, estado, ultima_posicion_en, apellido || ', ' || nombre FRO
 WHERE id = ANY(%s) ORDER BY id FOR UPDATE
 """
 
+# Only readings for an efectivo within the poster's scope (todo / unidad / efectivo): the rows
+# were locked by _SQL_BLOQUEAR just before, in the same transaction.
 _SQL_INSERTAR = """
 INSERT INTO efectivos_posicion
     (efectivo_id, punto, registrada_en, recibida_en, precision_m, velocidad_kmh, rumbo, fuente, id_cliente)
 SELECT t.e, ST_SetSRID(ST_MakePoint(t.lon, t.lat), 4326), t.r, now(), t.p, t.v, t.ru, %s, t.u
 FROM jsonb_to_recordset(%s::jsonb)
-     AS t(e bigint, lon float8, lat float8, r timestamptz, p float8, v float8, ru float8, u uuid)
+     AS t(e bigint, lon float8, lat float8, r timestamptz, p float8, v float8, ru float8, u uuid,
+          todo bool, un bigint, ef bigint)
+JOIN efectivos_efectivo e ON e.id = t.e
+WHERE t.todo OR e.unidad_id = t.un OR e.id = t.ef
 ON CONFLICT (id_cliente) DO NOTHING
 RETURNING id, id_cliente
 """
@@ -104,18 +109,37 @@ def posiciones_registrar(*, lecturas: Sequence[LecturaNueva], fuente: str = Fuen
     if not lecturas:
         return resultado
     inicio = time.perf_counter()
-    # Pipeline mode: statements go out as they are executed and wait only where a result is
-    # read, so the transaction costs five round trips whatever the batch (see gad_project.bd).
-    with transaction.atomic(), tuberia():
+    # First occurrence of each id_cliente: a repeat in the same batch is a duplicate.
+    primeras: dict[uuid.UUID, int] = {}
+    for idx, lec in enumerate(lecturas):
+        primeras.setdefault(lec.id_cliente, idx)
+    # Pipeline mode (gad_project.bd): statements go out as they are executed and wait only where
+    # a result is read. Round trip 1 carries BEGIN, the lock, the INSERT (the poster's scope
+    # checked in SQL against the locked rows) and the engine's two reads; 2, the position moves,
+    # presence changes and alerts; 3, the events and COMMIT.
+    with tuberia(), transaction.atomic():
         bloqueo = connection.cursor()
         bloqueo.execute(_SQL_BLOQUEAR, [sorted({lec.efectivo_id for lec in lecturas})])
+        insercion = connection.cursor()
+        insercion.execute(
+            _SQL_INSERTAR,
+            [
+                fuente,
+                orjson.dumps([_fila_insertar(lecturas[idx]) for idx in primeras.values()]).decode(),
+            ],
+        )
+        evaluacion = geocercas_services.geocercas_evaluar_iniciar(
+            lecturas=[
+                LecturaEval(idx, lec.efectivo_id, 0, lec.lon, lec.lat, lec.registrada_en, lec.precision_m)
+                for idx in primeras.values()
+                for lec in (lecturas[idx],)
+            ]
+        )
+
         # id -> (id, unidad_id, estado, previa, nombre)
         efectivos = {fila[0]: fila for fila in bloqueo.fetchall()}
         if faltan := sorted({lec.efectivo_id for lec in lecturas if lec.alcance is None} - set(efectivos)):
             raise EntradaInvalida("Efectivo inexistente.", detalle={"efectivos": faltan})
-
-        # First occurrence of each id_cliente, for an efectivo the poster may reach.
-        candidatas: dict[uuid.UUID, int] = {}
         for idx, lec in enumerate(lecturas):
             fila = efectivos.get(lec.efectivo_id)
             if fila is None or (
@@ -123,70 +147,37 @@ def posiciones_registrar(*, lecturas: Sequence[LecturaNueva], fuente: str = Fuen
             ):
                 resultado.destinos[idx] = Destino.RECHAZADA
                 resultado.rechazos[idx] = FUERA_DE_ALCANCE
-            else:
-                candidatas.setdefault(lec.id_cliente, idx)
-        if not candidatas:
-            return resultado
-
-        insercion = connection.cursor()
-        insercion.execute(
-            _SQL_INSERTAR,
-            [
-                fuente,
-                orjson.dumps(
-                    [
-                        {
-                            "e": lecturas[idx].efectivo_id,
-                            "lon": lecturas[idx].lon,
-                            "lat": lecturas[idx].lat,
-                            "r": lecturas[idx].registrada_en,
-                            "p": lecturas[idx].precision_m,
-                            "v": lecturas[idx].velocidad_kmh,
-                            "ru": lecturas[idx].rumbo,
-                            "u": lecturas[idx].id_cliente,
-                        }
-                        for idx in candidatas.values()
-                    ]
-                ).decode(),
-            ],
-        )
-        # Readings newer than what was last evaluated go to the geofence engine (sent now, with
-        # the INSERT; those that turn out to be stored already are dropped below). Late ones are
-        # stored and flip nothing.
-        evaluables = []
-        for idx in candidatas.values():
-            lec = lecturas[idx]
-            _, unidad_id, _, previa, _ = efectivos[lec.efectivo_id]
-            if previa is None or lec.registrada_en > previa:
-                evaluables.append(
-                    LecturaEval(
-                        idx=idx,
-                        efectivo_id=lec.efectivo_id,
-                        unidad_id=unidad_id,
-                        lon=lec.lon,
-                        lat=lec.lat,
-                        registrada_en=lec.registrada_en,
-                        precision_m=lec.precision_m,
-                    )
-                )
-        evaluacion = geocercas_services.geocercas_evaluar_iniciar(lecturas=evaluables)
-
-        insertadas = {candidatas[u]: pid for pid, u in insercion.fetchall()}  # reading index -> posicion id
+        insertadas = {primeras[u]: pid for pid, u in insercion.fetchall()}  # reading index -> posicion id
         for idx in insertadas:
             resultado.destinos[idx] = Destino.ACEPTADA
         resultado.aceptadas = len(insertadas)
         resultado.duplicadas = len(lecturas) - resultado.aceptadas - len(resultado.rechazos)
-        if evaluacion is not None:
-            evaluacion.lecturas = [
-                replace(lec, posicion_id=insertadas[lec.idx]) for lec in evaluacion.lecturas if lec.idx in insertadas
-            ]
 
-        # The last position comes only from a stored reading: the newest evaluated one.
+        # Stored readings newer than what was last evaluated go through the geofence engine, and
+        # the newest of them becomes the last position (which so comes only from a stored
+        # reading). Late ones are stored and flip nothing.
+        evaluables: list[LecturaEval] = []
         ultima: dict[int, LecturaNueva] = {}
-        for lec_eval in evaluacion.lecturas if evaluacion else []:
-            actual = ultima.get(lec_eval.efectivo_id)
-            if actual is None or lec_eval.registrada_en > actual.registrada_en:
-                ultima[lec_eval.efectivo_id] = lecturas[lec_eval.idx]
+        for idx in sorted(insertadas):
+            lec = lecturas[idx]
+            _, unidad_id, _, previa, _ = efectivos[lec.efectivo_id]
+            if previa is not None and lec.registrada_en <= previa:
+                continue
+            evaluables.append(
+                LecturaEval(
+                    idx,
+                    lec.efectivo_id,
+                    unidad_id,
+                    lec.lon,
+                    lec.lat,
+                    lec.registrada_en,
+                    lec.precision_m,
+                    insertadas[idx],
+                )
+            )
+            actual = ultima.get(lec.efectivo_id)
+            if actual is None or lec.registrada_en > actual.registrada_en:
+                ultima[lec.efectivo_id] = lec
         if ultima:
             connection.cursor().execute(
                 _SQL_MOVER,
@@ -200,13 +191,30 @@ def posiciones_registrar(*, lecturas: Sequence[LecturaNueva], fuente: str = Fuen
                 ],
             )
         resultado.alertas, eventos_alerta = geocercas_services.geocercas_evaluar_terminar(
-            evaluacion, guardadas=set(insertadas), nombres={eid: fila[4] for eid, fila in efectivos.items()}
+            evaluacion, lecturas=evaluables, nombres={eid: fila[4] for eid, fila in efectivos.items()}
         )
-        publish_many([*posiciones_eventos(ultima=ultima.values(), efectivos=efectivos), *eventos_alerta])
+        publish_many_diferido([*posiciones_eventos(ultima=ultima.values(), efectivos=efectivos), *eventos_alerta])
     metrics.INGESTADAS.labels(fuente=fuente).inc(resultado.aceptadas)
     metrics.DUPLICADAS.labels(fuente=fuente).inc(resultado.duplicadas)
     metrics.EVALUACION.observe(time.perf_counter() - inicio)
     return resultado
+
+
+def _fila_insertar(lec: LecturaNueva) -> dict:
+    alcance = lec.alcance
+    return {
+        "e": lec.efectivo_id,
+        "lon": lec.lon,
+        "lat": lec.lat,
+        "r": lec.registrada_en,
+        "p": lec.precision_m,
+        "v": lec.velocidad_kmh,
+        "ru": lec.rumbo,
+        "u": lec.id_cliente,
+        "todo": alcance is None or alcance.todo,
+        "un": alcance.unidad_id if alcance else None,
+        "ef": alcance.efectivo_id if alcance else None,
+    }
 
 
 def posiciones_eventos(*, ultima: Iterable[LecturaNueva], efectivos: dict[int, tuple]) -> list[Publicacion]:

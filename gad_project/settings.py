@@ -304,9 +304,10 @@ POSICIONES_LOTE_MAX = env_int("POSICIONES_LOTE_MAX", 500, minimum=1)
 POSICIONES_CUERPO_MAX_BYTES = env_int("POSICIONES_CUERPO_MAX_BYTES", 512 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = POSICIONES_CUERPO_MAX_BYTES
 # Group commit of the lean ingest path: readings per transaction at most, concurrent writers per
-# process, and how long a caller's role and scope may be reused (any change deletes it at once).
+# process (one measured best: larger groups, no GIL or row-lock contention between writers of one
+# process), and how long a caller's role and scope may be reused (any change deletes it at once).
 INGESTA_GRUPO_MAX = env_int("INGESTA_GRUPO_MAX", 1000, minimum=1)
-INGESTA_ESCRITORES = env_int("INGESTA_ESCRITORES", 2, minimum=1)
+INGESTA_ESCRITORES = env_int("INGESTA_ESCRITORES", 1, minimum=1)
 INGESTA_ACTOR_TTL_S = env_int("INGESTA_ACTOR_TTL_S", 60, minimum=1)
 POSICIONES_FUTURO_MAX_S = env_int("POSICIONES_FUTURO_MAX_S", 300, minimum=0)
 POSICIONES_ANTIGUEDAD_MAX_H = env_int("POSICIONES_ANTIGUEDAD_MAX_H", 72, minimum=1)

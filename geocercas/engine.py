@@ -89,9 +89,12 @@ class Muestra:
 
 _SQL_CANDIDATOS = """
 WITH l AS (
-    SELECT t.idx, t.unidad_id, t.precision_m, ST_SetSRID(ST_MakePoint(t.lon, t.lat), 4326) AS pt
+    -- The efectivo's unidad decides which fences apply; read here so that the ingest can send
+    -- this query in the same round trip as the statement that locks the efectivos.
+    SELECT t.idx, e.unidad_id, t.precision_m, ST_SetSRID(ST_MakePoint(t.lon, t.lat), 4326) AS pt
     FROM jsonb_to_recordset(%(lecturas)s::jsonb)
-         AS t(idx int, unidad_id bigint, lon float8, lat float8, precision_m float8)
+         AS t(idx int, efectivo_id bigint, lon float8, lat float8, precision_m float8)
+    JOIN efectivos_efectivo e ON e.id = t.efectivo_id
 ), c AS (
     SELECT l.idx, l.pt, GREATEST(g.histeresis_m, l.precision_m) AS margen, g.*
     FROM l
@@ -123,7 +126,7 @@ def candidatos_parametros(lecturas: Sequence[LecturaEval]) -> dict:
             [
                 {
                     "idx": lec.idx,
-                    "unidad_id": lec.unidad_id,
+                    "efectivo_id": lec.efectivo_id,
                     "lon": lec.lon,
                     "lat": lec.lat,
                     "precision_m": lec.precision_m or 0.0,

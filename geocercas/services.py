@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from django.contrib.gis.geos import Point
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -44,7 +43,6 @@ SET dentro = EXCLUDED.dentro, desde = EXCLUDED.desde,
 class EvaluacionEnCurso:
     """The two reads of an evaluation, sent and not yet read (see geocercas_evaluar_iniciar)."""
 
-    lecturas: list[LecturaEval]
     candidatos: Any
     presencias: Any
 
@@ -59,14 +57,17 @@ def geocercas_evaluar_iniciar(*, lecturas: Sequence[LecturaEval]) -> EvaluacionE
     candidatos.execute(engine._SQL_CANDIDATOS, engine.candidatos_parametros(lecturas))
     presencias = connection.cursor()
     presencias.execute(_SQL_PRESENCIAS, [sorted({lec.efectivo_id for lec in lecturas})])
-    return EvaluacionEnCurso(list(lecturas), candidatos, presencias)
+    return EvaluacionEnCurso(candidatos, presencias)
 
 
 def geocercas_evaluar_terminar(
-    en_curso: EvaluacionEnCurso | None, *, guardadas: set[int], nombres: dict[int, str] | None = None
-) -> tuple[list[Alerta], list[Publicacion]]:
-    """Run the Schmitt trigger over the readings of `en_curso` whose idx is in `guardadas` (the
-    ones actually stored), store presence changes and alerts, and return the alerts with their
+    en_curso: EvaluacionEnCurso | None,
+    *,
+    lecturas: Sequence[LecturaEval],
+    nombres: dict[int, str] | None = None,
+) -> tuple[list[AlertaNueva], list[Publicacion]]:
+    """Run the Schmitt trigger over `lecturas` (those of the readings sent to
+    geocercas_evaluar_iniciar that were stored and are newer than the last evaluated), store presence changes and alerts, and return the alerts with their
     `alerta.geocerca` events for the caller to publish. Must run inside the caller's transaction,
     with the efectivos' rows locked (posiciones_registrar does both). `nombres`: see
     _alertas_crear."""
@@ -77,7 +78,6 @@ def geocercas_evaluar_terminar(
     for eid, gid, dentro, desde, alertada, nombre, tipo, sev, hist, perm in en_curso.presencias.fetchall():
         presencias.setdefault(eid, {})[gid] = EstadoPresencia(dentro, desde, alertada)
         cercas.setdefault(gid, Cerca(gid, nombre, tipo, sev, hist, perm))
-    lecturas = [lec for lec in en_curso.lecturas if lec.idx in guardadas]
     if not lecturas:
         return [], []
     transiciones = engine.transiciones_calcular(
@@ -119,17 +119,31 @@ RETURNING id
 _SQL_NOMBRES = "SELECT id, apellido || ', ' || nombre, unidad_id FROM efectivos_efectivo WHERE id = ANY(%s)"
 
 
+@dataclass(frozen=True, slots=True)
+class AlertaNueva:
+    """An alert just stored (the row is a geocercas.Alerta): what the ingest returns, built
+    without the ORM because a batch through dense fences may raise hundreds."""
+
+    id: int
+    tipo: str
+    efectivo_id: int
+    geocerca_id: int
+    severidad: str
+    ocurrida_en: datetime
+    lon: float | None
+    lat: float | None
+
+
 def _alertas_crear(
     transiciones: Sequence[Transicion],
     cercas: dict[int, Cerca],
     nombres: dict[int, str] | None = None,
-) -> tuple[list[Alerta], list[Publicacion]]:
+) -> tuple[list[AlertaNueva], list[Publicacion]]:
     """Insert the alerts in one statement; returns them with one `alerta.geocerca` event each,
     for the caller to publish. `nombres` ({efectivo_id: "Apellido, Nombre"}) saves a query when
     the caller already read them."""
     if not transiciones:
         return [], []
-    creada_en = timezone.now()
     filas = [
         {
             "tipo": t.tipo,
@@ -145,7 +159,7 @@ def _alertas_crear(
     ]
     unidades = {t.efectivo_id: t.lectura.unidad_id for t in transiciones if t.lectura}
     with connection.cursor() as cursor:
-        cursor.execute(_SQL_ALERTAS, [creada_en, orjson.dumps(filas).decode()])
+        cursor.execute(_SQL_ALERTAS, [timezone.now(), orjson.dumps(filas).decode()])
         # Ids come from a sequence in insertion order, and rows are inserted in list order.
         ids = sorted(fila[0] for fila in cursor.fetchall())
         faltan = sorted({t.efectivo_id for t in transiciones} - (set(unidades) & set(nombres or {})))
@@ -157,17 +171,7 @@ def _alertas_crear(
                 unidades[eid] = unidad_id
     assert nombres is not None
     alertas = [
-        Alerta(
-            pk=pk,
-            tipo=f["tipo"],
-            efectivo_id=f["e"],
-            geocerca_id=f["g"],
-            posicion_id=f["p"],
-            punto=Point(f["lon"], f["lat"], srid=4326) if f["lon"] is not None else None,
-            ocurrida_en=f["o"],
-            creada_en=creada_en,
-            severidad=f["s"],
-        )
+        AlertaNueva(pk, f["tipo"], f["e"], f["g"], f["s"], f["o"], f["lon"], f["lat"])
         for pk, f in zip(ids, filas, strict=True)
     ]
     eventos = [
@@ -188,9 +192,9 @@ def _alertas_crear(
     return alertas, eventos
 
 
-def alerta_datos(alerta: Alerta, *, efectivo_nombre: str, unidad_id: int, geocerca_nombre: str) -> dict:
+def alerta_datos(alerta: AlertaNueva, *, efectivo_nombre: str, unidad_id: int, geocerca_nombre: str) -> dict:
     return {
-        "alerta_id": alerta.pk,
+        "alerta_id": alerta.id,
         "tipo": alerta.tipo,
         "severidad": alerta.severidad,
         "efectivo_id": alerta.efectivo_id,
@@ -198,13 +202,13 @@ def alerta_datos(alerta: Alerta, *, efectivo_nombre: str, unidad_id: int, geocer
         "unidad_id": unidad_id,
         "geocerca_id": alerta.geocerca_id,
         "geocerca": geocerca_nombre,
-        "lat": alerta.punto.y if alerta.punto else None,
-        "lon": alerta.punto.x if alerta.punto else None,
+        "lat": alerta.lat,
+        "lon": alerta.lon,
         "ocurrida_en": alerta.ocurrida_en.isoformat(),
     }
 
 
-def permanencias_verificar(*, ahora: datetime | None = None) -> list[Alerta]:
+def permanencias_verificar(*, ahora: datetime | None = None) -> list[AlertaNueva]:
     """Fire dwell alerts for stays that completed without a new reading (periodic task).
 
     Locks the efectivos concerned (SKIP LOCKED: one in the middle of an ingest is checked by that

@@ -74,6 +74,31 @@ def publish_many(publicaciones: Iterable[Publicacion]) -> list[EventoPublicado]:
     return eventos
 
 
+def publish_many_diferido(publicaciones: Iterable[Publicacion]) -> None:
+    """As publish_many, for a caller that does not need the events back: the INSERT is not waited
+    for, so in pipeline mode (gad_project.bd.tuberia) it travels in the same round trip as
+    COMMIT; the ids, which only the fast path needs, are read after commit."""
+    publicaciones = list(publicaciones)
+    if not publicaciones:
+        return
+    ahora = timezone.now()
+    audiencias = [tuple(sorted(set(p.audiencia))) for p in publicaciones]
+    lote = [{"t": p.tipo, "d": p.datos, "a": a} for p, a in zip(publicaciones, audiencias, strict=True)]
+    cursor = connection.cursor()  # kept open until after commit, where its result is read
+    cursor.execute(_SQL_INSERTAR, [ahora, orjson.dumps(lote).decode()])
+
+    def tras_commit() -> None:
+        ids = sorted(row[0] for row in cursor.fetchall())
+        enviar(
+            [
+                EventoPublicado(i, p.tipo, p.datos, a, ahora)
+                for i, p, a in zip(ids, publicaciones, audiencias, strict=True)
+            ]
+        )
+
+    transaction.on_commit(tras_commit, robust=True)
+
+
 def frame(evento) -> dict[str, Any]:
     """The wire shape of an event: {"id", "tipo", "ts", "datos"} (an Evento or EventoPublicado)."""
     return {"id": evento.id, "tipo": evento.tipo, "ts": evento.creado_en.isoformat(), "datos": evento.datos}

@@ -51,8 +51,10 @@ done
 sed -e "s|@BIND@|$HOST:$PORT|" -e "s|@HTTP@|127.0.0.1:$http_port|" deploy/haproxy/gad.cfg \
   | awk -v s="$ws_servers" '{ if ($0 == "@WS_SERVERS@") printf "%s", s; else print }' > ".run/haproxy-$PORT.cfg"
 start haproxy haproxy -db -f ".run/haproxy-$PORT.cfg"
-start celery-worker .venv/bin/celery -A gad_project worker -l info --concurrency 2 -n "worker@%h"
-start celery-beat .venv/bin/celery -A gad_project beat -l info -s .run/celerybeat-schedule
+if [ "${GAD_CELERY:-1}" = 1 ]; then  # 0: only the servers (benchmarks of the request paths)
+  start celery-worker .venv/bin/celery -A gad_project worker -l info --concurrency 2 -n "worker@%h"
+  start celery-beat .venv/bin/celery -A gad_project beat -l info -s ".run/celerybeat-schedule-$PORT"
+fi
 if [ "${GAD_SIMULADOR:-1}" = 1 ]; then
   start simulador "$PY" manage.py simular_patrullas
 fi

@@ -170,7 +170,7 @@ def test_la_alerta_se_publica_como_evento_para_mando_y_efectivo(efectivo):
     desde = Evento.objects.order_by("-id").values_list("id", flat=True).first()
     resultado = registrar(lectura(efectivo, 0, 10))
     (evento,) = Evento.objects.filter(id__gt=desde, tipo="alerta.geocerca")
-    assert evento.datos["alerta_id"] == resultado.alertas[0].pk
+    assert evento.datos["alerta_id"] == resultado.alertas[0].id
     assert evento.datos["geocerca_id"] == cerca.pk
     assert evento.datos["severidad"] == "critica"
     assert evento.datos["tipo"] == "entrada"
