@@ -77,6 +77,11 @@ class Agrupador:
             try:
                 resultados = await loop.run_in_executor(self._hilos, _grupo_registrar, grupo)
             except Exception as exc:  # noqa: BLE001 - every waiting request must hear of it
+                if isinstance(exc, ServicioNoDisponible):
+                    # What queued meanwhile would only wait out the same pool deadline again: a
+                    # client hears of an outage within one DB_POOL_TIMEOUT, not several.
+                    grupo.extend(self._cola)
+                    self._cola.clear()
                 for pedido in grupo:
                     if not pedido.futuro.done():
                         pedido.futuro.set_exception(exc)

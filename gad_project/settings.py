@@ -157,7 +157,13 @@ _db.setdefault("OPTIONS", {})["pool"] = {
     # the request is a 503 with Retry-After (PostgreSQL down, or the pool exhausted).
     "timeout": env_int("DB_POOL_TIMEOUT", 2, minimum=1),
 }
-_db["OPTIONS"]["prepare_threshold"] = 5
+# Statements run thousands of times a second (the ingest's) are prepared once per connection;
+# empty disables it (a PgBouncer older than 1.21 in transaction mode cannot carry them).
+_preparar = env_str("DB_PREPARE_THRESHOLD", "5")
+try:
+    _db["OPTIONS"]["prepare_threshold"] = int(_preparar) if _preparar else None
+except ValueError as exc:
+    raise ImproperlyConfigured(f"DB_PREPARE_THRESHOLD={_preparar!r} is not an integer") from exc
 _db["OPTIONS"]["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 5, minimum=1)
 # Parameters travel separately from the SQL: the ingest path sends arrays of hundreds of values,
 # which client-side interpolation spent more time quoting than PostgreSQL spent running.

@@ -1,0 +1,188 @@
+"""PostgreSQL really stopped under load: the ingest answers 503 with Retry-After (never 500),
+promptly, and nothing acknowledged is lost or stored twice when clients retry with the same
+id_cliente. A PostgreSQL cluster of its own, so the suite's database is not touched."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+
+from tests.vivo import RAIZ, esperar_http, puerto_libre
+
+pytestmark = pytest.mark.lento
+PG_BIN = Path(sorted(Path("/usr/lib/postgresql").glob("*/bin"))[-1])
+
+
+def _como_postgres(*cmd: str) -> list[str]:
+    return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else list(cmd)
+
+
+class ClusterPropio:
+    def __init__(self) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="gad-pg-"))
+        self.puerto = puerto_libre()
+        if os.geteuid() == 0:
+            shutil.chown(self.dir, "postgres")
+        subprocess.run(
+            _como_postgres(str(PG_BIN / "initdb"), "-D", str(self.dir / "datos"), "-U", "gad", "--auth=trust"),
+            check=True,
+            capture_output=True,
+        )
+        with (self.dir / "datos" / "postgresql.conf").open("a") as conf:
+            conf.write(f"port = {self.puerto}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{self.dir}'\n")
+            conf.write("fsync = off\nsynchronous_commit = off\n")
+
+    @property
+    def url(self) -> str:
+        return f"postgis://gad@127.0.0.1:{self.puerto}/gad"
+
+    def iniciar(self) -> None:
+        subprocess.run(
+            _como_postgres(str(PG_BIN / "pg_ctl"), "-D", str(self.dir / "datos"), "-l", str(self.dir / "log"), "-w", "start"),
+            check=True,
+            capture_output=True,
+        )
+
+    def detener(self) -> None:
+        subprocess.run(
+            _como_postgres(str(PG_BIN / "pg_ctl"), "-D", str(self.dir / "datos"), "-m", "fast", "-w", "stop"),
+            check=True,
+            capture_output=True,
+        )
+
+    def borrar(self) -> None:
+        subprocess.run(_como_postgres(str(PG_BIN / "pg_ctl"), "-D", str(self.dir / "datos"), "-m", "immediate", "stop"))
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@pytest.fixture
+def cluster():
+    c = ClusterPropio()
+    c.iniciar()
+    with psycopg.connect(f"postgresql://gad@127.0.0.1:{c.puerto}/postgres", autocommit=True) as conn:
+        conn.execute("CREATE DATABASE gad")
+    env = {**os.environ, "DATABASE_URL": c.url}
+    subprocess.run([str(RAIZ / ".venv/bin/python"), "manage.py", "migrate", "-v0"], cwd=RAIZ, env=env, check=True)
+    subprocess.run(
+        [
+            str(RAIZ / ".venv/bin/python"),
+            "manage.py",
+            "shell",
+            "-c",
+            "from efectivos.models import *; u = Unidad.objects.create(codigo='C', nombre='C');"
+            "Usuario.objects.create_superuser('caida', password='caida-clave-1', rol='administrador');"
+            "[Efectivo.objects.create(codigo_interno=f'C{i}', dni=f'C{i}', nombre='N', apellido='A', unidad=u)"
+            " for i in range(20)]",
+        ],
+        cwd=RAIZ,
+        env=env,
+        check=True,
+    )
+    try:
+        yield c
+    finally:
+        c.borrar()
+
+
+def test_con_postgresql_detenido_la_ingesta_responde_503_y_no_pierde_ni_duplica(cluster):
+    puerto = puerto_libre()
+    env = {**os.environ, "DATABASE_URL": cluster.url, "LOG_LEVEL": "WARNING", "REDIS_PREFIX": "gadtestcaida"}
+    comando = [
+        str(RAIZ / ".venv/bin/uvicorn"),
+        "gad_project.asgi:application",
+        "--port",
+        str(puerto),
+        "--workers",
+        "2",
+        "--no-access-log",
+    ]
+    registro = (RAIZ / ".run" / "logs" / "test-caida-bd.log").open("w")
+    servidor = subprocess.Popen(comando, cwd=RAIZ, env=env, stdout=subprocess.DEVNULL, stderr=registro)
+    url = f"http://127.0.0.1:{puerto}"
+    try:
+        esperar_http(f"{url}/health")
+        token = httpx.post(
+            f"{url}/api/v1/auth/token/", json={"username": "caida", "password": "caida-clave-1"}, timeout=10
+        ).json()["access"]
+        with psycopg.connect(f"postgresql://gad@127.0.0.1:{cluster.puerto}/gad") as conn:
+            efectivos = [fila[0] for fila in conn.execute("SELECT id FROM efectivos_efectivo")]
+        resultado = asyncio.run(_cargar(url, token, efectivos, cluster))
+    finally:
+        servidor.terminate()
+        servidor.wait(timeout=20)
+
+    assert resultado["estados"].keys() <= {201, 503}, resultado["estados"]
+    assert resultado["estados"].get(503, 0) > 0, "the outage was never seen"
+    assert resultado["retry_after"] == {"5"}
+    # A 503 comes fast: the pool's checkout deadline (DB_POOL_TIMEOUT, 2 s) bounds it.
+    assert resultado["espera_503_max_s"] < 3.0
+    with psycopg.connect(f"postgresql://gad@127.0.0.1:{cluster.puerto}/gad") as conn:
+        guardadas = [str(fila[0]) for fila in conn.execute("SELECT id_cliente FROM efectivos_posicion")]
+    assert len(guardadas) == len(set(guardadas))  # nothing stored twice
+    assert resultado["confirmadas"] <= set(guardadas)  # nothing acknowledged lost
+    assert len(resultado["confirmadas"]) == resultado["total"]  # and every reading got in at last
+
+
+async def _cargar(url: str, token: str, efectivos: list[int], cluster: ClusterPropio) -> dict:
+    """12 phones, each sending its readings one by one and retrying the same reading (same
+    id_cliente) after a 503 or a dropped connection; PostgreSQL stopped for 4 s in the middle."""
+    estados: dict[int, int] = {}
+    retry_after: set[str] = set()
+    confirmadas: set[str] = set()
+    espera_503: list[float] = []
+    por_telefono = 40
+
+    async def telefono(efectivo: int) -> None:
+        async with httpx.AsyncClient(base_url=url, timeout=10) as cliente:
+            for _ in range(por_telefono):
+                lectura = {
+                    "id_cliente": str(uuid.uuid4()),
+                    "efectivo": efectivo,
+                    "lat": -34.6,
+                    "lon": -58.4,
+                    "registrada_en": datetime.now(UTC).isoformat(),
+                }
+                while True:
+                    inicio = time.monotonic()
+                    try:
+                        r = await cliente.post(
+                            "/api/v1/posiciones/", json=lectura, headers={"Authorization": f"Bearer {token}"}
+                        )
+                    except httpx.TransportError:
+                        await asyncio.sleep(0.2)
+                        continue
+                    estados[r.status_code] = estados.get(r.status_code, 0) + 1
+                    if r.status_code == 201:
+                        confirmadas.add(lectura["id_cliente"])
+                        break
+                    if r.status_code == 503:
+                        espera_503.append(time.monotonic() - inicio)
+                        retry_after.add(r.headers.get("retry-after"))
+                    await asyncio.sleep(0.2)
+                await asyncio.sleep(0.05)
+
+    async def apagon() -> None:
+        await asyncio.sleep(1.5)
+        await asyncio.to_thread(cluster.detener)
+        await asyncio.sleep(4)
+        await asyncio.to_thread(cluster.iniciar)
+
+    await asyncio.wait_for(asyncio.gather(apagon(), *(telefono(e) for e in efectivos[:12])), 120)
+    return {
+        "estados": estados,
+        "retry_after": retry_after,
+        "confirmadas": confirmadas,
+        "total": 12 * por_telefono,
+        "espera_503_max_s": max(espera_503, default=0.0),
+    }
