@@ -104,23 +104,7 @@ def motor(n_lotes: int = 200, tamano: int = 100) -> dict:
 
     # Server-side execution time and the plan, to prove the GiST index does the work.
     sql = engine._SQL_CANDIDATOS
-    params = {
-        "lecturas": json.dumps(
-            [
-                {
-                    "idx": lec.idx,
-                    "unidad_id": lec.unidad_id,
-                    "lon": lec.lon,
-                    "lat": lec.lat,
-                    "precision_m": lec.precision_m,
-                }
-                for lec in lecturas
-            ]
-        ),
-        "precision_max": 15.0,
-        "lat_max": 34.7,
-        "m_por_grado": engine._M_POR_GRADO,
-    }
+    params = engine.candidatos_parametros(lecturas)
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
         plan = [row[0] for row in cursor.fetchall()]

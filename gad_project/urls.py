@@ -2,12 +2,14 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.http import JsonResponse
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from gad_project import health
+from gad_project.api.errors import error_body
 
 api_v1 = [
     path("auth/token/", TokenObtainPairView.as_view(), name="token_obtain"),
@@ -19,6 +21,14 @@ api_v1 = [
     path("", include("telegram_bot.api.urls")),
 ]
 
+
+def api_no_encontrado(request, ruta: str = "") -> JsonResponse:
+    """Anything under /api/ that no route matches: the project's error shape, not an HTML page."""
+    return JsonResponse(
+        error_body("no_encontrado", "No existe ese recurso de la API.", {"ruta": request.path[:200]}), status=404
+    )
+
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="mapa", permanent=False)),
     path("", include("mapa.urls")),
@@ -28,6 +38,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    re_path(r"^api/(?P<ruta>.*)$", api_no_encontrado),
     path("health", health.health, name="health"),
     path("health/ready", health.ready, name="health_ready"),
     path("", include("django_prometheus.urls")),

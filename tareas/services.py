@@ -12,7 +12,7 @@ from django.contrib.gis.geos import Point
 from django.db import connection, transaction
 from django.utils import timezone
 
-from efectivos.models import Efectivo, EstadoEfectivo, Rol, Usuario
+from efectivos.models import Efectivo, EstadoEfectivo, Rol, Unidad, Usuario
 from efectivos.selectors import efectivo_de, rol_de
 from efectivos.services import efectivo_estado_evento
 from gad_project.exceptions import Conflicto, EntradaInvalida, NoPermitido
@@ -446,6 +446,8 @@ def _explicitos(tarea: Tarea, ids: Sequence[int]) -> list[tuple[int, float | Non
 def _exigir_unidad(usuario: Usuario, unidad_id: int) -> None:
     rol = rol_de(usuario)
     if rol == Rol.ADMINISTRADOR:
+        if not Unidad.objects.filter(pk=unidad_id).exists():
+            raise EntradaInvalida("Unidad inexistente.", detalle={"unidad": unidad_id})
         return
     if rol != Rol.COMANDANTE or usuario.unidad_id != unidad_id:
         raise NoPermitido("Solo puede crear tareas de su propia unidad.")

@@ -45,7 +45,16 @@ _CODIGOS = {
 
 
 def error_body(codigo: str, mensaje: str, detalle: Any = None) -> dict[str, Any]:
-    return {"error": {"codigo": codigo, "mensaje": mensaje, "detalle": detalle}}
+    return {"error": {"codigo": codigo, "mensaje": mensaje, "detalle": _claves_en_texto(detalle)}}
+
+
+def _claves_en_texto(valor: Any) -> Any:
+    """DRF reports an invalid list item as {index: errors}; JSON object keys are strings."""
+    if isinstance(valor, dict):
+        return {str(k): _claves_en_texto(v) for k, v in valor.items()}
+    if isinstance(valor, list):
+        return [_claves_en_texto(v) for v in valor]
+    return valor
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

@@ -31,6 +31,14 @@ class GeocercaSerializer(GeoFeatureModelSerializer):
         read_only_fields = ("version", "creada_en", "actualizada_en")
         extra_kwargs = {"histeresis_m": {"min_value": 0, "max_value": 5000}}
 
+    def to_internal_value(self, data):
+        # rest_framework_gis reads the body as a mapping before any validation runs.
+        if not isinstance(data, dict):
+            raise serializers.ValidationError(
+                {"non_field_errors": ["Se esperaba un objeto JSON (un Feature GeoJSON)."]}
+            )
+        return super().to_internal_value(data)
+
     def validate_geom(self, geom: GEOSGeometry) -> MultiPolygon:
         if geom.srid not in (None, 4326):
             geom.transform(4326)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from gad_project.api.campos import EnteroEstricto, FechaAcotada, NumeroEstricto, TextoEstricto
 from tareas.models import Asignacion, Prioridad, Tarea, TareaEvento, TipoTarea
 
 
@@ -55,15 +56,15 @@ class TareaSerializer(serializers.ModelSerializer):
 
 
 class TareaEntradaSerializer(serializers.Serializer):
-    titulo = serializers.CharField(max_length=200)
-    descripcion = serializers.CharField(required=False, allow_blank=True, default="")
+    titulo = TextoEstricto(max_length=200)
+    descripcion = TextoEstricto(required=False, allow_blank=True, default="")
     tipo = serializers.ChoiceField(choices=TipoTarea.choices, default=TipoTarea.PATRULLAJE)
     prioridad = serializers.ChoiceField(choices=Prioridad.choices, default=Prioridad.NORMAL)
-    unidad = serializers.IntegerField(required=False, min_value=1)
-    lat = serializers.FloatField(required=False, min_value=-90, max_value=90)
-    lon = serializers.FloatField(required=False, min_value=-180, max_value=180)
-    inicio_programado = serializers.DateTimeField(required=False)
-    fin_programado = serializers.DateTimeField(required=False)
+    unidad = EnteroEstricto(required=False, min_value=1, max_value=2**62)
+    lat = NumeroEstricto(required=False, min_value=-90, max_value=90)
+    lon = NumeroEstricto(required=False, min_value=-180, max_value=180)
+    inicio_programado = FechaAcotada(required=False)
+    fin_programado = FechaAcotada(required=False)
 
     def validate(self, datos):
         if ("lat" in datos) != ("lon" in datos):
@@ -75,9 +76,9 @@ class TareaEntradaSerializer(serializers.Serializer):
 
 
 class AsignarSerializer(serializers.Serializer):
-    efectivos = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=50)
-    cercanos = serializers.IntegerField(required=False, min_value=1, max_value=20)
-    radio_m = serializers.FloatField(required=False, min_value=1, max_value=200_000)
+    efectivos = serializers.ListField(child=EnteroEstricto(min_value=1, max_value=2**62), required=False, max_length=50)
+    cercanos = EnteroEstricto(required=False, min_value=1, max_value=20)
+    radio_m = NumeroEstricto(required=False, min_value=1, max_value=200_000)
     especialidad = serializers.CharField(required=False, max_length=40)
 
     def validate(self, datos):
@@ -91,10 +92,10 @@ class MotivoSerializer(serializers.Serializer):
 
 
 class EmergenciaSerializer(serializers.Serializer):
-    lat = serializers.FloatField(min_value=-90, max_value=90)
-    lon = serializers.FloatField(min_value=-180, max_value=180)
-    descripcion = serializers.CharField(max_length=2000)
-    efectivos = serializers.IntegerField(required=False, min_value=1, max_value=10, default=1)
+    lat = NumeroEstricto(min_value=-90, max_value=90)
+    lon = NumeroEstricto(min_value=-180, max_value=180)
+    descripcion = TextoEstricto(max_length=2000)
+    efectivos = EnteroEstricto(required=False, min_value=1, max_value=10, default=1)
 
 
 class TareaEventoSerializer(serializers.ModelSerializer):

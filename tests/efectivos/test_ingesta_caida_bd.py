@@ -40,7 +40,9 @@ class ClusterPropio:
             capture_output=True,
         )
         with (self.dir / "datos" / "postgresql.conf").open("a") as conf:
-            conf.write(f"port = {self.puerto}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{self.dir}'\n")
+            conf.write(
+                f"port = {self.puerto}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{self.dir}'\n"
+            )
             conf.write("fsync = off\nsynchronous_commit = off\n")
 
     @property
@@ -49,7 +51,9 @@ class ClusterPropio:
 
     def iniciar(self) -> None:
         subprocess.run(
-            _como_postgres(str(PG_BIN / "pg_ctl"), "-D", str(self.dir / "datos"), "-l", str(self.dir / "log"), "-w", "start"),
+            _como_postgres(
+                str(PG_BIN / "pg_ctl"), "-D", str(self.dir / "datos"), "-l", str(self.dir / "log"), "-w", "start"
+            ),
             check=True,
             capture_output=True,
         )
