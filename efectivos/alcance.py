@@ -1,49 +1,115 @@
-"""Who is acting and what they may touch.
+"""Who may see or do what, decided here once.
 
 `Alcance` is the scope value: everything (admins), one unidad (a commander), one efectivo (a field
-officer), or nothing. `Actor` is what the ingest path needs to know about the caller, small enough
-to cache between requests (see efectivos.asgi), and rebuilt from the database whenever the user or
-their efectivo record changes."""
+officer, who also belongs to a unidad), or nothing. Selectors filter through it, services call its
+guards, and the channel groups, the tile scope and the dispatch scope derive from it; no other
+module spells out the role ladder. `Actor` is what the ingest path needs to know about a caller,
+small enough to cache between requests (efectivos.asgi) and rebuilt whenever the user or their
+efectivo record changes."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from django.db.models import Q
+
 from efectivos.models import Efectivo, Rol, Usuario
+from gad_project.exceptions import NoPermitido
+
+_NINGUNO = Q(pk__in=[])
 
 
 @dataclass(frozen=True)
 class Alcance:
     todo: bool = False
-    unidad_id: int | None = None
-    efectivo_id: int | None = None
+    unidad_id: int | None = None  # the unidad a commander runs
+    efectivo_id: int | None = None  # a field officer: themself
+    unidad_propia: int | None = None  # a field officer's own unidad (fences that apply to them)
+
+    @property
+    def es_mando(self) -> bool:
+        """Admins and commanders: the people who run operations."""
+        return self.todo or self.unidad_id is not None
+
+    @property
+    def es_admin(self) -> bool:
+        return self.todo
+
+    @property
+    def es_efectivo(self) -> bool:
+        return self.efectivo_id is not None
+
+    def manda_en(self, unidad_id: int | None) -> bool:
+        """May command (create tasks, dispatch, edit fences) in this unidad."""
+        return self.todo or (self.unidad_id is not None and unidad_id == self.unidad_id)
 
     def incluye_efectivo(self, *, efectivo_id: int, unidad_id: int) -> bool:
-        return (
-            self.todo
-            or (self.unidad_id is not None and unidad_id == self.unidad_id)
-            or (self.efectivo_id is not None and efectivo_id == self.efectivo_id)
-        )
+        return self.manda_en(unidad_id) or (self.efectivo_id is not None and efectivo_id == self.efectivo_id)
+
+    def filtro_efectivos(self, prefijo: str = "") -> Q:
+        """A Q over Efectivo (or, with `prefijo` "efectivo__", over rows that point to one)."""
+        if self.todo:
+            return Q()
+        if self.unidad_id is not None:
+            return Q(**{f"{prefijo}unidad_id": self.unidad_id})
+        if self.efectivo_id is not None:
+            return Q(**{f"{prefijo}pk" if prefijo else "pk": self.efectivo_id})
+        return _NINGUNO
+
+    def filtro_unidad(self, campo: str = "unidad_id") -> Q:
+        """A Q over rows owned by a unidad that the user commands (or their own, for an efectivo)."""
+        if self.todo:
+            return Q()
+        unidad = self.unidad_id if self.unidad_id is not None else self.unidad_propia
+        return Q(**{campo: unidad}) if unidad is not None else _NINGUNO
+
+    @property
+    def clave(self) -> str | None:
+        """A short name of the scope for cache keys (tiles): "todo", "u<unidad>", or None."""
+        if self.todo:
+            return "todo"
+        return f"u{self.unidad_id}" if self.unidad_id is not None else None
 
 
 NINGUNO = Alcance()
 
 
-def alcance_de(usuario: Usuario, *, efectivo_id: int | None = None) -> Alcance:
-    """Admins: everything; a commander: their unidad; an efectivo: themself; anyone else: nothing.
-    `efectivo_id` is the user's own efectivo record, when the caller already knows it."""
-    if not usuario.is_authenticated or not usuario.is_active:
+def alcance_de(usuario: Usuario, *, efectivo: Efectivo | None = None) -> Alcance:
+    """Admins: everything; a commander: their unidad; an efectivo: themself; anyone else (also
+    signed out or inactive): nothing. An efectivo's record is read through the user's cached
+    one-to-one relation, so repeated calls in a request cost one query at most."""
+    if not getattr(usuario, "is_authenticated", False) or not usuario.is_active:
         return NINGUNO
     if usuario.is_superuser or usuario.rol == Rol.ADMINISTRADOR:
         return Alcance(todo=True)
     if usuario.rol == Rol.COMANDANTE:
-        return Alcance(unidad_id=usuario.unidad_id)
+        return Alcance(unidad_id=usuario.unidad_id) if usuario.unidad_id else NINGUNO
     if usuario.rol == Rol.EFECTIVO:
-        if efectivo_id is None:
-            efectivo_id = Efectivo.objects.filter(usuario_id=usuario.pk).values_list("pk", flat=True).first()
-        return Alcance(efectivo_id=efectivo_id) if efectivo_id else NINGUNO
+        if efectivo is None:
+            try:
+                efectivo = usuario.efectivo
+            except Efectivo.DoesNotExist:
+                return NINGUNO
+        return Alcance(efectivo_id=efectivo.pk, unidad_propia=efectivo.unidad_id)
     return NINGUNO
+
+
+# --- Guards: one condition each, raising NoPermitido with the reason -------------------------
+
+
+def exigir_mando(usuario: Usuario, mensaje: str = "Solo comandantes o administradores.") -> Alcance:
+    alcance = alcance_de(usuario)
+    if not alcance.es_mando:
+        raise NoPermitido(mensaje)
+    return alcance
+
+
+def exigir_mando_en(usuario: Usuario, unidad_id: int | None, mensaje: str) -> Alcance:
+    alcance = alcance_de(usuario)
+    if not alcance.manda_en(unidad_id):
+        raise NoPermitido(mensaje)
+    return alcance
 
 
 @dataclass(frozen=True)
@@ -65,11 +131,12 @@ class Actor:
 
 
 def actor_de(usuario: Usuario) -> Actor:
-    efectivo_id = Efectivo.objects.filter(usuario_id=usuario.pk).values_list("pk", flat=True).first()
+    efectivo = Efectivo.objects.filter(usuario_id=usuario.pk).only("pk", "unidad_id").first()
+    alcance = alcance_de(usuario, efectivo=efectivo)
     return Actor(
         usuario_id=usuario.pk,
         activo=usuario.is_active,
-        es_mando=usuario.es_mando,
-        efectivo_id=efectivo_id,
-        alcance=alcance_de(usuario, efectivo_id=efectivo_id),
+        es_mando=alcance.es_mando,
+        efectivo_id=efectivo.pk if efectivo else None,
+        alcance=alcance,
     )

@@ -40,7 +40,7 @@ RUTA = "/api/v1/posiciones/"
 
 
 def clave_actor(usuario_id: int | str) -> str:
-    return f"{settings.REDIS_PREFIX}:actor:{usuario_id}"
+    return f"{settings.REDIS_PREFIX}:actor:v2:{usuario_id}"
 
 
 class CuerpoDemasiadoGrande(Exception):

@@ -8,6 +8,7 @@ from datetime import datetime
 from django.contrib.gis.geos import Polygon
 from django.db.models import QuerySet
 
+from efectivos.alcance import alcance_de
 from efectivos.models import Efectivo, Posicion, Rol, Unidad, Usuario
 from gad_project.exceptions import NoEncontrado
 
@@ -19,14 +20,8 @@ def rol_de(usuario: Usuario) -> str | None:
 
 
 def unidades_visibles(*, usuario: Usuario) -> QuerySet[Unidad]:
-    rol = rol_de(usuario)
-    if rol == Rol.ADMINISTRADOR:
-        return Unidad.objects.all()
-    if rol == Rol.COMANDANTE:
-        return Unidad.objects.filter(pk=usuario.unidad_id)
-    if rol == Rol.EFECTIVO and (efectivo := efectivo_de(usuario=usuario)) is not None:
-        return Unidad.objects.filter(pk=efectivo.unidad_id)
-    return Unidad.objects.none()
+    """Admins: all; a commander: theirs; an efectivo: their own (efectivos.alcance)."""
+    return Unidad.objects.filter(alcance_de(usuario).filtro_unidad("pk"))
 
 
 def efectivo_de(*, usuario: Usuario) -> Efectivo | None:
@@ -39,15 +34,7 @@ def efectivo_de(*, usuario: Usuario) -> Efectivo | None:
 
 def efectivos_visibles(*, usuario: Usuario) -> QuerySet[Efectivo]:
     """Admins see everyone; a commander sees their unidad; an efectivo sees only themself."""
-    rol = rol_de(usuario)
-    qs = Efectivo.objects.all()
-    if rol == Rol.ADMINISTRADOR:
-        return qs
-    if rol == Rol.COMANDANTE:
-        return qs.filter(unidad_id=usuario.unidad_id)
-    if rol == Rol.EFECTIVO:
-        return qs.filter(usuario_id=usuario.pk)
-    return qs.none()
+    return Efectivo.objects.filter(alcance_de(usuario).filtro_efectivos())
 
 
 def efectivos_listar(

@@ -15,9 +15,9 @@ from django.db import connection, transaction
 
 from efectivos import metrics
 from efectivos.alcance import Alcance
-from efectivos.models import Efectivo, FuentePosicion
+from efectivos.models import Efectivo, EstadoEfectivo, FuentePosicion
 from gad_project.bd import tuberia
-from gad_project.exceptions import EntradaInvalida
+from gad_project.exceptions import Conflicto, EntradaInvalida
 from geocercas import services as geocercas_services
 from geocercas.engine import LecturaEval
 from geocercas.services import AlertaNueva
@@ -255,11 +255,19 @@ def efectivo_estado_evento(*, efectivo: Efectivo, anterior: str, estado: str) ->
 
 
 def efectivo_estado_cambiar(*, efectivo: Efectivo, estado: str) -> Efectivo:
-    """Set an efectivo's availability and tell their commanders."""
+    """Set an efectivo's availability and tell their commanders. `en_tarea` belongs to the task
+    state machine: it is neither set here nor left from here (finish or reject the task)."""
     with transaction.atomic():
         efectivo = Efectivo.objects.select_for_update().get(pk=efectivo.pk)
         if efectivo.estado == estado:
             return efectivo
+        if EstadoEfectivo.EN_TAREA in (efectivo.estado, estado):
+            raise Conflicto(
+                "Tiene una tarea asignada: finalícela o rechácela antes de cambiar su estado."
+                if efectivo.estado == EstadoEfectivo.EN_TAREA
+                else "El estado en tarea lo fija la asignación de una tarea.",
+                codigo="estado_por_tarea",
+            )
         anterior = efectivo.estado
         efectivo.estado = estado
         efectivo.save(update_fields=["estado", "actualizado_en"])

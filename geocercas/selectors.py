@@ -4,34 +4,29 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from efectivos.models import Rol, Usuario
-from efectivos.selectors import efectivo_de, efectivos_visibles, rol_de
+from efectivos.alcance import alcance_de
+from efectivos.models import Usuario
+from efectivos.selectors import efectivos_visibles
 from geocercas.models import Alerta, Geocerca
 
 
 def geocercas_visibles(*, usuario: Usuario) -> QuerySet[Geocerca]:
     """Admins: all. Others: the fences that apply to their unidad (unscoped ones apply to all)."""
-    rol = rol_de(usuario)
+    alcance = alcance_de(usuario)
     qs = Geocerca.objects.all()
-    if rol == Rol.ADMINISTRADOR:
+    if alcance.todo:
         return qs
-    if rol == Rol.COMANDANTE:
-        unidad_id = usuario.unidad_id
-    elif rol == Rol.EFECTIVO and (efectivo := efectivo_de(usuario=usuario)):
-        unidad_id = efectivo.unidad_id
-    else:
+    if not alcance.es_mando and not alcance.es_efectivo:
         return qs.none()
-    return qs.filter(Q(unidades__isnull=True) | Q(unidades=unidad_id)).distinct()
+    return qs.filter(Q(unidades__isnull=True) | alcance.filtro_unidad("unidades")).distinct()
 
 
 def geocerca_editable(*, usuario: Usuario, geocerca: Geocerca) -> bool:
     """Admins edit any fence; a commander only those scoped exactly to their own unidad."""
-    rol = rol_de(usuario)
-    if rol == Rol.ADMINISTRADOR:
+    alcance = alcance_de(usuario)
+    if alcance.todo:
         return True
-    if rol != Rol.COMANDANTE:
-        return False
-    return list(geocerca.unidades.values_list("pk", flat=True)) == [usuario.unidad_id]
+    return alcance.es_mando and list(geocerca.unidades.values_list("pk", flat=True)) == [alcance.unidad_id]
 
 
 def alertas_visibles(*, usuario: Usuario) -> QuerySet[Alerta]:

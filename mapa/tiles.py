@@ -21,8 +21,8 @@ from django_redis import get_redis_connection
 from django_redis.exceptions import ConnectionInterrupted
 from redis.exceptions import RedisError
 
-from efectivos.models import Rol, Usuario
-from efectivos.selectors import rol_de
+from efectivos import alcance as efectivos_alcance
+from efectivos.models import Usuario
 from gad_project.exceptions import EntradaInvalida, NoEncontrado
 from mapa import metrics
 
@@ -44,12 +44,10 @@ class Alcance:
 
 def alcance_de(usuario: Usuario) -> Alcance | None:
     """Admins see every unidad, a commander their own; anyone else gets no tiles."""
-    rol = rol_de(usuario)
-    if rol == Rol.ADMINISTRADOR:
-        return Alcance("todo", None)
-    if rol == Rol.COMANDANTE and usuario.unidad_id:
-        return Alcance(f"u{usuario.unidad_id}", usuario.unidad_id)
-    return None
+    alcance = efectivos_alcance.alcance_de(usuario)
+    if not alcance.es_mando or alcance.clave is None:
+        return None
+    return Alcance(alcance.clave, alcance.unidad_id)
 
 
 def coordenadas_validar(z: str, x: str, y: str) -> tuple[int, int, int]:

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
-from efectivos.models import EstadoEfectivo, Rol
+from efectivos.models import EstadoEfectivo
 from efectivos.selectors import efectivo_visible, rol_de, unidades_visibles
 from gad_project.api.errors import error_body
 from gad_project.api.permissions import EsMando
@@ -45,7 +45,7 @@ def mapa(request: HttpRequest) -> HttpResponse:
         "tiposTarea": dict(TipoTarea.choices),
         "tiposGeocerca": dict(TipoGeocerca.choices),
     }
-    return render(request, "mapa/mapa.html", {"config": config, "es_admin": rol_de(request.user) == Rol.ADMINISTRADOR})
+    return render(request, "mapa/mapa.html", {"config": config, "es_admin": alcance.unidad_id is None})
 
 
 class MapaDatosView(APIView):

@@ -3,7 +3,8 @@ its user may see. Channels group names allow ASCII letters, digits, '-', '_' and
 
 from __future__ import annotations
 
-from efectivos.models import Rol, Usuario
+from efectivos.alcance import alcance_de
+from efectivos.models import Usuario
 
 ADMINS = "rol.administrador"
 # Every commander, whatever their unidad: for things that concern all (an unscoped geocerca).
@@ -19,13 +20,13 @@ def efectivo(efectivo_id: int) -> str:
 
 
 def de_usuario(usuario: Usuario) -> list[str]:
-    """The groups a user's sockets join: what that user is entitled to see."""
-    if usuario.is_superuser or usuario.rol == Rol.ADMINISTRADOR:
+    """The groups a user's sockets join: what that user is entitled to see (efectivos.alcance)."""
+    alcance = alcance_de(usuario)
+    if alcance.todo:
         return [ADMINS]
-    if usuario.rol == Rol.COMANDANTE and usuario.unidad_id:
-        return [unidad(usuario.unidad_id), TODAS_LAS_UNIDADES]
-    efectivo_id = getattr(getattr(usuario, "efectivo", None), "pk", None)
-    return [efectivo(efectivo_id)] if efectivo_id else []
+    if alcance.unidad_id is not None:
+        return [unidad(alcance.unidad_id), TODAS_LAS_UNIDADES]
+    return [efectivo(alcance.efectivo_id)] if alcance.efectivo_id is not None else []
 
 
 def mando_de_unidad(unidad_id: int) -> list[str]:

@@ -12,22 +12,20 @@ from django.db.models import Avg, Count, F, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from efectivos.models import Rol, Usuario
-from efectivos.selectors import efectivo_de, rol_de
+from efectivos.alcance import alcance_de, exigir_mando
+from efectivos.models import Usuario
+from efectivos.selectors import efectivo_de
 from tareas.models import EstadisticaUnidad, EstadoAsignacion, Tarea, TareaEvento
 
 
 def tareas_visibles(*, usuario: Usuario) -> QuerySet[Tarea]:
     """Admins: all. Commanders: their unidad's. Efectivos: the tasks they are assigned to."""
-    rol = rol_de(usuario)
-    qs = Tarea.objects.all()
-    if rol == Rol.ADMINISTRADOR:
-        return qs
-    if rol == Rol.COMANDANTE:
-        return qs.filter(unidad_id=usuario.unidad_id)
-    if rol == Rol.EFECTIVO and (efectivo := efectivo_de(usuario=usuario)):
-        return qs.filter(asignaciones__efectivo=efectivo).distinct()
-    return qs.none()
+    alcance = alcance_de(usuario)
+    if alcance.es_mando:
+        return Tarea.objects.filter(alcance.filtro_unidad())
+    if alcance.es_efectivo:
+        return Tarea.objects.filter(asignaciones__efectivo_id=alcance.efectivo_id).distinct()
+    return Tarea.objects.none()
 
 
 def mis_tareas(*, usuario: Usuario) -> QuerySet[Tarea]:
@@ -138,7 +136,8 @@ def efectivos_cercanos(
 
 def alcance_de_despacho(*, usuario: Usuario) -> int | None:
     """The unidad a dispatcher may take efectivos from (None: any, for admins)."""
-    return None if rol_de(usuario) == Rol.ADMINISTRADOR else usuario.unidad_id
+    alcance = exigir_mando(usuario, "Solo comandantes o administradores despachan.")
+    return None if alcance.todo else alcance.unidad_id
 
 
 def estadisticas_unidades(*, usuario: Usuario) -> QuerySet[EstadisticaUnidad]:

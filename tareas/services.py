@@ -12,8 +12,9 @@ from django.contrib.gis.geos import Point
 from django.db import connection, transaction
 from django.utils import timezone
 
-from efectivos.models import Efectivo, EstadoEfectivo, Rol, Unidad, Usuario
-from efectivos.selectors import efectivo_de, rol_de
+from efectivos.alcance import alcance_de, exigir_mando_en
+from efectivos.models import Efectivo, EstadoEfectivo, Unidad, Usuario
+from efectivos.selectors import efectivo_de
 from efectivos.services import efectivo_estado_evento
 from gad_project.exceptions import Conflicto, EntradaInvalida, NoPermitido
 from realtime import grupos
@@ -335,16 +336,14 @@ def emergencia_crear(
     their own unidad, and the nearest *other* efectivos are sent: the reporter is already there.
     The emergency is recorded even when nobody is available: it stays `programada` (and was
     published as `tarea.creada`) for a commander to dispatch, rather than being lost."""
-    rol = rol_de(usuario)
-    reportante = efectivo_de(usuario=usuario) if rol == Rol.EFECTIVO else None
-    if rol == Rol.EFECTIVO and reportante is None:
-        raise NoPermitido("Solo efectivos con legajo, comandantes o administradores reportan emergencias.")
-    if reportante is not None:
-        unidad_id = reportante.unidad_id
-    elif rol == Rol.COMANDANTE:
-        unidad_id = usuario.unidad_id
-    elif rol == Rol.ADMINISTRADOR:
+    alcance = alcance_de(usuario)
+    reportante = efectivo_de(usuario=usuario) if alcance.es_efectivo else None
+    if alcance.todo:
         unidad_id = _unidad_del_lugar(lat, lon)
+    elif alcance.es_mando:
+        unidad_id = alcance.unidad_id
+    elif reportante is not None:
+        unidad_id = reportante.unidad_id
     else:
         raise NoPermitido("Solo efectivos con legajo, comandantes o administradores reportan emergencias.")
     tarea = Tarea(
@@ -444,31 +443,23 @@ def _explicitos(tarea: Tarea, ids: Sequence[int]) -> list[tuple[int, float | Non
 
 
 def _exigir_unidad(usuario: Usuario, unidad_id: int) -> None:
-    rol = rol_de(usuario)
-    if rol == Rol.ADMINISTRADOR:
-        if not Unidad.objects.filter(pk=unidad_id).exists():
-            raise EntradaInvalida("Unidad inexistente.", detalle={"unidad": unidad_id})
-        return
-    if rol != Rol.COMANDANTE or usuario.unidad_id != unidad_id:
-        raise NoPermitido("Solo puede crear tareas de su propia unidad.")
+    exigir_mando_en(usuario, unidad_id, "Solo puede crear tareas de su propia unidad.")
+    if not Unidad.objects.filter(pk=unidad_id).exists():
+        raise EntradaInvalida("Unidad inexistente.", detalle={"unidad": unidad_id})
 
 
 def _exigir_mando(tarea: Tarea, usuario: Usuario) -> None:
-    rol = rol_de(usuario)
-    if rol == Rol.ADMINISTRADOR or (rol == Rol.COMANDANTE and usuario.unidad_id == tarea.unidad_id):
-        return
-    raise NoPermitido("Solo el mando de la unidad de la tarea puede hacerlo.")
+    exigir_mando_en(usuario, tarea.unidad_id, "Solo el mando de la unidad de la tarea puede hacerlo.")
 
 
 def _exigir_actor(tarea: Tarea, usuario: Usuario, accion: str) -> None:
-    rol = rol_de(usuario)
-    if rol in (Rol.ADMINISTRADOR, Rol.COMANDANTE):
+    alcance = alcance_de(usuario)
+    if alcance.es_mando:
         _exigir_mando(tarea, usuario)
         return
-    efectivo = efectivo_de(usuario=usuario)
-    if accion in ACCIONES_DE_MANDO or efectivo is None:
+    if accion in ACCIONES_DE_MANDO or not alcance.es_efectivo:
         raise NoPermitido("Solo el mando puede hacerlo.")
-    if not tarea.asignaciones.filter(efectivo=efectivo, estado=EstadoAsignacion.ACEPTADA).exists():
+    if not tarea.asignaciones.filter(efectivo_id=alcance.efectivo_id, estado=EstadoAsignacion.ACEPTADA).exists():
         raise NoPermitido("Solo un efectivo que aceptó la tarea puede hacerlo.")
 
 

@@ -32,7 +32,7 @@ from telegram.ext import (
 from efectivos import services as efectivos_services
 from efectivos.models import EstadoEfectivo, FuentePosicion
 from efectivos.selectors import efectivo_de
-from gad_project.exceptions import ErrorDominio
+from gad_project.exceptions import Conflicto, ErrorDominio
 from tareas import selectors as tareas_selectors
 from tareas import services as tareas_services
 from tareas.models import Asignacion, EstadoAsignacion
@@ -152,9 +152,10 @@ def _estado_cambiar(telegram_id: int, estado: str) -> tuple[str, str | None]:
         return "Cuenta no vinculada.", None
     if estado not in mensajes.ESTADOS_ELEGIBLES:
         return "Estado no válido.", efectivo.estado
-    if efectivo.estado == EstadoEfectivo.EN_TAREA:
-        return "Tiene una tarea asignada: finalícela o rechácela antes de cambiar su estado.", efectivo.estado
-    efectivo = efectivos_services.efectivo_estado_cambiar(efectivo=efectivo, estado=estado)
+    try:
+        efectivo = efectivos_services.efectivo_estado_cambiar(efectivo=efectivo, estado=estado)
+    except Conflicto as exc:
+        return exc.mensaje, efectivo.estado
     return f"Estado: {EstadoEfectivo(efectivo.estado).label}.", efectivo.estado
 
 

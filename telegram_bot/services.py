@@ -17,9 +17,10 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from efectivos.models import Rol, Usuario
-from efectivos.selectors import efectivos_visibles, rol_de
-from gad_project.exceptions import Conflicto, EntradaInvalida, NoEncontrado, NoPermitido
+from efectivos.alcance import exigir_mando
+from efectivos.models import Usuario
+from efectivos.selectors import efectivos_visibles
+from gad_project.exceptions import Conflicto, EntradaInvalida, NoEncontrado
 from realtime.models import Evento
 from telegram_bot import mensajes, metrics
 from telegram_bot.models import ActualizacionProcesada, CodigoVinculacion, EstadoNotificacion, Notificacion, Progreso
@@ -44,8 +45,7 @@ class CodigoNuevo:
 def codigo_generar(*, efectivo_id: int, creado_por: Usuario) -> CodigoNuevo:
     """A single-use, short-lived code that links the Telegram account that opens it to this
     efectivo's user. Earlier unused codes for the same user stop working."""
-    if rol_de(creado_por) not in (Rol.ADMINISTRADOR, Rol.COMANDANTE):
-        raise NoPermitido("Solo comandantes o administradores generan códigos de vinculación.")
+    exigir_mando(creado_por, "Solo comandantes o administradores generan códigos de vinculación.")
     efectivo = efectivos_visibles(usuario=creado_por).select_related("usuario").filter(pk=efectivo_id).first()
     if efectivo is None:
         raise NoEncontrado("Efectivo inexistente o fuera de su alcance.")

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from efectivos.models import Rol
-from efectivos.selectors import rol_de
+from efectivos.alcance import alcance_de
 
 
 class EsMando(BasePermission):
@@ -15,14 +14,14 @@ class EsMando(BasePermission):
     message = "Solo comandantes o administradores."
 
     def has_permission(self, request, view) -> bool:
-        return rol_de(request.user) in {Rol.ADMINISTRADOR, Rol.COMANDANTE}
+        return alcance_de(request.user).es_mando
 
 
 class EsEfectivo(BasePermission):
     message = "Solo efectivos con legajo asociado."
 
     def has_permission(self, request, view) -> bool:
-        return rol_de(request.user) == Rol.EFECTIVO and hasattr(request.user, "efectivo")
+        return alcance_de(request.user).es_efectivo
 
 
 class LecturaAutenticadaEscrituraMando(BasePermission):
@@ -35,4 +34,4 @@ class LecturaAutenticadaEscrituraMando(BasePermission):
             return False
         if request.method in SAFE_METHODS:
             return True
-        return rol_de(request.user) in {Rol.ADMINISTRADOR, Rol.COMANDANTE}
+        return alcance_de(request.user).es_mando
