@@ -4,6 +4,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.gis.admin import GISModelAdmin
 
+from efectivos import services
 from efectivos.models import Efectivo, Posicion, Unidad, Usuario
 from gad_project.admin_base import MapaAdmin, SoloLecturaAdmin
 from gad_project.exceptions import ErrorDominio
@@ -45,9 +46,23 @@ class EfectivoAdmin(MapaAdmin):
     search_fields = ("codigo_interno", "dni", "apellido", "nombre", "usuario__username")
     list_select_related = ("unidad",)
     autocomplete_fields = ("usuario",)
-    readonly_fields = ("ultima_posicion_en", "ultima_precision_m", "actualizado_en")
+    # The last position comes only from stored readings (the ingest service).
+    readonly_fields = ("ultima_posicion", "ultima_posicion_en", "ultima_precision_m", "actualizado_en")
     list_per_page = 50
     actions = ["codigo_telegram"]
+
+    def save_model(self, request, obj, form, change):
+        # Availability goes through the service: it publishes efectivo.estado (open maps, the bot)
+        # and refuses to leave en_tarea behind a task's back.
+        nuevo = obj.estado
+        if change and "estado" in form.changed_data:
+            obj.estado = form.initial["estado"]
+        obj.save()
+        if nuevo != obj.estado:
+            try:
+                services.efectivo_estado_cambiar(efectivo=obj, estado=nuevo)
+            except ErrorDominio as exc:
+                self.message_user(request, exc.mensaje, messages.ERROR)
 
     @admin.action(description="Generar código de vinculación de Telegram")
     def codigo_telegram(self, request, queryset):

@@ -21,7 +21,7 @@ from gad_project.exceptions import Conflicto, EntradaInvalida
 from geocercas import services as geocercas_services
 from geocercas.engine import LecturaEval
 from geocercas.services import AlertaNueva
-from realtime import grupos
+from realtime import eventos
 from realtime.services import Publicacion, publish_many, publish_many_diferido
 
 
@@ -218,9 +218,9 @@ def _fila_insertar(lec: LecturaNueva) -> dict:
 
 
 def posiciones_eventos(*, ultima: Iterable[LecturaNueva], efectivos: dict[int, tuple]) -> list[Publicacion]:
-    """`posicion.actualizada`, one per unidad: {unidad_id, posiciones: [...]}, for its commanders
-    and the admins. `efectivos` maps id -> the locked row (id, unidad_id, estado, ...)."""
-    por_unidad: dict[int, list[dict]] = {}
+    """`posicion.actualizada`, one per unidad, listing its efectivos that moved. `efectivos` maps
+    id -> the locked row (id, unidad_id, estado, ...)."""
+    por_unidad: dict[int, list[eventos.PosicionDatos]] = {}
     for lec in ultima:
         _, unidad_id, estado, *_ = efectivos[lec.efectivo_id]
         por_unidad.setdefault(unidad_id, []).append(
@@ -235,22 +235,13 @@ def posiciones_eventos(*, ultima: Iterable[LecturaNueva], efectivos: dict[int, t
                 "rumbo": lec.rumbo,
             }
         )
-    return [
-        Publicacion(
-            "posicion.actualizada",
-            {"unidad_id": unidad_id, "posiciones": posiciones},
-            grupos.mando_de_unidad(unidad_id),
-        )
-        for unidad_id, posiciones in por_unidad.items()
-    ]
+    return [eventos.posicion_actualizada(unidad_id=u, posiciones=p) for u, p in por_unidad.items()]
 
 
 def efectivo_estado_evento(*, efectivo: Efectivo, anterior: str, estado: str) -> Publicacion:
     """The `efectivo.estado` event, for the efectivo and those who command them."""
-    return Publicacion(
-        "efectivo.estado",
-        {"efectivo_id": efectivo.pk, "unidad_id": efectivo.unidad_id, "anterior": anterior, "estado": estado},
-        grupos.de_efectivo(efectivo_id=efectivo.pk, unidad_id=efectivo.unidad_id),
+    return eventos.efectivo_estado(
+        efectivo_id=efectivo.pk, unidad_id=efectivo.unidad_id, anterior=anterior, estado=estado
     )
 
 

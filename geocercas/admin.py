@@ -16,8 +16,9 @@ class GeocercaAdmin(MapaAdmin):
     readonly_fields = ("version", "creada_en", "actualizada_en")
 
     def save_model(self, request, obj, form, change):
-        # Version bump and cache invalidation belong to the service, not to save().
-        services.geocerca_guardar(geocerca=obj)
+        # Version bump, cache invalidation and the event belong to the service, which also sets the
+        # unidades: the event must name the fence's audience after they are saved.
+        services.geocerca_guardar(geocerca=obj, unidades=[u.pk for u in form.cleaned_data.get("unidades", [])])
 
     def delete_model(self, request, obj):
         services.geocerca_eliminar(geocerca=obj)

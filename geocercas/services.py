@@ -18,8 +18,8 @@ from geocercas import engine, metrics
 from geocercas.engine import Cerca, EstadoPresencia, LecturaEval, Transicion
 from geocercas.models import Alerta, Geocerca, Presencia, TipoAlerta
 from mapa.services import capa_cambiada
-from realtime import grupos
-from realtime.services import Publicacion, publish, publish_many
+from realtime import eventos
+from realtime.services import Publicacion, publish_many
 
 _SQL_PRESENCIAS = """
 SELECT p.efectivo_id, p.geocerca_id, p.dentro, p.desde, p.permanencia_alertada,
@@ -174,25 +174,25 @@ def _alertas_crear(
         AlertaNueva(pk, f["tipo"], f["e"], f["g"], f["s"], f["o"], f["lon"], f["lat"])
         for pk, f in zip(ids, filas, strict=True)
     ]
-    eventos = [
-        Publicacion(
-            "alerta.geocerca",
+    publicaciones = [
+        eventos.alerta_geocerca(
             alerta_datos(
                 alerta,
                 efectivo_nombre=nombres[alerta.efectivo_id],
                 unidad_id=unidades[alerta.efectivo_id],
                 geocerca_nombre=cercas[alerta.geocerca_id].nombre,
-            ),
-            grupos.de_efectivo(efectivo_id=alerta.efectivo_id, unidad_id=unidades[alerta.efectivo_id]),
+            )
         )
         for alerta in alertas
     ]
     for alerta in alertas:
         metrics.ALERTAS.labels(tipo=alerta.tipo).inc()
-    return alertas, eventos
+    return alertas, publicaciones
 
 
-def alerta_datos(alerta: AlertaNueva, *, efectivo_nombre: str, unidad_id: int, geocerca_nombre: str) -> dict:
+def alerta_datos(
+    alerta: AlertaNueva, *, efectivo_nombre: str, unidad_id: int, geocerca_nombre: str
+) -> eventos.AlertaDatos:
     return {
         "alerta_id": alerta.id,
         "tipo": alerta.tipo,
@@ -250,8 +250,8 @@ def permanencias_verificar(*, ahora: datetime | None = None) -> list[AlertaNueva
                 vencidas.append(Transicion(TipoAlerta.PERMANENCIA, p.efectivo_id, g.pk, None, ahora, True))
                 alertadas.append(p.pk)
         Presencia.objects.filter(pk__in=alertadas).update(permanencia_alertada=True)
-        alertas, eventos = _alertas_crear(vencidas, cercas)
-        publish_many(eventos)
+        alertas, publicaciones = _alertas_crear(vencidas, cercas)
+        publish_many(publicaciones)
         return alertas
 
 
@@ -271,14 +271,18 @@ def alerta_reconocer(*, alerta_id: int, usuario: Usuario) -> Alerta:
         alerta.reconocida_por = usuario
         alerta.reconocida_en = timezone.now()
         alerta.save(update_fields=["reconocida_por", "reconocida_en"])
-        publish(
-            "alerta.reconocida",
-            {
-                "alerta_id": alerta.pk,
-                "reconocida_por": usuario.get_full_name() or usuario.get_username(),
-                "reconocida_en": alerta.reconocida_en.isoformat(),
-            },
-            grupos.de_efectivo(efectivo_id=alerta.efectivo_id, unidad_id=alerta.efectivo.unidad_id),
+        publish_many(
+            [
+                eventos.alerta_reconocida(
+                    datos={
+                        "alerta_id": alerta.pk,
+                        "reconocida_por": usuario.get_full_name() or usuario.get_username(),
+                        "reconocida_en": alerta.reconocida_en.isoformat(),
+                    },
+                    efectivo_id=alerta.efectivo_id,
+                    unidad_id=alerta.efectivo.unidad_id,
+                )
+            ]
         )
     return alerta
 
@@ -295,12 +299,13 @@ def geocerca_guardar(*, geocerca: Geocerca, unidades: Iterable[int] | None = Non
             geocerca.unidades.set(unidades)
         if not geocerca.activa:
             Presencia.objects.filter(geocerca=geocerca).delete()
-        publish(
-            "geocerca.actualizada",
-            {"geocerca_id": geocerca.pk, "version": geocerca.version, "activa": geocerca.activa},
-            [grupos.ADMINS, *(grupos.unidad(u) for u in geocerca.unidades.values_list("pk", flat=True))]
-            if geocerca.unidades.exists()
-            else [grupos.ADMINS, grupos.TODAS_LAS_UNIDADES],
+        publish_many(
+            [
+                eventos.geocerca_actualizada(
+                    datos={"geocerca_id": geocerca.pk, "version": geocerca.version, "activa": geocerca.activa},
+                    unidades=list(geocerca.unidades.values_list("pk", flat=True)),
+                )
+            ]
         )
         transaction.on_commit(lambda: capa_cambiada(capa="geocercas"))
     return geocerca
@@ -308,6 +313,7 @@ def geocerca_guardar(*, geocerca: Geocerca, unidades: Iterable[int] | None = Non
 
 def geocerca_eliminar(*, geocerca: Geocerca) -> None:
     with transaction.atomic():
-        publish("geocerca.eliminada", {"geocerca_id": geocerca.pk}, [grupos.ADMINS, grupos.TODAS_LAS_UNIDADES])
+        unidades = list(geocerca.unidades.values_list("pk", flat=True))
+        publish_many([eventos.geocerca_eliminada(geocerca_id=geocerca.pk, unidades=unidades)])
         geocerca.delete()
         transaction.on_commit(lambda: capa_cambiada(capa="geocercas"))

@@ -1,4 +1,5 @@
-"""`publish` is the only way events leave the domain. The Evento row is written in the caller's
+"""`publish_many` is the only way events leave the domain; services build them with the event
+catalogue (realtime.eventos). The Evento row is written in the caller's
 transaction (it is the truth, and the cursor clients resume from); after commit the channel layer
 is told, as a fast path only. If Redis is down the row still commits and clients replay it."""
 
@@ -46,11 +47,6 @@ FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS x(e, n)
 ORDER BY n
 RETURNING id
 """
-
-
-def publish(tipo: str, datos: dict[str, Any], audiencia: Sequence[str]) -> EventoPublicado:
-    """Record one event for `audiencia` (group names, see realtime.grupos)."""
-    return publish_many([Publicacion(tipo, datos, audiencia)])[0]
 
 
 def publish_many(publicaciones: Iterable[Publicacion]) -> list[EventoPublicado]:

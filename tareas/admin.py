@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from gad_project.admin_base import MapaAdmin, SoloLecturaAdmin
+from gad_project.exceptions import ErrorDominio
 from tareas import services
 from tareas.models import Asignacion, Tarea, TareaEvento
 
@@ -32,11 +33,29 @@ class TareaAdmin(MapaAdmin):
     readonly_fields = ("codigo", "estado", "inicio_real", "fin_real", "tiempo_pausado", "creada_por", "creada_en")
     autocomplete_fields = ("delegado",)
 
+    def get_readonly_fields(self, request, obj=None):
+        # A task stays in its unidad, as in the API; its state moves only by the state machine.
+        return (*self.readonly_fields, "unidad") if obj is not None else self.readonly_fields
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # tasks are cancelled, never deleted: their history is the record
+
     def save_model(self, request, obj, form, change):
-        if change:
-            obj.save()
-        else:
+        if not change:
             services.tarea_crear_desde_instancia(tarea=obj, usuario=request.user)
+            return
+        cambios = {c: form.cleaned_data[c] for c in form.changed_data if c in services.CAMPOS_EDITABLES}
+        ubicacion = form.cleaned_data.get("ubicacion") if "ubicacion" in form.changed_data else None
+        try:
+            services.tarea_actualizar(
+                tarea_id=obj.pk,
+                usuario=request.user,
+                lat=ubicacion.y if ubicacion else None,
+                lon=ubicacion.x if ubicacion else None,
+                **cambios,
+            )
+        except ErrorDominio as exc:
+            self.message_user(request, exc.mensaje, messages.ERROR)
 
 
 @admin.register(Asignacion)

@@ -82,3 +82,66 @@ def test_los_recursos_del_mapa_se_sirven_localmente(client, ruta):
     assert respuesta.status_code == 200
     contenido = b"".join(respuesta.streaming_content) if respuesta.streaming else respuesta.content
     assert len(contenido) > 1000
+
+
+def _formulario_efectivo(efectivo, **cambios) -> dict:
+    datos = {
+        "codigo_interno": efectivo.codigo_interno,
+        "dni": efectivo.dni,
+        "nombre": efectivo.nombre,
+        "apellido": efectivo.apellido,
+        "rango": efectivo.rango,
+        "unidad": efectivo.unidad_id,
+        "especialidades": ",".join(efectivo.especialidades),
+        "estado": efectivo.estado,
+        "usuario": efectivo.usuario_id or "",
+    }
+    return {**datos, **cambios}
+
+
+def test_cambiar_el_estado_en_el_admin_publica_el_evento(client, admin, efectivo):
+    from realtime.models import Evento
+
+    client.force_login(admin)
+    url = reverse("admin:efectivos_efectivo_change", args=[efectivo.pk])
+    r = client.post(url, _formulario_efectivo(efectivo, estado="fuera_servicio"))
+    assert r.status_code == 302, r.content.decode()[:2000]
+    efectivo.refresh_from_db()
+    assert efectivo.estado == "fuera_servicio"
+    evento = Evento.objects.get(tipo="efectivo.estado")
+    assert evento.datos == {
+        "efectivo_id": efectivo.pk,
+        "unidad_id": efectivo.unidad_id,
+        "anterior": "disponible",
+        "estado": "fuera_servicio",
+    }
+
+
+def test_el_admin_no_saca_de_en_tarea_a_un_efectivo_con_tarea(client, admin, efectivo):
+    from realtime.models import Evento
+
+    efectivo.estado = "en_tarea"
+    efectivo.save()
+    client.force_login(admin)
+    url = reverse("admin:efectivos_efectivo_change", args=[efectivo.pk])
+    r = client.post(url, _formulario_efectivo(efectivo, estado="disponible"), follow=True)
+    efectivo.refresh_from_db()
+    assert efectivo.estado == "en_tarea"
+    assert "Tiene una tarea asignada" in r.content.decode()
+    assert not Evento.objects.filter(tipo="efectivo.estado").exists()
+
+
+def test_la_ultima_posicion_no_se_edita_en_el_admin(client, admin, efectivo):
+    client.force_login(admin)
+    html = client.get(reverse("admin:efectivos_efectivo_change", args=[efectivo.pk])).content.decode()
+    assert 'name="ultima_posicion"' not in html
+
+
+def test_una_tarea_no_se_borra_ni_cambia_de_unidad_en_el_admin(client, admin):
+    from tests.factories import TareaFactory
+
+    tarea = TareaFactory()
+    client.force_login(admin)
+    assert client.get(reverse("admin:tareas_tarea_delete", args=[tarea.pk])).status_code == 403
+    html = client.get(reverse("admin:tareas_tarea_change", args=[tarea.pk])).content.decode()
+    assert 'name="unidad"' not in html

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from efectivos.services import efectivo_estado_cambiar
 from geocercas.services import geocerca_eliminar, geocerca_guardar
@@ -53,3 +57,166 @@ def test_una_geocerca_general_se_publica_a_todos_los_comandantes_y_su_baja_tambi
     evento = _ultimo("geocerca.eliminada")
     assert evento.datos == {"geocerca_id": pk}
     assert evento.audiencia == ["rol.administrador", "rol.comandante"]
+
+
+# --- the rest of the catalogue: one test per type, exact payload and audience -------------------
+
+
+def _tarea(t) -> dict:
+    return {
+        "tarea_id": t.pk,
+        "codigo": t.codigo,
+        "titulo": t.titulo,
+        "tipo": t.tipo,
+        "prioridad": t.prioridad,
+        "estado": t.estado,
+        "unidad_id": t.unidad_id,
+        "lat": t.ubicacion.y,
+        "lon": t.ubicacion.x,
+    }
+
+
+def _mando(unidad_id: int, *efectivos: int) -> list[str]:
+    return sorted(["rol.administrador", f"unidad.{unidad_id}", *(f"efectivo.{e}" for e in efectivos)])
+
+
+def test_una_lectura_publica_posicion_actualizada_agrupada_por_unidad():
+    from efectivos.services import LecturaNueva, posiciones_registrar
+    from tests.factories import CENTRO
+
+    uno, dos = EfectivoFactory(ultima_posicion_en=None), EfectivoFactory(ultima_posicion_en=None)
+    otro = EfectivoFactory(unidad=uno.unidad, ultima_posicion_en=None)
+    ahora = timezone.now()
+    posiciones_registrar(
+        lecturas=[
+            LecturaNueva(uuid.uuid4(), e.pk, CENTRO[1], CENTRO[0], ahora - timedelta(seconds=i), 5.0)
+            for i, e in enumerate([uno, dos, otro])
+        ]
+    )
+    eventos = {e.datos["unidad_id"]: e for e in Evento.objects.filter(tipo="posicion.actualizada")}
+    assert set(eventos) == {uno.unidad_id, dos.unidad_id}
+    de_uno = eventos[uno.unidad_id]
+    assert de_uno.audiencia == sorted(["rol.administrador", f"unidad.{uno.unidad_id}"])
+    assert de_uno.datos["posiciones"][0] == {
+        "efectivo_id": uno.pk,
+        "estado": "disponible",
+        "lat": CENTRO[1],
+        "lon": CENTRO[0],
+        "registrada_en": ahora.isoformat(),
+        "precision_m": 5.0,
+        "velocidad_kmh": None,
+        "rumbo": None,
+    }
+    assert [p["efectivo_id"] for p in de_uno.datos["posiciones"]] == [uno.pk, otro.pk]
+
+
+def test_reconocer_una_alerta_publica_alerta_reconocida(comandante_a, efectivo):
+    from geocercas.services import alerta_reconocer
+    from tests.factories import AlertaFactory
+
+    alerta = AlertaFactory(efectivo=efectivo)
+    alerta_reconocer(alerta_id=alerta.pk, usuario=comandante_a)
+    evento = _ultimo("alerta.reconocida")
+    alerta.refresh_from_db()
+    assert evento.datos == {
+        "alerta_id": alerta.pk,
+        "reconocida_por": comandante_a.get_full_name() or comandante_a.username,
+        "reconocida_en": alerta.reconocida_en.isoformat(),
+    }
+    assert evento.audiencia == _mando(efectivo.unidad_id, efectivo.pk)
+
+
+def test_crear_editar_y_cancelar_una_tarea_publica_sus_eventos(comandante_a, unidad_a):
+    from tareas import services
+
+    tarea = services.tarea_crear(usuario=comandante_a, titulo="Ronda", unidad_id=unidad_a.pk, lat=-34.6, lon=-58.4)
+    creada = _ultimo("tarea.creada")
+    assert creada.datos == _tarea(tarea)
+    assert creada.audiencia == _mando(unidad_a.pk)
+
+    tarea = services.tarea_actualizar(tarea_id=tarea.pk, usuario=comandante_a, titulo="Ronda nocturna")
+    actualizada = _ultimo("tarea.actualizada")
+    assert actualizada.datos == _tarea(tarea)
+    assert actualizada.audiencia == _mando(unidad_a.pk)
+
+    tarea = services.tarea_transicionar(tarea_id=tarea.pk, usuario=comandante_a, accion="cancelar")
+    estado = _ultimo("tarea.estado")
+    assert estado.datos == {**_tarea(tarea), "anterior": "programada", "por_usuario_id": comandante_a.pk}
+    assert estado.audiencia == _mando(unidad_a.pk)
+
+
+def test_asignar_y_responder_publican_asignada_estado_y_asignacion(comandante_a, efectivo, unidad_a):
+    from tareas import services
+    from tests.factories import TareaFactory
+
+    tarea = TareaFactory(unidad=unidad_a, estado="programada")
+    services.tarea_asignar(tarea_id=tarea.pk, usuario=comandante_a, efectivos=[efectivo.pk])
+    tarea.refresh_from_db()
+    asignada = _ultimo("tarea.asignada")
+    asignacion = tarea.asignaciones.get()
+    assert asignada.datos == {
+        **_tarea(tarea),
+        "efectivo_id": efectivo.pk,
+        "efectivo": f"{efectivo.apellido}, {efectivo.nombre}",
+        "distancia_m": asignacion.distancia_m,
+        "asignacion_id": asignacion.pk,
+    }
+    assert asignada.audiencia == _mando(unidad_a.pk, efectivo.pk)
+    estado = _ultimo("tarea.estado")
+    assert estado.datos == {**_tarea(tarea), "anterior": "programada", "por_usuario_id": comandante_a.pk}
+    assert estado.audiencia == _mando(unidad_a.pk, efectivo.pk)
+
+    services.asignacion_responder(tarea_id=tarea.pk, usuario=efectivo.usuario, acepta=False, redespachar=False)
+    tarea.refresh_from_db()
+    respuesta = _ultimo("tarea.asignacion")
+    # Published as the answer was recorded, before the task fell back to programada.
+    assert respuesta.datos == {
+        **_tarea(tarea),
+        "estado": "asignada",
+        "efectivo_id": efectivo.pk,
+        "respuesta": "rechazada",
+    }
+    assert respuesta.audiencia == _mando(unidad_a.pk, efectivo.pk)
+    # Back to programada: the same builder, with who caused it.
+    assert _ultimo("tarea.estado").datos["por_usuario_id"] == efectivo.usuario.pk
+
+
+def test_cada_tipo_del_catalogo_tiene_su_prueba():
+    from realtime import eventos
+
+    with open(__file__, encoding="utf-8") as f:
+        fuente = f.read()
+    assert [t for t in eventos.TIPOS if f'_ultimo("{t}")' not in fuente and f'tipo="{t}"' not in fuente] == []
+
+
+def test_entrar_a_una_zona_restringida_publica_alerta_geocerca():
+    from efectivos.services import LecturaNueva, posiciones_registrar
+    from geocercas.models import Alerta
+    from tests.factories import CENTRO, cuadrado, desplazar
+
+    cerca = GeocercaFactory(nombre="Zona", tipo="restringida", geom=cuadrado(lado_m=200), severidad="critica")
+    efectivo = EfectivoFactory(ultima_posicion_en=None)
+    fuera = desplazar(*CENTRO, este_m=500)
+    t0 = timezone.now() - timedelta(seconds=10)
+    posiciones_registrar(
+        lecturas=[
+            LecturaNueva(uuid.uuid4(), efectivo.pk, fuera[1], fuera[0], t0, 5.0),
+            LecturaNueva(uuid.uuid4(), efectivo.pk, CENTRO[1], CENTRO[0], t0 + timedelta(seconds=1), 5.0),
+        ]
+    )
+    alerta = Alerta.objects.get()
+    evento = _ultimo("alerta.geocerca")
+    assert evento.datos == {
+        "alerta_id": alerta.pk,
+        "tipo": "entrada",
+        "severidad": "critica",
+        "efectivo_id": efectivo.pk,
+        "efectivo": f"{efectivo.apellido}, {efectivo.nombre}",
+        "unidad_id": efectivo.unidad_id,
+        "geocerca_id": cerca.pk,
+        "geocerca": "Zona",
+        "lat": CENTRO[1],
+        "lon": CENTRO[0],
+        "ocurrida_en": (t0 + timedelta(seconds=1)).isoformat(),
+    }
+    assert evento.audiencia == _mando(efectivo.unidad_id, efectivo.pk)

@@ -1,0 +1,205 @@
+"""The event catalogue: every event type the domain emits, with its payload (a TypedDict) and its
+audience, built in one place. Services build events only through these functions and publish them
+with realtime.services.publish_many; a new event type is added here first, with its test in
+tests/realtime/test_eventos.py (run the action, assert the exact frame and audience)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TypedDict
+
+from realtime import grupos
+from realtime.services import Publicacion
+
+# --- payloads ------------------------------------------------------------------------------------
+
+
+class PosicionDatos(TypedDict):
+    efectivo_id: int
+    estado: str
+    lat: float
+    lon: float
+    registrada_en: str
+    precision_m: float | None
+    velocidad_kmh: float | None
+    rumbo: float | None
+
+
+class PosicionesDatos(TypedDict):
+    unidad_id: int
+    posiciones: list[PosicionDatos]
+
+
+class AlertaDatos(TypedDict):
+    alerta_id: int
+    tipo: str
+    severidad: str
+    efectivo_id: int
+    efectivo: str
+    unidad_id: int
+    geocerca_id: int
+    geocerca: str
+    lat: float | None
+    lon: float | None
+    ocurrida_en: str
+
+
+class AlertaReconocidaDatos(TypedDict):
+    alerta_id: int
+    reconocida_por: str
+    reconocida_en: str
+
+
+class GeocercaDatos(TypedDict):
+    geocerca_id: int
+    version: int
+    activa: bool
+
+
+class GeocercaEliminadaDatos(TypedDict):
+    geocerca_id: int
+
+
+class EfectivoEstadoDatos(TypedDict):
+    efectivo_id: int
+    unidad_id: int
+    anterior: str
+    estado: str
+
+
+class TareaDatos(TypedDict):
+    tarea_id: int
+    codigo: str
+    titulo: str
+    tipo: str
+    prioridad: int
+    estado: str
+    unidad_id: int
+    lat: float | None
+    lon: float | None
+
+
+class TareaEstadoDatos(TareaDatos):
+    anterior: str
+    por_usuario_id: int | None  # who changed it (None: the system); the bot tells the others
+
+
+class TareaAsignadaDatos(TareaDatos):
+    efectivo_id: int
+    efectivo: str
+    distancia_m: float | None
+    asignacion_id: int
+
+
+class TareaAsignacionDatos(TareaDatos):
+    efectivo_id: int
+    respuesta: str  # aceptada | rechazada
+
+
+# --- builders ------------------------------------------------------------------------------------
+# Audiences: grupos.mando_de_unidad = admins + the unidad's commanders; grupos.de_efectivo adds
+# the efectivo's own sockets.
+
+
+def posicion_actualizada(*, unidad_id: int, posiciones: list[PosicionDatos]) -> Publicacion:
+    """Latest-wins, coalesced: one per unidad and transaction, listing the efectivos that moved."""
+    datos: PosicionesDatos = {"unidad_id": unidad_id, "posiciones": posiciones}
+    return Publicacion("posicion.actualizada", dict(datos), grupos.mando_de_unidad(unidad_id))
+
+
+def alerta_geocerca(datos: AlertaDatos) -> Publicacion:
+    return Publicacion(
+        "alerta.geocerca",
+        dict(datos),
+        grupos.de_efectivo(efectivo_id=datos["efectivo_id"], unidad_id=datos["unidad_id"]),
+    )
+
+
+def alerta_reconocida(*, datos: AlertaReconocidaDatos, efectivo_id: int, unidad_id: int) -> Publicacion:
+    return Publicacion(
+        "alerta.reconocida", dict(datos), grupos.de_efectivo(efectivo_id=efectivo_id, unidad_id=unidad_id)
+    )
+
+
+def geocerca_actualizada(*, datos: GeocercaDatos, unidades: Sequence[int]) -> Publicacion:
+    """To the admins and the commanders of the fence's unidades (all commanders if it has none)."""
+    return Publicacion("geocerca.actualizada", dict(datos), _de_geocerca(unidades))
+
+
+def geocerca_eliminada(*, geocerca_id: int, unidades: Sequence[int]) -> Publicacion:
+    datos: GeocercaEliminadaDatos = {"geocerca_id": geocerca_id}
+    return Publicacion("geocerca.eliminada", dict(datos), _de_geocerca(unidades))
+
+
+def efectivo_estado(*, efectivo_id: int, unidad_id: int, anterior: str, estado: str) -> Publicacion:
+    datos: EfectivoEstadoDatos = {
+        "efectivo_id": efectivo_id,
+        "unidad_id": unidad_id,
+        "anterior": anterior,
+        "estado": estado,
+    }
+    return Publicacion("efectivo.estado", dict(datos), grupos.de_efectivo(efectivo_id=efectivo_id, unidad_id=unidad_id))
+
+
+def tarea_creada(datos: TareaDatos) -> Publicacion:
+    return Publicacion("tarea.creada", dict(datos), grupos.mando_de_unidad(datos["unidad_id"]))
+
+
+def tarea_actualizada(datos: TareaDatos, *, asignados: Iterable[int]) -> Publicacion:
+    return Publicacion("tarea.actualizada", dict(datos), _de_tarea(datos["unidad_id"], asignados))
+
+
+def tarea_estado(
+    datos: TareaDatos, *, anterior: str, por_usuario_id: int | None, asignados: Iterable[int]
+) -> Publicacion:
+    completos: TareaEstadoDatos = {**datos, "anterior": anterior, "por_usuario_id": por_usuario_id}
+    return Publicacion("tarea.estado", dict(completos), _de_tarea(datos["unidad_id"], asignados))
+
+
+def tarea_asignada(
+    datos: TareaDatos, *, efectivo_id: int, efectivo: str, distancia_m: float | None, asignacion_id: int
+) -> Publicacion:
+    completos: TareaAsignadaDatos = {
+        **datos,
+        "efectivo_id": efectivo_id,
+        "efectivo": efectivo,
+        "distancia_m": distancia_m,
+        "asignacion_id": asignacion_id,
+    }
+    return Publicacion(
+        "tarea.asignada", dict(completos), grupos.de_efectivo(efectivo_id=efectivo_id, unidad_id=datos["unidad_id"])
+    )
+
+
+def tarea_asignacion(datos: TareaDatos, *, efectivo_id: int, respuesta: str) -> Publicacion:
+    completos: TareaAsignacionDatos = {**datos, "efectivo_id": efectivo_id, "respuesta": respuesta}
+    return Publicacion(
+        "tarea.asignacion",
+        dict(completos),
+        grupos.de_efectivo(efectivo_id=efectivo_id, unidad_id=datos["unidad_id"]),
+    )
+
+
+TIPOS = (
+    "posicion.actualizada",
+    "alerta.geocerca",
+    "alerta.reconocida",
+    "geocerca.actualizada",
+    "geocerca.eliminada",
+    "efectivo.estado",
+    "tarea.creada",
+    "tarea.actualizada",
+    "tarea.estado",
+    "tarea.asignada",
+    "tarea.asignacion",
+)
+
+
+def _de_geocerca(unidades: Sequence[int]) -> list[str]:
+    if unidades:
+        return [grupos.ADMINS, *(grupos.unidad(u) for u in unidades)]
+    return [grupos.ADMINS, grupos.TODAS_LAS_UNIDADES]
+
+
+def _de_tarea(unidad_id: int, asignados: Iterable[int]) -> list[str]:
+    return [*grupos.mando_de_unidad(unidad_id), *(grupos.efectivo(e) for e in asignados)]

@@ -1,0 +1,35 @@
+"""Writes for tasks: the state machine (`estados`) and dispatch (`despacho`). Callers import from
+here; the split is for reading."""
+
+from tareas.services.despacho import Asignado, asignacion_responder, emergencia_crear, tarea_asignar
+from tareas.services.estados import (
+    ACCIONES_DE_MANDO,
+    CAMPOS_EDITABLES,
+    TRANSICIONES,
+    TransicionInvalida,
+    estadisticas_refrescar,
+    tarea_actualizar,
+    tarea_codigo_generar,
+    tarea_crear,
+    tarea_crear_desde_instancia,
+    tarea_datos,
+    tarea_transicionar,
+)
+
+__all__ = [
+    "ACCIONES_DE_MANDO",
+    "CAMPOS_EDITABLES",
+    "TRANSICIONES",
+    "Asignado",
+    "TransicionInvalida",
+    "asignacion_responder",
+    "emergencia_crear",
+    "estadisticas_refrescar",
+    "tarea_actualizar",
+    "tarea_asignar",
+    "tarea_codigo_generar",
+    "tarea_crear",
+    "tarea_crear_desde_instancia",
+    "tarea_datos",
+    "tarea_transicionar",
+]
