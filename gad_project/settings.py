@@ -266,6 +266,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Centro de operaciones: efectivos, geocercas, alertas y tareas.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Operations are tagged by resource (the path segment after this prefix): efectivos, tareas...
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
     # Swagger UI assets from the drf-spectacular-sidecar package: no CDN at run time.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

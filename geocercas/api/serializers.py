@@ -64,7 +64,7 @@ class AlertaSerializer(serializers.ModelSerializer):
     geocerca_nombre = serializers.CharField(source="geocerca.nombre", read_only=True)
     lat = serializers.SerializerMethodField()
     lon = serializers.SerializerMethodField()
-    reconocida_por = serializers.StringRelatedField()
+    reconocida_por = serializers.SerializerMethodField()
 
     class Meta:
         model = Alerta
@@ -88,6 +88,10 @@ class AlertaSerializer(serializers.ModelSerializer):
 
     def get_efectivo_nombre(self, obj: Alerta) -> str:
         return f"{obj.efectivo.apellido}, {obj.efectivo.nombre}"
+
+    def get_reconocida_por(self, obj: Alerta) -> str | None:
+        """Who acknowledged it (null while pending)."""
+        return str(obj.reconocida_por) if obj.reconocida_por else None
 
     def get_lat(self, obj: Alerta) -> float | None:
         return obj.punto.y if obj.punto else None

@@ -5,7 +5,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from gad_project.api.pagination import PaginacionGeoJson, PaginacionPorId
+from gad_project.api.pagination import Paginacion, PaginacionGeoJson
 from gad_project.api.params import param_int
 from gad_project.api.permissions import EsMando, LecturaAutenticadaEscrituraMando
 from gad_project.exceptions import NoEncontrado, NoPermitido
@@ -59,7 +59,7 @@ class AlertaViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     """Geofence alerts the caller may see, newest first. `desde_id` returns only newer ones."""
 
     serializer_class = AlertaSerializer
-    pagination_class = PaginacionPorId
+    pagination_class = Paginacion
     filter_backends = []
 
     @extend_schema(

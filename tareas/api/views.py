@@ -166,8 +166,10 @@ class TareaViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     @extend_schema(responses={200: TareaEventoSerializer(many=True)})
     @action(detail=True, methods=["get"])
     def historial(self, request, pk=None):
+        """Every change of the task, oldest first; paginated like every list."""
         tarea = self._tarea(pk)
-        return Response(TareaEventoSerializer(selectors.tarea_historial(tarea=tarea), many=True).data)
+        pagina = self.paginate_queryset(selectors.tarea_historial(tarea=tarea))
+        return self.get_paginated_response(TareaEventoSerializer(pagina, many=True).data)
 
     @extend_schema(request=EmergenciaSerializer, responses={201: TareaSerializer})
     @action(detail=False, methods=["post"], permission_classes=[EsMando])

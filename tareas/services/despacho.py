@@ -287,5 +287,3 @@ def _unidad_del_lugar(lat: float, lon: float) -> int:
     if fila is None:
         raise Conflicto("No hay unidades.", codigo="sin_unidades")
     return fila[0]
-
-

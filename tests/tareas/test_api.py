@@ -41,7 +41,13 @@ def test_emergencia_de_punta_a_punta_con_sus_eventos(api, comandante_a, efectivo
         assert r.json()["estado"] == estado
     assert agente.get("/api/v1/mis-tareas/").json() == []
     historial = mando.get(f"/api/v1/tareas/{tarea['id']}/historial/").json()
-    assert [h["estado_nuevo"] for h in historial] == ["programada", "asignada", "asignada", "en_curso", "finalizada"]
+    assert [h["estado_nuevo"] for h in historial["results"]] == [
+        "programada",
+        "asignada",
+        "asignada",
+        "en_curso",
+        "finalizada",
+    ]
     efectivo.refresh_from_db()
     assert efectivo.estado == "disponible"
 
