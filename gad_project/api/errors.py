@@ -44,6 +44,23 @@ _CODIGOS = {
 }
 
 
+_AUTENTICACION = {
+    "token_not_valid": "El token no es válido o expiró.",
+    "no_active_account": "Usuario o contraseña incorrectos, o la cuenta está inactiva.",
+    "user_not_found": "El usuario no existe.",
+    "user_inactive": "El usuario está inactivo.",
+    "authentication_failed": "Las credenciales no son válidas.",
+}
+
+
+def _motivo_autenticacion(exc: exceptions.AuthenticationFailed) -> str | None:
+    detalle = exc.detail
+    if isinstance(detalle, dict):
+        codigo = detalle.get("code")
+        return str(codigo) if codigo else None
+    return getattr(detalle, "code", None) or None
+
+
 def error_body(codigo: str, mensaje: str, detalle: Any = None) -> dict[str, Any]:
     return {"error": {"codigo": codigo, "mensaje": mensaje, "detalle": _claves_en_texto(detalle)}}
 
@@ -81,8 +98,13 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     detalle: Any = response.data
     if isinstance(exc, exceptions.ValidationError):
         detalle = exc.detail
+    elif isinstance(exc, exceptions.AuthenticationFailed):
+        # simplejwt's reasons come in English: say them in Spanish, keep the machine code.
+        motivo = _motivo_autenticacion(exc)
+        mensaje = _AUTENTICACION.get(motivo, mensaje)
+        detalle = {"motivo": motivo} if motivo else None
     elif isinstance(exc, exceptions.APIException):
-        # DRF's own message (e.g. the reason a token was rejected) is the most precise one.
+        # DRF's own message is precise (and translated: the UI language is es-AR).
         mensaje = str(exc.detail) if isinstance(exc.detail, str) else mensaje
         detalle = None if isinstance(exc.detail, str) else exc.detail
     if isinstance(exc, exceptions.Throttled) and exc.wait is not None:

@@ -48,3 +48,21 @@ def test_sin_credenciales_es_401():
     respuesta = APIClient().get("/api/v1/efectivos/")
     assert respuesta.status_code == 401
     assert respuesta.json()["error"]["codigo"] == "no_autenticado"
+
+
+@pytest.mark.parametrize(
+    ("ruta", "cuerpo", "motivo", "mensaje"),
+    [
+        (
+            "/api/v1/auth/token/",
+            {"username": "nadie", "password": "mal"},
+            "no_active_account",
+            "Usuario o contraseña incorrectos, o la cuenta está inactiva.",
+        ),
+        ("/api/v1/auth/token/refresh/", {"refresh": "x"}, "token_not_valid", "El token no es válido o expiró."),
+    ],
+)
+def test_los_rechazos_de_autenticacion_se_explican_en_castellano(client, db, ruta, cuerpo, motivo, mensaje):
+    r = client.post(ruta, cuerpo, content_type="application/json")
+    assert r.status_code == 401
+    assert r.json()["error"] == {"codigo": "autenticacion_fallida", "mensaje": mensaje, "detalle": {"motivo": motivo}}
