@@ -241,7 +241,7 @@ def alerta_e2e(tok: str, ids: list[int], sonda_id: int, segundos: int) -> dict:
         headers={"Authorization": f"Bearer {tok}", "Content-Type": "application/json"},
     )
     ticket = json.loads(urllib.request.urlopen(req).read())["ticket"]
-    envios: dict[str, float] = {}
+    envios: dict[datetime, float] = {}
     latencias: list[float] = []
 
     async def caso() -> dict:
@@ -267,8 +267,9 @@ def alerta_e2e(tok: str, ids: list[int], sonda_id: int, segundos: int) -> dict:
                     if '"alerta.geocerca"' not in texto[:80]:
                         continue
                     datos = json.loads(texto)["datos"]
-                    if datos["efectivo_id"] == sonda_id and datos["ocurrida_en"] in envios:
-                        latencias.append((llegada - envios.pop(datos["ocurrida_en"])) * 1000)
+                    ocurrida = datetime.fromisoformat(datos["ocurrida_en"])  # same instant, any offset
+                    if datos["efectivo_id"] == sonda_id and ocurrida in envios:
+                        latencias.append((llegada - envios.pop(ocurrida)) * 1000)
 
             async def sonda() -> None:
                 from abierto import Conexion
@@ -281,7 +282,7 @@ def alerta_e2e(tok: str, ids: list[int], sonda_id: int, segundos: int) -> dict:
                     dentro = not dentro
                     lectura = _lectura(sonda_id, lat=lat if dentro else lat + 0.01, lon=lon, precision=3)
                     datos = post("/api/v1/posiciones/", orjson.dumps(lectura), tok)
-                    envios[datetime.fromisoformat(lectura["registrada_en"]).isoformat()] = loop.time()
+                    envios[datetime.fromisoformat(lectura["registrada_en"])] = loop.time()
                     await con.pedir(datos)
                     await asyncio.sleep(0.1)
                 con.cerrar()

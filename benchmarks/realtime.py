@@ -58,7 +58,7 @@ def _ahora_iso(extra_us: int = 0) -> str:
 def latencia(url: str, tok: str, sonda_id: int, ids: list[int], segundos: int) -> dict:
     """Background load of ~500 readings/s (10 batches of 50 a second) plus a probe that walks in
     and out of its restricted zone; latency = POST sent -> alert frame received."""
-    envios: dict[str, float] = {}
+    envios: dict[datetime, float] = {}
     latencias: list[float] = []
     parar = threading.Event()
 
@@ -102,8 +102,9 @@ def latencia(url: str, tok: str, sonda_id: int, ids: list[int], segundos: int) -
                         await ws.send('{"tipo": "pong"}')
                     continue
                 datos = json.loads(texto)["datos"]
-                if datos["efectivo_id"] == sonda_id and datos["ocurrida_en"] in envios:
-                    latencias.append((llegada - envios[datos["ocurrida_en"]]) * 1000)
+                ocurrida = datetime.fromisoformat(datos["ocurrida_en"])  # same instant, any offset
+                if datos["efectivo_id"] == sonda_id and ocurrida in envios:
+                    latencias.append((llegada - envios[ocurrida]) * 1000)
 
     listo = threading.Event()
     hilo_ws = threading.Thread(target=lambda: asyncio.run(comandante()), daemon=True)
@@ -127,7 +128,7 @@ def latencia(url: str, tok: str, sonda_id: int, ids: list[int], segundos: int) -
             "lon": lon,
         }
         t = time.perf_counter()
-        envios[datetime.fromisoformat(registrada).isoformat()] = t
+        envios[datetime.fromisoformat(registrada)] = t
         _post(url, lectura, tok)
         time.sleep(0.1)
     time.sleep(1)

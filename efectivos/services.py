@@ -18,6 +18,7 @@ from efectivos.alcance import Alcance
 from efectivos.models import Efectivo, EstadoEfectivo, FuentePosicion
 from gad_project.bd import tuberia
 from gad_project.exceptions import Conflicto, EntradaInvalida
+from gad_project.tiempo import iso
 from geocercas import services as geocercas_services
 from geocercas.engine import LecturaEval
 from geocercas.services import AlertaNueva
@@ -229,7 +230,7 @@ def posiciones_eventos(*, ultima: Iterable[LecturaNueva], efectivos: dict[int, t
                 "estado": estado,
                 "lat": lec.lat,
                 "lon": lec.lon,
-                "registrada_en": lec.registrada_en.isoformat(),
+                "registrada_en": iso(lec.registrada_en),
                 "precision_m": lec.precision_m,
                 "velocidad_kmh": lec.velocidad_kmh,
                 "rumbo": lec.rumbo,

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from efectivos.models import Efectivo, Usuario
 from gad_project.exceptions import Conflicto, NoEncontrado
+from gad_project.tiempo import iso
 from geocercas import engine, metrics
 from geocercas.engine import Cerca, EstadoPresencia, LecturaEval, Transicion
 from geocercas.models import Alerta, Geocerca, Presencia, TipoAlerta
@@ -204,7 +205,7 @@ def alerta_datos(
         "geocerca": geocerca_nombre,
         "lat": alerta.lat,
         "lon": alerta.lon,
-        "ocurrida_en": alerta.ocurrida_en.isoformat(),
+        "ocurrida_en": iso(alerta.ocurrida_en),
     }
 
 
@@ -265,7 +266,7 @@ def alerta_reconocer(*, alerta_id: int, usuario: Usuario) -> Alerta:
         if alerta.reconocida_en is not None:
             raise Conflicto(
                 "La alerta ya fue reconocida.",
-                detalle={"reconocida_por": alerta.reconocida_por_id, "reconocida_en": alerta.reconocida_en.isoformat()},
+                detalle={"reconocida_por": alerta.reconocida_por_id, "reconocida_en": iso(alerta.reconocida_en)},
                 codigo="alerta_ya_reconocida",
             )
         alerta.reconocida_por = usuario
@@ -277,7 +278,7 @@ def alerta_reconocer(*, alerta_id: int, usuario: Usuario) -> Alerta:
                     datos={
                         "alerta_id": alerta.pk,
                         "reconocida_por": usuario.get_full_name() or usuario.get_username(),
-                        "reconocida_en": alerta.reconocida_en.isoformat(),
+                        "reconocida_en": iso(alerta.reconocida_en),
                     },
                     efectivo_id=alerta.efectivo_id,
                     unidad_id=alerta.efectivo.unidad_id,

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from gad_project.tiempo import iso
 from realtime import emisor
 from realtime.models import Poda
 
@@ -97,7 +98,7 @@ def publish_many_diferido(publicaciones: Iterable[Publicacion]) -> None:
 
 def frame(evento) -> dict[str, Any]:
     """The wire shape of an event: {"id", "tipo", "ts", "datos"} (an Evento or EventoPublicado)."""
-    return {"id": evento.id, "tipo": evento.tipo, "ts": evento.creado_en.isoformat(), "datos": evento.datos}
+    return {"id": evento.id, "tipo": evento.tipo, "ts": iso(evento.creado_en), "datos": evento.datos}
 
 
 def enviar(eventos: Sequence[EventoPublicado]) -> None:

@@ -18,6 +18,7 @@ from gad_project.api.pagination import PaginacionGeoJson
 from gad_project.api.params import param_bbox, param_fecha, param_int, param_opcion
 from gad_project.api.permissions import EsMando
 from gad_project.exceptions import EntradaInvalida
+from gad_project.tiempo import iso
 
 
 class EfectivosListView(generics.ListAPIView):
@@ -99,14 +100,14 @@ class RecorridoView(APIView):
             horas = param_int(p, "horas", minimo=1, maximo=settings.POSICIONES_ANTIGUEDAD_MAX_H, defecto=4)
             desde = hasta - timedelta(hours=horas)
         if desde >= hasta:
-            raise EntradaInvalida("`desde` debe ser anterior a `hasta`.", detalle={"desde": desde.isoformat()})
+            raise EntradaInvalida("`desde` debe ser anterior a `hasta`.", detalle={"desde": iso(desde)})
         recorrido = selectors.recorrido_de(efectivo_id=efectivo.pk, desde=desde, hasta=hasta)
         return Response(
             {
                 "efectivo": efectivo.pk,
-                "desde": desde.isoformat(),
-                "hasta": hasta.isoformat(),
+                "desde": iso(desde),
+                "hasta": iso(hasta),
                 "lecturas": recorrido.lecturas,
-                "puntos": [[round(lon, 6), round(lat, 6), t.isoformat()] for lon, lat, t in recorrido.puntos],
+                "puntos": [[round(lon, 6), round(lat, 6), iso(t)] for lon, lat, t in recorrido.puntos],
             }
         )

@@ -127,10 +127,13 @@ def test_con_postgresql_detenido_la_ingesta_responde_503_y_no_pierde_ni_duplica(
         servidor.wait(timeout=20)
 
     assert resultado["estados"].keys() <= {201, 503}, resultado["estados"]
-    assert resultado["estados"].get(503, 0) > 0, "the outage was never seen"
+    assert resultado["estados"].get(503, 0) > 0, f"the outage was never seen: {resultado['estados']}"
     assert resultado["retry_after"] == {"5"}
-    # A 503 comes fast: the pool's checkout deadline (DB_POOL_TIMEOUT, 2 s) bounds it.
-    assert resultado["espera_503_max_s"] < 3.0
+    # A 503 comes fast: the pool's checkout deadline (DB_POOL_TIMEOUT, 2 s) bounds it, plus what
+    # a loaded 2-core machine adds.
+    esperas = sorted(resultado["esperas_503_s"])
+    assert esperas[int(len(esperas) * 0.95)] < 2.5, esperas
+    assert esperas[-1] < 5.0, esperas
     with psycopg.connect(f"postgresql://gad@127.0.0.1:{cluster.puerto}/gad") as conn:
         guardadas = [str(fila[0]) for fila in conn.execute("SELECT id_cliente FROM efectivos_posicion")]
     assert len(guardadas) == len(set(guardadas))  # nothing stored twice
@@ -188,5 +191,5 @@ async def _cargar(url: str, token: str, efectivos: list[int], cluster: ClusterPr
         "retry_after": retry_after,
         "confirmadas": confirmadas,
         "total": 12 * por_telefono,
-        "espera_503_max_s": max(espera_503, default=0.0),
+        "esperas_503_s": espera_503,
     }

@@ -102,7 +102,7 @@ def test_una_lectura_publica_posicion_actualizada_agrupada_por_unidad():
         "estado": "disponible",
         "lat": CENTRO[1],
         "lon": CENTRO[0],
-        "registrada_en": ahora.isoformat(),
+        "registrada_en": timezone.localtime(ahora).isoformat(),
         "precision_m": 5.0,
         "velocidad_kmh": None,
         "rumbo": None,
@@ -121,7 +121,7 @@ def test_reconocer_una_alerta_publica_alerta_reconocida(comandante_a, efectivo):
     assert evento.datos == {
         "alerta_id": alerta.pk,
         "reconocida_por": comandante_a.get_full_name() or comandante_a.username,
-        "reconocida_en": alerta.reconocida_en.isoformat(),
+        "reconocida_en": timezone.localtime(alerta.reconocida_en).isoformat(),
     }
     assert evento.audiencia == _mando(efectivo.unidad_id, efectivo.pk)
 
@@ -217,6 +217,6 @@ def test_entrar_a_una_zona_restringida_publica_alerta_geocerca():
         "geocerca": "Zona",
         "lat": CENTRO[1],
         "lon": CENTRO[0],
-        "ocurrida_en": (t0 + timedelta(seconds=1)).isoformat(),
+        "ocurrida_en": timezone.localtime(t0 + timedelta(seconds=1)).isoformat(),
     }
     assert evento.audiencia == _mando(efectivo.unidad_id, efectivo.pk)
