@@ -1,7 +1,7 @@
 """The Telegram bot (python-telegram-bot): handlers for commands, buttons and locations.
 
-Handlers are async (PTB); everything they do goes through the domain services, which are sync
-Django code, run with `sync_to_async` on one thread. The Telegram user is resolved to our user on
+Handlers are async (PTB) and only talk to Telegram; what they do is in telegram_bot.acciones,
+sync Django code calling the domain services, run with `sync_to_async` on one thread. The Telegram user is resolved to our user on
 every update (never cached), so unlinking takes effect at once. Every update id is recorded
 before it is handled: a replayed update is dropped."""
 
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from collections.abc import Callable
 from functools import wraps
 
@@ -29,19 +28,11 @@ from telegram.ext import (
     filters,
 )
 
-from efectivos import services as efectivos_services
-from efectivos.models import EstadoEfectivo, FuentePosicion
-from efectivos.selectors import efectivo_de
-from gad_project.exceptions import Conflicto, ErrorDominio
-from tareas import selectors as tareas_selectors
-from tareas import services as tareas_services
-from tareas.models import Asignacion, EstadoAsignacion
-from telegram_bot import mensajes, metrics, services
+from efectivos.models import EstadoEfectivo
+from gad_project.exceptions import ErrorDominio
+from telegram_bot import acciones, mensajes, metrics, services
 
 logger = logging.getLogger(__name__)
-# Readings from Telegram get an id derived from the message and its edit time: a replayed update
-# produces the same id and is stored once.
-NS_LECTURAS = uuid.UUID("6f1c2a0e-5b7d-4c1e-9a57-0e2f3b9d4c11")
 
 
 def _db(fn: Callable) -> Callable:
@@ -73,127 +64,6 @@ def _medido(comando: str):
     return decorador
 
 
-# --- sync parts (domain) -------------------------------------------------------------------------
-
-
-def _efectivo_vinculado(telegram_id: int):
-    usuario = services.usuario_de_telegram(telegram_id)
-    if usuario is None:
-        return None, None
-    return usuario, efectivo_de(usuario=usuario)
-
-
-def _mis_tareas(telegram_id: int) -> list[dict] | None:
-    usuario, efectivo = _efectivo_vinculado(telegram_id)
-    if efectivo is None:
-        return None
-    estados = dict(
-        Asignacion.objects.filter(
-            efectivo=efectivo, estado__in=[EstadoAsignacion.PENDIENTE, EstadoAsignacion.ACEPTADA]
-        ).values_list("tarea_id", "estado")
-    )
-    return [
-        {
-            "texto": mensajes.tarea_texto(
-                codigo=t.codigo, titulo=t.titulo, estado=t.estado, prioridad=t.prioridad, descripcion=t.descripcion
-            ),
-            "botones": mensajes.tarea_botones(t.pk, t.estado, estados.get(t.pk)),
-        }
-        for t in tareas_selectors.mis_tareas(usuario=usuario)
-    ]
-
-
-def _tarea_accion(telegram_id: int, accion: str, tarea_id: int) -> tuple[str, dict | None]:
-    """Apply a button's action with the same services and rules as the API. Returns the answer for
-    the button and the task's new text/buttons (None when the user may not see it)."""
-    usuario, efectivo = _efectivo_vinculado(telegram_id)
-    if efectivo is None:
-        return "Cuenta no vinculada.", None
-    if not tareas_selectors.tareas_visibles(usuario=usuario).filter(pk=tarea_id).exists():
-        return "Tarea inexistente o fuera de su alcance.", None
-    try:
-        if accion in ("aceptar", "rechazar"):
-            tareas_services.asignacion_responder(tarea_id=tarea_id, usuario=usuario, acepta=accion == "aceptar")
-        else:
-            tareas_services.tarea_transicionar(tarea_id=tarea_id, accion=accion, usuario=usuario)
-        respuesta = {
-            "aceptar": "Tarea aceptada.",
-            "rechazar": "Tarea rechazada.",
-            "iniciar": "Tarea iniciada.",
-            "pausar": "Tarea pausada.",
-            "reanudar": "Tarea reanudada.",
-            "finalizar": "Tarea finalizada.",
-        }.get(accion, "Hecho.")
-    except ErrorDominio as exc:
-        respuesta = exc.mensaje
-    tarea = tareas_selectors.tareas_visibles(usuario=usuario).get(pk=tarea_id)
-    asignacion = (
-        Asignacion.objects.filter(tarea_id=tarea_id, efectivo=efectivo)
-        .order_by("-id")
-        .values_list("estado", flat=True)
-        .first()
-    )
-    return respuesta, {
-        "texto": mensajes.tarea_texto(
-            codigo=tarea.codigo, titulo=tarea.titulo, estado=tarea.estado, prioridad=tarea.prioridad
-        ),
-        "botones": mensajes.tarea_botones(tarea.pk, tarea.estado, asignacion),
-    }
-
-
-def _estado_actual(telegram_id: int) -> str | None:
-    _, efectivo = _efectivo_vinculado(telegram_id)
-    return efectivo.estado if efectivo else None
-
-
-def _estado_cambiar(telegram_id: int, estado: str) -> tuple[str, str | None]:
-    _, efectivo = _efectivo_vinculado(telegram_id)
-    if efectivo is None:
-        return "Cuenta no vinculada.", None
-    if estado not in mensajes.ESTADOS_ELEGIBLES:
-        return "Estado no válido.", efectivo.estado
-    try:
-        efectivo = efectivos_services.efectivo_estado_cambiar(efectivo=efectivo, estado=estado)
-    except Conflicto as exc:
-        return exc.mensaje, efectivo.estado
-    return f"Estado: {EstadoEfectivo(efectivo.estado).label}.", efectivo.estado
-
-
-def _ubicacion(telegram_id: int, chat_id: int, message_id: int, momento, lat, lon, precision, rumbo) -> bool:
-    _, efectivo = _efectivo_vinculado(telegram_id)
-    if efectivo is None:
-        return False
-    lectura = efectivos_services.LecturaNueva(
-        id_cliente=uuid.uuid5(NS_LECTURAS, f"{chat_id}:{message_id}:{momento.timestamp()}"),
-        efectivo_id=efectivo.pk,
-        lat=lat,
-        lon=lon,
-        registrada_en=momento,
-        precision_m=precision,
-        velocidad_kmh=None,
-        rumbo=rumbo,
-    )
-    efectivos_services.posiciones_registrar(lecturas=[lectura], fuente=FuentePosicion.TELEGRAM)
-    return True
-
-
-def _emergencia(telegram_id: int, descripcion: str, lat: float, lon: float) -> str:
-    usuario, efectivo = _efectivo_vinculado(telegram_id)
-    if efectivo is None:
-        return mensajes.SIN_VINCULAR
-    try:
-        tarea, asignados = tareas_services.emergencia_crear(usuario=usuario, lat=lat, lon=lon, descripcion=descripcion)
-    except ErrorDominio as exc:
-        return exc.mensaje
-    if not asignados:
-        return f"🚨 Emergencia {tarea.codigo} registrada. No hay efectivos disponibles cerca: el centro de operaciones ya la ve."
-    quienes = ", ".join(
-        f"{a.efectivo.apellido} ({round(a.distancia_m)} m)" if a.distancia_m is not None else a.efectivo.apellido
-        for a in asignados
-    )
-    return f"🚨 Emergencia {tarea.codigo} registrada y despachada a: {quienes}."
-
-
 # --- handlers ------------------------------------------------------------------------------------
 
 
@@ -217,7 +87,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         nombre = usuario.get_full_name() or usuario.get_username()
         await update.effective_message.reply_text(f"✅ Listo, {nombre}: su cuenta quedó vinculada.\n\n{mensajes.AYUDA}")
         return
-    _, efectivo = await _db(_efectivo_vinculado)(usuario_tg.id)
+    _, efectivo = await _db(acciones.efectivo_vinculado)(usuario_tg.id)
     if efectivo is None:
         await update.effective_message.reply_text(mensajes.SIN_VINCULAR)
         return
@@ -226,12 +96,12 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 @_medido("ayuda")
 async def ayuda(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    _, efectivo = await _db(_efectivo_vinculado)(update.effective_user.id)
+    _, efectivo = await _db(acciones.efectivo_vinculado)(update.effective_user.id)
     await update.effective_message.reply_text(mensajes.AYUDA if efectivo else mensajes.SIN_VINCULAR)
 
 
 async def _enviar_pagina(update: Update, telegram_id: int, pagina: int) -> None:
-    tareas = await _db(_mis_tareas)(telegram_id)
+    tareas = await _db(acciones.mis_tareas)(telegram_id)
     mensaje = update.effective_message
     if tareas is None:
         await mensaje.reply_text(mensajes.SIN_VINCULAR)
@@ -262,7 +132,7 @@ async def tareas(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 @_medido("estado")
 async def estado(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    actual = await _db(_estado_actual)(update.effective_user.id)
+    actual = await _db(acciones.estado_actual)(update.effective_user.id)
     if actual is None:
         await update.effective_message.reply_text(mensajes.SIN_VINCULAR)
         return
@@ -274,7 +144,7 @@ async def estado(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 @_medido("emergencia")
 async def emergencia(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    _, efectivo = await _db(_efectivo_vinculado)(update.effective_user.id)
+    _, efectivo = await _db(acciones.efectivo_vinculado)(update.effective_user.id)
     if efectivo is None:
         await update.effective_message.reply_text(mensajes.SIN_VINCULAR)
         return
@@ -298,7 +168,7 @@ async def ubicacion(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     mensaje = update.effective_message
     loc = mensaje.location
     momento = mensaje.edit_date or mensaje.date
-    registrada = await _db(_ubicacion)(
+    registrada = await _db(acciones.ubicacion_registrar)(
         update.effective_user.id,
         mensaje.chat_id,
         mensaje.message_id,
@@ -314,7 +184,9 @@ async def ubicacion(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await mensaje.reply_text(mensajes.SIN_VINCULAR)
         return
     if descripcion := context.user_data.pop("emergencia", None):
-        texto = await _db(_emergencia)(update.effective_user.id, descripcion, loc.latitude, loc.longitude)
+        texto = await _db(acciones.emergencia_reportar)(
+            update.effective_user.id, descripcion, loc.latitude, loc.longitude
+        )
         await mensaje.reply_text(texto, reply_markup=ReplyKeyboardRemove())
         return
     if loc.live_period:
@@ -330,13 +202,13 @@ async def boton(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     partes = datos.split(":")
     telegram_id = update.effective_user.id
     if partes[0] == "t" and len(partes) == 3 and partes[2].isdigit():
-        respuesta, tarea = await _db(_tarea_accion)(telegram_id, partes[1], int(partes[2]))
+        respuesta, tarea = await _db(acciones.tarea_accion)(telegram_id, partes[1], int(partes[2]))
         await consulta.answer(respuesta, show_alert=tarea is None)
         if tarea is not None:
             await consulta.edit_message_text(tarea["texto"], reply_markup=mensajes.teclado(tarea["botones"]))
         return
     if partes[0] == "e" and len(partes) == 2:
-        respuesta, actual = await _db(_estado_cambiar)(telegram_id, partes[1])
+        respuesta, actual = await _db(acciones.estado_cambiar)(telegram_id, partes[1])
         await consulta.answer(respuesta)
         if actual is not None:
             await consulta.edit_message_text(
@@ -352,7 +224,7 @@ async def boton(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def otro(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    _, efectivo = await _db(_efectivo_vinculado)(update.effective_user.id)
+    _, efectivo = await _db(acciones.efectivo_vinculado)(update.effective_user.id)
     await update.effective_message.reply_text(("No entendí. " + mensajes.AYUDA) if efectivo else mensajes.SIN_VINCULAR)
 
 

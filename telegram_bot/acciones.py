@@ -1,0 +1,138 @@
+"""What the bot's handlers do, as sync domain code: resolve the Telegram account to our user (on
+every call: unlinking takes effect at once) and call the same selectors and services as the API.
+The handlers in telegram_bot.bot run these with `sync_to_async` and only talk to Telegram."""
+
+from __future__ import annotations
+
+import uuid
+
+from efectivos import services as efectivos_services
+from efectivos.models import EstadoEfectivo, FuentePosicion
+from efectivos.selectors import efectivo_de
+from gad_project.exceptions import Conflicto, ErrorDominio
+from tareas import selectors as tareas_selectors
+from tareas import services as tareas_services
+from tareas.models import Asignacion, EstadoAsignacion
+from telegram_bot import mensajes, services
+
+# Readings from Telegram get an id derived from the message and its edit time: a replayed update
+# produces the same id and is stored once.
+NS_LECTURAS = uuid.UUID("6f1c2a0e-5b7d-4c1e-9a57-0e2f3b9d4c11")
+
+
+def efectivo_vinculado(telegram_id: int):
+    usuario = services.usuario_de_telegram(telegram_id)
+    if usuario is None:
+        return None, None
+    return usuario, efectivo_de(usuario=usuario)
+
+
+def mis_tareas(telegram_id: int) -> list[dict] | None:
+    usuario, efectivo = efectivo_vinculado(telegram_id)
+    if efectivo is None:
+        return None
+    estados = dict(
+        Asignacion.objects.filter(
+            efectivo=efectivo, estado__in=[EstadoAsignacion.PENDIENTE, EstadoAsignacion.ACEPTADA]
+        ).values_list("tarea_id", "estado")
+    )
+    return [
+        {
+            "texto": mensajes.tarea_texto(
+                codigo=t.codigo, titulo=t.titulo, estado=t.estado, prioridad=t.prioridad, descripcion=t.descripcion
+            ),
+            "botones": mensajes.tarea_botones(t.pk, t.estado, estados.get(t.pk)),
+        }
+        for t in tareas_selectors.mis_tareas(usuario=usuario)
+    ]
+
+
+def tarea_accion(telegram_id: int, accion: str, tarea_id: int) -> tuple[str, dict | None]:
+    """Apply a button's action with the same services and rules as the API. Returns the answer for
+    the button and the task's new text/buttons (None when the user may not see it)."""
+    usuario, efectivo = efectivo_vinculado(telegram_id)
+    if efectivo is None:
+        return "Cuenta no vinculada.", None
+    if not tareas_selectors.tareas_visibles(usuario=usuario).filter(pk=tarea_id).exists():
+        return "Tarea inexistente o fuera de su alcance.", None
+    try:
+        if accion in ("aceptar", "rechazar"):
+            tareas_services.asignacion_responder(tarea_id=tarea_id, usuario=usuario, acepta=accion == "aceptar")
+        else:
+            tareas_services.tarea_transicionar(tarea_id=tarea_id, accion=accion, usuario=usuario)
+        respuesta = {
+            "aceptar": "Tarea aceptada.",
+            "rechazar": "Tarea rechazada.",
+            "iniciar": "Tarea iniciada.",
+            "pausar": "Tarea pausada.",
+            "reanudar": "Tarea reanudada.",
+            "finalizar": "Tarea finalizada.",
+        }.get(accion, "Hecho.")
+    except ErrorDominio as exc:
+        respuesta = exc.mensaje
+    tarea = tareas_selectors.tareas_visibles(usuario=usuario).get(pk=tarea_id)
+    asignacion = (
+        Asignacion.objects.filter(tarea_id=tarea_id, efectivo=efectivo)
+        .order_by("-id")
+        .values_list("estado", flat=True)
+        .first()
+    )
+    return respuesta, {
+        "texto": mensajes.tarea_texto(
+            codigo=tarea.codigo, titulo=tarea.titulo, estado=tarea.estado, prioridad=tarea.prioridad
+        ),
+        "botones": mensajes.tarea_botones(tarea.pk, tarea.estado, asignacion),
+    }
+
+
+def estado_actual(telegram_id: int) -> str | None:
+    _, efectivo = efectivo_vinculado(telegram_id)
+    return efectivo.estado if efectivo else None
+
+
+def estado_cambiar(telegram_id: int, estado: str) -> tuple[str, str | None]:
+    _, efectivo = efectivo_vinculado(telegram_id)
+    if efectivo is None:
+        return "Cuenta no vinculada.", None
+    if estado not in mensajes.ESTADOS_ELEGIBLES:
+        return "Estado no válido.", efectivo.estado
+    try:
+        efectivo = efectivos_services.efectivo_estado_cambiar(efectivo=efectivo, estado=estado)
+    except Conflicto as exc:
+        return exc.mensaje, efectivo.estado
+    return f"Estado: {EstadoEfectivo(efectivo.estado).label}.", efectivo.estado
+
+
+def ubicacion_registrar(telegram_id: int, chat_id: int, message_id: int, momento, lat, lon, precision, rumbo) -> bool:
+    _, efectivo = efectivo_vinculado(telegram_id)
+    if efectivo is None:
+        return False
+    lectura = efectivos_services.LecturaNueva(
+        id_cliente=uuid.uuid5(NS_LECTURAS, f"{chat_id}:{message_id}:{momento.timestamp()}"),
+        efectivo_id=efectivo.pk,
+        lat=lat,
+        lon=lon,
+        registrada_en=momento,
+        precision_m=precision,
+        velocidad_kmh=None,
+        rumbo=rumbo,
+    )
+    efectivos_services.posiciones_registrar(lecturas=[lectura], fuente=FuentePosicion.TELEGRAM)
+    return True
+
+
+def emergencia_reportar(telegram_id: int, descripcion: str, lat: float, lon: float) -> str:
+    usuario, efectivo = efectivo_vinculado(telegram_id)
+    if efectivo is None:
+        return mensajes.SIN_VINCULAR
+    try:
+        tarea, asignados = tareas_services.emergencia_crear(usuario=usuario, lat=lat, lon=lon, descripcion=descripcion)
+    except ErrorDominio as exc:
+        return exc.mensaje
+    if not asignados:
+        return f"🚨 Emergencia {tarea.codigo} registrada. No hay efectivos disponibles cerca: el centro de operaciones ya la ve."
+    quienes = ", ".join(
+        f"{a.efectivo.apellido} ({round(a.distancia_m)} m)" if a.distancia_m is not None else a.efectivo.apellido
+        for a in asignados
+    )
+    return f"🚨 Emergencia {tarea.codigo} registrada y despachada a: {quienes}."
