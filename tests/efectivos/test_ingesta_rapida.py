@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import uuid
-from datetime import timedelta
 
 import httpx
 import pytest
-from django.utils import timezone
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from efectivos.models import Posicion
 from realtime.models import Evento
-from tests.factories import CENTRO, EfectivoFactory
+from tests.efectivos.test_api import lectura
+from tests.factories import EfectivoFactory
 from tests.vivo import uvicorn
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -30,17 +28,6 @@ def servidor(django_db_setup, django_db_blocker):
 
 def jwt(usuario) -> str:
     return str(RefreshToken.for_user(usuario).access_token)
-
-
-def lectura(**cambios) -> dict:
-    base = {
-        "id_cliente": str(uuid.uuid4()),
-        "lat": CENTRO[1],
-        "lon": CENTRO[0],
-        "registrada_en": (timezone.now() - timedelta(seconds=5)).isoformat(),
-        "precision_m": 6.5,
-    }
-    return {**base, **cambios}
 
 
 def post(servidor: str, cuerpo, token: str | None, **kwargs) -> httpx.Response:
