@@ -33,6 +33,7 @@ from efectivos.agrupador import Agrupador
 from efectivos.alcance import Actor, actor_de
 from efectivos.models import Usuario
 from gad_project.api.errors import error_body
+from gad_project.asgi_util import cabecera
 from gad_project.exceptions import EntradaInvalida, ServicioNoDisponible
 
 logger = logging.getLogger(__name__)
@@ -75,7 +76,7 @@ class IngestaRapida:
                 ),
                 cerrar=True,
             )
-        autorizacion = _cabecera(scope, b"authorization") or b""
+        autorizacion = cabecera(scope, b"authorization") or b""
         if autorizacion[:7].lower() != b"bearer ":
             return await self.app(scope, _repetir(cuerpo, receive), send)
         estado, respuesta, extra = await self._atender(autorizacion[7:].strip(), cuerpo)
@@ -171,7 +172,7 @@ def _no_disponible() -> tuple[int, dict[str, Any], list]:
 async def _cuerpo_leer(scope, receive, maximo: int) -> bytes:
     """The whole body, refused as soon as it is known to exceed `maximo` (by Content-Length, or
     while it streams in): an oversized request is never held in memory."""
-    largo = _cabecera(scope, b"content-length")
+    largo = cabecera(scope, b"content-length")
     if largo is not None and (not largo.isdigit() or int(largo) > maximo):
         raise CuerpoDemasiadoGrande
     partes: list[bytes] = []
@@ -202,13 +203,6 @@ def _repetir(cuerpo: bytes, receive):
         return await receive()
 
     return repetido
-
-
-def _cabecera(scope, nombre: bytes) -> bytes | None:
-    for k, v in scope.get("headers", ()):
-        if k == nombre:
-            return v
-    return None
 
 
 async def _responder(send, estado: int, cuerpo: dict[str, Any], *, extra=(), cerrar: bool = False) -> None:

@@ -23,6 +23,7 @@ from django.contrib.sessions.backends.cached_db import KEY_PREFIX as SESION_PREF
 from django.core.cache import caches
 from redis.exceptions import RedisError
 
+from gad_project.asgi_util import cabecera
 from mapa import metrics, tiles
 
 logger = logging.getLogger(__name__)
@@ -74,7 +75,7 @@ class TeselasRapidas:
             (b"etag", etag),
             (b"x-content-type-options", b"nosniff"),
         ]
-        if _cabecera(scope, b"if-none-match") == etag:
+        if cabecera(scope, b"if-none-match") == etag:
             await _responder(send, 304, cabeceras, b"")
             metrics.TILES.labels(capa=capa, cache="no_modificada").inc()
             return True
@@ -89,15 +90,8 @@ class TeselasRapidas:
         return True
 
 
-def _cabecera(scope, nombre: bytes) -> bytes | None:
-    for k, v in scope.get("headers", ()):
-        if k == nombre:
-            return v
-    return None
-
-
 def _cookie(scope, nombre: str) -> str | None:
-    crudo = _cabecera(scope, b"cookie")
+    crudo = cabecera(scope, b"cookie")
     if not crudo:
         return None
     galletas = SimpleCookie()

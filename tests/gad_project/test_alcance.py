@@ -8,7 +8,7 @@ import pytest
 
 from efectivos import selectors as efectivos_selectors
 from efectivos.alcance import alcance_de
-from gad_project.exceptions import NoPermitido
+from gad_project.exceptions import NoEncontrado, NoPermitido
 from geocercas import selectors as geocercas_selectors
 from mapa import tiles
 from realtime import grupos
@@ -48,7 +48,7 @@ def mundo(admin, comandante_a, comandante_b, efectivo, ajeno, unidad_a, unidad_b
 def _puede(accion) -> bool:
     try:
         return bool(accion())
-    except NoPermitido:
+    except (NoPermitido, NoEncontrado):  # refused, or not even visible: either way, may not
         return False
 
 
@@ -93,23 +93,14 @@ def _acciones(m, usuario):
         "envia_posicion_del_efectivo": lambda: alcance_de(usuario).incluye_efectivo(
             efectivo_id=efectivo.pk, unidad_id=unidad.pk
         ),
-        "vincula_telegram_del_efectivo": lambda: _sin_no_encontrado(
-            lambda: telegram_services.codigo_generar(efectivo_id=efectivo.pk, creado_por=usuario)
+        "vincula_telegram_del_efectivo": lambda: telegram_services.codigo_generar(
+            efectivo_id=efectivo.pk, creado_por=usuario
         ),
         "recibe_eventos_de_la_unidad": lambda: bool(
             set(grupos.de_usuario(usuario)) & set(grupos.mando_de_unidad(unidad.pk))
         ),
         "pide_teselas": lambda: tiles.alcance_de(usuario) is not None,
     }
-
-
-def _sin_no_encontrado(accion) -> bool:
-    from gad_project.exceptions import NoEncontrado
-
-    try:
-        return bool(accion())
-    except NoEncontrado:
-        return False
 
 
 @pytest.mark.parametrize("accion", sorted(MATRIZ))
