@@ -87,6 +87,7 @@ def lecturas_preparar(datos: Any, *, actor: Actor, ahora: datetime) -> Preparada
         if errores:
             preparadas.rechazadas.append({"indice": indice, "id_cliente": _id_de(item), "errores": errores})
             continue
+        assert lectura is not None and efectivo_id is not None  # no errors: both were set above
         preparadas.indices.append(indice)
         preparadas.lecturas.append(
             LecturaNueva(

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.contrib.gis.geos import Polygon
 from django.db.models import QuerySet
 
 from efectivos.alcance import alcance_de
@@ -35,23 +34,6 @@ def efectivo_de(*, usuario: Usuario) -> Efectivo | None:
 def efectivos_visibles(*, usuario: Usuario) -> QuerySet[Efectivo]:
     """Admins see everyone; a commander sees their unidad; an efectivo sees only themself."""
     return Efectivo.objects.filter(alcance_de(usuario).filtro_efectivos())
-
-
-def efectivos_listar(
-    *,
-    usuario: Usuario,
-    estado: str | None = None,
-    unidad_id: int | None = None,
-    bbox: tuple[float, float, float, float] | None = None,
-) -> QuerySet[Efectivo]:
-    qs = efectivos_visibles(usuario=usuario).select_related("unidad")
-    if estado:
-        qs = qs.filter(estado=estado)
-    if unidad_id:
-        qs = qs.filter(unidad_id=unidad_id)
-    if bbox:
-        qs = qs.filter(ultima_posicion__bboverlaps=Polygon.from_bbox(bbox))
-    return qs.order_by("id")
 
 
 def efectivo_visible(*, usuario: Usuario, efectivo_id: int) -> Efectivo:

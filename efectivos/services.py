@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 import orjson
 from django.db import connection, transaction
@@ -201,7 +202,7 @@ def posiciones_registrar(*, lecturas: Sequence[LecturaNueva], fuente: str = Fuen
     return resultado
 
 
-def _fila_insertar(lec: LecturaNueva) -> dict:
+def _fila_insertar(lec: LecturaNueva) -> dict[str, Any]:
     alcance = lec.alcance
     return {
         "e": lec.efectivo_id,
@@ -218,7 +219,7 @@ def _fila_insertar(lec: LecturaNueva) -> dict:
     }
 
 
-def posiciones_eventos(*, ultima: Iterable[LecturaNueva], efectivos: dict[int, tuple]) -> list[Publicacion]:
+def posiciones_eventos(*, ultima: Iterable[LecturaNueva], efectivos: dict[int, tuple[Any, ...]]) -> list[Publicacion]:
     """`posicion.actualizada`, one per unidad, listing its efectivos that moved. `efectivos` maps
     id -> the locked row (id, unidad_id, estado, ...)."""
     por_unidad: dict[int, list[eventos.PosicionDatos]] = {}

@@ -66,6 +66,7 @@ if not DEBUG and len(SECRET_KEY) < 32:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+CSRF_FAILURE_VIEW = "gad_project.api.errors.csrf_rechazado"  # JSON under /api/, the usual page elsewhere
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", [])
 
 INSTALLED_APPS = [
@@ -242,16 +243,19 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": [
-        "drf_orjson_renderer.renderers.ORJSONRenderer",
+        "gad_project.api.render.RenderJson",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_PARSER_CLASSES": ["drf_orjson_renderer.parsers.ORJSONParser"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["gad_project.api.filtros.FiltroBackend"],
     "DEFAULT_PAGINATION_CLASS": "gad_project.api.pagination.Paginacion",
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "gad_project.api.errors.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "gad_project.api.esquema.Esquema",
     "DEFAULT_THROTTLE_RATES": {"token": env_str("THROTTLE_TOKEN", "30/min")},
+    # Proxies in front of the app (HAProxy in `make run`): the client address for throttling is
+    # the one the last of them appended to X-Forwarded-For, which a client cannot forge.
+    "NUM_PROXIES": env_int("NUM_PROXIES", 1, minimum=0),
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SIMPLE_JWT = {
@@ -272,6 +276,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "EstadoEfectivoEnum": "efectivos.models.EstadoEfectivo",
+        "EstadoTareaEnum": "tareas.models.EstadoTarea",
+        "EstadoAsignacionEnum": "tareas.models.EstadoAsignacion",
+        "TipoTareaEnum": "tareas.models.TipoTarea",
+        "PrioridadEnum": "tareas.models.Prioridad",
+        "TipoGeocercaEnum": "geocercas.models.TipoGeocerca",
+        "TipoAlertaEnum": "geocercas.models.TipoAlerta",
+        "SeveridadEnum": "geocercas.models.Severidad",
+    },
 }
 
 # --- Security headers ----------------------------------------------------------------------------

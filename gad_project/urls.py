@@ -4,16 +4,17 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.http import JsonResponse
 from django.urls import include, path, re_path
+from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from gad_project import health
+from gad_project.api.auth import ObtenerToken, RenovarToken
 from gad_project.api.errors import error_body
 
 api_v1 = [
-    path("auth/token/", TokenObtainPairView.as_view(), name="token_obtain"),
-    path("auth/token/refresh/", TokenRefreshView.as_view(), name="token_refresh"),
+    path("auth/token/", ObtenerToken.as_view(), name="token_obtain"),
+    path("auth/token/refresh/", RenovarToken.as_view(), name="token_refresh"),
     path("", include("efectivos.api.urls")),
     path("", include("geocercas.api.urls")),
     path("", include("realtime.api.urls")),
@@ -22,8 +23,10 @@ api_v1 = [
 ]
 
 
+@csrf_exempt  # nothing to protect, and a POST with a session cookie must get this 404, not a CSRF page
 def api_no_encontrado(request, ruta: str = "") -> JsonResponse:
-    """Anything under /api/ that no route matches: the project's error shape, not an HTML page."""
+    """Anything under /api/ (or the map's JSON under /mapa/datos/) that no route matches: the
+    project's error shape, not an HTML page."""
     return JsonResponse(
         error_body("no_encontrado", "No existe ese recurso de la API.", {"ruta": request.path[:200]}), status=404
     )
@@ -38,7 +41,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
-    re_path(r"^api/(?P<ruta>.*)$", api_no_encontrado),
+    re_path(r"^(?:api|mapa/datos)/(?P<ruta>.*)$", api_no_encontrado),
     path("health", health.health, name="health"),
     path("health/ready", health.ready, name="health_ready"),
     path("", include("django_prometheus.urls")),

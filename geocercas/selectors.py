@@ -31,23 +31,3 @@ def geocerca_editable(*, usuario: Usuario, geocerca: Geocerca) -> bool:
 
 def alertas_visibles(*, usuario: Usuario) -> QuerySet[Alerta]:
     return Alerta.objects.filter(efectivo__in=efectivos_visibles(usuario=usuario))
-
-
-def alertas_listar(
-    *,
-    usuario: Usuario,
-    desde_id: int | None = None,
-    geocerca_id: int | None = None,
-    efectivo_id: int | None = None,
-    pendientes: bool | None = None,
-) -> QuerySet[Alerta]:
-    qs = alertas_visibles(usuario=usuario).select_related("efectivo", "geocerca", "reconocida_por")
-    if desde_id is not None:
-        qs = qs.filter(pk__gt=desde_id)
-    if geocerca_id is not None:
-        qs = qs.filter(geocerca_id=geocerca_id)
-    if efectivo_id is not None:
-        qs = qs.filter(efectivo_id=efectivo_id)
-    if pendientes is not None:
-        qs = qs.filter(reconocida_en__isnull=pendientes)
-    return qs

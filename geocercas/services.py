@@ -145,7 +145,7 @@ def _alertas_crear(
     the caller already read them."""
     if not transiciones:
         return [], []
-    filas = [
+    filas: list[dict[str, Any]] = [
         {
             "tipo": t.tipo,
             "e": t.efectivo_id,

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
+from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -22,6 +23,7 @@ from gad_project.api.permissions import EsMando
 from gad_project.exceptions import EntradaInvalida, NoEncontrado
 from geocercas.models import TipoGeocerca
 from mapa import selectors, tiles
+from mapa.serializers import EfectivoPanelSerializer, MapaDatosSerializer
 from tareas.models import EstadoTarea, Prioridad, TipoTarea
 from tareas.selectors import tareas_de_efectivo
 
@@ -53,6 +55,7 @@ class MapaDatosView(APIView):
 
     permission_classes = [EsMando]
 
+    @extend_schema(responses={200: MapaDatosSerializer})
     def get(self, request):
         cuerpo = selectors.mapa_inicial(usuario=request.user, alcance=tiles.alcance_de(request.user))
         return HttpResponse(cuerpo, content_type="application/json", headers={"Cache-Control": "no-store"})
@@ -63,6 +66,7 @@ class EfectivoPanelView(APIView):
 
     permission_classes = [EsMando]
 
+    @extend_schema(responses={200: EfectivoPanelSerializer})
     def get(self, request, efectivo_id: int):
         e = efectivo_visible(usuario=request.user, efectivo_id=efectivo_id)
         tareas = tareas_de_efectivo(efectivo_id=e.pk)

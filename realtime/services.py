@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from gad_project.tiempo import iso
 from realtime import emisor
-from realtime.models import Poda
+from realtime.models import Evento, Poda
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ def publish_many_diferido(publicaciones: Iterable[Publicacion]) -> None:
     transaction.on_commit(tras_commit, robust=True)
 
 
-def frame(evento) -> dict[str, Any]:
+def frame(evento: Evento | EventoPublicado) -> dict[str, Any]:
     """The wire shape of an event: {"id", "tipo", "ts", "datos"} (an Evento or EventoPublicado)."""
     return {"id": evento.id, "tipo": evento.tipo, "ts": iso(evento.creado_en), "datos": evento.datos}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
@@ -146,7 +147,7 @@ def estadisticas_unidades(*, usuario: Usuario) -> QuerySet[EstadisticaUnidad]:
     return EstadisticaUnidad.objects.filter(unidad__in=unidades_visibles(usuario=usuario)).order_by("codigo")
 
 
-def efectivo_estadisticas(*, efectivo_id: int, desde: datetime) -> dict:
+def efectivo_estadisticas(*, efectivo_id: int, desde: datetime) -> dict[str, Any]:
     """Tasks of one efectivo created since `desde`: how many in each state, mean worked time
     (start to end minus pauses) of finished ones, and the share finished among closed ones."""
     qs = Tarea.objects.filter(asignaciones__efectivo_id=efectivo_id, creada_en__gte=desde).distinct()

@@ -11,6 +11,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -110,7 +111,7 @@ def actualizacion_registrar(update_id: int) -> bool:
             "ON CONFLICT DO NOTHING",
             [update_id],
         )
-        return cursor.rowcount == 1
+        return bool(cursor.rowcount == 1)
 
 
 def actualizaciones_podar(*, dias: int = 7) -> int:
@@ -206,7 +207,7 @@ def _notificaciones_de(eventos: list[Evento]) -> list[Notificacion]:
     return nuevas
 
 
-def notificacion_enviar(*, notificacion_id: int, enviar: Callable[[int, str, list], None]) -> str:
+def notificacion_enviar(*, notificacion_id: int, enviar: Callable[[int, str, list[Any]], None]) -> str:
     """Deliver one notification. Claims it first with a conditional update (another worker that got
     there first makes this a no-op), sends it, then records the outcome:
     - sent → `enviada`;
@@ -280,7 +281,7 @@ def notificaciones_pendientes_enviar(*, limite: int = 200) -> dict[str, int]:
     with asyncio.Runner() as runner:
         bot = Bot(settings.TELEGRAM_BOT_TOKEN or "0:sin-token", base_url=settings.TELEGRAM_API_URL)
 
-        def enviar(chat_id: int, texto: str, botones: list) -> None:
+        def enviar(chat_id: int, texto: str, botones: list[Any]) -> None:
             runner.run(bot.send_message(chat_id=chat_id, text=texto, reply_markup=mensajes.teclado(botones)))
 
         try:

@@ -121,6 +121,7 @@ def lectura_validar(
 
     if errores:
         return None, errores
+    assert id_cliente is not None and lat is not None and lon is not None and registrada_en is not None
     return (
         LecturaValidada(
             id_cliente=id_cliente,

@@ -44,3 +44,14 @@ class LecturaSerializer(serializers.Serializer):
     velocidad_kmh = serializers.FloatField(required=False, min_value=0)
     rumbo = serializers.FloatField(required=False, min_value=0, max_value=360)
     efectivo = serializers.IntegerField(required=False, help_text="Por defecto, el propio.")
+
+
+class RecorridoSerializer(serializers.Serializer):
+    efectivo = serializers.IntegerField()
+    desde = serializers.DateTimeField()
+    hasta = serializers.DateTimeField()
+    lecturas = serializers.IntegerField(help_text="Lecturas en la ventana (más que `puntos` si se raleó).")
+    puntos = serializers.ListField(
+        child=serializers.ListField(child=serializers.JSONField(), min_length=3, max_length=3),
+        help_text="[lon, lat, registrada_en], de la más antigua a la más nueva.",
+    )

@@ -12,10 +12,17 @@ from rest_framework.views import APIView
 
 from efectivos import ingesta, selectors, services
 from efectivos.alcance import actor_de
-from efectivos.api.serializers import EfectivoGeoSerializer, IngestaRespuestaSerializer, LecturaSerializer
-from efectivos.models import EstadoEfectivo, FuentePosicion
+from efectivos.api.filtros import EfectivoFiltro
+from efectivos.api.serializers import (
+    EfectivoGeoSerializer,
+    IngestaRespuestaSerializer,
+    LecturaSerializer,
+    RecorridoSerializer,
+)
+from efectivos.models import FuentePosicion
+from gad_project.api.esquema import ErrorSerializer
 from gad_project.api.pagination import PaginacionGeoJson
-from gad_project.api.params import param_bbox, param_fecha, param_int, param_opcion
+from gad_project.api.params import param_fecha, param_int
 from gad_project.api.permissions import EsMando
 from gad_project.exceptions import EntradaInvalida
 from gad_project.tiempo import iso
@@ -26,26 +33,10 @@ class EfectivosListView(generics.ListAPIView):
 
     serializer_class = EfectivoGeoSerializer
     pagination_class = PaginacionGeoJson
-    filter_backends = []
-
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("estado", enum=EstadoEfectivo.values),
-            OpenApiParameter("unidad", int),
-            OpenApiParameter("bbox", str, description="min_lon,min_lat,max_lon,max_lat"),
-        ]
-    )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+    filterset_class = EfectivoFiltro
 
     def get_queryset(self):
-        params = self.request.query_params
-        return selectors.efectivos_listar(
-            usuario=self.request.user,
-            estado=param_opcion(params, "estado", EstadoEfectivo.values),
-            unidad_id=param_int(params, "unidad", minimo=1, maximo=2**62),
-            bbox=param_bbox(params),
-        )
+        return selectors.efectivos_visibles(usuario=self.request.user).select_related("unidad").order_by("id")
 
 
 class LecturasParser(BaseParser):
@@ -70,7 +61,9 @@ class PosicionesView(APIView):
 
     parser_classes = [LecturasParser]
 
-    @extend_schema(request=LecturaSerializer(many=True), responses={201: IngestaRespuestaSerializer})
+    @extend_schema(
+        request=LecturaSerializer(many=True), responses={201: IngestaRespuestaSerializer, 413: ErrorSerializer}
+    )
     def post(self, request):
         preparadas = ingesta.lecturas_preparar(request.data, actor=actor_de(request.user), ahora=timezone.now())
         resultado = services.posiciones_registrar(lecturas=preparadas.lecturas, fuente=FuentePosicion.API)
@@ -89,7 +82,8 @@ class RecorridoView(APIView):
             OpenApiParameter("horas", int, description="1 a 72; por defecto 4"),
             OpenApiParameter("desde", str, description="ISO 8601; en lugar de horas"),
             OpenApiParameter("hasta", str, description="ISO 8601; por defecto ahora"),
-        ]
+        ],
+        responses={200: RecorridoSerializer},
     )
     def get(self, request, efectivo_id: int):
         efectivo = selectors.efectivo_visible(usuario=request.user, efectivo_id=efectivo_id)

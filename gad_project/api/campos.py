@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from gad_project.api.params import ANIO_MAX, ANIO_MIN
+
 
 class NumeroEstricto(serializers.FloatField):
     default_error_messages = {"invalid": "Debe ser un número (no un texto ni un booleano)."}
@@ -37,10 +39,10 @@ class FechaAcotada(serializers.DateTimeField):
     """ISO 8601 with zone, between 2000 and 2100: a year like 1365 is a client's bug (and would be
     echoed back with the zone's local mean time offset)."""
 
-    default_error_messages = {"fuera_de_rango": "La fecha debe estar entre el año 2000 y el 2100."}
+    default_error_messages = {"fuera_de_rango": f"La fecha debe estar entre el año {ANIO_MIN} y el {ANIO_MAX}."}
 
     def to_internal_value(self, value):
         fecha = super().to_internal_value(value)
-        if not 2000 <= fecha.year <= 2100:
+        if not ANIO_MIN <= fecha.year <= ANIO_MAX:
             self.fail("fuera_de_rango")
         return fecha

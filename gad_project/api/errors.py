@@ -8,7 +8,8 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views.csrf import csrf_failure
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -111,3 +112,13 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         detalle = {"reintentar_en_s": int(exc.wait)}
     response.data = error_body(codigo, mensaje, detalle)
     return response
+
+
+def csrf_rechazado(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """Django's CSRF failure view, answering API clients in the project's error shape."""
+    if request.path.startswith(("/api/", "/mapa/datos/")):
+        return JsonResponse(
+            error_body("csrf_invalido", "Falta el token CSRF o no es válido (sesión de navegador).", None),
+            status=403,
+        )
+    return csrf_failure(request, reason=reason)

@@ -9,6 +9,10 @@ from django.utils.dateparse import parse_datetime
 
 from gad_project.exceptions import EntradaInvalida
 
+# Dates outside these years are a client's bug (and years near 1 overflow when moved to UTC).
+ANIO_MIN, ANIO_MAX = 2000, 2100
+_BOOLEANOS = {"true": True, "1": True, "si": True, "sí": True, "false": False, "0": False, "no": False}
+
 
 def _invalido(nombre: str, motivo: str) -> EntradaInvalida:
     return EntradaInvalida(
@@ -93,4 +97,16 @@ def param_fecha(params, nombre: str) -> datetime | None:
         valor = None
     if valor is None or valor.tzinfo is None:
         raise _invalido(nombre, "fecha y hora ISO 8601 con zona horaria")
+    if not ANIO_MIN <= valor.year <= ANIO_MAX:
+        raise _invalido(nombre, f"la fecha debe estar entre el año {ANIO_MIN} y el {ANIO_MAX}")
+    return valor
+
+
+def param_bool(params, nombre: str) -> bool | None:
+    raw = params.get(nombre)
+    if raw in (None, ""):
+        return None
+    valor = _BOOLEANOS.get(raw.strip().lower())
+    if valor is None:
+        raise _invalido(nombre, "use true o false")
     return valor

@@ -37,6 +37,8 @@ class GeocercaSerializer(GeoFeatureModelSerializer):
             raise serializers.ValidationError(
                 {"non_field_errors": ["Se esperaba un objeto JSON (un Feature GeoJSON)."]}
             )
+        if "properties" in data and not isinstance(data["properties"], dict):
+            raise serializers.ValidationError({"properties": ["Debe ser un objeto JSON."]})
         return super().to_internal_value(data)
 
     def validate_geom(self, geom: GEOSGeometry) -> MultiPolygon:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -10,6 +10,7 @@ from gad_project.api.params import param_int
 from gad_project.api.permissions import EsMando, LecturaAutenticadaEscrituraMando
 from gad_project.exceptions import NoEncontrado, NoPermitido
 from geocercas import selectors, services
+from geocercas.api.filtros import AlertaFiltro, GeocercaFiltro
 from geocercas.api.serializers import AlertaSerializer, GeocercaSerializer
 
 
@@ -20,7 +21,7 @@ class GeocercaViewSet(viewsets.ModelViewSet):
     serializer_class = GeocercaSerializer
     pagination_class = PaginacionGeoJson
     permission_classes = [LecturaAutenticadaEscrituraMando]
-    filter_backends = []
+    filterset_class = GeocercaFiltro
 
     def get_queryset(self):
         return selectors.geocercas_visibles(usuario=self.request.user).prefetch_related("unidades").order_by("id")
@@ -60,28 +61,11 @@ class AlertaViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     serializer_class = AlertaSerializer
     pagination_class = Paginacion
-    filter_backends = []
-
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("desde_id", int),
-            OpenApiParameter("geocerca", int),
-            OpenApiParameter("efectivo", int),
-            OpenApiParameter("pendientes", bool),
-        ]
-    )
-    def list(self, request, *args, **kwargs):
-        return super().list(request, *args, **kwargs)
+    filterset_class = AlertaFiltro
 
     def get_queryset(self):
-        params = self.request.query_params
-        pendientes = params.get("pendientes")
-        return selectors.alertas_listar(
-            usuario=self.request.user,
-            desde_id=param_int(params, "desde_id", minimo=0, maximo=2**62),
-            geocerca_id=param_int(params, "geocerca", minimo=1, maximo=2**62),
-            efectivo_id=param_int(params, "efectivo", minimo=1, maximo=2**62),
-            pendientes=None if pendientes in (None, "") else pendientes.lower() in ("1", "true", "si", "sí"),
+        return selectors.alertas_visibles(usuario=self.request.user).select_related(
+            "efectivo", "geocerca", "reconocida_por"
         )
 
     @extend_schema(request=None, responses={200: AlertaSerializer})
@@ -91,5 +75,5 @@ class AlertaViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         if not selectors.alertas_visibles(usuario=request.user).filter(pk=alerta_id).exists():
             raise NoEncontrado("Alerta inexistente o fuera de su alcance.")
         alerta = services.alerta_reconocer(alerta_id=alerta_id, usuario=request.user)
-        alerta = selectors.alertas_listar(usuario=request.user).get(pk=alerta.pk)
+        alerta = self.get_queryset().get(pk=alerta.pk)
         return Response(AlertaSerializer(alerta).data, status=status.HTTP_200_OK)

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from gad_project.api.campos import EnteroEstricto, FechaAcotada, NumeroEstricto, TextoEstricto
-from tareas.models import Asignacion, Prioridad, Tarea, TareaEvento, TipoTarea
+from tareas.models import Asignacion, EstadoTarea, Prioridad, Tarea, TareaEvento, TipoTarea
 
 
 class AsignacionSerializer(serializers.ModelSerializer):
@@ -100,8 +101,52 @@ class EmergenciaSerializer(serializers.Serializer):
 
 class TareaEventoSerializer(serializers.ModelSerializer):
     usuario = serializers.StringRelatedField()
+    estado_anterior = serializers.SerializerMethodField()
 
     class Meta:
         model = TareaEvento
         fields = ("id", "usuario", "estado_anterior", "estado_nuevo", "motivo", "ocurrido_en")
         read_only_fields = fields
+
+    @extend_schema_field(serializers.ChoiceField(choices=EstadoTarea.choices, allow_null=True))
+    def get_estado_anterior(self, evento: TareaEvento) -> str | None:
+        """Null for the event that created the task."""
+        return evento.estado_anterior or None
+
+
+class CercanoSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    codigo_interno = serializers.CharField()
+    nombre = serializers.CharField()
+    unidad = serializers.IntegerField()
+    distancia_m = serializers.FloatField()
+    lat = serializers.FloatField()
+    lon = serializers.FloatField()
+    ultima_posicion_en = serializers.DateTimeField()
+
+
+class _EfectivosPorEstadoSerializer(serializers.Serializer):
+    disponibles = serializers.IntegerField()
+    en_tarea = serializers.IntegerField()
+    fuera_servicio = serializers.IntegerField()
+    no_disponibles = serializers.IntegerField()
+
+
+class EstadisticaUnidadSerializer(serializers.Serializer):
+    unidad = serializers.IntegerField()
+    codigo = serializers.CharField()
+    nombre = serializers.CharField()
+    efectivos = _EfectivosPorEstadoSerializer()
+    tareas_abiertas_por_prioridad = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Prioridad (1 a 5) → tareas abiertas."
+    )
+    respuesta_media_s = serializers.FloatField(allow_null=True)
+    calculada_en = serializers.DateTimeField()
+
+
+class EfectivoEstadisticasSerializer(serializers.Serializer):
+    efectivo = serializers.IntegerField()
+    dias = serializers.IntegerField()
+    por_estado = serializers.DictField(child=serializers.IntegerField(), help_text="Estado → tareas.")
+    duracion_media_s = serializers.FloatField(allow_null=True)
+    tasa_finalizacion = serializers.FloatField(allow_null=True, min_value=0, max_value=1)

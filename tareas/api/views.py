@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.contrib.gis.geos import Polygon
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -12,19 +11,23 @@ from rest_framework.views import APIView
 
 from efectivos.models import EstadoEfectivo
 from efectivos.selectors import efectivos_visibles
-from gad_project.api.params import param_bbox, param_fecha, param_float, param_int, param_opcion
+from gad_project.api.params import param_float, param_int, param_opcion
 from gad_project.api.permissions import EsEfectivo, EsMando
 from gad_project.exceptions import EntradaInvalida, NoEncontrado
 from tareas import selectors, services
+from tareas.api.filtros import TareaFiltro
 from tareas.api.serializers import (
     AsignarSerializer,
+    CercanoSerializer,
+    EfectivoEstadisticasSerializer,
     EmergenciaSerializer,
+    EstadisticaUnidadSerializer,
     MotivoSerializer,
     TareaEntradaSerializer,
     TareaEventoSerializer,
     TareaSerializer,
 )
-from tareas.models import EstadoTarea, Prioridad, Tarea, TipoTarea
+from tareas.models import Tarea
 
 
 class TareaViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -32,29 +35,15 @@ class TareaViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     acts on the tasks assigned to them. Tasks are never deleted: they are cancelled."""
 
     serializer_class = TareaSerializer
-    filter_backends = []
+    filterset_class = TareaFiltro
 
     def get_queryset(self):
-        qs = (
+        return (
             selectors.tareas_visibles(usuario=self.request.user)
             .select_related("unidad")
             .prefetch_related("asignaciones__efectivo")
+            .order_by("-prioridad", "-creada_en")
         )
-        if self.action != "list":
-            return qs
-        p = self.request.query_params
-        filtros = {
-            "estado": param_opcion(p, "estado", EstadoTarea.values),
-            "prioridad": param_opcion(p, "prioridad", Prioridad.values),
-            "tipo": param_opcion(p, "tipo", TipoTarea.values),
-            "unidad_id": param_int(p, "unidad", minimo=1, maximo=2**62),
-            "creada_en__gte": param_fecha(p, "desde"),
-            "creada_en__lte": param_fecha(p, "hasta"),
-        }
-        qs = qs.filter(**{k: v for k, v in filtros.items() if v is not None})
-        if bbox := param_bbox(p):
-            qs = qs.filter(ubicacion__bboverlaps=Polygon.from_bbox(bbox))
-        return qs.order_by("-prioridad", "-creada_en")
 
     def _tarea(self, pk) -> Tarea:
         tarea_id = param_int({"id": pk}, "id", minimo=1, maximo=2**62, requerido=True)
@@ -205,7 +194,8 @@ class CercanosView(APIView):
             OpenApiParameter("radio_m", float),
             OpenApiParameter("estado", enum=[EstadoEfectivo.DISPONIBLE]),
             OpenApiParameter("especialidad", str),
-        ]
+        ],
+        responses={200: CercanoSerializer(many=True)},
     )
     def get(self, request):
         p = request.query_params
@@ -240,6 +230,7 @@ class EstadisticasUnidadesView(APIView):
 
     permission_classes = [EsMando]
 
+    @extend_schema(responses={200: EstadisticaUnidadSerializer(many=True)})
     def get(self, request):
         filas = selectors.estadisticas_unidades(usuario=request.user)
         return Response(
@@ -267,7 +258,10 @@ class EfectivoEstadisticasView(APIView):
     """One efectivo's task figures over the last `dias` days (default 30): for their commanders,
     admins, and the efectivo themself."""
 
-    @extend_schema(parameters=[OpenApiParameter("dias", int)])
+    @extend_schema(
+        parameters=[OpenApiParameter("dias", int, description="1 a 366; por defecto 30")],
+        responses={200: EfectivoEstadisticasSerializer},
+    )
     def get(self, request, efectivo_id: int):
         if not efectivos_visibles(usuario=request.user).filter(pk=efectivo_id).exists():
             raise NoEncontrado("Efectivo inexistente o fuera de su alcance.")

@@ -286,4 +286,4 @@ def _unidad_del_lugar(lat: float, lon: float) -> int:
         fila = cursor.fetchone()
     if fila is None:
         raise Conflicto("No hay unidades.", codigo="sin_unidades")
-    return fila[0]
+    return int(fila[0])

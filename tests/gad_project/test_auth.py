@@ -66,3 +66,34 @@ def test_los_rechazos_de_autenticacion_se_explican_en_castellano(client, db, rut
     r = client.post(ruta, cuerpo, content_type="application/json")
     assert r.status_code == 401
     assert r.json()["error"] == {"codigo": "autenticacion_fallida", "mensaje": mensaje, "detalle": {"motivo": motivo}}
+
+
+def test_los_intentos_de_ingreso_se_limitan_por_cliente(efectivo, monkeypatch):
+    """Password guessing is throttled (THROTTLE_TOKEN) per client address, counted in Redis; the
+    address is the last X-Forwarded-For entry (the proxy's), so a forged one does not reset it."""
+    import uuid
+
+    from rest_framework.throttling import ScopedRateThrottle
+
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"token": "3/min"})
+    ip = f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.7"  # a fresh bucket on every run
+    client = APIClient()
+    datos = {"username": "efectivo", "password": "mal"}
+    estados = [
+        client.post("/api/v1/auth/token/", datos, format="json", HTTP_X_FORWARDED_FOR=f"{falsa}, {ip}").status_code
+        for falsa in ("1.1.1.1", "2.2.2.2", "3.3.3.3", "4.4.4.4")
+    ]
+    assert estados == [401, 401, 401, 429]
+    r = client.post(
+        "/api/v1/auth/token/", {"username": "efectivo", "password": CLAVE}, format="json", HTTP_X_FORWARDED_FOR=ip
+    )
+    assert r.status_code == 429
+    assert r.json()["error"]["codigo"] == "demasiadas_solicitudes"
+    assert r.json()["error"]["detalle"]["reintentar_en_s"] > 0
+    otro = client.post(
+        "/api/v1/auth/token/",
+        {"username": "efectivo", "password": CLAVE},
+        format="json",
+        HTTP_X_FORWARDED_FOR=ip.replace(".7", ".8"),
+    )
+    assert otro.status_code == 200

@@ -58,3 +58,54 @@ def test_una_ruta_desconocida_de_la_api_es_un_404_en_json(api, admin, ruta):
     assert r.status_code == 404
     assert r["Content-Type"] == "application/json"
     assert r.json()["error"]["codigo"] == "no_encontrado"
+
+
+def test_una_geocerca_con_properties_que_no_son_un_objeto_es_400(api, admin):
+    cuerpo = {
+        "type": "Feature",
+        "geometry": {"type": "MultiPolygon", "coordinates": [[[[0, 0], [0, 1], [1, 1], [1, 0], [0, 0]]]]},
+        "properties": [None, None],
+    }
+    r = api(admin).post("/api/v1/geocercas/", cuerpo, format="json")
+    assert r.status_code == 400
+    assert r.json()["error"]["detalle"] == {"properties": ["Debe ser un objeto JSON."]}
+
+
+@pytest.mark.parametrize("ruta", ["/mapa/datos/efectivos/null,null/", "/mapa/datos/x"])
+def test_una_ruta_desconocida_de_los_datos_del_mapa_es_un_404_en_json(api, admin, ruta):
+    r = api(admin).get(ruta)
+    assert r.status_code == 404
+    assert r.json()["error"]["codigo"] == "no_encontrado"
+
+
+def test_un_post_sin_csrf_a_una_ruta_desconocida_es_json(admin):
+    """A browser session (cookie, no CSRF token) posting to a URL no route matches: Django's CSRF
+    check runs first; its refusal is in the project's shape too."""
+    from django.test import Client
+
+    cliente = Client(enforce_csrf_checks=True)
+    cliente.force_login(admin)
+    for ruta in ("/api/v1/geocercas/0.5/", "/api/v1/no-existe/"):
+        r = cliente.delete(ruta)
+        assert r.status_code in (403, 404), ruta
+        assert r["Content-Type"] == "application/json", ruta
+        assert r.json()["error"]["codigo"] in ("csrf_invalido", "no_encontrado"), ruta
+
+
+def test_la_creacion_de_una_tarea_no_tiene_estado_anterior(api, comandante_a):
+    r = api(comandante_a).post("/api/v1/tareas/", {"titulo": "x", "lat": CENTRO[1], "lon": CENTRO[0]}, format="json")
+    historial = api(comandante_a).get(f"/api/v1/tareas/{r.json()['id']}/historial/").json()["results"]
+    assert [(e["estado_anterior"], e["estado_nuevo"]) for e in historial] == [(None, "programada")]
+
+
+def test_los_instantes_usan_la_hora_de_la_agencia_en_todas_las_respuestas(api, comandante_a, unidad_a):
+    """Views that answer plain dicts (here the nearest efectivos) render instants like DRF's
+    serializers: in the agency's zone, never UTC."""
+    from django.contrib.gis.geos import Point
+
+    from tests.factories import EfectivoFactory
+
+    EfectivoFactory(unidad=unidad_a, ultima_posicion=Point(*CENTRO, srid=4326))
+    r = api(comandante_a).get("/api/v1/efectivos/cercanos/", {"lat": CENTRO[1], "lon": CENTRO[0]})
+    assert r.status_code == 200
+    assert r.json()[0]["ultima_posicion_en"].endswith("-03:00")

@@ -61,3 +61,36 @@ def test_las_operaciones_se_agrupan_por_recurso(esquema):
     assert {"posiciones", "efectivos", "geocercas", "alertas", "tareas"} <= etiquetas
     posiciones = esquema["paths"]["/api/v1/posiciones/"]["post"]["tags"]
     assert posiciones == ["posiciones"]
+
+
+def test_los_filtros_de_las_listas_estan_en_el_esquema(esquema):
+    esperados = {
+        "/api/v1/efectivos/": {"estado", "unidad", "bbox"},
+        "/api/v1/tareas/": {"estado", "prioridad", "tipo", "unidad", "desde", "hasta", "bbox"},
+        "/api/v1/geocercas/": {"tipo", "severidad", "activa", "unidad", "bbox"},
+        "/api/v1/alertas/": {"desde_id", "geocerca", "efectivo", "pendientes", "tipo", "severidad"},
+    }
+    for ruta, nombres in esperados.items():
+        parametros = {p["name"]: p["schema"] for p in esquema["paths"][ruta]["get"]["parameters"]}
+        assert nombres <= set(parametros), ruta
+    alertas = {p["name"]: p["schema"] for p in esquema["paths"]["/api/v1/alertas/"]["get"]["parameters"]}
+    assert alertas["pendientes"] == {"type": "boolean"}
+    assert alertas["severidad"]["enum"] == ["advertencia", "critica", "info"]
+
+
+def test_cada_operacion_documenta_sus_errores_con_la_forma_del_proyecto(esquema):
+    error = esquema["components"]["schemas"]["Error"]
+    assert error["properties"]["error"]["$ref"].endswith("/_ErrorCuerpo") or "properties" in error
+    for ruta, metodos in esquema["paths"].items():
+        for metodo, op in metodos.items():
+            respuestas = op["responses"]
+            assert {"401", "503"} <= set(respuestas), (metodo, ruta)
+            assert any(c.startswith("2") for c in respuestas), (metodo, ruta)
+            for codigo, respuesta in respuestas.items():
+                if codigo[0] in "45":
+                    ref = respuesta["content"]["application/json"]["schema"]["$ref"]
+                    assert ref == "#/components/schemas/Error", (metodo, ruta, codigo)
+    tarea = esquema["paths"]["/api/v1/tareas/{id}/iniciar/"]["post"]["responses"]
+    assert {"400", "401", "403", "404", "409", "503"} <= set(tarea)
+    assert "413" in esquema["paths"]["/api/v1/posiciones/"]["post"]["responses"]
+    assert "429" in esquema["paths"]["/api/v1/auth/token/"]["post"]["responses"]

@@ -137,3 +137,31 @@ def test_efectivo_lee_geocercas_que_le_aplican_pero_no_escribe(api, efectivo, un
     ids = [f["id"] for f in client.get("/api/v1/geocercas/").json()["features"]]
     assert ids == [general.pk]
     assert client.post("/api/v1/geocercas/", _feature(CUADRADO), format="json").status_code == 403
+
+
+def test_las_alertas_se_filtran_por_pendientes_tipo_y_desde_id(api, comandante_a, efectivo):
+    from django.utils import timezone
+
+    from tests.factories import AlertaFactory
+
+    vieja, reconocida, nueva = AlertaFactory.create_batch(3, efectivo=efectivo)
+    reconocida.reconocida_en = timezone.now()
+    reconocida.save()
+    nueva.tipo = "salida"
+    nueva.save()
+    client = api(comandante_a)
+
+    def ids(**params):
+        r = client.get("/api/v1/alertas/", params)
+        assert r.status_code == 200, r.json()
+        return [a["id"] for a in r.json()["results"]]
+
+    assert ids(pendientes="true") == [nueva.pk, vieja.pk]
+    assert ids(pendientes="false") == [reconocida.pk]
+    assert ids(tipo="salida") == [nueva.pk]
+    assert ids(desde_id=vieja.pk) == [nueva.pk, reconocida.pk]
+    for malo in ({"pendientes": "quizas"}, {"tipo": "x"}, {"desde_id": "-1"}, {"efectivo": "1.5"}):
+        r = client.get("/api/v1/alertas/", malo)
+        assert r.status_code == 400, malo
+        assert r.json()["error"]["codigo"] == "parametro_invalido"
+        assert list(r.json()["error"]["detalle"]) == list(malo)
