@@ -30,7 +30,7 @@ stop:
 	@bash scripts/services.sh stop
 
 lint: bootstrap
-	@.venv/bin/ruff check . && .venv/bin/ruff format --check .
+	@.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy
 
 bench:
 	@GAD_BENCH=1 GAD_BROWSER=1 bash scripts/bootstrap.sh

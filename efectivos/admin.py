@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
-from django.contrib.gis.admin import GISModelAdmin
 
 from efectivos import services
 from efectivos.models import Efectivo, Posicion, Unidad, Usuario
@@ -16,7 +15,7 @@ class UsuarioAdmin(UserAdmin):
     list_display = ("username", "first_name", "last_name", "rol", "unidad", "vinculado_telegram", "is_active")
     list_filter = ("rol", "unidad", "is_active", "is_staff")
     search_fields = ("username", "first_name", "last_name", "email")
-    fieldsets = (*UserAdmin.fieldsets, ("GRUPO_GAD", {"fields": ("rol", "unidad", "telegram_id")}))
+    fieldsets = (*(UserAdmin.fieldsets or ()), ("GRUPO_GAD", {"fields": ("rol", "unidad", "telegram_id")}))
     add_fieldsets = (*UserAdmin.add_fieldsets, ("GRUPO_GAD", {"fields": ("rol", "unidad")}))
     readonly_fields = ("telegram_id", "last_login", "date_joined")
 
@@ -81,7 +80,7 @@ class EfectivoAdmin(MapaAdmin):
 
 
 @admin.register(Posicion)
-class PosicionAdmin(SoloLecturaAdmin, GISModelAdmin):
+class PosicionAdmin(SoloLecturaAdmin, MapaAdmin):
     list_display = ("id", "efectivo", "registrada_en", "recibida_en", "precision_m", "velocidad_kmh", "fuente")
     list_filter = ("fuente",)
     search_fields = ("efectivo__codigo_interno", "efectivo__apellido", "id_cliente")

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q
 
 from efectivos.models import Efectivo, Rol, Usuario
@@ -74,12 +75,15 @@ class Alcance:
 
 NINGUNO = Alcance()
 
+# Whoever a request carries: a user, or nobody signed in (whose scope is NINGUNO).
+Solicitante = Usuario | AnonymousUser
 
-def alcance_de(usuario: Usuario, *, efectivo: Efectivo | None = None) -> Alcance:
+
+def alcance_de(usuario: Solicitante, *, efectivo: Efectivo | None = None) -> Alcance:
     """Admins: everything; a commander: their unidad; an efectivo: themself; anyone else (also
     signed out or inactive): nothing. An efectivo's record is read through the user's cached
     one-to-one relation, so repeated calls in a request cost one query at most."""
-    if not getattr(usuario, "is_authenticated", False) or not usuario.is_active:
+    if isinstance(usuario, AnonymousUser) or not usuario.is_authenticated or not usuario.is_active:
         return NINGUNO
     if usuario.is_superuser or usuario.rol == Rol.ADMINISTRADOR:
         return Alcance(todo=True)
@@ -98,14 +102,14 @@ def alcance_de(usuario: Usuario, *, efectivo: Efectivo | None = None) -> Alcance
 # --- Guards: one condition each, raising NoPermitido with the reason -------------------------
 
 
-def exigir_mando(usuario: Usuario, mensaje: str = "Solo comandantes o administradores.") -> Alcance:
+def exigir_mando(usuario: Solicitante, mensaje: str = "Solo comandantes o administradores.") -> Alcance:
     alcance = alcance_de(usuario)
     if not alcance.es_mando:
         raise NoPermitido(mensaje)
     return alcance
 
 
-def exigir_mando_en(usuario: Usuario, unidad_id: int | None, mensaje: str) -> Alcance:
+def exigir_mando_en(usuario: Solicitante, unidad_id: int | None, mensaje: str) -> Alcance:
     alcance = alcance_de(usuario)
     if not alcance.manda_en(unidad_id):
         raise NoPermitido(mensaje)

@@ -136,7 +136,7 @@ def _usuario_del_token(crudo: bytes) -> Any | None:
     if conocido is not None and conocido[0] > time.time():
         return conocido[1]
     try:
-        token = AccessToken(crudo.decode("latin-1"))
+        token = AccessToken(crudo.decode("latin-1"))  # type: ignore[arg-type]  # the stub omits str
     except TokenError:
         return None
     if len(_verificados) >= _VERIFICADOS_MAX:

@@ -5,38 +5,41 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 
-from efectivos.alcance import alcance_de
-from efectivos.models import Efectivo, Posicion, Rol, Unidad, Usuario
+from efectivos.alcance import Solicitante, alcance_de
+from efectivos.models import Efectivo, Posicion, Rol, Unidad
 from gad_project.exceptions import NoEncontrado
 
 
-def rol_de(usuario: Usuario) -> str | None:
+def rol_de(usuario: Solicitante) -> str | None:
     if not usuario.is_authenticated:
         return None
     return Rol.ADMINISTRADOR if usuario.is_superuser else usuario.rol
 
 
-def unidades_visibles(*, usuario: Usuario) -> QuerySet[Unidad]:
+def unidades_visibles(*, usuario: Solicitante) -> QuerySet[Unidad]:
     """Admins: all; a commander: theirs; an efectivo: their own (efectivos.alcance)."""
     return Unidad.objects.filter(alcance_de(usuario).filtro_unidad("pk"))
 
 
-def efectivo_de(*, usuario: Usuario) -> Efectivo | None:
+def efectivo_de(*, usuario: Solicitante) -> Efectivo | None:
     """The efectivo record of a user, or None (admins and commanders usually have none)."""
+    if isinstance(usuario, AnonymousUser):
+        return None
     try:
         return usuario.efectivo
     except Efectivo.DoesNotExist:
         return None
 
 
-def efectivos_visibles(*, usuario: Usuario) -> QuerySet[Efectivo]:
+def efectivos_visibles(*, usuario: Solicitante) -> QuerySet[Efectivo]:
     """Admins see everyone; a commander sees their unidad; an efectivo sees only themself."""
     return Efectivo.objects.filter(alcance_de(usuario).filtro_efectivos())
 
 
-def efectivo_visible(*, usuario: Usuario, efectivo_id: int) -> Efectivo:
+def efectivo_visible(*, usuario: Solicitante, efectivo_id: int) -> Efectivo:
     """One efectivo the user may see; NoEncontrado otherwise (never reveal that it exists)."""
     efectivo = efectivos_visibles(usuario=usuario).select_related("unidad").filter(pk=efectivo_id).first()
     if efectivo is None:

@@ -40,7 +40,8 @@ def usuario_cambiado(sender, instance: Usuario, **kwargs) -> None:
 @receiver(pre_save, sender=Efectivo)
 def efectivo_por_guardar(sender, instance: Efectivo, update_fields=None, **kwargs) -> None:
     if instance.pk and (update_fields is None or "usuario" in update_fields):
-        instance._usuario_previo = Efectivo.objects.filter(pk=instance.pk).values_list("usuario_id", flat=True).first()
+        previo = Efectivo.objects.filter(pk=instance.pk).values_list("usuario_id", flat=True).first()
+        instance._usuario_previo = previo  # type: ignore[attr-defined]  # read back in post_save
 
 
 @receiver(post_save, sender=Efectivo)

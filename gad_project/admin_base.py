@@ -12,9 +12,8 @@ class MapaAdmin(GISModelAdmin):
 
 
 class SoloLecturaAdmin:
-    """History and log models: viewable, never edited or added by hand."""
-
-    gis_widget = MapaWidget
+    """History and log models: viewable, never edited or added by hand (with MapaAdmin for
+    geometries, shown on the offline map)."""
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.http import JsonResponse
-from django.urls import include, path, re_path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -12,7 +12,7 @@ from gad_project import health
 from gad_project.api.auth import ObtenerToken, RenovarToken
 from gad_project.api.errors import error_body
 
-api_v1 = [
+api_v1: list[URLPattern | URLResolver] = [
     path("auth/token/", ObtenerToken.as_view(), name="token_obtain"),
     path("auth/token/refresh/", RenovarToken.as_view(), name="token_refresh"),
     path("", include("efectivos.api.urls")),

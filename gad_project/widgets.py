@@ -13,7 +13,7 @@ class MapaWidget(OSMWidget):
     context, so it works offline."""
 
     template_name = "gis/gad_openlayers.html"
-    default_lon, default_lat = settings.MAPA_CENTRO
+    default_lon, default_lat = settings.MAPA_CENTRO  # type: ignore[assignment]  # degrees: floats, not the stub's int
     default_zoom = 12
 
     class Media:
@@ -36,6 +36,7 @@ def contexto_geojson() -> dict:
     features = [
         {"type": "Feature", "geometry": json.loads(u.jurisdiccion.geojson), "properties": {"capa": "jurisdiccion"}}
         for u in Unidad.objects.exclude(jurisdiccion=None).only("jurisdiccion")
+        if u.jurisdiccion is not None
     ]
     features += [
         {"type": "Feature", "geometry": json.loads(g.geom.geojson), "properties": {"capa": "geocerca"}}

@@ -18,15 +18,17 @@ class GeocercaAdmin(MapaAdmin):
     def save_model(self, request, obj, form, change):
         # Version bump, cache invalidation and the event belong to the service, which also sets the
         # unidades: the event must name the fence's audience after they are saved.
-        services.geocerca_guardar(geocerca=obj, unidades=[u.pk for u in form.cleaned_data.get("unidades", [])])
+        services.geocerca_guardar(
+            geocerca=obj, unidades=[u.pk for u in form.cleaned_data.get("unidades", [])], usuario=request.user
+        )
 
     def delete_model(self, request, obj):
-        services.geocerca_eliminar(geocerca=obj)
+        services.geocerca_eliminar(geocerca=obj, usuario=request.user)
 
     def delete_queryset(self, request, queryset):
         # The bulk action too: each deletion is published and moves the tile layer's version.
         for geocerca in queryset:
-            services.geocerca_eliminar(geocerca=geocerca)
+            services.geocerca_eliminar(geocerca=geocerca, usuario=request.user)
 
 
 @admin.register(Presencia)

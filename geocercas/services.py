@@ -12,12 +12,14 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from efectivos.alcance import exigir_mando
 from efectivos.models import Efectivo, Usuario
-from gad_project.exceptions import Conflicto, NoEncontrado
+from gad_project.exceptions import Conflicto, NoEncontrado, NoPermitido
 from gad_project.tiempo import iso
 from geocercas import engine, metrics
 from geocercas.engine import Cerca, EstadoPresencia, LecturaEval, Transicion
 from geocercas.models import Alerta, Geocerca, Presencia, TipoAlerta
+from geocercas.selectors import geocerca_editable
 from mapa.services import capa_cambiada
 from realtime import eventos
 from realtime.services import Publicacion, publish_many
@@ -288,9 +290,31 @@ def alerta_reconocer(*, alerta_id: int, usuario: Usuario) -> Alerta:
     return alerta
 
 
-def geocerca_guardar(*, geocerca: Geocerca, unidades: Iterable[int] | None = None) -> Geocerca:
-    """Create or update a fence. Every change bumps `version` (tile caches are keyed by it);
-    deactivating a fence forgets who was inside, so reactivating it starts fresh."""
+def _unidades_permitidas(usuario: Usuario, geocerca: Geocerca, unidades: Iterable[int] | None) -> list[int] | None:
+    """Admins scope a fence to any unidades; a commander creates and edits only fences of exactly
+    their own unidad (and a fence they create with no unidad is theirs)."""
+    alcance = exigir_mando(usuario, "Solo comandantes o administradores modifican geocercas.")
+    pedidas = None if unidades is None else list(unidades)
+    if alcance.todo:
+        return pedidas
+    if geocerca.pk and not geocerca_editable(usuario=usuario, geocerca=geocerca):
+        raise NoPermitido("Solo puede modificar geocercas de su propia unidad.")
+    if pedidas and pedidas != [alcance.unidad_id]:
+        raise NoPermitido("Un comandante solo crea geocercas para su propia unidad.")
+    if geocerca.pk and pedidas is None:
+        return None
+    assert alcance.unidad_id is not None
+    return [alcance.unidad_id]
+
+
+def geocerca_guardar(
+    *, geocerca: Geocerca, unidades: Iterable[int] | None = None, usuario: Usuario | None = None
+) -> Geocerca:
+    """Create or update a fence, as `usuario` (whose scope is enforced; None for the system: the
+    demo loader). Every change bumps `version` (tile caches are keyed by it); deactivating a fence
+    forgets who was inside, so reactivating it starts fresh."""
+    if usuario is not None:
+        unidades = _unidades_permitidas(usuario, geocerca, unidades)
     with transaction.atomic():
         if geocerca.pk:
             geocerca.version = F("version") + 1
@@ -312,7 +336,11 @@ def geocerca_guardar(*, geocerca: Geocerca, unidades: Iterable[int] | None = Non
     return geocerca
 
 
-def geocerca_eliminar(*, geocerca: Geocerca) -> None:
+def geocerca_eliminar(*, geocerca: Geocerca, usuario: Usuario | None = None) -> None:
+    if usuario is not None:
+        exigir_mando(usuario, "Solo comandantes o administradores eliminan geocercas.")
+        if not geocerca_editable(usuario=usuario, geocerca=geocerca):
+            raise NoPermitido("Solo puede eliminar geocercas de su propia unidad.")
     with transaction.atomic():
         unidades = list(geocerca.unidades.values_list("pk", flat=True))
         publish_many([eventos.geocerca_eliminada(geocerca_id=geocerca.pk, unidades=unidades)])

@@ -7,7 +7,8 @@ from django.conf import settings
 from django.contrib.gis.db.models import Extent
 from django.db import connection
 
-from efectivos.models import Unidad, Usuario
+from efectivos.alcance import Solicitante
+from efectivos.models import Unidad
 from efectivos.selectors import unidades_visibles
 from mapa.tiles import Alcance
 from realtime.selectors import ultimo_id
@@ -51,7 +52,7 @@ WHERE u.jurisdiccion IS NOT NULL AND u.id = ANY(%(unidades)s)
 """
 
 
-def mapa_inicial(*, usuario: Usuario, alcance: Alcance) -> str:
+def mapa_inicial(*, usuario: Solicitante, alcance: Alcance) -> str:
     """The map's snapshot as a JSON document: `cursor` (the last event id *before* the snapshot
     was read: the socket resumes from it, so nothing between the two is missed; events replayed
     twice are harmless because the page applies positions only forward in device time), and

@@ -22,7 +22,7 @@ from django_redis.exceptions import ConnectionInterrupted
 from redis.exceptions import RedisError
 
 from efectivos import alcance as efectivos_alcance
-from efectivos.models import Usuario
+from efectivos.alcance import Solicitante
 from gad_project.exceptions import EntradaInvalida, NoEncontrado
 from mapa import metrics
 
@@ -42,7 +42,7 @@ class Alcance:
     unidad_id: int | None
 
 
-def alcance_de(usuario: Usuario) -> Alcance | None:
+def alcance_de(usuario: Solicitante) -> Alcance | None:
     """Admins see every unidad, a commander their own; anyone else gets no tiles."""
     alcance = efectivos_alcance.alcance_de(usuario)
     if not alcance.es_mando or alcance.clave is None:

@@ -6,6 +6,7 @@ import contextlib
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -31,7 +32,7 @@ from tareas.selectors import tareas_de_efectivo
 @login_required
 def mapa(request: HttpRequest) -> HttpResponse:
     alcance = tiles.alcance_de(request.user)
-    if alcance is None:
+    if alcance is None or isinstance(request.user, AnonymousUser):
         return render(request, "mapa/rechazado.html", status=403)
     config = {
         "usuario": request.user.get_full_name() or request.user.get_username(),
@@ -101,7 +102,7 @@ def _usuario_de(request: HttpRequest):
         return request.user
     if request.META.get("HTTP_AUTHORIZATION"):
         try:
-            resultado = _jwt.authenticate(request)
+            resultado = _jwt.authenticate(request)  # type: ignore[arg-type]  # reads only the header
         except AuthenticationFailed:
             return None
         return resultado[0] if resultado else None
@@ -148,7 +149,7 @@ def tile(request: HttpRequest, capa: str, z: str, x: str, y: str) -> HttpRespons
     except NoEncontrado as exc:
         return _error(404, exc.codigo, exc.mensaje, exc.detalle)
     if request.user.is_authenticated and request.session.session_key:
-        with contextlib.suppress(tiles.ERRORES_CACHE):
+        with contextlib.suppress(*tiles.ERRORES_CACHE):
             tiles.sesion_recordar(request.session.session_key, alcance)
     if not datos:
         return HttpResponse(status=204, headers=cabeceras)

@@ -13,23 +13,22 @@ from django.db.models import Avg, Count, F, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from efectivos.alcance import alcance_de, exigir_mando
-from efectivos.models import Usuario
+from efectivos.alcance import Solicitante, alcance_de, exigir_mando
 from efectivos.selectors import efectivo_de
 from tareas.models import EstadisticaUnidad, EstadoAsignacion, Tarea, TareaEvento
 
 
-def tareas_visibles(*, usuario: Usuario) -> QuerySet[Tarea]:
+def tareas_visibles(*, usuario: Solicitante) -> QuerySet[Tarea]:
     """Admins: all. Commanders: their unidad's. Efectivos: the tasks they are assigned to."""
     alcance = alcance_de(usuario)
     if alcance.es_mando:
         return Tarea.objects.filter(alcance.filtro_unidad())
-    if alcance.es_efectivo:
+    if alcance.efectivo_id is not None:
         return Tarea.objects.filter(asignaciones__efectivo_id=alcance.efectivo_id).distinct()
     return Tarea.objects.none()
 
 
-def mis_tareas(*, usuario: Usuario) -> QuerySet[Tarea]:
+def mis_tareas(*, usuario: Solicitante) -> QuerySet[Tarea]:
     """An efectivo's open assignments (pending or accepted), most urgent first."""
     efectivo = efectivo_de(usuario=usuario)
     if efectivo is None:
@@ -135,13 +134,13 @@ def efectivos_cercanos(
         return [Cercano(*fila) for fila in cursor.fetchall()]
 
 
-def alcance_de_despacho(*, usuario: Usuario) -> int | None:
+def alcance_de_despacho(*, usuario: Solicitante) -> int | None:
     """The unidad a dispatcher may take efectivos from (None: any, for admins)."""
     alcance = exigir_mando(usuario, "Solo comandantes o administradores despachan.")
     return None if alcance.todo else alcance.unidad_id
 
 
-def estadisticas_unidades(*, usuario: Usuario) -> QuerySet[EstadisticaUnidad]:
+def estadisticas_unidades(*, usuario: Solicitante) -> QuerySet[EstadisticaUnidad]:
     from efectivos.selectors import unidades_visibles
 
     return EstadisticaUnidad.objects.filter(unidad__in=unidades_visibles(usuario=usuario)).order_by("codigo")

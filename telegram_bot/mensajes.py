@@ -35,21 +35,22 @@ def teclado(botones: list | None) -> InlineKeyboardMarkup | None:
     )
 
 
-def boton(texto: str, datos: str) -> dict:
+def boton(texto: str, datos: str) -> dict[str, str]:
     return {"texto": texto, "datos": datos}
 
 
-def acciones_de(estado_tarea: str, estado_asignacion: str | None) -> list[dict]:
+def acciones_de(estado_tarea: str, estado_asignacion: str | None) -> list[dict[str, str]]:
     """The buttons an assigned efectivo has for a task, given where it stands."""
     if estado_asignacion == EstadoAsignacion.PENDIENTE:
         return [boton("✅ Aceptar", "aceptar"), boton("❌ Rechazar", "rechazar")]
     if estado_asignacion != EstadoAsignacion.ACEPTADA:
         return []
-    return {
+    por_estado: dict[str, list[dict[str, str]]] = {
         EstadoTarea.ASIGNADA: [boton("▶️ Iniciar", "iniciar")],
         EstadoTarea.EN_CURSO: [boton("⏸ Pausar", "pausar"), boton("🏁 Finalizar", "finalizar")],
         EstadoTarea.PAUSADA: [boton("▶️ Reanudar", "reanudar"), boton("🏁 Finalizar", "finalizar")],
-    }.get(estado_tarea, [])
+    }
+    return por_estado.get(estado_tarea, [])
 
 
 def tarea_texto(*, codigo: str, titulo: str, estado: str, prioridad: int, descripcion: str = "") -> str:

@@ -10,7 +10,7 @@ import random
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -156,7 +156,7 @@ def _notificaciones_de(eventos: list[Evento]) -> list[Notificacion]:
     from tareas.models import Asignacion, EstadoAsignacion
 
     tareas = {e.datos["tarea_id"] for e in eventos if e.tipo.startswith("tarea.")}
-    asignaciones: dict[int, list[tuple[int, str, object]]] = {}
+    asignaciones: dict[int, list[tuple[int, str, datetime | None]]] = {}
     for tarea_id, efectivo_id, estado, liberada_en in Asignacion.objects.filter(tarea_id__in=tareas).values_list(
         "tarea_id", "efectivo_id", "estado", "liberada_en"
     ):
@@ -177,9 +177,9 @@ def _notificaciones_de(eventos: list[Evento]) -> list[Notificacion]:
         e.datos["efectivo_id"] if e.tipo in ("alerta.geocerca", "tarea.asignada") else None for e in eventos
     } | {eid for ids in efectivos_de_tarea.values() for eid in ids}
     vinculados = dict(
-        Usuario.objects.filter(efectivo__pk__in=destinatarios - {None}, telegram_id__isnull=False).values_list(
-            "efectivo__pk", "pk"
-        )
+        Usuario.objects.filter(
+            efectivo__pk__in={d for d in destinatarios if d is not None}, telegram_id__isnull=False
+        ).values_list("efectivo__pk", "pk")
     )
     ahora = timezone.now()
     nuevas = []

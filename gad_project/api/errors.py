@@ -102,14 +102,15 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     elif isinstance(exc, exceptions.AuthenticationFailed):
         # simplejwt's reasons come in English: say them in Spanish, keep the machine code.
         motivo = _motivo_autenticacion(exc)
-        mensaje = _AUTENTICACION.get(motivo, mensaje)
+        mensaje = _AUTENTICACION.get(motivo or "", mensaje)
         detalle = {"motivo": motivo} if motivo else None
     elif isinstance(exc, exceptions.APIException):
         # DRF's own message is precise (and translated: the UI language is es-AR).
         mensaje = str(exc.detail) if isinstance(exc.detail, str) else mensaje
         detalle = None if isinstance(exc.detail, str) else exc.detail
-    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-        detalle = {"reintentar_en_s": int(exc.wait)}
+    espera = getattr(exc, "wait", None) if isinstance(exc, exceptions.Throttled) else None
+    if espera is not None:
+        detalle = {"reintentar_en_s": int(espera)}
     response.data = error_body(codigo, mensaje, detalle)
     return response
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
+from typing import Any, Literal, overload
 
 from django.utils.dateparse import parse_datetime
 
@@ -44,8 +45,18 @@ def param_float(
     )
 
 
+@overload
+def param_int(params: Any, nombre: str, *, minimo: int, maximo: int, requerido: bool = ..., defecto: int) -> int: ...
+@overload
 def param_int(
-    params, nombre: str, *, minimo: int, maximo: int, requerido: bool = False, defecto: int | None = None
+    params: Any, nombre: str, *, minimo: int, maximo: int, requerido: Literal[True], defecto: None = ...
+) -> int: ...
+@overload
+def param_int(
+    params: Any, nombre: str, *, minimo: int, maximo: int, requerido: bool = ..., defecto: None = ...
+) -> int | None: ...
+def param_int(
+    params: Any, nombre: str, *, minimo: int, maximo: int, requerido: bool = False, defecto: int | None = None
 ) -> int | None:
     return _param_numero(
         params,

@@ -12,6 +12,7 @@ from gad_project.exceptions import NoEncontrado, NoPermitido
 from geocercas import selectors, services
 from geocercas.api.filtros import AlertaFiltro, GeocercaFiltro
 from geocercas.api.serializers import AlertaSerializer, GeocercaSerializer
+from geocercas.models import Geocerca
 
 
 class GeocercaViewSet(viewsets.ModelViewSet):
@@ -27,33 +28,24 @@ class GeocercaViewSet(viewsets.ModelViewSet):
         return selectors.geocercas_visibles(usuario=self.request.user).prefetch_related("unidades").order_by("id")
 
     def perform_create(self, serializer):
-        unidades = self._unidades(serializer)
-        geocerca = serializer.Meta.model(**{k: v for k, v in serializer.validated_data.items() if k != "unidades"})
-        serializer.instance = services.geocerca_guardar(geocerca=geocerca, unidades=unidades)
+        datos = dict(serializer.validated_data)
+        unidades = [u.pk for u in datos.pop("unidades", [])]
+        serializer.instance = services.geocerca_guardar(
+            geocerca=Geocerca(**datos), unidades=unidades, usuario=self.request.user
+        )
 
     def perform_update(self, serializer):
-        if not selectors.geocerca_editable(usuario=self.request.user, geocerca=serializer.instance):
-            raise NoPermitido("Solo puede modificar geocercas de su propia unidad.")
         geocerca = serializer.instance
-        for campo, valor in serializer.validated_data.items():
-            if campo != "unidades":
-                setattr(geocerca, campo, valor)
-        unidades = self._unidades(serializer) if "unidades" in serializer.validated_data else None
-        serializer.instance = services.geocerca_guardar(geocerca=geocerca, unidades=unidades)
+        if not selectors.geocerca_editable(usuario=self.request.user, geocerca=geocerca):
+            raise NoPermitido("Solo puede modificar geocercas de su propia unidad.")  # before any field is set
+        datos = dict(serializer.validated_data)
+        unidades = [u.pk for u in datos.pop("unidades")] if "unidades" in datos else None
+        for campo, valor in datos.items():
+            setattr(geocerca, campo, valor)
+        serializer.instance = services.geocerca_guardar(geocerca=geocerca, unidades=unidades, usuario=self.request.user)
 
     def perform_destroy(self, instance):
-        if not selectors.geocerca_editable(usuario=self.request.user, geocerca=instance):
-            raise NoPermitido("Solo puede eliminar geocercas de su propia unidad.")
-        services.geocerca_eliminar(geocerca=instance)
-
-    def _unidades(self, serializer) -> list[int]:
-        pedidas = [u.pk for u in serializer.validated_data.get("unidades", [])]
-        usuario = self.request.user
-        if usuario.es_admin:
-            return pedidas
-        if pedidas and pedidas != [usuario.unidad_id]:
-            raise NoPermitido("Un comandante solo crea geocercas para su propia unidad.")
-        return [usuario.unidad_id]
+        services.geocerca_eliminar(geocerca=instance, usuario=self.request.user)
 
 
 class AlertaViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -100,7 +102,7 @@ class EmergenciaSerializer(serializers.Serializer):
 
 
 class TareaEventoSerializer(serializers.ModelSerializer):
-    usuario = serializers.StringRelatedField()
+    usuario: serializers.StringRelatedField[Any] = serializers.StringRelatedField()
     estado_anterior = serializers.SerializerMethodField()
 
     class Meta:

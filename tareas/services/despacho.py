@@ -211,6 +211,7 @@ def emergencia_crear(
     published as `tarea.creada`) for a commander to dispatch, rather than being lost."""
     alcance = alcance_de(usuario)
     reportante = efectivo_de(usuario=usuario) if alcance.es_efectivo else None
+    unidad_id: int | None
     if alcance.todo:
         unidad_id = _unidad_del_lugar(lat, lon)
     elif alcance.es_mando:
@@ -219,6 +220,8 @@ def emergencia_crear(
         unidad_id = reportante.unidad_id
     else:
         raise NoPermitido("Solo efectivos con legajo, comandantes o administradores reportan emergencias.")
+    if unidad_id is None:
+        raise NoPermitido("El usuario no tiene unidad.")
     tarea = Tarea(
         titulo=f"Emergencia: {descripcion[:80]}",
         descripcion=descripcion,

@@ -3,7 +3,8 @@ history they share. Every change is written to TareaEvento and published."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.contrib.gis.geos import Point
 from django.db import connection, transaction
@@ -74,7 +75,7 @@ def tarea_crear(
     descripcion: str = "",
     lat: float | None = None,
     lon: float | None = None,
-    **extra,
+    **extra: Any,
 ) -> Tarea:
     _exigir_unidad(usuario, unidad_id)
     tarea = Tarea(
@@ -93,7 +94,7 @@ CAMPOS_EDITABLES = ("titulo", "descripcion", "tipo", "prioridad", "inicio_progra
 
 
 def tarea_actualizar(
-    *, tarea_id: int, usuario: Usuario, lat: float | None = None, lon: float | None = None, **cambios
+    *, tarea_id: int, usuario: Usuario, lat: float | None = None, lon: float | None = None, **cambios: Any
 ) -> Tarea:
     """Edit a task's description and plan (not its state: that is the state machine's). Closed
     tasks are history and cannot be edited."""
@@ -180,7 +181,7 @@ def _asignados(tarea: Tarea) -> list[int]:
     return list(tarea.asignaciones.values_list("efectivo_id", flat=True))
 
 
-def _liberar(tarea: Tarea, ahora) -> list[Publicacion]:
+def _liberar(tarea: Tarea, ahora: datetime) -> list[Publicacion]:
     """A closed task frees its live assignments; efectivos with no other open task are available."""
     vivas = list(tarea.asignaciones.select_for_update().filter(estado__in=VIVAS).select_related("efectivo"))
     Asignacion.objects.filter(pk__in=[a.pk for a in vivas]).update(estado=EstadoAsignacion.LIBERADA, liberada_en=ahora)
@@ -216,7 +217,7 @@ def _exigir_actor(tarea: Tarea, usuario: Usuario, accion: str) -> None:
     if alcance.es_mando:
         _exigir_mando(tarea, usuario)
         return
-    if accion in ACCIONES_DE_MANDO or not alcance.es_efectivo:
+    if accion in ACCIONES_DE_MANDO or alcance.efectivo_id is None:
         raise NoPermitido("Solo el mando puede hacerlo.")
     if not tarea.asignaciones.filter(efectivo_id=alcance.efectivo_id, estado=EstadoAsignacion.ACEPTADA).exists():
         raise NoPermitido("Solo un efectivo que aceptó la tarea puede hacerlo.")

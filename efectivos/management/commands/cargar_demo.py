@@ -71,7 +71,7 @@ class Command(BaseCommand):
                 username=username,
                 defaults={
                     "rol": rol,
-                    "unidad": unidades.get(unidad),
+                    "unidad": unidades.get(unidad) if unidad else None,
                     "is_staff": rol == Rol.ADMINISTRADOR,
                     "is_superuser": rol == Rol.ADMINISTRADOR,
                     "first_name": username.split(".")[0].capitalize(),
@@ -220,6 +220,7 @@ class Command(BaseCommand):
             if efectivo.ultima_posicion is not None:
                 lon, lat = efectivo.ultima_posicion.x, efectivo.ultima_posicion.y
             else:
+                assert efectivo.unidad.jurisdiccion is not None  # every demo unidad has one
                 lon, lat = demo.punto_en(efectivo.unidad.jurisdiccion[0], rnd)
             lecturas.append(
                 LecturaNueva(

@@ -71,6 +71,7 @@ class Command(BaseCommand):
             qs = qs[:limite]
         moviles = []
         for e in qs:
+            assert e.ultima_posicion is not None  # filtered above
             limites = (
                 e.unidad.jurisdiccion.extent
                 if e.unidad.jurisdiccion
