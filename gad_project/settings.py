@@ -334,6 +334,10 @@ INGESTA_ACTOR_TTL_S = env_int("INGESTA_ACTOR_TTL_S", 60, minimum=1)
 POSICIONES_FUTURO_MAX_S = env_int("POSICIONES_FUTURO_MAX_S", 300, minimum=0)
 POSICIONES_ANTIGUEDAD_MAX_H = env_int("POSICIONES_ANTIGUEDAD_MAX_H", 72, minimum=1)
 DESPACHO_FIX_MAX_MIN = env_int("DESPACHO_FIX_MAX_MIN", 15, minimum=1)
+# Nobody is ever dispatched from farther than this (metres), whatever radius is asked for.
+DESPACHO_RADIO_MAX_M = env_int("DESPACHO_RADIO_MAX_M", 10_000, minimum=100)
+# A commander's dispatch takes reinforcements from other unidades when nobody of theirs is in range.
+DESPACHO_REFUERZOS = env_bool("DESPACHO_REFUERZOS", True)
 EVENTOS_RETENCION_H = env_int("EVENTOS_RETENCION_H", 72, minimum=1)
 WS_PING_S = env_int("WS_PING_S", 15, minimum=1)
 WS_PONG_TIMEOUT_S = env_int("WS_PONG_TIMEOUT_S", 30, minimum=1)

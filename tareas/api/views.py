@@ -191,7 +191,7 @@ class CercanosView(APIView):
             OpenApiParameter("lat", float, required=True),
             OpenApiParameter("lon", float, required=True),
             OpenApiParameter("k", int),
-            OpenApiParameter("radio_m", float),
+            OpenApiParameter("radio_m", float, description="Metros; nunca más que DESPACHO_RADIO_MAX_M"),
             OpenApiParameter("estado", enum=[EstadoEfectivo.DISPONIBLE]),
             OpenApiParameter("especialidad", str),
         ],
@@ -204,7 +204,7 @@ class CercanosView(APIView):
             lat=param_float(p, "lat", minimo=-90, maximo=90, requerido=True),
             lon=param_float(p, "lon", minimo=-180, maximo=180, requerido=True),
             k=param_int(p, "k", minimo=1, maximo=100, defecto=5),
-            radio_m=param_float(p, "radio_m", minimo=1, maximo=500_000),
+            radio_m=services.radio_de_despacho(param_float(p, "radio_m", minimo=1, maximo=500_000)),
             especialidad=p.get("especialidad") or None,
             unidad_id=selectors.alcance_de_despacho(usuario=request.user),
         )

@@ -1,7 +1,13 @@
 """Writes for tasks: the state machine (`estados`) and dispatch (`despacho`). Callers import from
 here; the split is for reading."""
 
-from tareas.services.despacho import Asignado, asignacion_responder, emergencia_crear, tarea_asignar
+from tareas.services.despacho import (
+    Asignado,
+    asignacion_responder,
+    emergencia_crear,
+    radio_de_despacho,
+    tarea_asignar,
+)
 from tareas.services.estados import (
     ACCIONES_DE_MANDO,
     CAMPOS_EDITABLES,
@@ -25,6 +31,7 @@ __all__ = [
     "asignacion_responder",
     "emergencia_crear",
     "estadisticas_refrescar",
+    "radio_de_despacho",
     "tarea_actualizar",
     "tarea_asignar",
     "tarea_codigo_generar",

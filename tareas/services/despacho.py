@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.db import connection, transaction
 from django.utils import timezone
@@ -78,20 +79,31 @@ def tarea_asignar(
         if cercanos:
             if tarea.ubicacion is None:
                 raise EntradaInvalida("La tarea no tiene ubicación: indique los efectivos.", codigo="sin_ubicacion")
-            elegidos = [
-                (c.efectivo_id, c.distancia_m)
-                for c in selectors.efectivos_cercanos(
-                    lat=tarea.ubicacion.y,
-                    lon=tarea.ubicacion.x,
-                    k=cercanos,
-                    unidad_id=tarea.unidad_id,
-                    radio_m=radio_m,
-                    especialidad=especialidad,
-                    bloquear=True,
-                    # never again someone already on this task, or who turned it down
-                    excluir=[*tarea.asignaciones.values_list("efectivo_id", flat=True), *excluir],
+            radio = radio_de_despacho(radio_m)
+            # never again someone already on this task, or who turned it down
+            excluidos = [*tarea.asignaciones.values_list("efectivo_id", flat=True), *excluir]
+            for unidad_id in _unidades_de_despacho(tarea, usuario):
+                elegidos = [
+                    (c.efectivo_id, c.distancia_m)
+                    for c in selectors.efectivos_cercanos(
+                        lat=tarea.ubicacion.y,
+                        lon=tarea.ubicacion.x,
+                        k=cercanos,
+                        unidad_id=unidad_id,
+                        radio_m=radio,
+                        especialidad=especialidad,
+                        bloquear=True,
+                        excluir=excluidos,
+                    )
+                ]
+                if elegidos:
+                    break
+            if not elegidos:
+                raise Conflicto(
+                    f"Ningún efectivo disponible a menos de {radio / 1000:g} km.",
+                    detalle={"radio_m": radio},
+                    codigo="sin_efectivos_en_rango",
                 )
-            ]
         else:
             elegidos = _explicitos(tarea, efectivos)
         if not elegidos:
@@ -240,10 +252,28 @@ def emergencia_crear(
             excluir=[reportante.pk] if reportante else (),
             despacho_automatico=reportante is not None,
         )
-    except Conflicto:
+    except Conflicto as exc:
+        # Nobody in range: the emergency stays open and visible (programada), and its history
+        # says why, for the commander who dispatches it by hand.
         asignados = []
+        _registrar(tarea, usuario, tarea.estado, tarea.estado, f"sin despacho: {exc.mensaje}")
     tarea.refresh_from_db()
     return tarea, asignados
+
+
+def radio_de_despacho(pedido_m: float | None) -> float:
+    """The search radius: what the dispatcher asked for, never beyond DESPACHO_RADIO_MAX_M."""
+    maximo = float(settings.DESPACHO_RADIO_MAX_M)
+    return maximo if pedido_m is None else min(float(pedido_m), maximo)
+
+
+def _unidades_de_despacho(tarea: Tarea, usuario: Usuario) -> list[int | None]:
+    """Where the nearest are sought, in order (None: every unidad). An admin dispatches from every
+    unidad; anyone else (a commander, or the system on an efectivo's report) from the task's own
+    unidad first and, when nobody of it is in range, reinforcements from any (DESPACHO_REFUERZOS)."""
+    if alcance_de(usuario).todo:
+        return [None]
+    return [tarea.unidad_id, None] if settings.DESPACHO_REFUERZOS else [tarea.unidad_id]
 
 
 def _explicitos(tarea: Tarea, ids: Sequence[int]) -> list[tuple[int, float | None]]:
