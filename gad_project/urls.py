@@ -19,6 +19,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("geocercas.api.urls")),
     path("", include("realtime.api.urls")),
     path("", include("tareas.api.urls")),
+    path("", include("seguridad.api.urls")),
     path("", include("telegram_bot.api.urls")),
 ]
 

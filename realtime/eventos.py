@@ -96,6 +96,22 @@ class TareaAsignacionDatos(TareaDatos):
     respuesta: str  # aceptada | rechazada
 
 
+class SosDatos(TypedDict):
+    sos_id: int
+    estado: str  # activo | resuelto
+    efectivo_id: int
+    efectivo: str
+    unidad_id: int
+    lat: float | None  # None until the location is known
+    lon: float | None
+    tarea_id: int | None  # the emergency the backup was dispatched with
+    asignados: list[int]  # backup efectivos sent
+    creado_en: str
+    resuelto_en: str | None
+    resuelto_por: str | None
+    nota: str
+
+
 # --- builders ------------------------------------------------------------------------------------
 # Audiences: grupos.mando_de_unidad = admins + the unidad's commanders; grupos.de_efectivo adds
 # the efectivo's own sockets.
@@ -180,6 +196,15 @@ def tarea_asignacion(datos: TareaDatos, *, efectivo_id: int, respuesta: str) -> 
     )
 
 
+def sos(datos: SosDatos) -> Publicacion:
+    """`sos.activado` when raised (again when its location becomes known), `sos.resuelto` when
+    closed: to the efectivo, their unidad's commanders and the admins."""
+    tipo = "sos.activado" if datos["estado"] == "activo" else "sos.resuelto"
+    return Publicacion(
+        tipo, dict(datos), grupos.de_efectivo(efectivo_id=datos["efectivo_id"], unidad_id=datos["unidad_id"])
+    )
+
+
 TIPOS = (
     "posicion.actualizada",
     "alerta.geocerca",
@@ -192,6 +217,8 @@ TIPOS = (
     "tarea.estado",
     "tarea.asignada",
     "tarea.asignacion",
+    "sos.activado",
+    "sos.resuelto",
 )
 
 

@@ -10,6 +10,8 @@ from efectivos import services as efectivos_services
 from efectivos.models import EstadoEfectivo, FuentePosicion
 from efectivos.selectors import efectivo_de
 from gad_project.exceptions import Conflicto, ErrorDominio
+from seguridad import services as seguridad_services
+from seguridad.models import EstadoSos, FuenteSos, Sos
 from tareas import selectors as tareas_selectors
 from tareas import services as tareas_services
 from tareas.models import Asignacion, EstadoAsignacion
@@ -136,3 +138,29 @@ def emergencia_reportar(telegram_id: int, descripcion: str, lat: float, lon: flo
         for a in asignados
     )
     return f"🚨 Emergencia {tarea.codigo} registrada y despachada a: {quienes}."
+
+
+def sos_pedir(telegram_id: int) -> tuple[str, bool]:
+    """The SOS button: raised at once (with the last fix, if recent). Returns the reply and
+    whether the location is still needed."""
+    usuario, efectivo = efectivo_vinculado(telegram_id)
+    if efectivo is None:
+        return mensajes.SIN_VINCULAR, False
+    try:
+        sos, creado, asignados = seguridad_services.sos_activar(usuario=usuario, fuente=FuenteSos.TELEGRAM)
+    except ErrorDominio as exc:
+        return exc.mensaje, False
+    despachado = creado and sos.tarea_id is not None
+    texto = mensajes.sos_texto(ubicado=sos.punto is not None, despachado=despachado, refuerzos=len(asignados))
+    return texto, sos.punto is None
+
+
+def sos_ubicar(telegram_id: int, lat: float, lon: float, precision: float | None) -> str | None:
+    """A location shared while the efectivo's SOS has none: it is the SOS's place, and backup goes."""
+    usuario, efectivo = efectivo_vinculado(telegram_id)
+    if efectivo is None or not Sos.objects.filter(efectivo=efectivo, estado=EstadoSos.ACTIVO, punto=None).exists():
+        return None
+    _, _, asignados = seguridad_services.sos_activar(
+        usuario=usuario, lat=lat, lon=lon, precision_m=precision, fuente=FuenteSos.TELEGRAM
+    )
+    return mensajes.sos_texto(ubicado=True, despachado=True, refuerzos=len(asignados))

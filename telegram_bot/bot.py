@@ -15,7 +15,7 @@ from functools import wraps
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections
-from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
+from telegram import KeyboardButton, ReplyKeyboardMarkup, Update
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -85,19 +85,26 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await update.effective_message.reply_text(f"No se pudo vincular: {exc.mensaje}")
             return
         nombre = usuario.get_full_name() or usuario.get_username()
-        await update.effective_message.reply_text(f"✅ Listo, {nombre}: su cuenta quedó vinculada.\n\n{mensajes.AYUDA}")
+        await update.effective_message.reply_text(
+            f"✅ Listo, {nombre}: su cuenta quedó vinculada.\n\n{mensajes.AYUDA}", reply_markup=_teclado_fijo()
+        )
         return
     _, efectivo = await _db(acciones.efectivo_vinculado)(usuario_tg.id)
     if efectivo is None:
         await update.effective_message.reply_text(mensajes.SIN_VINCULAR)
         return
-    await update.effective_message.reply_text(f"Hola, {efectivo.nombre}.\n\n{mensajes.AYUDA}")
+    await update.effective_message.reply_text(
+        f"Hola, {efectivo.nombre}.\n\n{mensajes.AYUDA}", reply_markup=_teclado_fijo()
+    )
 
 
 @_medido("ayuda")
 async def ayuda(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     _, efectivo = await _db(acciones.efectivo_vinculado)(update.effective_user.id)
-    await update.effective_message.reply_text(mensajes.AYUDA if efectivo else mensajes.SIN_VINCULAR)
+    if efectivo is None:
+        await update.effective_message.reply_text(mensajes.SIN_VINCULAR)
+        return
+    await update.effective_message.reply_text(mensajes.AYUDA, reply_markup=_teclado_fijo())
 
 
 async def _enviar_pagina(update: Update, telegram_id: int, pagina: int) -> None:
@@ -142,6 +149,21 @@ async def estado(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
+def _teclado_fijo(*, pedir_ubicacion: bool = False) -> ReplyKeyboardMarkup:
+    """The keyboard that stays under the chat: the SOS button, one tap away (plus, while an SOS
+    lacks its place, the button that shares the location)."""
+    filas = [[KeyboardButton(mensajes.BOTON_SOS)]]
+    if pedir_ubicacion:
+        filas.insert(0, [KeyboardButton("📍 Enviar mi ubicación", request_location=True)])
+    return ReplyKeyboardMarkup(filas, resize_keyboard=True, is_persistent=True)
+
+
+@_medido("sos")
+async def sos(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    texto, pide_ubicacion = await _db(acciones.sos_pedir)(update.effective_user.id)
+    await update.effective_message.reply_text(texto, reply_markup=_teclado_fijo(pedir_ubicacion=pide_ubicacion))
+
+
 @_medido("emergencia")
 async def emergencia(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     _, efectivo = await _db(acciones.efectivo_vinculado)(update.effective_user.id)
@@ -183,11 +205,17 @@ async def ubicacion(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not registrada:
         await mensaje.reply_text(mensajes.SIN_VINCULAR)
         return
+    aviso = await _db(acciones.sos_ubicar)(
+        update.effective_user.id, loc.latitude, loc.longitude, loc.horizontal_accuracy
+    )
+    if aviso:
+        await mensaje.reply_text(aviso, reply_markup=_teclado_fijo())
+        return
     if descripcion := context.user_data.pop("emergencia", None):
         texto = await _db(acciones.emergencia_reportar)(
             update.effective_user.id, descripcion, loc.latitude, loc.longitude
         )
-        await mensaje.reply_text(texto, reply_markup=ReplyKeyboardRemove())
+        await mensaje.reply_text(texto, reply_markup=_teclado_fijo())
         return
     if loc.live_period:
         await mensaje.reply_text("📍 Ubicación en tiempo real activa: se registra mientras la comparta.")
@@ -246,6 +274,8 @@ def construir() -> Application:
     app.add_handler(CommandHandler("tareas", tareas))
     app.add_handler(CommandHandler("estado", estado))
     app.add_handler(CommandHandler("emergencia", emergencia))
+    app.add_handler(CommandHandler("sos", sos))
+    app.add_handler(MessageHandler(filters.Text([mensajes.BOTON_SOS]), sos))
     app.add_handler(CallbackQueryHandler(boton))
     app.add_handler(MessageHandler(filters.LOCATION, ubicacion))
     app.add_handler(MessageHandler(filters.UpdateType.MESSAGE, otro))

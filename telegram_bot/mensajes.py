@@ -14,6 +14,7 @@ AYUDA = (
     "/tareas — sus tareas abiertas, con botones para aceptar, rechazar, iniciar, pausar, reanudar y finalizar\n"
     "/estado — cambiar su disponibilidad\n"
     "/emergencia <descripción> — reportar una emergencia; después comparta su ubicación\n"
+    "🆘 SOS (el botón fijo, o /sos) — pedir auxilio: avisa al mando y despacha al refuerzo más cercano\n"
     "/ayuda — esta ayuda\n\n"
     "Compartir ubicación (o ubicación en tiempo real) registra su posición como la aplicación."
 )
@@ -23,6 +24,18 @@ SIN_VINCULAR = (
     "(o envíe /start <código>)."
 )
 POR_PAGINA = 5
+BOTON_SOS = "🆘 SOS"
+
+
+def sos_texto(*, ubicado: bool, despachado: bool, refuerzos: int) -> str:
+    if not ubicado:
+        return "🆘 SOS enviado: el mando ya está avisado. Comparta su ubicación para despachar el refuerzo."
+    if despachado and refuerzos:
+        return f"🆘 SOS enviado. Refuerzo en camino: {refuerzos} efectivo(s). El mando está avisado."
+    if despachado:
+        return "🆘 SOS enviado: el mando está avisado. No hay efectivos disponibles cerca: el centro de operaciones despacha."
+    return "🆘 Su SOS sigue activo: el mando está avisado y el refuerzo, despachado."
+
 
 ESTADOS_ELEGIBLES = (EstadoEfectivo.DISPONIBLE, EstadoEfectivo.NO_DISPONIBLE, EstadoEfectivo.FUERA_SERVICIO)
 

@@ -18,6 +18,7 @@ GEOMETRIAS = {
     ("geocercas_geocerca", "geom"),
     ("geocercas_alerta", "punto"),
     ("tareas_tarea", "ubicacion"),
+    ("seguridad_sos", "punto"),
     ("mapa_densidad", "geom"),  # materialized view
 }
 

@@ -184,3 +184,36 @@ def test_el_mapa_se_lee_en_una_pantalla_de_pared(servidor, navegador):  # noqa: 
     assert fuente >= 24  # scales with the screen instead of staying laptop-sized
     assert pagina.evaluate("window.gadMapa.capas.efectivos.size") == 80
     captura(pagina, "mapa-pared")
+
+
+def test_un_sos_queda_fijo_en_el_mapa_hasta_que_el_mando_lo_resuelve(servidor, navegador):  # noqa: F811
+    from seguridad.models import Sos
+
+    pagina = abrir_mapa(navegador, servidor, "comandante", "comandante1234")
+    efectivo = Efectivo.objects.get(usuario__username="efectivo")
+    estado, sos = post_json(
+        f"{servidor}/api/v1/sos/",
+        {"lat": CASA_ROSADA[1], "lon": CASA_ROSADA[0]},
+        token(servidor, "efectivo", "efectivo1234"),
+    )
+    assert estado == 201, sos
+    item = pagina.locator(f"#sos .sos-item[data-id='{sos['id']}']")
+    item.wait_for(timeout=10_000)
+    assert efectivo.apellido in item.inner_text()
+    assert "refuerzo: " in item.inner_text()  # backup dispatched, said on the banner
+    captura(pagina, "mapa-sos")
+
+    pagina.reload()  # pinned: a map opened later shows it too
+    pagina.wait_for_selector("body[data-listo='1']", timeout=20_000)
+    item.wait_for(timeout=10_000)
+
+    pagina.once("dialog", lambda d: d.accept("Asistido en el lugar"))
+    item.locator(".resolver").click()
+    item.wait_for(state="detached", timeout=10_000)
+    assert pagina.locator("#sos").is_hidden()
+    cerrado = Sos.objects.get(pk=sos["id"])
+    assert (cerrado.estado, cerrado.nota, cerrado.resuelto_por.username) == (
+        "resuelto",
+        "Asistido en el lugar",
+        "comandante",
+    )

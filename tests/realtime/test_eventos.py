@@ -220,3 +220,45 @@ def test_entrar_a_una_zona_restringida_publica_alerta_geocerca():
         "ocurrida_en": timezone.localtime(t0 + timedelta(seconds=1)).isoformat(),
     }
     assert evento.audiencia == _mando(efectivo.unidad_id, efectivo.pk)
+
+
+def test_activar_y_resolver_un_sos_publica_sos_activado_y_sos_resuelto(comandante_a, efectivo):
+    from django.contrib.gis.geos import Point
+
+    from seguridad.services import sos_activar, sos_resolver
+    from tests.factories import CENTRO, desplazar
+
+    refuerzo = EfectivoFactory(
+        unidad=efectivo.unidad, ultima_posicion=Point(*desplazar(*CENTRO, norte_m=200), srid=4326)
+    )
+    sos, _, _ = sos_activar(usuario=efectivo.usuario, lat=CENTRO[1], lon=CENTRO[0])
+    evento = _ultimo("sos.activado")
+    audiencia = sorted(["rol.administrador", f"unidad.{efectivo.unidad_id}", f"efectivo.{efectivo.pk}"])
+    assert evento.datos == {
+        "sos_id": sos.pk,
+        "estado": "activo",
+        "efectivo_id": efectivo.pk,
+        "efectivo": f"{efectivo.apellido}, {efectivo.nombre}",
+        "unidad_id": efectivo.unidad_id,
+        "lat": pytest.approx(CENTRO[1]),
+        "lon": pytest.approx(CENTRO[0]),
+        "tarea_id": sos.tarea_id,
+        "asignados": [refuerzo.pk],
+        "creado_en": timezone.localtime(sos.creado_en).isoformat(),
+        "resuelto_en": None,
+        "resuelto_por": None,
+        "nota": "",
+    }
+    assert evento.audiencia == audiencia
+    sos_resolver(sos_id=sos.pk, usuario=comandante_a, nota="Falsa alarma")
+    evento = _ultimo("sos.resuelto")
+    sos.refresh_from_db()
+    assert {k: evento.datos[k] for k in ("sos_id", "estado", "resuelto_por", "nota", "asignados")} == {
+        "sos_id": sos.pk,
+        "estado": "resuelto",
+        "resuelto_por": "comandante_a",
+        "nota": "Falsa alarma",
+        "asignados": [],
+    }
+    assert evento.datos["resuelto_en"] == timezone.localtime(sos.resuelto_en).isoformat()
+    assert evento.audiencia == audiencia

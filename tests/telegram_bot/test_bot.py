@@ -245,3 +245,38 @@ def test_el_bot_espera_a_telegram_si_no_responde_al_arrancar(transactional_db, v
             falso.esperar("getUpdates", timeout=90)
             falso.mensaje(TG, "/ayuda")
             assert falso.esperar("sendMessage", chat_id=TG)[0]["text"] == mensajes.AYUDA
+
+
+def test_el_boton_sos_avisa_pide_la_ubicacion_y_despacha_al_recibirla(bot, falso, vinculado):
+    """One tap, no typing: with no recent fix the SOS is raised at once (the commanders know) and
+    the location is asked for; when it arrives, the nearest backup is sent. All in the database."""
+    from realtime.models import Evento
+    from seguridad.models import Sos
+
+    vinculado.ultima_posicion = None
+    vinculado.ultima_posicion_en = None
+    vinculado.save()
+    refuerzo = EfectivoFactory(
+        unidad=vinculado.unidad, ultima_posicion=Point(*desplazar(*CENTRO, norte_m=150), srid=4326)
+    )
+    falso.mensaje(TG, "/ayuda")
+    [ayuda] = falso.esperar("sendMessage", chat_id=TG)
+    assert mensajes.BOTON_SOS in str(ayuda["reply_markup"])  # the persistent SOS button
+
+    falso.mensaje(TG, mensajes.BOTON_SOS)
+    pedido = falso.esperar("sendMessage", 2, chat_id=TG)[-1]
+    assert "Comparta su ubicación" in pedido["text"] and "request_location" in str(pedido["reply_markup"])
+    sos = Sos.objects.get()
+    assert (sos.estado, sos.punto, sos.fuente) == ("activo", None, "telegram")
+    assert Evento.objects.filter(tipo="sos.activado").count() == 1
+
+    falso.ubicacion(TG, CENTRO[1], CENTRO[0])
+    respuesta = falso.esperar("sendMessage", 3, chat_id=TG)[-1]["text"]
+    assert "Refuerzo en camino: 1" in respuesta
+    sos.refresh_from_db()
+    assert sos.punto is not None and sos.tarea is not None
+    assert list(sos.tarea.asignaciones.values_list("efectivo_id", flat=True)) == [refuerzo.pk]
+
+    falso.mensaje(TG, "/sos")
+    assert "sigue activo" in falso.esperar("sendMessage", 4, chat_id=TG)[-1]["text"]
+    assert Sos.objects.count() == 1

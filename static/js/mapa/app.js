@@ -5,6 +5,7 @@ import { Alertas } from "./alertas.js";
 import { Acciones } from "./acciones.js";
 import { Capas } from "./capas.js";
 import { Conexion } from "./eventos.js";
+import { Sos } from "./sos.js";
 
 const config = JSON.parse(document.getElementById("mapa-config").textContent);
 const ESTADOS_CONEXION = { conectando: "Conectando…", en_vivo: "En vivo", reconectando: "Reconectando…", caida: "Sin conexión: reintentando" };
@@ -68,6 +69,14 @@ async function iniciar() {
     },
   });
   alertas.cargar().catch((err) => avisar(err.message));
+  const sos = new Sos({
+    avisar,
+    alVer: (d) => {
+      if (d.lat !== null) map.flyTo({ center: [d.lon, d.lat], zoom: Math.max(map.getZoom(), 16) });
+      acciones.abrirEfectivo(d.efectivo_id);
+    },
+  });
+  sos.cargar().catch((err) => avisar(err.message));
 
   const manejadores = {
     // One frame per unidad and commit, listing the efectivos that moved (coalesced server-side).
@@ -82,6 +91,8 @@ async function iniciar() {
     "tarea.estado": (d) => capas.tarea(d),
     "geocerca.actualizada": () => capas.geocercasCambiaron(),
     "geocerca.eliminada": () => capas.geocercasCambiaron(),
+    "sos.activado": (d) => sos.activado(d),
+    "sos.resuelto": (d) => sos.resuelto(d),
   };
   const conexion = new Conexion({
     desde: datos.cursor,
@@ -96,6 +107,7 @@ async function iniciar() {
       const nuevos = await pedir("/mapa/datos/");
       capas.cargar(nuevos);
       alertas.cargar().catch(() => {});
+      sos.cargar().catch(() => {});
       conexion.reiniciar(nuevos.cursor);
     },
   });
@@ -106,7 +118,7 @@ async function iniciar() {
     document.body.dataset.listo = "1";
     window.gadMapa.listoEn = performance.now();
   });
-  window.gadMapa = { map, capas, alertas, acciones, conexion, listoEn: null };
+  window.gadMapa = { map, capas, alertas, sos, acciones, conexion, listoEn: null };
 }
 
 window.addEventListener("DOMContentLoaded", () => {

@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from gad_project.admin_base import MapaAdmin, SoloLecturaAdmin
+from seguridad.models import Sos
+
+
+@admin.register(Sos)
+class SosAdmin(SoloLecturaAdmin, MapaAdmin):
+    """A record of every SOS; raised by efectivos and resolved from the map or the API, never here."""
+
+    list_display = ("id", "efectivo", "estado", "fuente", "creado_en", "resuelto_en", "resuelto_por")
+    list_filter = ("estado", "fuente")
+    search_fields = ("efectivo__apellido", "efectivo__codigo_interno")

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from gad_project.api.campos import NumeroEstricto, TextoEstricto
+from seguridad.models import Sos
+
+
+class SosEntradaSerializer(serializers.Serializer):
+    """Where the efectivo is; leave both out to use their last fix (or send it later)."""
+
+    lat = NumeroEstricto(required=False, min_value=-90, max_value=90)
+    lon = NumeroEstricto(required=False, min_value=-180, max_value=180)
+    precision_m = NumeroEstricto(required=False, allow_null=True, min_value=0, max_value=100_000)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if ("lat" in attrs) != ("lon" in attrs):
+            raise serializers.ValidationError({"lat": ["Envíe lat y lon juntos, o ninguno."]})
+        return attrs
+
+
+class SosResolverSerializer(serializers.Serializer):
+    nota = TextoEstricto(required=False, allow_blank=True, max_length=2000, default="")
+
+
+class SosSerializer(serializers.ModelSerializer):
+    efectivo_nombre = serializers.SerializerMethodField()
+    unidad = serializers.IntegerField(source="efectivo.unidad_id", read_only=True)
+    lat = serializers.SerializerMethodField()
+    lon = serializers.SerializerMethodField()
+    resuelto_por = serializers.StringRelatedField(allow_null=True)  # type: ignore[var-annotated]
+
+    class Meta:
+        model = Sos
+        fields = (
+            "id",
+            "estado",
+            "efectivo",
+            "efectivo_nombre",
+            "unidad",
+            "fuente",
+            "lat",
+            "lon",
+            "precision_m",
+            "tarea",
+            "creado_en",
+            "resuelto_en",
+            "resuelto_por",
+            "nota",
+        )
+        read_only_fields = fields
+
+    def get_efectivo_nombre(self, sos: Sos) -> str:
+        return f"{sos.efectivo.apellido}, {sos.efectivo.nombre}"
+
+    def get_lat(self, sos: Sos) -> float | None:
+        return sos.punto.y if sos.punto else None
+
+    def get_lon(self, sos: Sos) -> float | None:
+        return sos.punto.x if sos.punto else None

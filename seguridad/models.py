@@ -1,0 +1,52 @@
+"""Officer safety: an efectivo's SOS, kept in the database from the tap until a commander (or the
+efectivo, for a false alarm) resolves it, so no restart of any process loses it."""
+
+from __future__ import annotations
+
+from django.contrib.gis.db import models
+from django.db.models import Q
+
+
+class EstadoSos(models.TextChoices):
+    ACTIVO = "activo", "Activo"
+    RESUELTO = "resuelto", "Resuelto"
+
+
+class FuenteSos(models.TextChoices):
+    API = "api", "API"
+    TELEGRAM = "telegram", "Telegram"
+
+
+class Sos(models.Model):
+    efectivo = models.ForeignKey("efectivos.Efectivo", on_delete=models.PROTECT, related_name="sos")
+    estado = models.CharField(max_length=10, choices=EstadoSos.choices, default=EstadoSos.ACTIVO)
+    fuente = models.CharField(max_length=10, choices=FuenteSos.choices)
+    punto = models.PointField(srid=4326, null=True, blank=True, help_text="Vacío hasta conocer la ubicación.")
+    precision_m = models.FloatField(null=True, blank=True)
+    tarea = models.ForeignKey(
+        "tareas.Tarea",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="La emergencia con la que se despachó el refuerzo.",
+    )
+    creado_en = models.DateTimeField(auto_now_add=True)
+    resuelto_en = models.DateTimeField(null=True, blank=True)
+    resuelto_por = models.ForeignKey(
+        "efectivos.Usuario", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    nota = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = "SOS"
+        verbose_name_plural = "SOS"
+        ordering = ["-id"]
+        constraints = [
+            # One active SOS per efectivo: a second tap is the same emergency, not a new one.
+            models.UniqueConstraint(fields=["efectivo"], condition=Q(estado="activo"), name="sos_uno_activo"),
+        ]
+        indexes = [models.Index(fields=["-id"], condition=Q(estado="activo"), name="sos_activo")]
+
+    def __str__(self) -> str:
+        return f"SOS {self.pk} · {self.efectivo}"

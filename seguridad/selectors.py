@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from efectivos.alcance import Solicitante
+from efectivos.selectors import efectivos_visibles
+from seguridad.models import Sos
+
+
+def sos_visibles(*, usuario: Solicitante) -> QuerySet[Sos]:
+    """The SOS of the efectivos the user may see (an efectivo: their own)."""
+    return Sos.objects.filter(efectivo__in=efectivos_visibles(usuario=usuario))

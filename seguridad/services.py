@@ -1,0 +1,118 @@
+"""Writes for officer safety: raising an SOS (and dispatching backup at once) and resolving it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.gis.geos import Point
+from django.db import transaction
+from django.utils import timezone
+
+from efectivos.alcance import alcance_de
+from efectivos.models import Efectivo, Usuario
+from gad_project.exceptions import Conflicto, NoEncontrado, NoPermitido
+from gad_project.tiempo import iso
+from realtime import eventos
+from realtime.services import publish_many
+from seguridad.models import EstadoSos, FuenteSos, Sos
+from seguridad.selectors import sos_visibles
+from tareas.services import emergencia_crear
+
+
+def sos_datos(sos: Sos, asignados: Sequence[int] = ()) -> eventos.SosDatos:
+    e = sos.efectivo
+    return {
+        "sos_id": sos.pk,
+        "estado": sos.estado,
+        "efectivo_id": e.pk,
+        "efectivo": f"{e.apellido}, {e.nombre}",
+        "unidad_id": e.unidad_id,
+        "lat": sos.punto.y if sos.punto else None,
+        "lon": sos.punto.x if sos.punto else None,
+        "tarea_id": sos.tarea_id,
+        "asignados": list(asignados),
+        "creado_en": iso(sos.creado_en),
+        "resuelto_en": iso(sos.resuelto_en) if sos.resuelto_en else None,
+        "resuelto_por": str(sos.resuelto_por) if sos.resuelto_por else None,
+        "nota": sos.nota,
+    }
+
+
+def sos_activar(
+    *,
+    usuario: Usuario,
+    lat: float | None = None,
+    lon: float | None = None,
+    precision_m: float | None = None,
+    fuente: str = FuenteSos.API,
+) -> tuple[Sos, bool, list[int]]:
+    """The caller's SOS: raised at once, with the location sent or the efectivo's last fix (if
+    newer than DESPACHO_FIX_MAX_MIN), else without one until it arrives. Once the place is known,
+    an emergency task dispatches the SOS_REFUERZOS nearest available efectivos (the policy of
+    tareas' dispatch). Tapping again while it is active is the same SOS: it only adds the location
+    if it was missing. Returns (sos, created, backup efectivo ids dispatched now)."""
+    efectivo = _efectivo_propio(usuario)
+    if lat is None or lon is None:
+        lat = lon = None
+        reciente = timezone.now() - timedelta(minutes=settings.DESPACHO_FIX_MAX_MIN)
+        if efectivo.ultima_posicion is not None and (efectivo.ultima_posicion_en or reciente) > reciente:
+            lat, lon = efectivo.ultima_posicion.y, efectivo.ultima_posicion.x
+            precision_m = efectivo.ultima_precision_m
+    with transaction.atomic():
+        Efectivo.objects.select_for_update().filter(pk=efectivo.pk).exists()  # two taps: one SOS
+        sos = Sos.objects.filter(efectivo=efectivo, estado=EstadoSos.ACTIVO).first()
+        creado = sos is None
+        if sos is None:
+            sos = Sos(efectivo=efectivo, fuente=fuente)
+        ubicado = sos.punto is None and lat is not None and lon is not None
+        if ubicado:
+            sos.punto = Point(lon, lat, srid=4326)
+            sos.precision_m = precision_m
+        sos.save()
+        asignados: list[int] = []
+        if sos.punto is not None and sos.tarea_id is None:
+            tarea, enviados = emergencia_crear(
+                usuario=usuario,
+                lat=sos.punto.y,
+                lon=sos.punto.x,
+                descripcion=f"SOS de {efectivo.apellido}, {efectivo.nombre} ({efectivo.codigo_interno})",
+                k=settings.SOS_REFUERZOS,
+            )
+            sos.tarea = tarea
+            sos.save(update_fields=["tarea"])
+            asignados = [a.efectivo.pk for a in enviados]
+        sos.efectivo = efectivo
+        if creado or ubicado:
+            publish_many([eventos.sos(sos_datos(sos, asignados))])
+    return sos, creado, asignados
+
+
+def sos_resolver(*, sos_id: int, usuario: Usuario, nota: str = "") -> Sos:
+    """Close an SOS: a commander of the efectivo's unidad or an admin, or the efectivo themself
+    (a false alarm). The emergency task follows its own course."""
+    with transaction.atomic():
+        sos = sos_visibles(usuario=usuario).select_for_update(of=("self",)).filter(pk=sos_id).first()
+        if sos is None:
+            raise NoEncontrado("SOS inexistente o fuera de su alcance.")
+        sos = Sos.objects.select_related("efectivo", "resuelto_por").get(pk=sos.pk)
+        alcance = alcance_de(usuario)
+        if not (alcance.manda_en(sos.efectivo.unidad_id) or alcance.efectivo_id == sos.efectivo_id):
+            raise NoPermitido("Solo el mando de su unidad o el propio efectivo resuelven un SOS.")
+        if sos.estado != EstadoSos.ACTIVO:
+            raise Conflicto("El SOS ya está resuelto.", codigo="sos_resuelto")
+        sos.estado = EstadoSos.RESUELTO
+        sos.resuelto_en = timezone.now()
+        sos.resuelto_por = usuario
+        sos.nota = nota
+        sos.save(update_fields=["estado", "resuelto_en", "resuelto_por", "nota"])
+        publish_many([eventos.sos(sos_datos(sos))])
+    return sos
+
+
+def _efectivo_propio(usuario: Usuario) -> Efectivo:
+    alcance = alcance_de(usuario)
+    if alcance.efectivo_id is None:
+        raise NoPermitido("Solo un efectivo con legajo y cuenta activa pide auxilio.", codigo="sin_legajo")
+    return Efectivo.objects.select_related("unidad").get(pk=alcance.efectivo_id)
