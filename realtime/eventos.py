@@ -112,6 +112,17 @@ class SosDatos(TypedDict):
     nota: str
 
 
+class SinReporteDatos(TypedDict):
+    aviso_id: int
+    efectivo_id: int
+    efectivo: str
+    unidad_id: int
+    ultima_posicion_en: str  # the last fix before the silence
+    lat: float | None  # where they were last seen
+    lon: float | None
+    abierto: bool
+
+
 # --- builders ------------------------------------------------------------------------------------
 # Audiences: grupos.mando_de_unidad = admins + the unidad's commanders; grupos.de_efectivo adds
 # the efectivo's own sockets.
@@ -205,6 +216,15 @@ def sos(datos: SosDatos) -> Publicacion:
     )
 
 
+def sin_reporte(datos: SinReporteDatos) -> Publicacion:
+    """`sin_reporte.activado` when an efectivo in service goes silent, `sin_reporte.cerrado` when
+    a fix arrives: to the efectivo, their unidad's commanders and the admins."""
+    tipo = "sin_reporte.activado" if datos["abierto"] else "sin_reporte.cerrado"
+    return Publicacion(
+        tipo, dict(datos), grupos.de_efectivo(efectivo_id=datos["efectivo_id"], unidad_id=datos["unidad_id"])
+    )
+
+
 TIPOS = (
     "posicion.actualizada",
     "alerta.geocerca",
@@ -219,6 +239,8 @@ TIPOS = (
     "tarea.asignacion",
     "sos.activado",
     "sos.resuelto",
+    "sin_reporte.activado",
+    "sin_reporte.cerrado",
 )
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from gad_project.admin_base import MapaAdmin, SoloLecturaAdmin
-from seguridad.models import Sos
+from seguridad.models import SinReporte, Sos
 
 
 @admin.register(Sos)
@@ -12,4 +12,11 @@ class SosAdmin(SoloLecturaAdmin, MapaAdmin):
 
     list_display = ("id", "efectivo", "estado", "fuente", "creado_en", "resuelto_en", "resuelto_por")
     list_filter = ("estado", "fuente")
+    search_fields = ("efectivo__apellido", "efectivo__codigo_interno")
+
+
+@admin.register(SinReporte)
+class SinReporteAdmin(SoloLecturaAdmin, MapaAdmin):
+    list_display = ("id", "efectivo", "ultima_posicion_en", "creado_en", "cerrado_en")
+    list_filter = (("cerrado_en", admin.EmptyFieldListFilter),)
     search_fields = ("efectivo__apellido", "efectivo__codigo_interno")

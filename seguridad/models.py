@@ -50,3 +50,27 @@ class Sos(models.Model):
 
     def __str__(self) -> str:
         return f"SOS {self.pk} · {self.efectivo}"
+
+
+class SinReporte(models.Model):
+    """An efectivo in service (disponible or en_tarea) whose last fix is older than SIN_REPORTE_MIN:
+    raised once per silence, closed when a newer fix arrives (or they go off duty)."""
+
+    efectivo = models.ForeignKey("efectivos.Efectivo", on_delete=models.CASCADE, related_name="silencios")
+    ultima_posicion_en = models.DateTimeField(help_text="La última posición antes del silencio.")
+    punto = models.PointField(srid=4326, null=True, blank=True, help_text="Dónde se lo vio por última vez.")
+    creado_en = models.DateTimeField()
+    cerrado_en = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "sin reporte"
+        verbose_name_plural = "sin reporte"
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["efectivo"], condition=Q(cerrado_en__isnull=True), name="sin_reporte_uno_abierto"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Sin reporte · {self.efectivo}"

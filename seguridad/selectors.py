@@ -4,9 +4,13 @@ from django.db.models import QuerySet
 
 from efectivos.alcance import Solicitante
 from efectivos.selectors import efectivos_visibles
-from seguridad.models import Sos
+from seguridad.models import SinReporte, Sos
 
 
 def sos_visibles(*, usuario: Solicitante) -> QuerySet[Sos]:
     """The SOS of the efectivos the user may see (an efectivo: their own)."""
     return Sos.objects.filter(efectivo__in=efectivos_visibles(usuario=usuario))
+
+
+def sin_reporte_visibles(*, usuario: Solicitante) -> QuerySet[SinReporte]:
+    return SinReporte.objects.filter(efectivo__in=efectivos_visibles(usuario=usuario))

@@ -1,13 +1,14 @@
-"""Writes for officer safety: raising an SOS (and dispatching backup at once) and resolving it."""
+"""Writes for officer safety: raising an SOS (and dispatching backup at once) and resolving it;
+"sin reporte" alerts for efectivos in service who stopped reporting."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.gis.geos import Point
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from efectivos.alcance import alcance_de
@@ -16,7 +17,7 @@ from gad_project.exceptions import Conflicto, NoEncontrado, NoPermitido
 from gad_project.tiempo import iso
 from realtime import eventos
 from realtime.services import publish_many
-from seguridad.models import EstadoSos, FuenteSos, Sos
+from seguridad.models import EstadoSos, FuenteSos, SinReporte, Sos
 from seguridad.selectors import sos_visibles
 from tareas.services import emergencia_crear
 
@@ -116,3 +117,56 @@ def _efectivo_propio(usuario: Usuario) -> Efectivo:
     if alcance.efectivo_id is None:
         raise NoPermitido("Solo un efectivo con legajo y cuenta activa pide auxilio.", codigo="sin_legajo")
     return Efectivo.objects.select_related("unidad").get(pk=alcance.efectivo_id)
+
+
+# One statement each way, set-based, whatever the number of efectivos. Closing first: a fix that
+# arrived ends the silence before a new one could be counted.
+_SQL_CERRAR = """
+UPDATE seguridad_sinreporte s SET cerrado_en = %(ahora)s
+FROM efectivos_efectivo e
+WHERE s.efectivo_id = e.id AND s.cerrado_en IS NULL
+  AND (e.ultima_posicion_en > s.ultima_posicion_en OR e.estado NOT IN ('disponible', 'en_tarea'))
+RETURNING s.id
+"""
+_SQL_ABRIR = """
+INSERT INTO seguridad_sinreporte (efectivo_id, ultima_posicion_en, punto, creado_en)
+SELECT e.id, e.ultima_posicion_en, e.ultima_posicion, %(ahora)s
+FROM efectivos_efectivo e
+WHERE e.estado IN ('disponible', 'en_tarea')
+  AND e.ultima_posicion_en < %(limite)s
+  AND NOT EXISTS (SELECT 1 FROM seguridad_sinreporte s WHERE s.efectivo_id = e.id AND s.cerrado_en IS NULL)
+ON CONFLICT DO NOTHING
+RETURNING id
+"""
+
+
+def sin_reporte_datos(aviso: SinReporte) -> eventos.SinReporteDatos:
+    e = aviso.efectivo
+    return {
+        "aviso_id": aviso.pk,
+        "efectivo_id": e.pk,
+        "efectivo": f"{e.apellido}, {e.nombre}",
+        "unidad_id": e.unidad_id,
+        "ultima_posicion_en": iso(aviso.ultima_posicion_en),
+        "lat": aviso.punto.y if aviso.punto else None,
+        "lon": aviso.punto.x if aviso.punto else None,
+        "abierto": aviso.cerrado_en is None,
+    }
+
+
+def sin_reporte_revisar(*, ahora: datetime | None = None) -> tuple[int, int]:
+    """Raise "sin reporte" for every efectivo in service silent for SIN_REPORTE_MIN minutes (only
+    those who ever reported: someone without the app is not missing), and close those whose fix
+    arrived. Run every minute by Celery beat. Returns (raised, closed)."""
+    ahora = ahora or timezone.now()
+    limite = ahora - timedelta(minutes=settings.SIN_REPORTE_MIN)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_SQL_CERRAR, {"ahora": ahora})
+        cerrados = [fila[0] for fila in cursor.fetchall()]
+        cursor.execute(_SQL_ABRIR, {"ahora": ahora, "limite": limite})
+        abiertos = [fila[0] for fila in cursor.fetchall()]
+        avisos = SinReporte.objects.filter(pk__in=[*cerrados, *abiertos]).select_related("efectivo")
+        publicaciones = [eventos.sin_reporte(sin_reporte_datos(a)) for a in sorted(avisos, key=lambda a: a.pk)]
+        if publicaciones:
+            publish_many(publicaciones)
+    return len(abiertos), len(cerrados)

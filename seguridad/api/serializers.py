@@ -5,7 +5,7 @@ from typing import Any
 from rest_framework import serializers
 
 from gad_project.api.campos import NumeroEstricto, TextoEstricto
-from seguridad.models import Sos
+from seguridad.models import SinReporte, Sos
 
 
 class SosEntradaSerializer(serializers.Serializer):
@@ -60,3 +60,34 @@ class SosSerializer(serializers.ModelSerializer):
 
     def get_lon(self, sos: Sos) -> float | None:
         return sos.punto.x if sos.punto else None
+
+
+class SinReporteSerializer(serializers.ModelSerializer):
+    efectivo_nombre = serializers.SerializerMethodField()
+    unidad = serializers.IntegerField(source="efectivo.unidad_id", read_only=True)
+    lat = serializers.SerializerMethodField()
+    lon = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SinReporte
+        fields = (
+            "id",
+            "efectivo",
+            "efectivo_nombre",
+            "unidad",
+            "ultima_posicion_en",
+            "lat",
+            "lon",
+            "creado_en",
+            "cerrado_en",
+        )
+        read_only_fields = fields
+
+    def get_efectivo_nombre(self, aviso: SinReporte) -> str:
+        return f"{aviso.efectivo.apellido}, {aviso.efectivo.nombre}"
+
+    def get_lat(self, aviso: SinReporte) -> float | None:
+        return aviso.punto.y if aviso.punto else None
+
+    def get_lon(self, aviso: SinReporte) -> float | None:
+        return aviso.punto.x if aviso.punto else None

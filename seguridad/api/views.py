@@ -7,8 +7,13 @@ from rest_framework.response import Response
 
 from gad_project.api.params import param_int
 from seguridad import selectors, services
-from seguridad.api.filtros import SosFiltro
-from seguridad.api.serializers import SosEntradaSerializer, SosResolverSerializer, SosSerializer
+from seguridad.api.filtros import SinReporteFiltro, SosFiltro
+from seguridad.api.serializers import (
+    SinReporteSerializer,
+    SosEntradaSerializer,
+    SosResolverSerializer,
+    SosSerializer,
+)
 from seguridad.models import FuenteSos, Sos
 
 
@@ -50,3 +55,14 @@ class SosViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         entrada.is_valid(raise_exception=True)
         sos = services.sos_resolver(sos_id=sos_id, usuario=request.user, nota=entrada.validated_data["nota"])
         return Response(SosSerializer(self._sos(sos.pk)).data)
+
+
+class SinReporteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Efectivos in service who stopped reporting (`?abiertos=true`: silences still going on),
+    newest first; raised and closed by the system every minute."""
+
+    serializer_class = SinReporteSerializer
+    filterset_class = SinReporteFiltro
+
+    def get_queryset(self):
+        return selectors.sin_reporte_visibles(usuario=self.request.user).select_related("efectivo")

@@ -19,6 +19,7 @@ GEOMETRIAS = {
     ("geocercas_alerta", "punto"),
     ("tareas_tarea", "ubicacion"),
     ("seguridad_sos", "punto"),
+    ("seguridad_sinreporte", "punto"),
     ("mapa_densidad", "geom"),  # materialized view
 }
 

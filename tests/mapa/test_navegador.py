@@ -217,3 +217,20 @@ def test_un_sos_queda_fijo_en_el_mapa_hasta_que_el_mando_lo_resuelve(servidor, n
         "Asistido en el lugar",
         "comandante",
     )
+
+
+def test_un_efectivo_que_deja_de_reportar_aparece_sin_reporte_y_sale_al_volver(servidor, navegador):  # noqa: F811
+    from seguridad.services import sin_reporte_revisar
+
+    pagina = abrir_mapa(navegador, servidor, "comandante", "comandante1234")
+    callado = Efectivo.objects.filter(unidad__codigo="CC1", estado=EstadoEfectivo.DISPONIBLE).first()
+    Efectivo.objects.filter(pk=callado.pk).update(ultima_posicion_en=timezone.now() - timedelta(minutes=40))
+    assert sin_reporte_revisar()[0] >= 1
+    item = pagina.locator("#silencios .silencio", has_text=callado.apellido)
+    item.wait_for(timeout=10_000)  # live, from the socket
+    assert pagina.locator("#silencios-seccion").is_visible()
+    captura(pagina, "mapa-sin-reporte")
+
+    Efectivo.objects.filter(pk=callado.pk).update(ultima_posicion_en=timezone.now())
+    assert sin_reporte_revisar()[1] >= 1
+    item.wait_for(state="detached", timeout=10_000)

@@ -262,3 +262,33 @@ def test_activar_y_resolver_un_sos_publica_sos_activado_y_sos_resuelto(comandant
     }
     assert evento.datos["resuelto_en"] == timezone.localtime(sos.resuelto_en).isoformat()
     assert evento.audiencia == audiencia
+
+
+def test_un_silencio_publica_sin_reporte_activado_y_al_volver_sin_reporte_cerrado(settings):
+    from seguridad.services import sin_reporte_revisar
+
+    settings.SIN_REPORTE_MIN = 10
+    ahora = timezone.now()
+    efectivo = EfectivoFactory(ultima_posicion_en=ahora - timedelta(minutes=15))
+    sin_reporte_revisar(ahora=ahora)
+    evento = _ultimo("sin_reporte.activado")
+    aviso_id = evento.datos["aviso_id"]
+    esperado = {
+        "aviso_id": aviso_id,
+        "efectivo_id": efectivo.pk,
+        "efectivo": f"{efectivo.apellido}, {efectivo.nombre}",
+        "unidad_id": efectivo.unidad_id,
+        "ultima_posicion_en": timezone.localtime(efectivo.ultima_posicion_en).isoformat(),
+        "lat": pytest.approx(efectivo.ultima_posicion.y),
+        "lon": pytest.approx(efectivo.ultima_posicion.x),
+        "abierto": True,
+    }
+    assert evento.datos == esperado
+    audiencia = sorted(["rol.administrador", f"unidad.{efectivo.unidad_id}", f"efectivo.{efectivo.pk}"])
+    assert evento.audiencia == audiencia
+    efectivo.ultima_posicion_en = ahora
+    efectivo.save()
+    sin_reporte_revisar(ahora=ahora + timedelta(minutes=1))
+    cerrado = _ultimo("sin_reporte.cerrado")
+    assert cerrado.datos == {**esperado, "abierto": False}
+    assert cerrado.audiencia == audiencia

@@ -5,6 +5,7 @@ import { Alertas } from "./alertas.js";
 import { Acciones } from "./acciones.js";
 import { Capas } from "./capas.js";
 import { Conexion } from "./eventos.js";
+import { Silencios } from "./silencios.js";
 import { Sos } from "./sos.js";
 
 const config = JSON.parse(document.getElementById("mapa-config").textContent);
@@ -77,6 +78,13 @@ async function iniciar() {
     },
   });
   sos.cargar().catch((err) => avisar(err.message));
+  const silencios = new Silencios({
+    alSeleccionar: (d) => {
+      if (d.lat !== null) map.flyTo({ center: [d.lon, d.lat], zoom: Math.max(map.getZoom(), 16) });
+      acciones.abrirEfectivo(d.efectivo_id);
+    },
+  });
+  silencios.cargar().catch((err) => avisar(err.message));
 
   const manejadores = {
     // One frame per unidad and commit, listing the efectivos that moved (coalesced server-side).
@@ -93,6 +101,8 @@ async function iniciar() {
     "geocerca.eliminada": () => capas.geocercasCambiaron(),
     "sos.activado": (d) => sos.activado(d),
     "sos.resuelto": (d) => sos.resuelto(d),
+    "sin_reporte.activado": (d) => silencios.activado(d),
+    "sin_reporte.cerrado": (d) => silencios.cerrado(d),
   };
   const conexion = new Conexion({
     desde: datos.cursor,
@@ -108,6 +118,7 @@ async function iniciar() {
       capas.cargar(nuevos);
       alertas.cargar().catch(() => {});
       sos.cargar().catch(() => {});
+      silencios.cargar().catch(() => {});
       conexion.reiniciar(nuevos.cursor);
     },
   });
@@ -118,7 +129,7 @@ async function iniciar() {
     document.body.dataset.listo = "1";
     window.gadMapa.listoEn = performance.now();
   });
-  window.gadMapa = { map, capas, alertas, sos, acciones, conexion, listoEn: null };
+  window.gadMapa = { map, capas, alertas, sos, silencios, acciones, conexion, listoEn: null };
 }
 
 window.addEventListener("DOMContentLoaded", () => {
