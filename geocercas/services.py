@@ -19,7 +19,7 @@ from gad_project.tiempo import iso
 from geocercas import engine, metrics
 from geocercas.engine import Cerca, EstadoPresencia, LecturaEval, Transicion
 from geocercas.models import Alerta, Geocerca, Presencia, TipoAlerta
-from geocercas.selectors import geocerca_editable
+from geocercas.selectors import alertas_visibles, geocerca_editable
 from mapa.services import capa_cambiada
 from realtime import eventos
 from realtime.services import Publicacion, publish_many
@@ -260,11 +260,17 @@ def permanencias_verificar(*, ahora: datetime | None = None) -> list[AlertaNueva
 
 def alerta_reconocer(*, alerta_id: int, usuario: Usuario) -> Alerta:
     """Record who acknowledged an alert and when; tell everyone who sees it."""
+    exigir_mando(usuario, "Solo comandantes o administradores reconocen alertas.")
     with transaction.atomic():
-        try:
-            alerta = Alerta.objects.select_for_update().select_related("efectivo").get(pk=alerta_id)
-        except Alerta.DoesNotExist as exc:
-            raise NoEncontrado("Alerta inexistente.") from exc
+        alerta = (
+            alertas_visibles(usuario=usuario)
+            .select_for_update(of=("self",))
+            .select_related("efectivo")
+            .filter(pk=alerta_id)
+            .first()
+        )
+        if alerta is None:
+            raise NoEncontrado("Alerta inexistente o fuera de su alcance.")
         if alerta.reconocida_en is not None:
             raise Conflicto(
                 "La alerta ya fue reconocida.",
@@ -274,20 +280,40 @@ def alerta_reconocer(*, alerta_id: int, usuario: Usuario) -> Alerta:
         alerta.reconocida_por = usuario
         alerta.reconocida_en = timezone.now()
         alerta.save(update_fields=["reconocida_por", "reconocida_en"])
-        publish_many(
-            [
-                eventos.alerta_reconocida(
-                    datos={
-                        "alerta_id": alerta.pk,
-                        "reconocida_por": usuario.get_full_name() or usuario.get_username(),
-                        "reconocida_en": iso(alerta.reconocida_en),
-                    },
-                    efectivo_id=alerta.efectivo_id,
-                    unidad_id=alerta.efectivo.unidad_id,
-                )
-            ]
-        )
+        publish_many([_reconocida(alerta, usuario)])
     return alerta
+
+
+def alertas_reconocer(*, usuario: Usuario, hasta_id: int, ids: Sequence[int] | None = None) -> list[int]:
+    """Acknowledge at once every pending alert the commander sees up to `hasta_id` (the newest one
+    on their screen: one that arrives meanwhile is not acknowledged unseen), or only `ids` among
+    them. One statement; one `alerta.reconocida` per alert. Returns the ids acknowledged."""
+    exigir_mando(usuario, "Solo comandantes o administradores reconocen alertas.")
+    with transaction.atomic():
+        qs = alertas_visibles(usuario=usuario).filter(reconocida_en__isnull=True, pk__lte=hasta_id)
+        if ids is not None:
+            qs = qs.filter(pk__in=list(ids))
+        pendientes = list(qs.select_for_update(of=("self",), skip_locked=True).select_related("efectivo"))
+        ahora = timezone.now()
+        Alerta.objects.filter(pk__in=[a.pk for a in pendientes]).update(reconocida_por=usuario, reconocida_en=ahora)
+        for alerta in pendientes:
+            alerta.reconocida_por, alerta.reconocida_en = usuario, ahora
+        if pendientes:
+            publish_many([_reconocida(a, usuario) for a in pendientes])
+    return sorted(a.pk for a in pendientes)
+
+
+def _reconocida(alerta: Alerta, usuario: Usuario) -> Publicacion:
+    assert alerta.reconocida_en is not None
+    return eventos.alerta_reconocida(
+        datos={
+            "alerta_id": alerta.pk,
+            "reconocida_por": usuario.get_full_name() or usuario.get_username(),
+            "reconocida_en": iso(alerta.reconocida_en),
+        },
+        efectivo_id=alerta.efectivo_id,
+        unidad_id=alerta.efectivo.unidad_id,
+    )
 
 
 def _unidades_permitidas(usuario: Usuario, geocerca: Geocerca, unidades: Iterable[int] | None) -> list[int] | None:

@@ -5,6 +5,7 @@ from rest_framework import serializers
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from efectivos.models import Unidad
+from gad_project.api.campos import EnteroEstricto
 from geocercas.models import Alerta, Geocerca
 
 
@@ -100,3 +101,15 @@ class AlertaSerializer(serializers.ModelSerializer):
 
     def get_lon(self, obj: Alerta) -> float | None:
         return obj.punto.x if obj.punto else None
+
+
+class ReconocerVariasSerializer(serializers.Serializer):
+    hasta_id = EnteroEstricto(min_value=1, help_text="La alerta más nueva a la vista: las posteriores no se reconocen.")
+    ids = serializers.ListField(
+        child=EnteroEstricto(min_value=1), required=False, max_length=1000, help_text="Solo estas (opcional)."
+    )
+
+
+class ReconocidasSerializer(serializers.Serializer):
+    reconocidas = serializers.IntegerField()
+    ids = serializers.ListField(child=serializers.IntegerField())

@@ -8,10 +8,15 @@ from rest_framework.response import Response
 from gad_project.api.pagination import Paginacion, PaginacionGeoJson
 from gad_project.api.params import param_int
 from gad_project.api.permissions import EsMando, LecturaAutenticadaEscrituraMando
-from gad_project.exceptions import NoEncontrado, NoPermitido
+from gad_project.exceptions import NoPermitido
 from geocercas import selectors, services
 from geocercas.api.filtros import AlertaFiltro, GeocercaFiltro
-from geocercas.api.serializers import AlertaSerializer, GeocercaSerializer
+from geocercas.api.serializers import (
+    AlertaSerializer,
+    GeocercaSerializer,
+    ReconocerVariasSerializer,
+    ReconocidasSerializer,
+)
 from geocercas.models import Geocerca
 
 
@@ -64,8 +69,16 @@ class AlertaViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @action(detail=True, methods=["post"], permission_classes=[EsMando])
     def reconocer(self, request, pk=None):
         alerta_id = param_int({"id": pk}, "id", minimo=1, maximo=2**62, requerido=True)
-        if not selectors.alertas_visibles(usuario=request.user).filter(pk=alerta_id).exists():
-            raise NoEncontrado("Alerta inexistente o fuera de su alcance.")
         alerta = services.alerta_reconocer(alerta_id=alerta_id, usuario=request.user)
         alerta = self.get_queryset().get(pk=alerta.pk)
         return Response(AlertaSerializer(alerta).data, status=status.HTTP_200_OK)
+
+    @extend_schema(request=ReconocerVariasSerializer, responses={200: ReconocidasSerializer})
+    @action(detail=False, methods=["post"], url_path="reconocer", permission_classes=[EsMando])
+    def reconocer_varias(self, request):
+        """Acknowledge every pending alert up to `hasta_id` (the newest on screen), or only `ids`."""
+        entrada = ReconocerVariasSerializer(data=request.data)
+        entrada.is_valid(raise_exception=True)
+        d = entrada.validated_data
+        ids = services.alertas_reconocer(usuario=request.user, hasta_id=d["hasta_id"], ids=d.get("ids"))
+        return Response({"reconocidas": len(ids), "ids": ids})

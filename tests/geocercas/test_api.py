@@ -165,3 +165,25 @@ def test_las_alertas_se_filtran_por_pendientes_tipo_y_desde_id(api, comandante_a
         assert r.status_code == 400, malo
         assert r.json()["error"]["codigo"] == "parametro_invalido"
         assert list(r.json()["error"]["detalle"]) == list(malo)
+
+
+def test_reconocer_todas_hasta_la_ultima_a_la_vista_y_solo_las_propias(api, comandante_a, comandante_b, efectivo):
+    from tests.factories import AlertaFactory, EfectivoFactory
+
+    vistas = AlertaFactory.create_batch(3, efectivo=efectivo)
+    posterior = AlertaFactory(efectivo=efectivo)  # arrived after the screen was drawn
+    ajena = AlertaFactory(efectivo=EfectivoFactory(unidad=comandante_b.unidad))
+    r = api(comandante_a).post("/api/v1/alertas/reconocer/", {"hasta_id": vistas[-1].pk}, format="json")
+    assert r.status_code == 200
+    assert r.json() == {"reconocidas": 3, "ids": sorted(a.pk for a in vistas)}
+    pendientes = api(comandante_a).get("/api/v1/alertas/", {"pendientes": "true"}).json()
+    assert [a["id"] for a in pendientes["results"]] == [posterior.pk]
+    ajena.refresh_from_db()
+    assert ajena.reconocida_en is None
+    assert (
+        api(efectivo.usuario).post("/api/v1/alertas/reconocer/", {"hasta_id": 10**9}, format="json").status_code == 403
+    )
+    malo = api(comandante_a).post("/api/v1/alertas/reconocer/", {"hasta_id": "x"}, format="json")
+    assert (malo.status_code, list(malo.json()["error"]["detalle"])) == (400, ["hasta_id"])
+    otro = api(comandante_b).post(f"/api/v1/alertas/{posterior.pk}/reconocer/", format="json")
+    assert otro.status_code == 404

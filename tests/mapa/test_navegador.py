@@ -234,3 +234,44 @@ def test_un_efectivo_que_deja_de_reportar_aparece_sin_reporte_y_sale_al_volver(s
     Efectivo.objects.filter(pk=callado.pk).update(ultima_posicion_en=timezone.now())
     assert sin_reporte_revisar()[1] >= 1
     item.wait_for(state="detached", timeout=10_000)
+
+
+def test_la_lista_de_alertas_no_se_mueve_bajo_el_puntero_y_se_reconocen_todas(servidor, navegador):  # noqa: F811
+    pagina = abrir_mapa(navegador, servidor, "comandante", "comandante1234")
+    pendientes = Alerta.objects.filter(efectivo__unidad__codigo="CC1", reconocida_en__isnull=True).count()
+    assert int(pagina.inner_text("#alertas-pendientes")) == pendientes  # the server's count
+
+    if not pagina.locator("#alertas .alerta").count():  # a card to hover over
+        efectivo = Efectivo.objects.filter(unidad__codigo="CC1", usuario__isnull=True).order_by("-id").first()
+        post_json(
+            f"{servidor}/api/v1/posiciones/",
+            [lectura(efectivo.pk, *desplazar(*CASA_ROSADA, este_m=600), 1), lectura(efectivo.pk, *CASA_ROSADA, 2)],
+            token(servidor, "comandante", "comandante1234"),
+        )
+        pagina.locator("#alertas .alerta").first.wait_for(timeout=10_000)
+    primera = pagina.locator("#alertas .alerta").first
+    primera_id = primera.get_attribute("data-id")
+    primera.hover()
+
+    efectivo = Efectivo.objects.filter(unidad__codigo="CC1", usuario__isnull=True).order_by("id")[3]
+    estado, _ = post_json(
+        f"{servidor}/api/v1/posiciones/",
+        [lectura(efectivo.pk, *desplazar(*CASA_ROSADA, norte_m=700), 3), lectura(efectivo.pk, *CASA_ROSADA, 4)],
+        token(servidor, "comandante", "comandante1234"),
+    )
+    assert estado == 201
+    pagina.locator("#alertas-nuevas:not([hidden])").wait_for(timeout=10_000)
+    assert "alerta(s) nueva(s): mostrar" in pagina.inner_text("#alertas-nuevas")
+    assert pagina.locator("#alertas .alerta").first.get_attribute("data-id") == primera_id  # did not move
+    pendientes = Alerta.objects.filter(efectivo__unidad__codigo="CC1", reconocida_en__isnull=True).count()
+    pagina.wait_for_function(f"() => document.querySelector('#alertas-pendientes').textContent === '{pendientes}'")
+
+    pagina.mouse.move(5, 400)  # over the layers panel: the waiting alert comes in on top
+    pagina.locator("#alertas .alerta", has_text=efectivo.apellido).first.wait_for(timeout=10_000)
+    assert pagina.locator("#alertas-nuevas").is_hidden()
+
+    pagina.once("dialog", lambda d: d.accept())
+    pagina.click("#alertas-todas")
+    pagina.wait_for_function("() => document.querySelector('#alertas-pendientes').textContent === '0'", timeout=10_000)
+    assert not Alerta.objects.filter(efectivo__unidad__codigo="CC1", reconocida_en__isnull=True).exists()
+    assert pagina.locator("#alertas .alerta:not(.reconocida)").count() == 0

@@ -1,6 +1,9 @@
 // The alerts panel: pending geofence alerts, newest first; new ones flash and beep; a click flies
 // to the efectivo; "Reconocer" acknowledges through the API, and acknowledgements by any commander
-// arrive on the socket and update every open map.
+// arrive on the socket and update every open map. The badge is the server's count of pending
+// alerts (not the cards loaded). While the pointer is over the list it does not move: new alerts
+// wait behind a "N nuevas" bar and are shown when the pointer leaves (or the bar is clicked).
+// "Reconocer todas" acknowledges every pending alert up to the newest one on screen.
 import { pedir, detalleTexto, escapar } from "./api.js";
 
 const TIPOS = { entrada: "Entrada", salida: "Salida", permanencia: "Permanencia" };
@@ -17,6 +20,16 @@ export class Alertas {
     this.alSeleccionar = alSeleccionar;
     this.avisar = avisar;
     this.items = new Map();
+    this.total = 0; // pending alerts in scope, from the server, kept live by the events
+    this.reconocidas = new Set();
+    this.maxId = 0;
+    this.espera = [];
+    this.quieta = false;
+    this.barra = document.getElementById("alertas-nuevas");
+    this.barra.addEventListener("click", () => this.soltar());
+    this.lista.addEventListener("mouseenter", () => (this.quieta = true));
+    this.lista.addEventListener("mouseleave", () => this.soltar());
+    document.getElementById("alertas-todas").addEventListener("click", () => this.reconocerTodas());
     this.tituloBase = document.title;
     this.audio = null;
     // Browsers allow sound only after a user gesture: prepare it on the first click.
@@ -27,6 +40,8 @@ export class Alertas {
     const datos = await pedir("/api/v1/alertas/?pendientes=true&limit=100");
     this.lista.innerHTML = "";
     this.items.clear();
+    this.espera = [];
+    this.total = datos.count;
     for (const a of datos.results.slice().reverse()) {
       this.agregar(
         {
@@ -47,7 +62,32 @@ export class Alertas {
   }
 
   agregar(d, nueva = true) {
-    if (this.items.has(d.alerta_id)) return;
+    if (this.items.has(d.alerta_id) || this.espera.some((e) => e.alerta_id === d.alerta_id)) return;
+    this.maxId = Math.max(this.maxId, d.alerta_id);
+    if (nueva) {
+      this.total += 1;
+      this.sonar(d.severidad);
+      if (this.quieta) {
+        // The commander is about to click a card: do not move it under the pointer.
+        this.espera.push(d);
+        this.barra.textContent = `${this.espera.length} alerta(s) nueva(s): mostrar`;
+        this.barra.hidden = false;
+        this.actualizarContador();
+        return;
+      }
+    }
+    this.mostrar(d, nueva);
+  }
+
+  soltar() {
+    this.quieta = false;
+    const pendientes = this.espera;
+    this.espera = [];
+    this.barra.hidden = true;
+    for (const d of pendientes) this.mostrar(d, true);
+  }
+
+  mostrar(d, nueva) {
     const li = document.createElement("li");
     li.className = "alerta" + (nueva ? " nueva" : "");
     li.dataset.id = d.alerta_id;
@@ -68,9 +108,18 @@ export class Alertas {
       this.items.delete(Number(ultimo.dataset.id));
       ultimo.remove();
     }
-    if (nueva) {
-      this.sonar(d.severidad);
-      this.actualizarContador();
+    if (nueva) this.actualizarContador();
+  }
+
+  async reconocerTodas() {
+    if (!this.total) return;
+    if (!window.confirm(`¿Reconocer las ${this.total} alertas pendientes hasta la más reciente a la vista?`)) return;
+    try {
+      const r = await pedir("/api/v1/alertas/reconocer/", { metodo: "POST", cuerpo: { hasta_id: this.maxId || 1 } });
+      for (const id of r.ids) this.reconocida({ alerta_id: id, reconocida_por: "usted" });
+      this.avisar(`${r.reconocidas} alertas reconocidas.`, true);
+    } catch (err) {
+      this.avisar(detalleTexto(err));
     }
   }
 
@@ -91,6 +140,12 @@ export class Alertas {
   }
 
   reconocida(d) {
+    if (!this.reconocidas.has(d.alerta_id)) {
+      this.reconocidas.add(d.alerta_id);
+      this.total = Math.max(0, this.total - 1);
+      this.actualizarContador();
+    }
+    this.espera = this.espera.filter((e) => e.alerta_id !== d.alerta_id);
     const li = this.items.get(d.alerta_id);
     if (!li || li.classList.contains("reconocida")) return;
     li.classList.add("reconocida");
@@ -104,7 +159,7 @@ export class Alertas {
   }
 
   actualizarContador() {
-    const pendientes = this.lista.querySelectorAll(".alerta:not(.reconocida)").length;
+    const pendientes = this.total;
     this.contador.textContent = pendientes;
     this.contador.classList.toggle("activo", pendientes > 0);
     document.title = pendientes ? `(${pendientes}) ${this.tituloBase}` : this.tituloBase;
