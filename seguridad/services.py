@@ -58,7 +58,8 @@ def sos_activar(
     if lat is None or lon is None:
         lat = lon = None
         reciente = timezone.now() - timedelta(minutes=settings.DESPACHO_FIX_MAX_MIN)
-        if efectivo.ultima_posicion is not None and (efectivo.ultima_posicion_en or reciente) > reciente:
+        fix_en = efectivo.ultima_posicion_en
+        if efectivo.ultima_posicion is not None and fix_en is not None and fix_en > reciente:
             lat, lon = efectivo.ultima_posicion.y, efectivo.ultima_posicion.x
             precision_m = efectivo.ultima_precision_m
     with transaction.atomic():
@@ -84,7 +85,7 @@ def sos_activar(
             sos.tarea = tarea
             sos.save(update_fields=["tarea"])
             asignados = [a.efectivo.pk for a in enviados]
-        sos.efectivo = efectivo
+        sos.efectivo = efectivo  # the one read above, with its unidad: sos_datos needs no query
         if creado or ubicado:
             publish_many([eventos.sos(sos_datos(sos, asignados))])
     return sos, creado, asignados
