@@ -17,7 +17,11 @@ def tuberia() -> Iterator[None]:
     than PostgreSQL's work (the waiting thread must be scheduled again and win the GIL back), so
     the ingest transaction sends its dozen statements in five round trips instead of twelve.
 
-    Cursors whose results are not fetched must stay open until the block ends."""
+    Cursors whose results are not fetched must stay open until the block ends.
+
+    Leaving the block syncs the pipeline outside Django's cursor wrappers: the error raised when
+    PostgreSQL goes away at that moment is psycopg's own, so it is translated here into Django's
+    (an OperationalError, which the API answers with a 503) and the connection marked unusable."""
     connection.ensure_connection()
-    with connection.connection.pipeline():
+    with connection.wrap_database_errors, connection.connection.pipeline():
         yield

@@ -111,8 +111,9 @@ def test_con_postgresql_detenido_la_ingesta_responde_503_y_no_pierde_ni_duplica(
         "2",
         "--no-access-log",
     ]
-    registro = (RAIZ / ".run" / "logs" / "test-caida-bd.log").open("w")
-    servidor = subprocess.Popen(comando, cwd=RAIZ, env=env, stdout=subprocess.DEVNULL, stderr=registro)
+    registro = RAIZ / ".run" / "logs" / "test-caida-bd.log"
+    registro.parent.mkdir(parents=True, exist_ok=True)
+    servidor = subprocess.Popen(comando, cwd=RAIZ, env=env, stdout=subprocess.DEVNULL, stderr=registro.open("w"))
     url = f"http://127.0.0.1:{puerto}"
     try:
         esperar_http(f"{url}/health")

@@ -78,6 +78,7 @@ def _fuzz(url: str, token: str | None, nombre: str) -> str:
     # other tests' (the proxy count is 1: the last X-Forwarded-For entry is the client).
     comando += ["--header", f"X-Forwarded-For: 10.99.0.{abs(hash(nombre)) % 250 + 1}"]
     registro = vivo.RAIZ / ".run" / "logs" / f"test-fuzz-{nombre}.log"
+    registro.parent.mkdir(parents=True, exist_ok=True)
     for _intento in range(2):
         proc = subprocess.run(comando, cwd=vivo.RAIZ / ".run", capture_output=True, text=True, timeout=300)
         registro.write_text(proc.stdout + proc.stderr)
