@@ -339,6 +339,8 @@ DESPACHO_FIX_MAX_MIN = env_int("DESPACHO_FIX_MAX_MIN", 15, minimum=1)
 DESPACHO_RADIO_MAX_M = env_int("DESPACHO_RADIO_MAX_M", 10_000, minimum=100)
 # An efectivo in service with no fix for this many minutes raises "sin reporte".
 SIN_REPORTE_MIN = env_int("SIN_REPORTE_MIN", 10, minimum=1)
+# A geofence alert still pending after this many minutes is escalated (map and bot).
+ALERTA_ESCALAR_MIN = env_int("ALERTA_ESCALAR_MIN", 5, minimum=1)
 # Backup efectivos dispatched at once to an SOS.
 SOS_REFUERZOS = env_int("SOS_REFUERZOS", 2, minimum=1)
 # A commander's dispatch takes reinforcements from other unidades when nobody of theirs is in range.

@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 
 from gad_project.admin_base import MapaAdmin, SoloLecturaAdmin
 from geocercas import services
-from geocercas.models import Alerta, Geocerca, Presencia
+from geocercas.models import Alerta, AlertaNota, Geocerca, Presencia
 
 
 @admin.register(Geocerca)
@@ -39,22 +39,53 @@ class PresenciaAdmin(SoloLecturaAdmin, admin.ModelAdmin):
     list_select_related = ("efectivo", "geocerca")
 
 
+class AlertaNotaInline(admin.TabularInline):
+    model = AlertaNota
+    extra = 0
+    can_delete = False
+    fields = ("estado", "usuario", "nota", "en")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(Alerta)
 class AlertaAdmin(SoloLecturaAdmin, MapaAdmin):
-    list_display = ("id", "tipo", "severidad", "efectivo", "geocerca", "ocurrida_en", "reconocida_por", "reconocida_en")
-    list_filter = ("tipo", "severidad", ("reconocida_en", admin.EmptyFieldListFilter), "geocerca")
+    list_display = (
+        "id",
+        "tipo",
+        "severidad",
+        "estado",
+        "repeticiones",
+        "efectivo",
+        "geocerca",
+        "ocurrida_en",
+        "ultima_en",
+        "escalada_en",
+    )
+    list_filter = ("estado", "tipo", "severidad", ("escalada_en", admin.EmptyFieldListFilter), "geocerca")
     search_fields = ("efectivo__apellido", "efectivo__codigo_interno", "geocerca__nombre")
-    list_select_related = ("efectivo", "geocerca", "reconocida_por")
+    list_select_related = ("efectivo", "geocerca")
     date_hierarchy = "ocurrida_en"
-    actions = ["reconocer"]
+    actions = ["reconocer", "resolver"]
+    inlines = [AlertaNotaInline]
+
+    def _aplicar(self, request, queryset, accion: str, hecho: str) -> None:
+        n = 0
+        desde = services.ACCIONES[accion][1]
+        for alerta in queryset.filter(estado__in=desde):
+            services.alerta_cambiar_estado(alerta_id=alerta.pk, usuario=request.user, accion=accion, nota="(admin)")
+            n += 1
+        self.message_user(request, f"{n} alerta(s) {hecho}.", messages.SUCCESS)
 
     @admin.action(description="Reconocer las alertas seleccionadas")
     def reconocer(self, request, queryset):
-        n = 0
-        for alerta in queryset.filter(reconocida_en__isnull=True):
-            services.alerta_reconocer(alerta_id=alerta.pk, usuario=request.user)
-            n += 1
-        self.message_user(request, f"{n} alerta(s) reconocida(s).", messages.SUCCESS)
+        self._aplicar(request, queryset, "reconocer", "reconocida(s)")
+
+    @admin.action(description="Resolver las alertas seleccionadas")
+    def resolver(self, request, queryset):
+        self._aplicar(request, queryset, "resolver", "resuelta(s)")
 
     def has_change_permission(self, request, obj=None) -> bool:
         # Needed for the admin action; the change form itself stays read-only (all fields).

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.gis.db import models
 from django.db.models import Q
 
@@ -91,31 +93,89 @@ class TipoAlerta(models.TextChoices):
     PERMANENCIA = "permanencia", "Permanencia"
 
 
+class EstadoAlerta(models.TextChoices):
+    PENDIENTE = "pendiente", "Pendiente"
+    RECONOCIDA = "reconocida", "Reconocida"
+    EN_ATENCION = "en_atencion", "En atención"
+    RESUELTA = "resuelta", "Resuelta"
+
+
+# Open alerts: at most one per (efectivo, geocerca, tipo); a repeat is counted on it.
+ALERTA_ABIERTA = ~Q(estado=EstadoAlerta.RESUELTA)
+
+
 class Alerta(models.Model):
+    """A geofence alert and its lifecycle: pendiente → reconocida → en atención → resuelta.
+    While open, the same transition again (an efectivo walking along the fence) increments
+    `repeticiones` instead of raising a new alert."""
+
     tipo = models.CharField(max_length=12, choices=TipoAlerta.choices)
     efectivo = models.ForeignKey("efectivos.Efectivo", on_delete=models.CASCADE, related_name="alertas")
     geocerca = models.ForeignKey(Geocerca, on_delete=models.CASCADE, related_name="alertas")
     posicion = models.ForeignKey(
         "efectivos.Posicion", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    punto = models.PointField(srid=4326, null=True, blank=True)
-    ocurrida_en = models.DateTimeField()
+    punto = models.PointField(srid=4326, null=True, blank=True, help_text="Dónde ocurrió la última vez.")
+    ocurrida_en = models.DateTimeField(help_text="La primera vez.")
+    ultima_en = models.DateTimeField("última vez", help_text="La última repetición (la primera si no hubo).")
+    repeticiones = models.PositiveIntegerField(default=1)
     creada_en = models.DateTimeField(auto_now_add=True)
     severidad = models.CharField(max_length=12, choices=Severidad.choices)
+    estado = models.CharField(max_length=12, choices=EstadoAlerta.choices, default=EstadoAlerta.PENDIENTE)
     reconocida_por = models.ForeignKey(
         "efectivos.Usuario", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     reconocida_en = models.DateTimeField(null=True, blank=True)
+    atendida_por = models.ForeignKey(
+        "efectivos.Usuario", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    atendida_en = models.DateTimeField(null=True, blank=True)
+    resuelta_por = models.ForeignKey(
+        "efectivos.Usuario", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    resuelta_en = models.DateTimeField(null=True, blank=True)
+    escalada_en = models.DateTimeField(
+        null=True, blank=True, help_text="Cuándo se escaló por seguir pendiente (ALERTA_ESCALAR_MIN)."
+    )
 
     class Meta:
         verbose_name = "alerta"
         verbose_name_plural = "alertas"
         ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["efectivo", "geocerca", "tipo"], condition=ALERTA_ABIERTA, name="alerta_abierta_unica"
+            ),
+        ]
         indexes = [
             models.Index(fields=["efectivo", "-id"], name="alerta_efectivo_id"),
             models.Index(fields=["geocerca", "-id"], name="alerta_geocerca_id"),
-            models.Index(fields=["-id"], condition=Q(reconocida_en__isnull=True), name="alerta_pendiente"),
+            models.Index(fields=["-id"], condition=Q(estado=EstadoAlerta.PENDIENTE), name="alerta_pendiente"),
+            models.Index(fields=["-id"], condition=ALERTA_ABIERTA, name="alerta_abierta"),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_tipo_display()} · {self.geocerca_id} · {self.efectivo_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.ultima_en is None:
+            self.ultima_en = self.ocurrida_en
+        super().save(*args, **kwargs)
+
+
+class AlertaNota(models.Model):
+    """The alert's history: each change of state, who made it, when, and their note."""
+
+    alerta = models.ForeignKey(Alerta, on_delete=models.CASCADE, related_name="notas")
+    estado = models.CharField(max_length=12, choices=EstadoAlerta.choices)
+    usuario = models.ForeignKey("efectivos.Usuario", on_delete=models.PROTECT, related_name="+")
+    nota = models.TextField(blank=True)
+    en = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "nota de alerta"
+        verbose_name_plural = "notas de alerta"
+        ordering = ["alerta", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.alerta_id} → {self.estado}"

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -18,7 +19,7 @@ from gad_project.exceptions import Conflicto, NoEncontrado, NoPermitido
 from gad_project.tiempo import iso
 from geocercas import engine, metrics
 from geocercas.engine import Cerca, EstadoPresencia, LecturaEval, Transicion
-from geocercas.models import Alerta, Geocerca, Presencia, TipoAlerta
+from geocercas.models import Alerta, AlertaNota, EstadoAlerta, Geocerca, Presencia, TipoAlerta
 from geocercas.selectors import alertas_visibles, geocerca_editable
 from mapa.services import capa_cambiada
 from realtime import eventos
@@ -109,14 +110,24 @@ def _presencias_guardar(presencias: dict[int, dict[int, EstadoPresencia]]) -> No
     connection.cursor().execute(_SQL_PRESENCIAS_GUARDAR, [orjson.dumps(filas).decode()])
 
 
+# One open alert per (efectivo, geocerca, tipo): the same transition again while it is open counts
+# a repeat on it (rows are unique per key: _alertas_crear folds a batch's repeats first).
 _SQL_ALERTAS = """
-INSERT INTO geocercas_alerta (tipo, efectivo_id, geocerca_id, posicion_id, punto, ocurrida_en, creada_en, severidad)
-SELECT t.tipo, t.e, t.g, t.p, ST_SetSRID(ST_MakePoint(t.lon, t.lat), 4326), t.o, %s, t.s
+INSERT INTO geocercas_alerta AS a (tipo, efectivo_id, geocerca_id, posicion_id, punto, ocurrida_en, ultima_en,
+                                   repeticiones, creada_en, severidad, estado)
+SELECT t.tipo, t.e, t.g, t.p, ST_SetSRID(ST_MakePoint(t.lon, t.lat), 4326), t.o, t.u, t.n, %s, t.s, 'pendiente'
 FROM ROWS FROM (jsonb_to_recordset(%s::jsonb)
-       AS (tipo text, e bigint, g bigint, p bigint, lon float8, lat float8, o timestamptz, s text))
-     WITH ORDINALITY AS t(tipo, e, g, p, lon, lat, o, s, n)
-ORDER BY t.n
-RETURNING id
+       AS (tipo text, e bigint, g bigint, p bigint, lon float8, lat float8, o timestamptz, u timestamptz,
+           n int, s text))
+     WITH ORDINALITY AS t(tipo, e, g, p, lon, lat, o, u, n, s, orden)
+ORDER BY t.orden
+ON CONFLICT (efectivo_id, geocerca_id, tipo) WHERE NOT (estado = 'resuelta')
+DO UPDATE SET repeticiones = a.repeticiones + EXCLUDED.repeticiones,
+              ultima_en = GREATEST(a.ultima_en, EXCLUDED.ultima_en),
+              punto = COALESCE(EXCLUDED.punto, a.punto),
+              posicion_id = COALESCE(EXCLUDED.posicion_id, a.posicion_id)
+RETURNING a.id, a.efectivo_id, a.geocerca_id, a.tipo, a.repeticiones, a.estado, a.ocurrida_en, a.ultima_en,
+          a.xmax = 0 AS nueva
 """
 
 _SQL_NOMBRES = "SELECT id, apellido || ', ' || nombre, unidad_id FROM efectivos_efectivo WHERE id = ANY(%s)"
@@ -124,8 +135,8 @@ _SQL_NOMBRES = "SELECT id, apellido || ', ' || nombre, unidad_id FROM efectivos_
 
 @dataclass(frozen=True, slots=True)
 class AlertaNueva:
-    """An alert just stored (the row is a geocercas.Alerta): what the ingest returns, built
-    without the ORM because a batch through dense fences may raise hundreds."""
+    """An alert just raised or repeated (the row is a geocercas.Alerta): what the ingest returns,
+    built without the ORM because a batch through dense fences may raise hundreds."""
 
     id: int
     tipo: str
@@ -133,8 +144,12 @@ class AlertaNueva:
     geocerca_id: int
     severidad: str
     ocurrida_en: datetime
+    ultima_en: datetime
     lon: float | None
     lat: float | None
+    repeticiones: int = 1
+    estado: str = EstadoAlerta.PENDIENTE
+    nueva: bool = True
 
 
 def _alertas_crear(
@@ -142,29 +157,30 @@ def _alertas_crear(
     cercas: dict[int, Cerca],
     nombres: dict[int, str] | None = None,
 ) -> tuple[list[AlertaNueva], list[Publicacion]]:
-    """Insert the alerts in one statement; returns them with one `alerta.geocerca` event each,
-    for the caller to publish. `nombres` ({efectivo_id: "Apellido, Nombre"}) saves a query when
-    the caller already read them."""
+    """Raise the alerts in one statement, or count them as repeats on the open alert of the same
+    (efectivo, geocerca, tipo). Returns them with one event each for the caller to publish:
+    `alerta.geocerca` for a new alert, `alerta.repetida` for a repeat. `nombres`
+    ({efectivo_id: "Apellido, Nombre"}) saves a query when the caller already read them."""
     if not transiciones:
         return [], []
-    filas: list[dict[str, Any]] = [
-        {
-            "tipo": t.tipo,
-            "e": t.efectivo_id,
-            "g": t.geocerca_id,
+    filas: dict[tuple[int, int, str], dict[str, Any]] = {}
+    for t in transiciones:  # in time order per efectivo: the first is the alert, the last its place
+        clave = (t.efectivo_id, t.geocerca_id, t.tipo)
+        lugar = {
             "p": t.lectura.posicion_id if t.lectura else None,
             "lon": t.lectura.lon if t.lectura else None,
             "lat": t.lectura.lat if t.lectura else None,
-            "o": t.ocurrida_en,
-            "s": cercas[t.geocerca_id].severidad,
+            "u": t.ocurrida_en,
         }
-        for t in transiciones
-    ]
+        if clave in filas:
+            filas[clave].update(lugar, n=filas[clave]["n"] + 1)
+        else:
+            filas[clave] = {"tipo": t.tipo, "e": t.efectivo_id, "g": t.geocerca_id, "o": t.ocurrida_en, "n": 1}
+            filas[clave].update(lugar, s=cercas[t.geocerca_id].severidad)
     unidades = {t.efectivo_id: t.lectura.unidad_id for t in transiciones if t.lectura}
     with connection.cursor() as cursor:
-        cursor.execute(_SQL_ALERTAS, [timezone.now(), orjson.dumps(filas).decode()])
-        # Ids come from a sequence in insertion order, and rows are inserted in list order.
-        ids = sorted(fila[0] for fila in cursor.fetchall())
+        cursor.execute(_SQL_ALERTAS, [timezone.now(), orjson.dumps(list(filas.values())).decode()])
+        guardadas = cursor.fetchall()
         faltan = sorted({t.efectivo_id for t in transiciones} - (set(unidades) & set(nombres or {})))
         if faltan:
             cursor.execute(_SQL_NOMBRES, [faltan])
@@ -173,22 +189,23 @@ def _alertas_crear(
                 nombres[eid] = nombre
                 unidades[eid] = unidad_id
     assert nombres is not None
-    alertas = [
-        AlertaNueva(pk, f["tipo"], f["e"], f["g"], f["s"], f["o"], f["lon"], f["lat"])
-        for pk, f in zip(ids, filas, strict=True)
-    ]
-    publicaciones = [
-        eventos.alerta_geocerca(
-            alerta_datos(
-                alerta,
-                efectivo_nombre=nombres[alerta.efectivo_id],
-                unidad_id=unidades[alerta.efectivo_id],
-                geocerca_nombre=cercas[alerta.geocerca_id].nombre,
+    alertas = []
+    for pk, eid, gid, tipo, repeticiones, estado, ocurrida_en, ultima_en, nueva in sorted(guardadas):
+        f = filas[(eid, gid, tipo)]
+        alertas.append(
+            AlertaNueva(
+                pk, tipo, eid, gid, f["s"], ocurrida_en, ultima_en, f["lon"], f["lat"], repeticiones, estado, nueva
             )
         )
-        for alerta in alertas
-    ]
+    publicaciones = []
     for alerta in alertas:
+        datos = alerta_datos(
+            alerta,
+            efectivo_nombre=nombres[alerta.efectivo_id],
+            unidad_id=unidades[alerta.efectivo_id],
+            geocerca_nombre=cercas[alerta.geocerca_id].nombre,
+        )
+        publicaciones.append(eventos.alerta_geocerca(datos) if alerta.nueva else eventos.alerta_repetida(datos))
         metrics.ALERTAS.labels(tipo=alerta.tipo).inc()
     return alertas, publicaciones
 
@@ -200,6 +217,8 @@ def alerta_datos(
         "alerta_id": alerta.id,
         "tipo": alerta.tipo,
         "severidad": alerta.severidad,
+        "estado": alerta.estado,
+        "repeticiones": alerta.repeticiones,
         "efectivo_id": alerta.efectivo_id,
         "efectivo": efectivo_nombre,
         "unidad_id": unidad_id,
@@ -208,6 +227,7 @@ def alerta_datos(
         "lat": alerta.lat,
         "lon": alerta.lon,
         "ocurrida_en": iso(alerta.ocurrida_en),
+        "ultima_en": iso(alerta.ultima_en),
     }
 
 
@@ -258,9 +278,24 @@ def permanencias_verificar(*, ahora: datetime | None = None) -> list[AlertaNueva
         return alertas
 
 
-def alerta_reconocer(*, alerta_id: int, usuario: Usuario) -> Alerta:
-    """Record who acknowledged an alert and when; tell everyone who sees it."""
-    exigir_mando(usuario, "Solo comandantes o administradores reconocen alertas.")
+# What each action on an alert leads to, and from which states.
+ACCIONES: dict[str, tuple[str, frozenset[str]]] = {
+    "reconocer": (EstadoAlerta.RECONOCIDA, frozenset({EstadoAlerta.PENDIENTE})),
+    "atender": (EstadoAlerta.EN_ATENCION, frozenset({EstadoAlerta.PENDIENTE, EstadoAlerta.RECONOCIDA})),
+    "resolver": (
+        EstadoAlerta.RESUELTA,
+        frozenset({EstadoAlerta.PENDIENTE, EstadoAlerta.RECONOCIDA, EstadoAlerta.EN_ATENCION}),
+    ),
+}
+
+
+def alerta_cambiar_estado(*, alerta_id: int, usuario: Usuario, accion: str, nota: str = "") -> Alerta:
+    """Move an alert along pendiente → reconocida → en atención → resuelta (a later step may skip
+    earlier ones: attending or resolving a pending alert acknowledges it too). Records who, when
+    and the note; tells everyone who sees it. A resolved alert is closed: the next transition of
+    the same kind raises a new one."""
+    exigir_mando(usuario, "Solo comandantes o administradores operan alertas.")
+    destino, desde = ACCIONES[accion]
     with transaction.atomic():
         alerta = (
             alertas_visibles(usuario=usuario)
@@ -271,17 +306,47 @@ def alerta_reconocer(*, alerta_id: int, usuario: Usuario) -> Alerta:
         )
         if alerta is None:
             raise NoEncontrado("Alerta inexistente o fuera de su alcance.")
-        if alerta.reconocida_en is not None:
+        if alerta.estado not in desde:
+            if accion == "reconocer":
+                raise Conflicto(
+                    "La alerta ya fue reconocida.",
+                    detalle={
+                        "estado": alerta.estado,
+                        "reconocida_por": alerta.reconocida_por_id,
+                        "reconocida_en": iso(alerta.reconocida_en) if alerta.reconocida_en else None,
+                    },
+                    codigo="alerta_ya_reconocida",
+                )
             raise Conflicto(
-                "La alerta ya fue reconocida.",
-                detalle={"reconocida_por": alerta.reconocida_por_id, "reconocida_en": iso(alerta.reconocida_en)},
-                codigo="alerta_ya_reconocida",
+                f"La alerta está {EstadoAlerta(alerta.estado).label.lower()}: no se puede {accion}.",
+                detalle={"estado": alerta.estado},
+                codigo="transicion_invalida",
             )
-        alerta.reconocida_por = usuario
-        alerta.reconocida_en = timezone.now()
-        alerta.save(update_fields=["reconocida_por", "reconocida_en"])
-        publish_many([_reconocida(alerta, usuario)])
+        anterior = alerta.estado
+        ahora = timezone.now()
+        campos = ["estado"]
+        alerta.estado = destino
+        if alerta.reconocida_en is None:
+            alerta.reconocida_por, alerta.reconocida_en = usuario, ahora
+            campos += ["reconocida_por", "reconocida_en"]
+        if destino == EstadoAlerta.EN_ATENCION:
+            alerta.atendida_por, alerta.atendida_en = usuario, ahora
+            campos += ["atendida_por", "atendida_en"]
+        elif destino == EstadoAlerta.RESUELTA:
+            alerta.resuelta_por, alerta.resuelta_en = usuario, ahora
+            campos += ["resuelta_por", "resuelta_en"]
+        alerta.save(update_fields=campos)
+        AlertaNota.objects.create(alerta=alerta, estado=destino, usuario=usuario, nota=nota, en=ahora)
+        publicaciones = [_estado_publicacion(alerta, usuario, anterior=anterior, nota=nota, en=ahora)]
+        if anterior == EstadoAlerta.PENDIENTE:
+            publicaciones.insert(0, _reconocida(alerta, usuario))
+        publish_many(publicaciones)
     return alerta
+
+
+def alerta_reconocer(*, alerta_id: int, usuario: Usuario, nota: str = "") -> Alerta:
+    """Record who acknowledged an alert and when; tell everyone who sees it."""
+    return alerta_cambiar_estado(alerta_id=alerta_id, usuario=usuario, accion="reconocer", nota=nota)
 
 
 def alertas_reconocer(*, usuario: Usuario, hasta_id: int, ids: Sequence[int] | None = None) -> list[int]:
@@ -290,17 +355,26 @@ def alertas_reconocer(*, usuario: Usuario, hasta_id: int, ids: Sequence[int] | N
     them. One statement; one `alerta.reconocida` per alert. Returns the ids acknowledged."""
     exigir_mando(usuario, "Solo comandantes o administradores reconocen alertas.")
     with transaction.atomic():
-        qs = alertas_visibles(usuario=usuario).filter(reconocida_en__isnull=True, pk__lte=hasta_id)
+        qs = alertas_visibles(usuario=usuario).filter(estado=EstadoAlerta.PENDIENTE, pk__lte=hasta_id)
         if ids is not None:
             qs = qs.filter(pk__in=list(ids))
         pendientes = list(qs.select_for_update(of=("self",), skip_locked=True).select_related("efectivo"))
         ahora = timezone.now()
-        Alerta.objects.filter(pk__in=[a.pk for a in pendientes]).update(reconocida_por=usuario, reconocida_en=ahora)
+        Alerta.objects.filter(pk__in=[a.pk for a in pendientes]).update(
+            estado=EstadoAlerta.RECONOCIDA, reconocida_por=usuario, reconocida_en=ahora
+        )
+        AlertaNota.objects.bulk_create(
+            AlertaNota(alerta=a, estado=EstadoAlerta.RECONOCIDA, usuario=usuario, nota="", en=ahora) for a in pendientes
+        )
         for alerta in pendientes:
-            alerta.reconocida_por, alerta.reconocida_en = usuario, ahora
+            alerta.estado, alerta.reconocida_por, alerta.reconocida_en = EstadoAlerta.RECONOCIDA, usuario, ahora
         if pendientes:
             publish_many([_reconocida(a, usuario) for a in pendientes])
     return sorted(a.pk for a in pendientes)
+
+
+def _nombre(usuario: Usuario) -> str:
+    return usuario.get_full_name() or usuario.get_username()
 
 
 def _reconocida(alerta: Alerta, usuario: Usuario) -> Publicacion:
@@ -308,12 +382,69 @@ def _reconocida(alerta: Alerta, usuario: Usuario) -> Publicacion:
     return eventos.alerta_reconocida(
         datos={
             "alerta_id": alerta.pk,
-            "reconocida_por": usuario.get_full_name() or usuario.get_username(),
+            "reconocida_por": _nombre(usuario),
             "reconocida_en": iso(alerta.reconocida_en),
         },
         efectivo_id=alerta.efectivo_id,
         unidad_id=alerta.efectivo.unidad_id,
     )
+
+
+def _estado_publicacion(alerta: Alerta, usuario: Usuario, *, anterior: str, nota: str, en: datetime) -> Publicacion:
+    return eventos.alerta_estado(
+        datos={
+            "alerta_id": alerta.pk,
+            "estado": alerta.estado,
+            "anterior": anterior,
+            "por": _nombre(usuario),
+            "en": iso(en),
+            "nota": nota,
+        },
+        efectivo_id=alerta.efectivo_id,
+        unidad_id=alerta.efectivo.unidad_id,
+    )
+
+
+_SQL_ESCALAR = """
+UPDATE geocercas_alerta a SET escalada_en = %(ahora)s
+FROM efectivos_efectivo e, geocercas_geocerca g
+WHERE a.estado = 'pendiente' AND a.escalada_en IS NULL AND a.creada_en <= %(limite)s
+  AND e.id = a.efectivo_id AND g.id = a.geocerca_id
+RETURNING a.id, a.tipo, a.severidad, a.repeticiones, a.efectivo_id, e.apellido || ', ' || e.nombre, e.unidad_id,
+          a.geocerca_id, g.nombre, a.creada_en
+"""
+
+
+def alertas_escalar(*, ahora: datetime | None = None) -> list[int]:
+    """Escalate every alert still pending ALERTA_ESCALAR_MIN minutes after it was raised, once:
+    `alerta.escalada` to the unidad's commanders and the admins (the map marks it; the bot tells
+    the linked ones). One statement (periodic task). Returns the ids escalated."""
+    ahora = ahora or timezone.now()
+    limite = ahora - timedelta(minutes=settings.ALERTA_ESCALAR_MIN)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_SQL_ESCALAR, {"ahora": ahora, "limite": limite})
+        filas = sorted(cursor.fetchall())
+        publish_many(
+            [
+                eventos.alerta_escalada(
+                    {
+                        "alerta_id": pk,
+                        "tipo": tipo,
+                        "severidad": severidad,
+                        "repeticiones": repeticiones,
+                        "efectivo_id": eid,
+                        "efectivo": nombre,
+                        "unidad_id": unidad_id,
+                        "geocerca_id": gid,
+                        "geocerca": geocerca,
+                        "pendiente_desde": iso(creada_en),
+                        "minutos": int((ahora - creada_en).total_seconds() // 60),
+                    }
+                )
+                for pk, tipo, severidad, repeticiones, eid, nombre, unidad_id, gid, geocerca, creada_en in filas
+            ]
+        )
+    return [fila[0] for fila in filas]
 
 
 def _unidades_permitidas(usuario: Usuario, geocerca: Geocerca, unidades: Iterable[int] | None) -> list[int] | None:

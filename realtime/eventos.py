@@ -34,6 +34,8 @@ class AlertaDatos(TypedDict):
     alerta_id: int
     tipo: str
     severidad: str
+    estado: str
+    repeticiones: int
     efectivo_id: int
     efectivo: str
     unidad_id: int
@@ -42,12 +44,36 @@ class AlertaDatos(TypedDict):
     lat: float | None
     lon: float | None
     ocurrida_en: str
+    ultima_en: str
 
 
 class AlertaReconocidaDatos(TypedDict):
     alerta_id: int
     reconocida_por: str
     reconocida_en: str
+
+
+class AlertaEstadoDatos(TypedDict):
+    alerta_id: int
+    estado: str
+    anterior: str
+    por: str
+    en: str
+    nota: str
+
+
+class AlertaEscaladaDatos(TypedDict):
+    alerta_id: int
+    tipo: str
+    severidad: str
+    repeticiones: int
+    efectivo_id: int
+    efectivo: str
+    unidad_id: int
+    geocerca_id: int
+    geocerca: str
+    pendiente_desde: str
+    minutos: int
 
 
 class GeocercaDatos(TypedDict):
@@ -142,10 +168,32 @@ def alerta_geocerca(datos: AlertaDatos) -> Publicacion:
     )
 
 
+def alerta_repetida(datos: AlertaDatos) -> Publicacion:
+    """The same transition again while its alert is open: the alert's card is updated (count, last
+    time and place), no new card."""
+    return Publicacion(
+        "alerta.repetida",
+        dict(datos),
+        grupos.de_efectivo(efectivo_id=datos["efectivo_id"], unidad_id=datos["unidad_id"]),
+    )
+
+
 def alerta_reconocida(*, datos: AlertaReconocidaDatos, efectivo_id: int, unidad_id: int) -> Publicacion:
+    """An alert stopped being pending (acknowledged, or attended or resolved straight away)."""
     return Publicacion(
         "alerta.reconocida", dict(datos), grupos.de_efectivo(efectivo_id=efectivo_id, unidad_id=unidad_id)
     )
+
+
+def alerta_estado(*, datos: AlertaEstadoDatos, efectivo_id: int, unidad_id: int) -> Publicacion:
+    """Every step of an alert's lifecycle, with who, when and the note."""
+    return Publicacion("alerta.estado", dict(datos), grupos.de_efectivo(efectivo_id=efectivo_id, unidad_id=unidad_id))
+
+
+def alerta_escalada(datos: AlertaEscaladaDatos) -> Publicacion:
+    """Still pending ALERTA_ESCALAR_MIN minutes after it was raised: to every commander of the
+    unidad and the admins (not the efectivo)."""
+    return Publicacion("alerta.escalada", dict(datos), grupos.mando_de_unidad(datos["unidad_id"]))
 
 
 def geocerca_actualizada(*, datos: GeocercaDatos, unidades: Sequence[int]) -> Publicacion:
@@ -228,7 +276,10 @@ def sin_reporte(datos: SinReporteDatos) -> Publicacion:
 TIPOS = (
     "posicion.actualizada",
     "alerta.geocerca",
+    "alerta.repetida",
     "alerta.reconocida",
+    "alerta.estado",
+    "alerta.escalada",
     "geocerca.actualizada",
     "geocerca.eliminada",
     "efectivo.estado",

@@ -99,6 +99,17 @@ def notificacion(tipo: str, datos: dict) -> tuple[str, list]:
             datos["tipo"], "Alerta en"
         )
         return f"⚠️ {verbo} la geocerca «{datos['geocerca']}»", []
+    if tipo == "alerta.escalada":
+        que = {"entrada": "Entrada en", "salida": "Salida de", "permanencia": "Permanencia en"}.get(
+            datos["tipo"], "Alerta en"
+        )
+        veces = f" ({datos['repeticiones']} veces)" if datos["repeticiones"] > 1 else ""
+        return (
+            f"⏫ Alerta sin reconocer hace {datos['minutos']} min\n"
+            f"{que} «{datos['geocerca']}»{veces}: {datos['efectivo']}\n"
+            "Reconózcala en el mapa de operaciones.",
+            [],
+        )
     return "", []
 
 

@@ -15,11 +15,11 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from efectivos.alcance import exigir_mando
-from efectivos.models import Usuario
+from efectivos.models import Rol, Usuario
 from efectivos.selectors import efectivos_visibles
 from gad_project.exceptions import Conflicto, EntradaInvalida, NoEncontrado
 from realtime.models import Evento
@@ -43,22 +43,27 @@ class CodigoNuevo:
     enlace: str | None  # https://t.me/<bot>?start=<codigo> when TELEGRAM_BOT_USERNAME is set
 
 
-def codigo_generar(*, efectivo_id: int, creado_por: Usuario) -> CodigoNuevo:
+def codigo_generar(*, efectivo_id: int | None, creado_por: Usuario) -> CodigoNuevo:
     """A single-use, short-lived code that links the Telegram account that opens it to this
-    efectivo's user. Earlier unused codes for the same user stop working."""
+    efectivo's user (None: to the caller's own, a commander or admin who wants escalations).
+    Earlier unused codes for the same user stop working."""
     exigir_mando(creado_por, "Solo comandantes o administradores generan códigos de vinculación.")
-    efectivo = efectivos_visibles(usuario=creado_por).select_related("usuario").filter(pk=efectivo_id).first()
-    if efectivo is None:
-        raise NoEncontrado("Efectivo inexistente o fuera de su alcance.")
-    if efectivo.usuario is None:
-        raise Conflicto("El efectivo no tiene usuario: créelo antes de vincular Telegram.", codigo="sin_usuario")
+    if efectivo_id is None:
+        usuario = creado_por
+    else:
+        efectivo = efectivos_visibles(usuario=creado_por).select_related("usuario").filter(pk=efectivo_id).first()
+        if efectivo is None:
+            raise NoEncontrado("Efectivo inexistente o fuera de su alcance.")
+        if efectivo.usuario is None:
+            raise Conflicto("El efectivo no tiene usuario: créelo antes de vincular Telegram.", codigo="sin_usuario")
+        usuario = efectivo.usuario
     codigo = secrets.token_urlsafe(12)  # 96 bits: not guessable within its lifetime
     ahora = timezone.now()
     vence_en = ahora + timedelta(minutes=settings.TELEGRAM_CODIGO_TTL_MIN)
     with transaction.atomic():
-        CodigoVinculacion.objects.filter(usuario=efectivo.usuario, usado_en__isnull=True).update(vence_en=ahora)
+        CodigoVinculacion.objects.filter(usuario=usuario, usado_en__isnull=True).update(vence_en=ahora)
         CodigoVinculacion.objects.create(
-            usuario=efectivo.usuario, codigo=_hash(codigo), creado_por=creado_por, vence_en=vence_en
+            usuario=usuario, codigo=_hash(codigo), creado_por=creado_por, vence_en=vence_en
         )
     enlace = f"https://t.me/{settings.TELEGRAM_BOT_USERNAME}?start={codigo}" if settings.TELEGRAM_BOT_USERNAME else None
     return CodigoNuevo(codigo, vence_en, enlace)
@@ -121,9 +126,9 @@ def actualizaciones_podar(*, dias: int = 7) -> int:
 
 # --- notifications -------------------------------------------------------------------------------
 
-# Events that reach an efectivo through Telegram. Task events go to the efectivos assigned to the
-# task, alerts to the efectivo concerned.
-TIPOS_NOTIFICADOS = ("tarea.asignada", "tarea.estado", "tarea.actualizada", "alerta.geocerca")
+# Events that reach users through Telegram. Task events go to the efectivos assigned to the task,
+# alerts to the efectivo concerned; an escalated alert to the unidad's commanders and the admins.
+TIPOS_NOTIFICADOS = ("tarea.asignada", "tarea.estado", "tarea.actualizada", "alerta.geocerca", "alerta.escalada")
 VENTANA_REORDEN = timedelta(seconds=10)  # see realtime.selectors: ids commit out of order
 
 
@@ -182,8 +187,10 @@ def _notificaciones_de(eventos: list[Evento]) -> list[Notificacion]:
         ).values_list("efectivo__pk", "pk")
     )
     ahora = timezone.now()
-    nuevas = []
+    nuevas = _escaladas_de([e for e in eventos if e.tipo == "alerta.escalada"], ahora)
     for evento in eventos:
+        if evento.tipo == "alerta.escalada":
+            continue
         if evento.tipo in ("alerta.geocerca", "tarea.asignada"):
             para = [evento.datos["efectivo_id"]]
         else:
@@ -204,6 +211,27 @@ def _notificaciones_de(eventos: list[Evento]) -> list[Notificacion]:
                         proximo_intento_en=ahora,
                     )
                 )
+    return nuevas
+
+
+def _escaladas_de(eventos: list[Evento], ahora: datetime) -> list[Notificacion]:
+    """An escalated alert reaches every linked commander of its unidad and every linked admin."""
+    if not eventos:
+        return []
+    mandos = list(
+        Usuario.objects.filter(telegram_id__isnull=False, is_active=True)
+        .filter(Q(rol=Rol.ADMINISTRADOR) | Q(is_superuser=True) | Q(rol=Rol.COMANDANTE))
+        .values_list("pk", "rol", "unidad_id", "is_superuser")
+    )
+    nuevas = []
+    for evento in eventos:
+        texto, botones = mensajes.notificacion(evento.tipo, evento.datos)
+        for pk, rol, unidad_id, superusuario in mandos:
+            if rol == Rol.COMANDANTE and not superusuario and unidad_id != evento.datos["unidad_id"]:
+                continue
+            nuevas.append(
+                Notificacion(usuario_id=pk, evento=evento, texto=texto, botones=botones, proximo_intento_en=ahora)
+            )
     return nuevas
 
 

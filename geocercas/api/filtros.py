@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+from django.db.models import QuerySet
 from django_filters import rest_framework as df
 
 from gad_project.api.filtros import FiltroBbox, FiltroBooleano, FiltroDesdeId, FiltroId, FiltroOpcion
-from geocercas.models import Alerta, Geocerca, Severidad, TipoAlerta, TipoGeocerca
+from geocercas.models import ALERTA_ABIERTA, Alerta, EstadoAlerta, Geocerca, Severidad, TipoAlerta, TipoGeocerca
 
 
 class GeocercaFiltro(df.FilterSet):
@@ -24,8 +25,21 @@ class AlertaFiltro(df.FilterSet):
     severidad = FiltroOpcion("severidad", Severidad)
     geocerca = FiltroId("geocerca_id", label="Id de la geocerca.")
     efectivo = FiltroId("efectivo_id", label="Id del efectivo.")
-    pendientes = FiltroBooleano("reconocida_en", "isnull", label="true: solo sin reconocer; false: solo reconocidas.")
+    estado = FiltroOpcion("estado", EstadoAlerta)
+    pendientes = FiltroBooleano(method="_pendientes", label="true: solo pendientes; false: las demás.")
+    abiertas = FiltroBooleano(method="_abiertas", label="true: sin resolver; false: solo resueltas.")
 
     class Meta:
         model = Alerta
         fields: list[str] = []
+
+    def _pendientes(self, qs: QuerySet, nombre: str, valor: bool | None) -> QuerySet:
+        if valor is None:
+            return qs
+        pendiente = {"estado": EstadoAlerta.PENDIENTE}
+        return qs.filter(**pendiente) if valor else qs.exclude(**pendiente)
+
+    def _abiertas(self, qs: QuerySet, nombre: str, valor: bool | None) -> QuerySet:
+        if valor is None:
+            return qs
+        return qs.filter(ALERTA_ABIERTA) if valor else qs.exclude(ALERTA_ABIERTA)

@@ -6,7 +6,7 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from efectivos.models import Unidad
 from gad_project.api.campos import EnteroEstricto
-from geocercas.models import Alerta, Geocerca
+from geocercas.models import Alerta, AlertaNota, Geocerca
 
 
 class GeocercaSerializer(GeoFeatureModelSerializer):
@@ -62,12 +62,27 @@ class GeocercaSerializer(GeoFeatureModelSerializer):
         return geom
 
 
+class AlertaNotaSerializer(serializers.ModelSerializer):
+    usuario = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AlertaNota
+        fields = ("estado", "usuario", "nota", "en")
+        read_only_fields = fields
+
+    def get_usuario(self, obj: AlertaNota) -> str:
+        return obj.usuario.get_full_name() or obj.usuario.get_username()
+
+
 class AlertaSerializer(serializers.ModelSerializer):
     efectivo_nombre = serializers.SerializerMethodField()
     geocerca_nombre = serializers.CharField(source="geocerca.nombre", read_only=True)
     lat = serializers.SerializerMethodField()
     lon = serializers.SerializerMethodField()
     reconocida_por = serializers.SerializerMethodField()
+    atendida_por = serializers.SerializerMethodField()
+    resuelta_por = serializers.SerializerMethodField()
+    historial = AlertaNotaSerializer(source="notas", many=True, read_only=True)
 
     class Meta:
         model = Alerta
@@ -83,9 +98,18 @@ class AlertaSerializer(serializers.ModelSerializer):
             "lat",
             "lon",
             "ocurrida_en",
+            "ultima_en",
+            "repeticiones",
             "creada_en",
+            "estado",
             "reconocida_por",
             "reconocida_en",
+            "atendida_por",
+            "atendida_en",
+            "resuelta_por",
+            "resuelta_en",
+            "escalada_en",
+            "historial",
         )
         read_only_fields = fields
 
@@ -96,11 +120,23 @@ class AlertaSerializer(serializers.ModelSerializer):
         """Who acknowledged it (null while pending)."""
         return str(obj.reconocida_por) if obj.reconocida_por else None
 
+    def get_atendida_por(self, obj: Alerta) -> str | None:
+        return str(obj.atendida_por) if obj.atendida_por else None
+
+    def get_resuelta_por(self, obj: Alerta) -> str | None:
+        return str(obj.resuelta_por) if obj.resuelta_por else None
+
     def get_lat(self, obj: Alerta) -> float | None:
         return obj.punto.y if obj.punto else None
 
     def get_lon(self, obj: Alerta) -> float | None:
         return obj.punto.x if obj.punto else None
+
+
+class NotaSerializer(serializers.Serializer):
+    nota = serializers.CharField(
+        required=False, allow_blank=True, max_length=2000, trim_whitespace=True, help_text="Opcional."
+    )
 
 
 class ReconocerVariasSerializer(serializers.Serializer):

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -14,10 +15,11 @@ from geocercas.api.filtros import AlertaFiltro, GeocercaFiltro
 from geocercas.api.serializers import (
     AlertaSerializer,
     GeocercaSerializer,
+    NotaSerializer,
     ReconocerVariasSerializer,
     ReconocidasSerializer,
 )
-from geocercas.models import Geocerca
+from geocercas.models import AlertaNota, Geocerca
 
 
 class GeocercaViewSet(viewsets.ModelViewSet):
@@ -61,17 +63,39 @@ class AlertaViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     filterset_class = AlertaFiltro
 
     def get_queryset(self):
-        return selectors.alertas_visibles(usuario=self.request.user).select_related(
-            "efectivo", "geocerca", "reconocida_por"
+        return (
+            selectors.alertas_visibles(usuario=self.request.user)
+            .select_related("efectivo", "geocerca", "reconocida_por", "atendida_por", "resuelta_por")
+            .prefetch_related(Prefetch("notas", queryset=AlertaNota.objects.select_related("usuario")))
         )
 
-    @extend_schema(request=None, responses={200: AlertaSerializer})
-    @action(detail=True, methods=["post"], permission_classes=[EsMando])
-    def reconocer(self, request, pk=None):
+    def _accion(self, request, pk, accion: str) -> Response:
         alerta_id = param_int({"id": pk}, "id", minimo=1, maximo=2**62, requerido=True)
-        alerta = services.alerta_reconocer(alerta_id=alerta_id, usuario=request.user)
+        entrada = NotaSerializer(data=request.data)
+        entrada.is_valid(raise_exception=True)
+        alerta = services.alerta_cambiar_estado(
+            alerta_id=alerta_id, usuario=request.user, accion=accion, nota=entrada.validated_data.get("nota", "")
+        )
         alerta = self.get_queryset().get(pk=alerta.pk)
         return Response(AlertaSerializer(alerta).data, status=status.HTTP_200_OK)
+
+    @extend_schema(request=NotaSerializer, responses={200: AlertaSerializer})
+    @action(detail=True, methods=["post"], permission_classes=[EsMando])
+    def reconocer(self, request, pk=None):
+        """pendiente → reconocida."""
+        return self._accion(request, pk, "reconocer")
+
+    @extend_schema(request=NotaSerializer, responses={200: AlertaSerializer})
+    @action(detail=True, methods=["post"], permission_classes=[EsMando])
+    def atender(self, request, pk=None):
+        """pendiente or reconocida → en atención (someone is on it)."""
+        return self._accion(request, pk, "atender")
+
+    @extend_schema(request=NotaSerializer, responses={200: AlertaSerializer})
+    @action(detail=True, methods=["post"], permission_classes=[EsMando])
+    def resolver(self, request, pk=None):
+        """Closes the alert: the next transition of its kind raises a new one."""
+        return self._accion(request, pk, "resolver")
 
     @extend_schema(request=ReconocerVariasSerializer, responses={200: ReconocidasSerializer})
     @action(detail=False, methods=["post"], url_path="reconocer", permission_classes=[EsMando])

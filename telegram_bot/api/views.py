@@ -10,7 +10,11 @@ from telegram_bot import services
 
 
 class CodigoEntradaSerializer(serializers.Serializer):
-    efectivo = serializers.IntegerField(min_value=1)
+    efectivo = serializers.IntegerField(
+        min_value=1,
+        required=False,
+        help_text="Sin efectivo: vincula la cuenta de quien lo pide (avisos de escalamiento).",
+    )
 
 
 class CodigoSalidaSerializer(serializers.Serializer):
@@ -21,7 +25,9 @@ class CodigoSalidaSerializer(serializers.Serializer):
 
 class CodigoVinculacionView(APIView):
     """A single-use, short-lived code that links an efectivo's Telegram account: give the efectivo
-    the link (or `/start <codigo>`). Earlier unused codes for the same efectivo stop working."""
+    the link (or `/start <codigo>`). Earlier unused codes for the same efectivo stop working.
+    Without `efectivo`, the code links the caller's own account (a commander's or admin's, for
+    escalated alerts)."""
 
     permission_classes = [EsMando]
 
@@ -29,7 +35,7 @@ class CodigoVinculacionView(APIView):
     def post(self, request):
         entrada = CodigoEntradaSerializer(data=request.data)
         entrada.is_valid(raise_exception=True)
-        nuevo = services.codigo_generar(efectivo_id=entrada.validated_data["efectivo"], creado_por=request.user)
+        nuevo = services.codigo_generar(efectivo_id=entrada.validated_data.get("efectivo"), creado_por=request.user)
         return Response(
             {"codigo": nuevo.codigo, "enlace": nuevo.enlace, "vence_en": nuevo.vence_en}, status=status.HTTP_201_CREATED
         )

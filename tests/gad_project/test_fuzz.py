@@ -45,7 +45,8 @@ def servidor(unidad_a, unidad_b, admin, comandante_a, efectivo):
     for estado in ("programada", "asignada", "en_curso", "finalizada"):
         TareaFactory(unidad=unidad_a, estado=estado)
     TareaFactory(unidad=unidad_b)
-    AlertaFactory.create_batch(3, efectivo=cerca[0], geocerca=geocerca)
+    for tipo in ("entrada", "salida", "permanencia"):  # one open alert per (efectivo, geocerca, tipo)
+        AlertaFactory(efectivo=cerca[0], geocerca=geocerca, tipo=tipo)
     with vivo.uvicorn(workers=1) as url:
         yield url
 

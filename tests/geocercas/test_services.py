@@ -67,7 +67,12 @@ def test_perimetro_alerta_al_salir_y_no_al_entrar(efectivo):
 def test_control_alerta_al_entrar_y_al_salir(efectivo):
     GeocercaFactory(tipo=TipoGeocerca.CONTROL, geom=cuadrado(lado_m=LADO))
     registrar(lectura(efectivo, 400, 0), lectura(efectivo, 0, 10), lectura(efectivo, 400, 20), lectura(efectivo, 0, 30))
-    assert tipos(efectivo) == ["entrada", "salida", "entrada"]
+    # The second entry, while the first entry's alert is open, is a repeat counted on it.
+    assert tipos(efectivo) == ["entrada", "salida"]
+    entrada = Alerta.objects.get(efectivo=efectivo, tipo="entrada")
+    assert entrada.repeticiones == 2
+    assert entrada.ultima_en == T0 + timedelta(seconds=30)
+    assert entrada.ocurrida_en == T0 + timedelta(seconds=10)
 
 
 def test_zigzag_sobre_el_borde_da_una_alerta_por_cruce_real(efectivo):
@@ -125,7 +130,9 @@ def test_permanencia_alerta_una_vez_por_estadia(efectivo):
     registrar(*(lectura(efectivo, 0, t) for t in (0, 30, 61, 90, 200)))
     assert tipos(efectivo) == ["permanencia"]
     registrar(lectura(efectivo, 400, 300), lectura(efectivo, 0, 310), lectura(efectivo, 0, 400))
-    assert tipos(efectivo) == ["permanencia", "salida", "permanencia"]
+    # A second stay fires again, counted on the open dwell alert.
+    assert tipos(efectivo) == ["permanencia", "salida"]
+    assert Alerta.objects.get(efectivo=efectivo, tipo="permanencia").repeticiones == 2
 
 
 def test_permanencia_sin_nuevas_lecturas_la_detecta_la_tarea_periodica(efectivo, django_assert_max_num_queries):

@@ -236,9 +236,68 @@ def test_un_efectivo_que_deja_de_reportar_aparece_sin_reporte_y_sale_al_volver(s
     item.wait_for(state="detached", timeout=10_000)
 
 
+def test_una_alerta_se_repite_en_su_tarjeta_se_escala_se_atiende_y_se_resuelve_en_vivo(servidor, navegador):  # noqa: F811
+    from geocercas.services import alertas_escalar
+
+    pagina = abrir_mapa(navegador, servidor, "comandante", "comandante1234")
+    otra = abrir_mapa(navegador, servidor, "admin", "admin1234")
+    efectivo = Efectivo.objects.filter(unidad__codigo="CC1", usuario__isnull=True).order_by("id")[5]
+    acceso = token(servidor, "comandante", "comandante1234")
+    fuera = desplazar(*CASA_ROSADA, norte_m=-600)
+    post_json(
+        f"{servidor}/api/v1/posiciones/",
+        [lectura(efectivo.pk, *fuera, 1), lectura(efectivo.pk, *CASA_ROSADA, 2)],
+        acceso,
+    )
+    alerta = Alerta.objects.get(efectivo=efectivo, geocerca__nombre="Casa Rosada")
+    tarjeta = pagina.locator(f".alerta[data-id='{alerta.pk}']")
+    tarjeta.wait_for(timeout=10_000)
+    de_esta = pagina.locator(".alerta", has_text="Casa Rosada").filter(has_text=efectivo.apellido)
+
+    # Out and in again: the same card counts it, no new card.
+    post_json(
+        f"{servidor}/api/v1/posiciones/",
+        [lectura(efectivo.pk, *fuera, 3), lectura(efectivo.pk, *CASA_ROSADA, 4)],
+        acceso,
+    )
+    pagina.wait_for_function(
+        f"() => document.querySelector(\".alerta[data-id='{alerta.pk}'] .repeticiones\").textContent === '×2'",
+        timeout=10_000,
+    )
+    assert de_esta.count() == 1
+    alerta.refresh_from_db()
+    assert alerta.repeticiones == 2
+
+    # Left pending too long: marked escalated on every commander's map.
+    assert alerta.pk in alertas_escalar(ahora=timezone.now() + timedelta(hours=1))
+    pagina.locator(f".alerta.escalada[data-id='{alerta.pk}']").wait_for(timeout=10_000)
+    otra.locator(f".alerta.escalada[data-id='{alerta.pk}']").wait_for(timeout=10_000)
+    captura(pagina, "mapa-alerta-escalada")
+
+    tarjeta.locator("button.atender").click()
+    pagina.wait_for_function(
+        f"() => document.querySelector(\".alerta[data-id='{alerta.pk}']\").dataset.estado === 'en_atencion'",
+        timeout=10_000,
+    )
+    otra.locator(f".alerta[data-estado='en_atencion'][data-id='{alerta.pk}']").wait_for(timeout=10_000)
+    assert "En atención por" in otra.locator(f".alerta[data-id='{alerta.pk}']").inner_text()
+    assert tarjeta.locator("button.atender").is_hidden() and tarjeta.locator("button.reconocer").is_hidden()
+
+    pagina.once("dialog", lambda d: d.accept("Se retiró de la zona"))
+    tarjeta.locator("button.resolver").click()
+    # Under the pointer it stays, struck through; it goes when the pointer leaves.
+    pagina.locator(f".alerta[data-estado='resuelta'][data-id='{alerta.pk}']").wait_for(timeout=10_000)
+    pagina.mouse.move(5, 400)
+    tarjeta.wait_for(state="detached", timeout=10_000)
+    otra.locator(f".alerta[data-id='{alerta.pk}']").wait_for(state="detached", timeout=10_000)
+    alerta.refresh_from_db()
+    assert alerta.estado == "resuelta"
+    assert alerta.notas.last().nota == "Se retiró de la zona"
+
+
 def test_la_lista_de_alertas_no_se_mueve_bajo_el_puntero_y_se_reconocen_todas(servidor, navegador):  # noqa: F811
     pagina = abrir_mapa(navegador, servidor, "comandante", "comandante1234")
-    pendientes = Alerta.objects.filter(efectivo__unidad__codigo="CC1", reconocida_en__isnull=True).count()
+    pendientes = Alerta.objects.filter(efectivo__unidad__codigo="CC1", estado="pendiente").count()
     assert int(pagina.inner_text("#alertas-pendientes")) == pendientes  # the server's count
 
     if not pagina.locator("#alertas .alerta").count():  # a card to hover over
@@ -263,7 +322,7 @@ def test_la_lista_de_alertas_no_se_mueve_bajo_el_puntero_y_se_reconocen_todas(se
     pagina.locator("#alertas-nuevas:not([hidden])").wait_for(timeout=10_000)
     assert "alerta(s) nueva(s): mostrar" in pagina.inner_text("#alertas-nuevas")
     assert pagina.locator("#alertas .alerta").first.get_attribute("data-id") == primera_id  # did not move
-    pendientes = Alerta.objects.filter(efectivo__unidad__codigo="CC1", reconocida_en__isnull=True).count()
+    pendientes = Alerta.objects.filter(efectivo__unidad__codigo="CC1", estado="pendiente").count()
     pagina.wait_for_function(f"() => document.querySelector('#alertas-pendientes').textContent === '{pendientes}'")
 
     pagina.mouse.move(5, 400)  # over the layers panel: the waiting alert comes in on top
@@ -273,5 +332,5 @@ def test_la_lista_de_alertas_no_se_mueve_bajo_el_puntero_y_se_reconocen_todas(se
     pagina.once("dialog", lambda d: d.accept())
     pagina.click("#alertas-todas")
     pagina.wait_for_function("() => document.querySelector('#alertas-pendientes').textContent === '0'", timeout=10_000)
-    assert not Alerta.objects.filter(efectivo__unidad__codigo="CC1", reconocida_en__isnull=True).exists()
+    assert not Alerta.objects.filter(efectivo__unidad__codigo="CC1", estado="pendiente").exists()
     assert pagina.locator("#alertas .alerta:not(.reconocida)").count() == 0

@@ -206,10 +206,12 @@ def test_entrar_a_una_zona_restringida_publica_alerta_geocerca():
     )
     alerta = Alerta.objects.get()
     evento = _ultimo("alerta.geocerca")
-    assert evento.datos == {
+    datos = {
         "alerta_id": alerta.pk,
         "tipo": "entrada",
         "severidad": "critica",
+        "estado": "pendiente",
+        "repeticiones": 1,
         "efectivo_id": efectivo.pk,
         "efectivo": f"{efectivo.apellido}, {efectivo.nombre}",
         "unidad_id": efectivo.unidad_id,
@@ -218,8 +220,86 @@ def test_entrar_a_una_zona_restringida_publica_alerta_geocerca():
         "lat": CENTRO[1],
         "lon": CENTRO[0],
         "ocurrida_en": timezone.localtime(t0 + timedelta(seconds=1)).isoformat(),
+        "ultima_en": timezone.localtime(t0 + timedelta(seconds=1)).isoformat(),
     }
+    assert evento.datos == datos
     assert evento.audiencia == _mando(efectivo.unidad_id, efectivo.pk)
+
+    # Out and in again while the alert is open: the same alert, counted, not a new one.
+    cerca_borde = desplazar(*CENTRO, este_m=30)
+    posiciones_registrar(
+        lecturas=[
+            LecturaNueva(uuid.uuid4(), efectivo.pk, fuera[1], fuera[0], t0 + timedelta(seconds=2), 5.0),
+            LecturaNueva(uuid.uuid4(), efectivo.pk, cerca_borde[1], cerca_borde[0], t0 + timedelta(seconds=3), 5.0),
+        ]
+    )
+    assert Alerta.objects.count() == 1
+    assert Evento.objects.filter(tipo="alerta.geocerca").count() == 1
+    repetida = _ultimo("alerta.repetida")
+    assert repetida.datos == {
+        **datos,
+        "repeticiones": 2,
+        "lat": cerca_borde[1],
+        "lon": cerca_borde[0],
+        "ultima_en": timezone.localtime(t0 + timedelta(seconds=3)).isoformat(),
+    }
+    assert repetida.audiencia == _mando(efectivo.unidad_id, efectivo.pk)
+
+
+def test_atender_y_resolver_una_alerta_publica_alerta_estado_con_quien_y_la_nota(comandante_a, efectivo):
+    from geocercas.services import alerta_cambiar_estado
+    from tests.factories import AlertaFactory
+
+    alerta = AlertaFactory(efectivo=efectivo)
+    alerta_cambiar_estado(alerta_id=alerta.pk, usuario=comandante_a, accion="atender", nota="Voy en camino")
+    atendida = _ultimo("alerta.estado")
+    alerta.refresh_from_db()
+    quien = comandante_a.get_full_name() or comandante_a.username
+    assert atendida.datos == {
+        "alerta_id": alerta.pk,
+        "estado": "en_atencion",
+        "anterior": "pendiente",
+        "por": quien,
+        "en": timezone.localtime(alerta.atendida_en).isoformat(),
+        "nota": "Voy en camino",
+    }
+    assert atendida.audiencia == _mando(efectivo.unidad_id, efectivo.pk)
+    # Leaving "pendiente" is also an acknowledgement (the map's pending count relies on it).
+    assert _ultimo("alerta.reconocida").datos["alerta_id"] == alerta.pk
+    alerta_cambiar_estado(alerta_id=alerta.pk, usuario=comandante_a, accion="resolver", nota="Falsa alarma")
+    resuelta = _ultimo("alerta.estado")
+    assert (resuelta.datos["estado"], resuelta.datos["anterior"], resuelta.datos["nota"]) == (
+        "resuelta",
+        "en_atencion",
+        "Falsa alarma",
+    )
+    assert Evento.objects.filter(tipo="alerta.reconocida").count() == 1
+
+
+def test_una_alerta_sin_reconocer_se_escala_una_vez_al_mando_de_la_unidad(settings, efectivo):
+    from geocercas.services import alertas_escalar
+    from tests.factories import AlertaFactory
+
+    settings.ALERTA_ESCALAR_MIN = 5
+    alerta = AlertaFactory(efectivo=efectivo, tipo="entrada", severidad="critica")
+    assert alertas_escalar(ahora=alerta.creada_en + timedelta(minutes=4)) == []
+    assert alertas_escalar(ahora=alerta.creada_en + timedelta(minutes=6)) == [alerta.pk]
+    assert alertas_escalar(ahora=alerta.creada_en + timedelta(minutes=60)) == []  # once
+    evento = _ultimo("alerta.escalada")
+    assert evento.datos == {
+        "alerta_id": alerta.pk,
+        "tipo": "entrada",
+        "severidad": "critica",
+        "repeticiones": 1,
+        "efectivo_id": efectivo.pk,
+        "efectivo": f"{efectivo.apellido}, {efectivo.nombre}",
+        "unidad_id": efectivo.unidad_id,
+        "geocerca_id": alerta.geocerca_id,
+        "geocerca": alerta.geocerca.nombre,
+        "pendiente_desde": timezone.localtime(alerta.creada_en).isoformat(),
+        "minutos": 6,
+    }
+    assert evento.audiencia == _mando(efectivo.unidad_id)  # the commanders, not the efectivo
 
 
 def test_activar_y_resolver_un_sos_publica_sos_activado_y_sos_resuelto(comandante_a, efectivo):

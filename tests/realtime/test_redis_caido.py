@@ -13,11 +13,13 @@ import pytest
 from efectivos.models import Posicion
 from geocercas.models import Alerta
 from realtime.cliente import Cliente
+from realtime.models import Evento
 from tests.conftest import CLAVE
 from tests.realtime.conftest import lectura
 from tests.vivo import RedisPropio, daphne, post_json, token
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.lento]
+TIPOS_ALERTA = ("alerta.geocerca", "alerta.repetida")
 
 
 def test_redis_se_cae_y_vuelve_sin_perder_lecturas_ni_alertas(escenario, tmp_path):
@@ -52,11 +54,15 @@ def test_redis_se_cae_y_vuelve_sin_perder_lecturas_ni_alertas(escenario, tmp_pat
                 enviadas += 1
                 time.sleep(0.05)
 
-            alertas = set(Alerta.objects.values_list("pk", flat=True))
-            assert len(alertas) >= 20
+            # In and out all along: one open alert, every entry after the first a repeat on it;
+            # each is an event the commander must get.
+            [alerta] = Alerta.objects.all()
+            assert alerta.repeticiones >= 20
+            alertas = set(Evento.objects.filter(tipo__in=TIPOS_ALERTA).values_list("pk", flat=True))
+            assert len(alertas) == alerta.repeticiones
 
             def alertas_recibidas() -> set[int]:
-                return {f["datos"]["alerta_id"] for f in recibidos if f["tipo"] == "alerta.geocerca"}
+                return {f["id"] for f in recibidos if f["tipo"] in TIPOS_ALERTA}
 
             _esperar(lambda: alertas_recibidas() >= alertas, "every alert after Redis is back", timeout=30)
             fin.set()

@@ -28,7 +28,7 @@ def test_un_codigo_nuevo_anula_el_anterior(api, comandante_a, efectivo):
     assert CodigoVinculacion.objects.count() == 2
 
 
-@pytest.mark.parametrize("cuerpo", [{}, {"efectivo": "x"}, {"efectivo": 0}, []])
+@pytest.mark.parametrize("cuerpo", [{"efectivo": "x"}, {"efectivo": 0}, {"efectivo": None}, []])
 def test_entrada_invalida_es_400(api, comandante_a, cuerpo):
     r = api(comandante_a).post("/api/v1/telegram/codigos/", cuerpo, format="json")
     assert r.status_code == 400

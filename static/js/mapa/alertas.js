@@ -1,12 +1,16 @@
-// The alerts panel: pending geofence alerts, newest first; new ones flash and beep; a click flies
-// to the efectivo; "Reconocer" acknowledges through the API, and acknowledgements by any commander
-// arrive on the socket and update every open map. The badge is the server's count of pending
-// alerts (not the cards loaded). While the pointer is over the list it does not move: new alerts
-// wait behind a "N nuevas" bar and are shown when the pointer leaves (or the bar is clicked).
-// "Reconocer todas" acknowledges every pending alert up to the newest one on screen.
+// The alerts panel: open geofence alerts (pending, acknowledged, being attended), newest first.
+// New ones flash and beep; a click flies to the efectivo. Each card walks the lifecycle through the
+// API (Reconocer → Atender → Resolver, with an optional note), and every change by any commander
+// arrives on the socket and updates every open map. A repeat (the same efectivo crossing the same
+// fence again while its alert is open) updates the card's count instead of adding a card; an alert
+// left pending too long is marked escalated. The badge is the server's count of pending alerts.
+// While the pointer is over the list it does not move: new alerts wait behind a "N nuevas" bar and
+// resolved cards stay (struck through) until the pointer leaves. "Reconocer todas" acknowledges
+// every pending alert up to the newest one on screen. The severity filter hides, never reorders.
 import { pedir, detalleTexto, escapar } from "./api.js";
 
 const TIPOS = { entrada: "Entrada", salida: "Salida", permanencia: "Permanencia" };
+const ESTADOS = { pendiente: "Pendiente", reconocida: "Reconocida", en_atencion: "En atención", resuelta: "Resuelta" };
 const MAX = 200;
 
 function hora(iso) {
@@ -17,18 +21,21 @@ export class Alertas {
   constructor({ alSeleccionar, avisar }) {
     this.lista = document.getElementById("alertas");
     this.contador = document.getElementById("alertas-pendientes");
+    this.filtro = document.getElementById("alertas-severidad");
     this.alSeleccionar = alSeleccionar;
     this.avisar = avisar;
-    this.items = new Map();
+    this.items = new Map(); // alerta_id -> {li, d}
     this.total = 0; // pending alerts in scope, from the server, kept live by the events
     this.reconocidas = new Set();
     this.maxId = 0;
     this.espera = [];
+    this.porQuitar = [];
     this.quieta = false;
     this.barra = document.getElementById("alertas-nuevas");
     this.barra.addEventListener("click", () => this.soltar());
     this.lista.addEventListener("mouseenter", () => (this.quieta = true));
     this.lista.addEventListener("mouseleave", () => this.soltar());
+    this.filtro.addEventListener("change", () => this.filtrar());
     document.getElementById("alertas-todas").addEventListener("click", () => this.reconocerTodas());
     this.tituloBase = document.title;
     this.audio = null;
@@ -37,26 +44,36 @@ export class Alertas {
   }
 
   async cargar() {
-    const datos = await pedir("/api/v1/alertas/?pendientes=true&limit=100");
+    const [abiertas, pendientes] = await Promise.all([
+      pedir("/api/v1/alertas/?abiertas=true&limit=100"),
+      pedir("/api/v1/alertas/?pendientes=true&limit=1"),
+    ]);
     this.lista.innerHTML = "";
     this.items.clear();
     this.espera = [];
-    this.total = datos.count;
-    for (const a of datos.results.slice().reverse()) {
+    this.porQuitar = [];
+    this.reconocidas.clear();
+    this.total = pendientes.count;
+    for (const a of abiertas.results.slice().reverse()) {
       this.agregar(
         {
           alerta_id: a.id,
           tipo: a.tipo,
           severidad: a.severidad,
+          estado: a.estado,
+          repeticiones: a.repeticiones,
+          escalada: Boolean(a.escalada_en),
           efectivo_id: a.efectivo,
           efectivo: a.efectivo_nombre,
           geocerca: a.geocerca_nombre,
           lat: a.lat,
           lon: a.lon,
           ocurrida_en: a.ocurrida_en,
+          ultima_en: a.ultima_en,
         },
         false,
       );
+      if (a.estado !== "pendiente") this.reconocidas.add(a.id);
     }
     this.actualizarContador();
   }
@@ -85,6 +102,8 @@ export class Alertas {
     this.espera = [];
     this.barra.hidden = true;
     for (const d of pendientes) this.mostrar(d, true);
+    for (const id of this.porQuitar) this.quitar(id);
+    this.porQuitar = [];
   }
 
   mostrar(d, nueva) {
@@ -93,22 +112,55 @@ export class Alertas {
     li.dataset.id = d.alerta_id;
     li.dataset.severidad = d.severidad;
     li.innerHTML = `
-      <div class="cabeza"><span>${TIPOS[d.tipo] || escapar(d.tipo)} · ${escapar(d.geocerca)}</span><span class="meta">${hora(d.ocurrida_en)}</span></div>
+      <div class="cabeza"><span>${TIPOS[d.tipo] || escapar(d.tipo)} · ${escapar(d.geocerca)} <span class="repeticiones"></span></span><span class="meta hora"></span></div>
       <div>${escapar(d.efectivo)}</div>
-      <button type="button" class="boton secundario reconocer">Reconocer</button>`;
+      <div class="meta estado"></div>
+      <div class="acciones">
+        <button type="button" class="boton secundario chico reconocer">Reconocer</button>
+        <button type="button" class="boton secundario chico atender">Atender</button>
+        <button type="button" class="boton secundario chico resolver">Resolver</button>
+      </div>`;
     li.addEventListener("click", (e) => {
-      if (e.target.closest(".reconocer")) return;
-      this.alSeleccionar(d);
+      if (e.target.closest("button")) return;
+      this.alSeleccionar(this.items.get(d.alerta_id)?.d || d);
     });
-    li.querySelector(".reconocer").addEventListener("click", () => this.reconocer(d.alerta_id, li));
+    for (const accion of ["reconocer", "atender", "resolver"]) {
+      li.querySelector(`.${accion}`).addEventListener("click", () => this.accion(d.alerta_id, accion));
+    }
     this.lista.prepend(li);
-    this.items.set(d.alerta_id, li);
+    this.items.set(d.alerta_id, { li, d: { estado: "pendiente", repeticiones: 1, ...d } });
+    this.pintar(d.alerta_id);
     while (this.lista.children.length > MAX) {
       const ultimo = this.lista.lastElementChild;
       this.items.delete(Number(ultimo.dataset.id));
       ultimo.remove();
     }
     if (nueva) this.actualizarContador();
+  }
+
+  // Renders a card from its state (no reordering).
+  pintar(id) {
+    const item = this.items.get(id);
+    if (!item) return;
+    const { li, d } = item;
+    li.dataset.estado = d.estado;
+    li.classList.toggle("reconocida", d.estado !== "pendiente");
+    li.classList.toggle("escalada", Boolean(d.escalada) && d.estado === "pendiente");
+    li.querySelector(".repeticiones").textContent = d.repeticiones > 1 ? `×${d.repeticiones}` : "";
+    li.querySelector(".hora").textContent = hora(d.ultima_en || d.ocurrida_en);
+    let estado = ESTADOS[d.estado] || d.estado;
+    if (d.por) estado += ` por ${d.por}`;
+    if (d.nota) estado += ` — ${d.nota}`;
+    if (d.escalada && d.estado === "pendiente") estado += " · escalada";
+    li.querySelector(".estado").textContent = estado;
+    li.querySelector(".reconocer").hidden = d.estado !== "pendiente";
+    li.querySelector(".atender").hidden = !["pendiente", "reconocida"].includes(d.estado);
+    li.querySelector(".resolver").hidden = d.estado === "resuelta";
+    li.hidden = Boolean(this.filtro.value) && d.severidad !== this.filtro.value;
+  }
+
+  filtrar() {
+    for (const id of this.items.keys()) this.pintar(id);
   }
 
   async reconocerTodas() {
@@ -123,22 +175,33 @@ export class Alertas {
     }
   }
 
-  async reconocer(id, li) {
-    const boton = li.querySelector(".reconocer");
-    boton.disabled = true;
+  async accion(id, accion) {
+    const item = this.items.get(id);
+    if (!item) return;
+    let nota = "";
+    if (accion === "resolver") {
+      nota = window.prompt("Nota de resolución (opcional):", "");
+      if (nota === null) return;
+    }
+    const botones = item.li.querySelectorAll(".acciones button");
+    for (const b of botones) b.disabled = true;
     try {
-      const a = await pedir(`/api/v1/alertas/${id}/reconocer/`, { metodo: "POST", cuerpo: {} });
-      this.reconocida({ alerta_id: id, reconocida_por: a.reconocida_por });
+      const a = await pedir(`/api/v1/alertas/${id}/${accion}/`, { metodo: "POST", cuerpo: nota ? { nota } : {} });
+      if (accion === "reconocer") this.reconocida({ alerta_id: id, reconocida_por: a.reconocida_por });
+      const ultima = a.historial[a.historial.length - 1];
+      this.estado({ alerta_id: id, estado: a.estado, por: ultima?.usuario, nota: ultima?.nota });
     } catch (err) {
-      if (err.codigo === "alerta_ya_reconocida") {
-        this.reconocida({ alerta_id: id, reconocida_por: "otro comandante" });
+      if (err.codigo === "alerta_ya_reconocida" || err.codigo === "transicion_invalida") {
+        this.estado({ alerta_id: id, estado: err.detalle?.estado || "reconocida", por: "otro comandante" });
       } else {
-        boton.disabled = false;
         this.avisar(detalleTexto(err));
       }
+    } finally {
+      for (const b of botones) b.disabled = false;
     }
   }
 
+  // alerta.reconocida: it stopped being pending (the badge counts pending alerts).
   reconocida(d) {
     if (!this.reconocidas.has(d.alerta_id)) {
       this.reconocidas.add(d.alerta_id);
@@ -146,16 +209,59 @@ export class Alertas {
       this.actualizarContador();
     }
     this.espera = this.espera.filter((e) => e.alerta_id !== d.alerta_id);
-    const li = this.items.get(d.alerta_id);
-    if (!li || li.classList.contains("reconocida")) return;
-    li.classList.add("reconocida");
-    li.classList.remove("nueva");
-    const boton = li.querySelector(".reconocer");
-    const nota = document.createElement("div");
-    nota.className = "meta";
-    nota.textContent = `Reconocida por ${d.reconocida_por}`;
-    boton.replaceWith(nota);
-    this.actualizarContador();
+    const item = this.items.get(d.alerta_id);
+    if (item && item.d.estado === "pendiente") {
+      Object.assign(item.d, { estado: "reconocida", por: d.reconocida_por, nota: "" });
+      item.li.classList.remove("nueva");
+      this.pintar(d.alerta_id);
+    }
+  }
+
+  // alerta.estado: any step of the lifecycle, by anyone.
+  estado(d) {
+    if (d.estado !== "pendiente") this.reconocida({ alerta_id: d.alerta_id, reconocida_por: d.por });
+    const item = this.items.get(d.alerta_id);
+    if (!item) return;
+    Object.assign(item.d, { estado: d.estado, por: d.por, nota: d.nota || "" });
+    this.pintar(d.alerta_id);
+    if (d.estado === "resuelta") {
+      if (this.quieta) this.porQuitar.push(d.alerta_id);
+      else this.quitar(d.alerta_id);
+    }
+  }
+
+  quitar(id) {
+    const item = this.items.get(id);
+    if (!item) return;
+    item.li.remove();
+    this.items.delete(id);
+  }
+
+  // alerta.repetida: the same alert again; its card is updated in place.
+  repetida(d) {
+    const item = this.items.get(d.alerta_id);
+    if (!item) {
+      const enEspera = this.espera.find((e) => e.alerta_id === d.alerta_id);
+      if (enEspera) Object.assign(enEspera, d);
+      else if (d.estado !== "resuelta") this.agregar(d, d.estado === "pendiente" && !this.reconocidas.has(d.alerta_id));
+      return;
+    }
+    Object.assign(item.d, { repeticiones: d.repeticiones, ultima_en: d.ultima_en, lat: d.lat, lon: d.lon });
+    this.pintar(d.alerta_id);
+    item.li.classList.remove("nueva");
+    void item.li.offsetWidth; // restart the flash
+    item.li.classList.add("nueva");
+  }
+
+  // alerta.escalada: still pending after ALERTA_ESCALAR_MIN minutes.
+  escalada(d) {
+    const item = this.items.get(d.alerta_id);
+    if (item) {
+      item.d.escalada = true;
+      this.pintar(d.alerta_id);
+    }
+    this.sonar("critica");
+    this.avisar(`Alerta sin reconocer hace ${d.minutos} min: ${d.efectivo} · ${d.geocerca}`);
   }
 
   actualizarContador() {
