@@ -106,15 +106,19 @@ def lecturas_preparar(datos: Any, *, actor: Actor, ahora: datetime) -> Preparada
 
 
 def respuesta_armar(preparadas: Preparadas, resultado: ResultadoIngesta) -> tuple[int, dict[str, Any]]:
-    """(status, body): 201 {aceptadas, duplicadas}, or 400 naming every rejected reading while
-    saying how many of the others were stored."""
+    """(status, body): 201 {aceptadas, duplicadas, implausibles}, or 400 naming every rejected
+    reading while saying how many of the others were stored."""
     rechazadas = list(preparadas.rechazadas)
     for pos, motivo in resultado.rechazos.items():
         lec = preparadas.lecturas[pos]
         rechazadas.append(
             {"indice": preparadas.indices[pos], "id_cliente": str(lec.id_cliente), "errores": {"efectivo": motivo}}
         )
-    cuerpo = {"aceptadas": resultado.aceptadas, "duplicadas": resultado.duplicadas}
+    cuerpo = {
+        "aceptadas": resultado.aceptadas,
+        "duplicadas": resultado.duplicadas,
+        "implausibles": len(resultado.implausibles),
+    }
     if not rechazadas:
         return 201, cuerpo
     metrics.RECHAZADAS.labels(motivo="lectura_invalida").inc(len(rechazadas))
@@ -135,6 +139,7 @@ def resultado_parcial(resultado: ResultadoIngesta, desde: int, hasta: int) -> Re
         duplicadas=destinos.count(Destino.DUPLICADA),
         destinos=destinos,
         rechazos={i - desde: m for i, m in resultado.rechazos.items() if desde <= i < hasta},
+        implausibles=[i - desde for i in resultado.implausibles if desde <= i < hasta],
     )
 
 

@@ -4,6 +4,9 @@ from prometheus_client import Counter, Histogram
 
 INGESTADAS = Counter("gad_posiciones_ingestadas_total", "Readings stored", ["fuente"])
 DUPLICADAS = Counter("gad_posiciones_duplicadas_total", "Readings already stored (retries)", ["fuente"])
+IMPLAUSIBLES = Counter(
+    "gad_posiciones_implausibles_total", "Readings stored but flagged: an impossible speed", ["fuente"]
+)
 RECHAZADAS = Counter("gad_posiciones_rechazadas_total", "Readings rejected as invalid", ["motivo"])
 EVALUACION = Histogram(
     "gad_posiciones_lote_segundos",

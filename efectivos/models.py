@@ -83,6 +83,13 @@ class Efectivo(models.Model):
     ultima_posicion = models.PointField("última posición", srid=4326, null=True, blank=True)
     ultima_posicion_en = models.DateTimeField("última posición (hora del equipo)", null=True, blank=True)
     ultima_precision_m = models.FloatField("precisión (m)", null=True, blank=True)
+    # The last reading set aside as implausible (efectivos.plausibilidad), while the next one may
+    # still confirm it: a real jump is followed by readings consistent with it. Plain numbers: it
+    # is never searched by place, so it needs no spatial index.
+    descartada_lon = models.FloatField(null=True, blank=True, editable=False)
+    descartada_lat = models.FloatField(null=True, blank=True, editable=False)
+    descartada_en = models.DateTimeField(null=True, blank=True, editable=False)
+    descartada_precision_m = models.FloatField(null=True, blank=True, editable=False)
     actualizado_en = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -122,6 +129,11 @@ class Posicion(models.Model):
     rumbo = models.FloatField(null=True, blank=True)
     fuente = models.CharField(max_length=12, choices=FuentePosicion.choices)
     id_cliente = models.UUIDField(unique=True, default=uuid.uuid4)
+    implausible = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text="Implica una velocidad imposible desde la última posición aceptada: guardada, no usada.",
+    )
 
     class Meta:
         verbose_name = "posición"

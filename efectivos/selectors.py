@@ -49,20 +49,19 @@ def efectivo_visible(*, usuario: Solicitante, efectivo_id: int) -> Efectivo:
 
 @dataclass(frozen=True)
 class Recorrido:
-    puntos: list[tuple[float, float, datetime]]  # lon, lat, device time; oldest first
+    puntos: list[tuple[float, float, datetime, bool]]  # lon, lat, device time, implausible; oldest first
     lecturas: int  # readings in the window (more than `puntos` when thinned)
 
 
 def recorrido_de(*, efectivo_id: int, desde: datetime, hasta: datetime, max_puntos: int = 5000) -> Recorrido:
     """An efectivo's readings between two device times, in order, thinned evenly to at most
-    `max_puntos` (the last reading is always kept: it is where they are)."""
+    `max_puntos` (the last reading is always kept: it is where they are; so is every implausible
+    one, few by nature, so that the track shows them)."""
     filas = list(
         Posicion.objects.filter(efectivo_id=efectivo_id, registrada_en__gte=desde, registrada_en__lte=hasta)
         .order_by("registrada_en", "id")
-        .values_list("punto", "registrada_en")
+        .values_list("punto", "registrada_en", "implausible")
     )
     paso = max(1, -(-len(filas) // max_puntos))
-    elegidas = filas[::paso]
-    if filas and elegidas[-1] is not filas[-1]:
-        elegidas.append(filas[-1])
-    return Recorrido([(p.x, p.y, t) for p, t in elegidas], len(filas))
+    elegidas = [f for i, f in enumerate(filas) if i % paso == 0 or f[2] or i == len(filas) - 1]
+    return Recorrido([(p.x, p.y, t, implausible) for p, t, implausible in elegidas], len(filas))

@@ -12,11 +12,13 @@ from enum import StrEnum
 from typing import Any
 
 import orjson
+from django.conf import settings
 from django.db import connection, transaction
 
-from efectivos import metrics
+from efectivos import metrics, plausibilidad
 from efectivos.alcance import Alcance
 from efectivos.models import Efectivo, EstadoEfectivo, FuentePosicion
+from efectivos.plausibilidad import Fix
 from gad_project.bd import tuberia
 from gad_project.exceptions import Conflicto, EntradaInvalida
 from gad_project.tiempo import iso
@@ -58,10 +60,15 @@ class ResultadoIngesta:
     destinos: list[Destino] = field(default_factory=list)  # one per reading, in order
     rechazos: dict[int, str] = field(default_factory=dict)  # reading index -> reason
     alertas: list[AlertaNueva] = field(default_factory=list)
+    # Indices of readings stored (counted in aceptadas) but flagged implausible and used for nothing.
+    implausibles: list[int] = field(default_factory=list)
 
 
 _SQL_BLOQUEAR = """
-SELECT id, unidad_id, estado, ultima_posicion_en, apellido || ', ' || nombre FROM efectivos_efectivo
+SELECT id, unidad_id, estado, ultima_posicion_en, apellido || ', ' || nombre,
+       ST_X(ultima_posicion), ST_Y(ultima_posicion), ultima_precision_m,
+       descartada_lon, descartada_lat, descartada_en, descartada_precision_m
+FROM efectivos_efectivo
 WHERE id = ANY(%s) ORDER BY id FOR UPDATE
 """
 
@@ -84,6 +91,16 @@ _SQL_MOVER = """
 UPDATE efectivos_efectivo e
 SET ultima_posicion = ST_SetSRID(ST_MakePoint(v.lon, v.lat), 4326), ultima_precision_m = v.p,
     ultima_posicion_en = v.r, actualizado_en = now()
+FROM jsonb_to_recordset(%s::jsonb) AS v(id bigint, lon float8, lat float8, r timestamptz, p float8)
+WHERE e.id = v.id
+"""
+
+_SQL_MARCAR_IMPLAUSIBLES = "UPDATE efectivos_posicion SET implausible = true WHERE id = ANY(%s)"
+
+# The reading set aside, kept for the next one to confirm (or none: nulls clear it).
+_SQL_DESCARTADA = """
+UPDATE efectivos_efectivo e
+SET descartada_lon = v.lon, descartada_lat = v.lat, descartada_en = v.r, descartada_precision_m = v.p
 FROM jsonb_to_recordset(%s::jsonb) AS v(id bigint, lon float8, lat float8, r timestamptz, p float8)
 WHERE e.id = v.id
 """
@@ -157,29 +174,49 @@ def posiciones_registrar(*, lecturas: Sequence[LecturaNueva], fuente: str = Fuen
 
         # Stored readings newer than what was last evaluated go through the geofence engine, and
         # the newest of them becomes the last position (which so comes only from a stored
-        # reading). Late ones are stored and flip nothing.
-        evaluables: list[LecturaEval] = []
-        ultima: dict[int, LecturaNueva] = {}
+        # reading). Late ones are stored and flip nothing; so are implausible ones (a speed no
+        # one reaches from the last accepted fix: efectivos.plausibilidad), which are flagged.
+        nuevas: dict[int, list[int]] = {}
         for idx in sorted(insertadas):
             lec = lecturas[idx]
-            _, unidad_id, _, previa, _ = efectivos[lec.efectivo_id]
-            if previa is not None and lec.registrada_en <= previa:
-                continue
-            evaluables.append(
-                LecturaEval(
-                    idx,
-                    lec.efectivo_id,
-                    unidad_id,
-                    lec.lon,
-                    lec.lat,
-                    lec.registrada_en,
-                    lec.precision_m,
-                    insertadas[idx],
-                )
+            previa = efectivos[lec.efectivo_id][3]
+            if previa is None or lec.registrada_en > previa:
+                nuevas.setdefault(lec.efectivo_id, []).append(idx)
+        evaluables: list[LecturaEval] = []
+        ultima: dict[int, LecturaNueva] = {}
+        implausibles: list[int] = []  # posicion ids
+        descartes: list[dict[str, Any]] = []
+        for eid, idxs in nuevas.items():
+            idxs.sort(key=lambda i: lecturas[i].registrada_en)
+            _, unidad_id, _, previa, _, lon, lat, precision, d_lon, d_lat, d_en, d_precision = efectivos[eid]
+            descartada = None if d_en is None else Fix(d_lon, d_lat, d_en, d_precision)
+            marcas, queda = plausibilidad.implausibles(
+                aceptada=None if previa is None else Fix(lon, lat, previa, precision),
+                descartada=descartada,
+                lecturas=[
+                    Fix(lecturas[i].lon, lecturas[i].lat, lecturas[i].registrada_en, lecturas[i].precision_m)
+                    for i in idxs
+                ],
+                maximo_kmh=settings.VELOCIDAD_MAX_KMH,
             )
-            actual = ultima.get(lec.efectivo_id)
-            if actual is None or lec.registrada_en > actual.registrada_en:
-                ultima[lec.efectivo_id] = lec
+            if queda != descartada:
+                descartes.append(
+                    {"id": eid, "lon": queda.lon, "lat": queda.lat, "r": queda.en, "p": queda.precision_m}
+                    if queda
+                    else {"id": eid}
+                )
+            for idx, implausible in zip(idxs, marcas, strict=True):
+                lec = lecturas[idx]
+                if implausible:
+                    implausibles.append(insertadas[idx])
+                    resultado.implausibles.append(idx)
+                    continue
+                evaluables.append(
+                    LecturaEval(
+                        idx, eid, unidad_id, lec.lon, lec.lat, lec.registrada_en, lec.precision_m, insertadas[idx]
+                    )
+                )
+                ultima[eid] = lec  # in time order: the last one wins
         if ultima:
             connection.cursor().execute(
                 _SQL_MOVER,
@@ -192,12 +229,18 @@ def posiciones_registrar(*, lecturas: Sequence[LecturaNueva], fuente: str = Fuen
                     ).decode()
                 ],
             )
+        if implausibles:
+            connection.cursor().execute(_SQL_MARCAR_IMPLAUSIBLES, [implausibles])
+        if descartes:
+            connection.cursor().execute(_SQL_DESCARTADA, [orjson.dumps(descartes).decode()])
         resultado.alertas, eventos_alerta = geocercas_services.geocercas_evaluar_terminar(
             evaluacion, lecturas=evaluables, nombres={eid: fila[4] for eid, fila in efectivos.items()}
         )
         publish_many_diferido([*posiciones_eventos(ultima=ultima.values(), efectivos=efectivos), *eventos_alerta])
     metrics.INGESTADAS.labels(fuente=fuente).inc(resultado.aceptadas)
     metrics.DUPLICADAS.labels(fuente=fuente).inc(resultado.duplicadas)
+    if resultado.implausibles:
+        metrics.IMPLAUSIBLES.labels(fuente=fuente).inc(len(resultado.implausibles))
     metrics.EVALUACION.observe(time.perf_counter() - inicio)
     return resultado
 

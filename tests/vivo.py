@@ -76,6 +76,12 @@ def proceso(nombre: str, comando: list[str], **env: str):
             os.killpg(proc.pid, signal.SIGKILL)
 
 
+# For tests whose tracks compress time (out of a zone and back in within a second) to test
+# something else (delivery, the map): no reading is implausible. Plausibility itself is tested in
+# tests/efectivos/test_implausibles.py at the real limit.
+TIEMPO_COMPRIMIDO = {"VELOCIDAD_MAX_KMH": "1000000"}
+
+
 @contextmanager
 def daphne(**env: str):
     """A daphne process serving the project on the test database; yields its base URL."""

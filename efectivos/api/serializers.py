@@ -29,8 +29,11 @@ class EfectivoGeoSerializer(GeoFeatureModelSerializer):
 
 
 class IngestaRespuestaSerializer(serializers.Serializer):
-    aceptadas = serializers.IntegerField()
+    aceptadas = serializers.IntegerField(help_text="Guardadas (incluye las implausibles).")
     duplicadas = serializers.IntegerField()
+    implausibles = serializers.IntegerField(
+        help_text="Guardadas pero marcadas: implican una velocidad imposible desde la última posición aceptada."
+    )
 
 
 class LecturaSerializer(serializers.Serializer):
@@ -52,6 +55,7 @@ class RecorridoSerializer(serializers.Serializer):
     hasta = serializers.DateTimeField()
     lecturas = serializers.IntegerField(help_text="Lecturas en la ventana (más que `puntos` si se raleó).")
     puntos = serializers.ListField(
-        child=serializers.ListField(child=serializers.JSONField(), min_length=3, max_length=3),
-        help_text="[lon, lat, registrada_en], de la más antigua a la más nueva.",
+        child=serializers.ListField(child=serializers.JSONField(), min_length=4, max_length=4),
+        help_text="[lon, lat, registrada_en, implausible], de la más antigua a la más nueva. Una implausible "
+        "(velocidad imposible desde la anterior aceptada) no forma parte del trazo.",
     )

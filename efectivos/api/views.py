@@ -102,6 +102,6 @@ class RecorridoView(APIView):
                 "desde": iso(desde),
                 "hasta": iso(hasta),
                 "lecturas": recorrido.lecturas,
-                "puntos": [[round(lon, 6), round(lat, 6), iso(t)] for lon, lat, t in recorrido.puntos],
+                "puntos": [[round(lon, 6), round(lat, 6), iso(t), mala] for lon, lat, t, mala in recorrido.puntos],
             }
         )

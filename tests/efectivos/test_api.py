@@ -32,7 +32,7 @@ def lectura(**cambios) -> dict:
 def test_un_efectivo_envia_su_propia_lectura(api, efectivo):
     respuesta = api(efectivo.usuario).post(URL, lectura(velocidad_kmh=4.2, rumbo=90), format="json")
     assert respuesta.status_code == 201, respuesta.json()
-    assert respuesta.json() == {"aceptadas": 1, "duplicadas": 0}
+    assert respuesta.json() == {"aceptadas": 1, "duplicadas": 0, "implausibles": 0}
     posicion = Posicion.objects.get(efectivo=efectivo)
     assert (posicion.velocidad_kmh, posicion.rumbo, posicion.fuente) == (4.2, 90, "api")
     assert posicion.punto.coords == pytest.approx(CENTRO)
@@ -41,8 +41,8 @@ def test_un_efectivo_envia_su_propia_lectura(api, efectivo):
 def test_un_lote_se_guarda_y_reintentarlo_cuenta_duplicadas(api, efectivo):
     lote = [lectura() for _ in range(5)]
     client = api(efectivo.usuario)
-    assert client.post(URL, lote, format="json").json() == {"aceptadas": 5, "duplicadas": 0}
-    assert client.post(URL, lote, format="json").json() == {"aceptadas": 0, "duplicadas": 5}
+    assert client.post(URL, lote, format="json").json() == {"aceptadas": 5, "duplicadas": 0, "implausibles": 0}
+    assert client.post(URL, lote, format="json").json() == {"aceptadas": 0, "duplicadas": 5, "implausibles": 0}
     assert Posicion.objects.filter(efectivo=efectivo).count() == 5
 
 
@@ -123,7 +123,7 @@ def test_un_id_cliente_reusado_no_mueve_al_efectivo_ni_pasa_sin_evaluar(api, efe
     client = api(efectivo.usuario)
     assert client.post(URL, lectura(id_cliente=u, registrada_en=t0.isoformat()), format="json").status_code == 201
     otra = lectura(id_cliente=u, lon=dentro[0], lat=dentro[1], registrada_en=(t0 + timedelta(seconds=10)).isoformat())
-    assert client.post(URL, otra, format="json").json() == {"aceptadas": 0, "duplicadas": 1}
+    assert client.post(URL, otra, format="json").json() == {"aceptadas": 0, "duplicadas": 1, "implausibles": 0}
     efectivo.refresh_from_db()
     assert efectivo.ultima_posicion.coords == pytest.approx(CENTRO)
     assert efectivo.ultima_posicion_en == t0
@@ -139,7 +139,11 @@ def test_un_id_cliente_repetido_en_el_mismo_lote_cuenta_la_primera_lectura(api, 
         lectura(id_cliente=u, registrada_en=t0.isoformat()),
         lectura(id_cliente=u, lon=lejos[0], lat=lejos[1], registrada_en=(t0 + timedelta(seconds=1)).isoformat()),
     ]
-    assert api(efectivo.usuario).post(URL, lote, format="json").json() == {"aceptadas": 1, "duplicadas": 1}
+    assert api(efectivo.usuario).post(URL, lote, format="json").json() == {
+        "aceptadas": 1,
+        "duplicadas": 1,
+        "implausibles": 0,
+    }
     efectivo.refresh_from_db()
     assert efectivo.ultima_posicion.coords == pytest.approx(CENTRO)
     assert Posicion.objects.get().punto.coords == pytest.approx(CENTRO)
@@ -236,7 +240,7 @@ def test_la_cantidad_de_consultas_no_crece_con_el_lote(api, admin, django_assert
     client = api(admin)
     with django_assert_max_num_queries(16):
         respuesta = client.post(URL, lote, format="json")
-    assert respuesta.json() == {"aceptadas": tamano, "duplicadas": 0}
+    assert respuesta.json() == {"aceptadas": tamano, "duplicadas": 0, "implausibles": 0}
 
 
 def test_listado_de_efectivos_en_geojson_con_filtros(

@@ -67,16 +67,19 @@ def _muchos_efectivos(n: int = 4000, **extra) -> None:
     unidad = UnidadFactory()
     rnd = random.Random(1)
     Efectivo.objects.bulk_create(
-        Efectivo(
-            codigo_interno=f"K{i}",
-            dni=f"9{i:07d}",
-            nombre="N",
-            apellido="A",
-            unidad=unidad,
-            ultima_posicion=Point(-58.5 + rnd.random() * 0.3, -34.7 + rnd.random() * 0.2, srid=4326),
-            **extra,
-        )
-        for i in range(n)
+        (
+            Efectivo(
+                codigo_interno=f"K{i}",
+                dni=f"9{i:07d}",
+                nombre="N",
+                apellido="A",
+                unidad=unidad,
+                ultima_posicion=Point(-58.5 + rnd.random() * 0.3, -34.7 + rnd.random() * 0.2, srid=4326),
+                **extra,
+            )
+            for i in range(n)
+        ),
+        batch_size=1000,
     )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE efectivos_efectivo")

@@ -83,7 +83,7 @@ def test_zigzag_sobre_el_borde_da_una_alerta_por_cruce_real(efectivo):
     track += [100 + d for d in (8, -8, 7, -6, 8, -8, 5, -7, 8, -8)]  # jitter on the border
     track += [160]  # clearly outside: real exit
     track += [100 + d for d in (-8, 8, -5, 6, -8)]  # jitter again: no alert
-    registrar(*(lectura(efectivo, x, i, precision=4) for i, x in enumerate(track)))
+    registrar(*(lectura(efectivo, x, i * 10, precision=4) for i, x in enumerate(track)))
     assert tipos(efectivo) == ["entrada", "salida"]
 
 
@@ -165,9 +165,9 @@ def test_geocerca_de_otra_unidad_no_aplica(efectivo):
 def test_varias_geocercas_superpuestas_en_una_sola_evaluacion(efectivo, django_assert_max_num_queries):
     for lado in (100, 200, 400):
         GeocercaFactory(tipo=TipoGeocerca.RESTRINGIDA, geom=cuadrado(lado_m=lado))
-    registrar(lectura(efectivo, 1000, 0))
+    registrar(lectura(efectivo, 1000, 0))  # a minute's drive away
     with django_assert_max_num_queries(12):
-        resultado = registrar(lectura(efectivo, 0, 10))
+        resultado = registrar(lectura(efectivo, 0, 60))
     assert len(resultado.alertas) == 3
 
 

@@ -15,7 +15,7 @@ from geocercas.models import Alerta
 from tareas.models import Tarea, TipoTarea
 from tests.factories import desplazar
 from tests.navegador import captura, ingresar, navegador  # noqa: F401 (fixture)
-from tests.vivo import daphne, post_json, token
+from tests.vivo import TIEMPO_COMPRIMIDO, daphne, post_json, token
 
 CASA_ROSADA = (-58.3703, -34.6081)  # a demo restricted zone, radius ~110 m, applies to every unidad
 
@@ -27,7 +27,7 @@ def demo(transactional_db):
 
 @pytest.fixture
 def servidor(demo):
-    with daphne() as url:
+    with daphne(**TIEMPO_COMPRIMIDO) as url:
         yield url
 
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from efectivos.models import Efectivo
 from tests.factories import CENTRO, EfectivoFactory, GeocercaFactory, cuadrado, desplazar
-from tests.vivo import daphne, post_json
+from tests.vivo import TIEMPO_COMPRIMIDO, daphne, post_json
 
 
 @dataclass
@@ -31,7 +31,7 @@ def escenario(transactional_db, admin, comandante_a, comandante_b, efectivo, uni
 
 @pytest.fixture
 def servidor(transactional_db):
-    with daphne() as url:
+    with daphne(**TIEMPO_COMPRIMIDO) as url:
         yield url
 
 

@@ -20,7 +20,7 @@ from realtime.models import Evento
 from realtime.services import Publicacion, eventos_podar, publish_many
 from tests.conftest import CLAVE
 from tests.realtime.conftest import provocar_alerta
-from tests.vivo import conectar, daphne, recibir, sesion_navegador, ticket, token, ws_url
+from tests.vivo import TIEMPO_COMPRIMIDO, conectar, daphne, recibir, sesion_navegador, ticket, token, ws_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -119,7 +119,7 @@ def test_un_hueco_ya_podado_pide_resync(escenario, servidor):
 
 
 def test_dos_daphne_comparten_redis_y_la_alerta_cruza_de_uno_a_otro(escenario, servidor):
-    with daphne() as otro:
+    with daphne(**TIEMPO_COMPRIMIDO) as otro:
 
         async def caso():
             async with await conectar(ws_url(otro, ticket=ticket(otro, "comandante_a", CLAVE))) as ws:
@@ -168,7 +168,7 @@ def test_la_sesion_del_navegador_vale_solo_desde_un_origen_propio(escenario):
         "SESSION_COOKIE_SECURE": "false",
         "CSRF_COOKIE_SECURE": "false",
     }
-    with daphne(**produccion) as url:
+    with daphne(**produccion, **TIEMPO_COMPRIMIDO) as url:
         cookie = sesion_navegador(url, "comandante_a", CLAVE)
 
         async def aceptado():
@@ -222,7 +222,7 @@ def _publicar_lote(n: int) -> None:
 
 
 def test_un_cliente_que_no_responde_los_ping_se_cierra(escenario):
-    with daphne(WS_PING_S="1", WS_PONG_TIMEOUT_S="2") as url:
+    with daphne(WS_PING_S="1", WS_PONG_TIMEOUT_S="2", **TIEMPO_COMPRIMIDO) as url:
 
         async def caso():
             async with (
@@ -256,7 +256,7 @@ def _contar(grupo: str) -> int:
 def test_un_socket_vivo_renueva_su_pertenencia_a_los_grupos(escenario):
     """Memberships expire after WS_GRUPOS_EXPIRA_S (so a crashed process's sockets drop out of the
     groups); a live socket renews its own and keeps receiving well past that."""
-    with daphne(WS_PING_S="1", WS_GRUPOS_RENOVAR_S="1", WS_GRUPOS_EXPIRA_S="2") as url:
+    with daphne(WS_PING_S="1", WS_GRUPOS_RENOVAR_S="1", WS_GRUPOS_EXPIRA_S="2", **TIEMPO_COMPRIMIDO) as url:
 
         async def caso():
             async with await conectar(ws_url(url, ticket=ticket(url, "comandante_a", CLAVE))) as ws:

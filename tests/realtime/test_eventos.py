@@ -197,11 +197,11 @@ def test_entrar_a_una_zona_restringida_publica_alerta_geocerca():
     cerca = GeocercaFactory(nombre="Zona", tipo="restringida", geom=cuadrado(lado_m=200), severidad="critica")
     efectivo = EfectivoFactory(ultima_posicion_en=None)
     fuera = desplazar(*CENTRO, este_m=500)
-    t0 = timezone.now() - timedelta(seconds=10)
+    t0 = timezone.now() - timedelta(minutes=10)
     posiciones_registrar(
         lecturas=[
             LecturaNueva(uuid.uuid4(), efectivo.pk, fuera[1], fuera[0], t0, 5.0),
-            LecturaNueva(uuid.uuid4(), efectivo.pk, CENTRO[1], CENTRO[0], t0 + timedelta(seconds=1), 5.0),
+            LecturaNueva(uuid.uuid4(), efectivo.pk, CENTRO[1], CENTRO[0], t0 + timedelta(seconds=60), 5.0),
         ]
     )
     alerta = Alerta.objects.get()
@@ -219,8 +219,8 @@ def test_entrar_a_una_zona_restringida_publica_alerta_geocerca():
         "geocerca": "Zona",
         "lat": CENTRO[1],
         "lon": CENTRO[0],
-        "ocurrida_en": timezone.localtime(t0 + timedelta(seconds=1)).isoformat(),
-        "ultima_en": timezone.localtime(t0 + timedelta(seconds=1)).isoformat(),
+        "ocurrida_en": timezone.localtime(t0 + timedelta(seconds=60)).isoformat(),
+        "ultima_en": timezone.localtime(t0 + timedelta(seconds=60)).isoformat(),
     }
     assert evento.datos == datos
     assert evento.audiencia == _mando(efectivo.unidad_id, efectivo.pk)
@@ -229,8 +229,8 @@ def test_entrar_a_una_zona_restringida_publica_alerta_geocerca():
     cerca_borde = desplazar(*CENTRO, este_m=30)
     posiciones_registrar(
         lecturas=[
-            LecturaNueva(uuid.uuid4(), efectivo.pk, fuera[1], fuera[0], t0 + timedelta(seconds=2), 5.0),
-            LecturaNueva(uuid.uuid4(), efectivo.pk, cerca_borde[1], cerca_borde[0], t0 + timedelta(seconds=3), 5.0),
+            LecturaNueva(uuid.uuid4(), efectivo.pk, fuera[1], fuera[0], t0 + timedelta(seconds=120), 5.0),
+            LecturaNueva(uuid.uuid4(), efectivo.pk, cerca_borde[1], cerca_borde[0], t0 + timedelta(seconds=180), 5.0),
         ]
     )
     assert Alerta.objects.count() == 1
@@ -241,7 +241,7 @@ def test_entrar_a_una_zona_restringida_publica_alerta_geocerca():
         "repeticiones": 2,
         "lat": cerca_borde[1],
         "lon": cerca_borde[0],
-        "ultima_en": timezone.localtime(t0 + timedelta(seconds=3)).isoformat(),
+        "ultima_en": timezone.localtime(t0 + timedelta(seconds=180)).isoformat(),
     }
     assert repetida.audiencia == _mando(efectivo.unidad_id, efectivo.pk)
 

@@ -16,7 +16,7 @@ from realtime.cliente import Cliente
 from realtime.models import Evento
 from tests.conftest import CLAVE
 from tests.realtime.conftest import lectura
-from tests.vivo import RedisPropio, daphne, post_json, token
+from tests.vivo import TIEMPO_COMPRIMIDO, RedisPropio, daphne, post_json, token
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.lento]
 TIPOS_ALERTA = ("alerta.geocerca", "alerta.repetida")
@@ -26,7 +26,7 @@ def test_redis_se_cae_y_vuelve_sin_perder_lecturas_ni_alertas(escenario, tmp_pat
     redis = RedisPropio(tmp_path)
     redis.iniciar()
     try:
-        with daphne(REDIS_URL=redis.url) as url:
+        with daphne(REDIS_URL=redis.url, **TIEMPO_COMPRIMIDO) as url:
             recibidos: list[dict] = []
             fin = threading.Event()
             cliente = Cliente(url, "comandante_a", CLAVE, al_recibir=recibidos.append)

@@ -272,14 +272,21 @@ export class Acciones {
       return;
     }
     const coords = puntos.map((p) => [p[0], p[1]]);
+    const implausibles = puntos.filter((p) => p[3]).length;
     const slider = $("#r-tiempo");
     slider.max = String(puntos.length - 1);
     slider.value = slider.max;
     control.hidden = false;
     const mostrar = (i) => {
-      this.capas.dibujarRecorrido(coords.slice(0, i + 1));
+      const hasta = puntos.slice(0, i + 1);
+      this.capas.dibujarRecorrido(
+        hasta.filter((p) => !p[3]).map((p) => [p[0], p[1]]),
+        hasta.filter((p) => p[3]).map((p) => [p[0], p[1]]),
+      );
       this.capas.seleccionar(coords[i]);
-      $("#r-hora").textContent = `${new Date(puntos[i][2]).toLocaleString("es-AR")} · ${i + 1}/${puntos.length} (${r.lecturas} lecturas)`;
+      const marca = puntos[i][3] ? " · lectura implausible (descartada)" : "";
+      const descartadas = implausibles ? `, ${implausibles} implausible(s) en rojo` : "";
+      $("#r-hora").textContent = `${new Date(puntos[i][2]).toLocaleString("es-AR", { hour12: false })} · ${i + 1}/${puntos.length} (${r.lecturas} lecturas${descartadas})${marca}`;
     };
     slider.oninput = () => mostrar(Number(slider.value));
     mostrar(puntos.length - 1);

@@ -59,6 +59,7 @@ export class Capas {
     m.addSource("efectivos", { type: "geojson", data: vacia(), promoteId: "id" });
     m.addSource("tareas", { type: "geojson", data: vacia(), promoteId: "id" });
     m.addSource("recorrido", { type: "geojson", data: vacia() });
+    m.addSource("recorrido-implausibles", { type: "geojson", data: vacia() });
     m.addSource("seleccion", { type: "geojson", data: vacia() });
 
     m.addLayer({
@@ -98,6 +99,19 @@ export class Capas {
       type: "line",
       source: "recorrido",
       paint: { "line-color": "#a371f7", "line-width": 3 },
+    });
+    // Readings set aside as implausible (an impossible speed): shown, not joined to the track.
+    m.addLayer({
+      id: "recorrido-implausibles",
+      type: "circle",
+      source: "recorrido-implausibles",
+      paint: {
+        "circle-radius": 5,
+        "circle-color": "#f85149",
+        "circle-stroke-color": "#ffffff",
+        "circle-stroke-width": 1.5,
+        "circle-opacity": 0.85,
+      },
     });
     m.addLayer({
       id: "tareas",
@@ -229,12 +243,16 @@ export class Capas {
     );
   }
 
-  dibujarRecorrido(coordenadas) {
+  dibujarRecorrido(coordenadas, implausibles = []) {
     this.map.getSource("recorrido").setData(
       coordenadas && coordenadas.length > 1
         ? { type: "Feature", geometry: { type: "LineString", coordinates: coordenadas }, properties: {} }
         : vacia(),
     );
+    this.map.getSource("recorrido-implausibles").setData({
+      type: "FeatureCollection",
+      features: implausibles.map((c) => ({ type: "Feature", geometry: { type: "Point", coordinates: c }, properties: {} })),
+    });
   }
 
   // --- toggles and legend -------------------------------------------------------------------------
