@@ -198,6 +198,9 @@ class Servidor:
             # Plain HTTP on loopback: the browser-like clients cannot send Secure cookies.
             "SESSION_COOKIE_SECURE": "false",
             "CSRF_COOKIE_SECURE": "false",
+            # The probes jump a kilometre every 100 ms and loads land anywhere: real tracks are
+            # plausible, so here every reading takes the full path (the check still runs).
+            "VELOCIDAD_MAX_KMH": "1000000",
             **self.env,
         }
         venv = RAIZ / ".venv" / "bin"

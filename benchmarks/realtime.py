@@ -97,12 +97,13 @@ def latencia(url: str, tok: str, sonda_id: int, ids: list[int], segundos: int) -
                 except TimeoutError:
                     continue
                 llegada = time.perf_counter()
-                if '"alerta.geocerca"' not in texto:
+                # The probe's first entry is an alert; the next ones, while it is open, repeats.
+                if '"alerta.geocerca"' not in texto and '"alerta.repetida"' not in texto:
                     if '"ping"' in texto:
                         await ws.send('{"tipo": "pong"}')
                     continue
                 datos = json.loads(texto)["datos"]
-                ocurrida = datetime.fromisoformat(datos["ocurrida_en"])  # same instant, any offset
+                ocurrida = datetime.fromisoformat(datos["ultima_en"])  # same instant, any offset
                 if datos["efectivo_id"] == sonda_id and ocurrida in envios:
                     latencias.append((llegada - envios[ocurrida]) * 1000)
 
