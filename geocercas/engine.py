@@ -9,6 +9,12 @@ Two halves:
 
 Hysteresis: an efectivo enters when inside by at least max(histeresis_m, precision_m) and exits
 when outside by at least that; in between the last state holds, so GPS jitter never flaps.
+
+Schedules: a fence with a `Horario` applies only then (days and hours in the agency's zone, at the
+reading's device time). Outside it the pair is not evaluated at all, so its state holds: leaving a
+perimeter after hours raises nothing, and someone inside a zone when its restriction begins is an
+entry at their first reading after it does. A corridor is evaluated as a perimeter: its geometry is
+the route's buffer (geocercas.services.geocerca_guardar).
 """
 
 from __future__ import annotations
@@ -16,10 +22,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 import orjson
 from django.db import connection
+from django.utils import timezone
 
 from geocercas.models import TipoAlerta, TipoGeocerca
 
@@ -42,6 +49,37 @@ class LecturaEval:
     posicion_id: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Horario:
+    """When a fence applies: ISO weekdays (1 = Monday; empty: every day) and local hours [desde,
+    hasta), or the whole day when both are None. hasta < desde runs past midnight and belongs to
+    the day it starts on."""
+
+    dias: frozenset[int]
+    desde: time | None
+    hasta: time | None
+
+    @staticmethod
+    def de(dias: Sequence[int] | None, desde: time | None, hasta: time | None) -> Horario | None:
+        """None for a fence that always applies."""
+        if not dias and desde is None:
+            return None
+        return Horario(frozenset(dias or ()), desde, hasta)
+
+    def rige(self, local: datetime) -> bool:
+        """Whether it applies at `local` (a time in the agency's zone)."""
+        dia = local.isoweekday()
+        if self.desde is None or self.hasta is None:
+            return self._dia(dia)
+        hora = local.time()
+        if self.desde < self.hasta:
+            return self._dia(dia) and self.desde <= hora < self.hasta
+        return (hora >= self.desde and self._dia(dia)) or (hora < self.hasta and self._dia(dia - 1 or 7))
+
+    def _dia(self, dia: int) -> bool:
+        return not self.dias or dia in self.dias
+
+
 @dataclass(frozen=True)
 class Cerca:
     id: int
@@ -50,6 +88,7 @@ class Cerca:
     severidad: str
     histeresis_m: float
     permanencia_min_s: int | None
+    horario: Horario | None = None
 
     @property
     def alerta_al_entrar(self) -> bool:
@@ -57,7 +96,7 @@ class Cerca:
 
     @property
     def alerta_al_salir(self) -> bool:
-        return self.tipo in (TipoGeocerca.PERIMETRO, TipoGeocerca.CONTROL)
+        return self.tipo in (TipoGeocerca.PERIMETRO, TipoGeocerca.CONTROL, TipoGeocerca.CORREDOR)
 
 
 @dataclass
@@ -110,7 +149,8 @@ WITH l AS (
        OR EXISTS (SELECT 1 FROM geocercas_geocerca_unidades gu
                   WHERE gu.geocerca_id = g.id AND gu.unidad_id = l.unidad_id)
 )
-SELECT idx, id, nombre, tipo, severidad, histeresis_m, permanencia_min_s, adentro,
+SELECT idx, id, nombre, tipo, severidad, histeresis_m, permanencia_min_s,
+       horario_dias, horario_desde, horario_hasta, adentro,
        -- Beyond the margin from the border (geodesic metres)? ST_DWithin exits early, unlike
        -- a full ST_Distance.
        NOT CASE WHEN adentro THEN ST_DWithin(ST_Boundary(geom)::geography, pt::geography, margen)
@@ -144,10 +184,10 @@ def candidatos_leer(filas: Iterable[tuple]) -> tuple[dict[int, dict[int, Muestra
     """The rows of _SQL_CANDIDATOS as {idx: {geocerca_id: Muestra}} and the fences involved."""
     muestras: dict[int, dict[int, Muestra]] = defaultdict(dict)
     cercas: dict[int, Cerca] = {}
-    for idx, gid, nombre, tipo, sev, hist, perm, adentro, claro in filas:
+    for idx, gid, nombre, tipo, sev, hist, perm, dias, desde, hasta, adentro, claro in filas:
         muestras[idx][gid] = Muestra(adentro=adentro, claro=claro)
         if gid not in cercas:
-            cercas[gid] = Cerca(gid, nombre, tipo, sev, hist, perm)
+            cercas[gid] = Cerca(gid, nombre, tipo, sev, hist, perm, Horario.de(dias, desde, hasta))
     return muestras, cercas
 
 
@@ -185,10 +225,15 @@ def transiciones_calcular(
         for lectura in propias:
             cerca_muestras = muestras.get(lectura.idx, {})
             dentro_ahora = {gid for gid, st in estados.items() if st.dentro}
+            local: datetime | None = None
             for gid in sorted(set(cerca_muestras) | dentro_ahora):
                 cerca = cercas.get(gid)
                 if cerca is None:
                     continue
+                if cerca.horario is not None:
+                    local = local or timezone.localtime(lectura.registrada_en)
+                    if not cerca.horario.rige(local):
+                        continue  # not in force: the state holds
                 muestra = cerca_muestras.get(gid)
                 nuevo = _schmitt(muestra)
                 estado = estados.get(gid)
@@ -210,9 +255,11 @@ def transiciones_calcular(
 
 
 def permanencia_vencida(*, cerca: Cerca, estado: EstadoPresencia, ahora: datetime) -> bool:
-    """Dwell fires once per stay, when the stay has lasted permanencia_min_s."""
+    """Dwell fires once per stay, when the stay has lasted permanencia_min_s (and the fence is in
+    force)."""
     return (
         cerca.permanencia_min_s is not None
+        and (cerca.horario is None or cerca.horario.rige(timezone.localtime(ahora)))
         and estado.dentro
         and not estado.permanencia_alertada
         and ahora - estado.desde >= timedelta(seconds=cerca.permanencia_min_s)

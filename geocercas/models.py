@@ -3,13 +3,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.gis.db import models
-from django.db.models import Q
+from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
+from django.db.models import F, Q
 
 
 class TipoGeocerca(models.TextChoices):
     RESTRINGIDA = "restringida", "Zona restringida (alerta al entrar)"
     PERIMETRO = "perimetro", "Perímetro (alerta al salir)"
     CONTROL = "control", "Control (alerta al entrar y al salir)"
+    CORREDOR = "corredor", "Corredor (alerta al salir de la ruta)"
 
 
 class Severidad(models.TextChoices):
@@ -22,7 +25,28 @@ class Geocerca(models.Model):
     nombre = models.CharField(max_length=200)
     descripcion = models.TextField("descripción", blank=True)
     tipo = models.CharField(max_length=12, choices=TipoGeocerca.choices)
-    geom = models.MultiPolygonField("geometría", srid=4326)
+    geom = models.MultiPolygonField(
+        "geometría", srid=4326, blank=True, help_text="Un corredor la obtiene de su ruta y su ancho."
+    )
+    ruta = models.LineStringField(
+        srid=4326, null=True, blank=True, help_text="Solo corredores: el eje del recorrido, sin cruces."
+    )
+    ancho_m = models.FloatField("ancho (m)", null=True, blank=True, help_text="Solo corredores: ancho total.")
+    horario_dias = ArrayField(
+        models.PositiveSmallIntegerField(),
+        default=list,
+        blank=True,
+        verbose_name="días",
+        help_text="Días en que rige (1 = lunes … 7 = domingo; vacío: todos). Un horario nocturno pertenece "
+        "al día en que empieza.",
+    )
+    horario_desde = models.TimeField("rige desde", null=True, blank=True, help_text="Hora local; vacío: todo el día.")
+    horario_hasta = models.TimeField(
+        "rige hasta",
+        null=True,
+        blank=True,
+        help_text="Hora local, excluida; antes de «desde»: termina al día siguiente.",
+    )
     activa = models.BooleanField(default=True)
     unidades = models.ManyToManyField(
         "efectivos.Unidad",
@@ -52,6 +76,16 @@ class Geocerca(models.Model):
         ordering = ["nombre"]
         constraints = [
             models.CheckConstraint(condition=Q(histeresis_m__gte=0), name="geocerca_histeresis_no_negativa"),
+            models.CheckConstraint(
+                condition=Q(tipo=TipoGeocerca.CORREDOR, ruta__isnull=False, ancho_m__gt=0)
+                | (~Q(tipo=TipoGeocerca.CORREDOR) & Q(ruta__isnull=True, ancho_m__isnull=True)),
+                name="geocerca_corredor_con_ruta_y_ancho",
+            ),
+            models.CheckConstraint(
+                condition=Q(horario_desde__isnull=True, horario_hasta__isnull=True)
+                | (Q(horario_desde__isnull=False, horario_hasta__isnull=False) & ~Q(horario_desde=F("horario_hasta"))),
+                name="geocerca_horario_completo",
+            ),
         ]
         indexes = [
             # The engine asks MAX(histeresis_m) of active fences on every batch: an index answer.
@@ -60,6 +94,29 @@ class Geocerca(models.Model):
 
     def __str__(self) -> str:
         return self.nombre
+
+    def clean(self) -> None:
+        """The rules the API and the admin share (the service computes a corridor's geometry)."""
+        errores: dict[str, str] = {}
+        if self.tipo == TipoGeocerca.CORREDOR:
+            if self.ruta is None:
+                errores["ruta"] = "Un corredor necesita su ruta (una línea)."
+            elif not self.ruta.simple:
+                errores["ruta"] = "La ruta del corredor se cruza a sí misma."
+            if self.ancho_m is None or not 5 <= self.ancho_m <= 5000:
+                errores["ancho_m"] = "El ancho de un corredor va de 5 a 5000 m."
+        elif not self.geom:
+            errores["geom"] = "Falta la geometría (un Polygon o MultiPolygon)."
+        if (self.horario_desde is None) != (self.horario_hasta is None):
+            errores["horario_hasta"] = "Indique las dos horas del horario, o ninguna."
+        elif self.horario_desde is not None and self.horario_desde == self.horario_hasta:
+            errores["horario_hasta"] = "Las horas de inicio y fin deben ser distintas."
+        if any(not 1 <= d <= 7 for d in self.horario_dias):
+            errores["horario_dias"] = "Los días van de 1 (lunes) a 7 (domingo)."
+        elif len(set(self.horario_dias)) != len(self.horario_dias):
+            errores["horario_dias"] = "Hay días repetidos."
+        if errores:
+            raise ValidationError(errores)
 
 
 class Presencia(models.Model):

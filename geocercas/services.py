@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 from django.conf import settings
+from django.contrib.gis.geos import GEOSGeometry, LineString, MultiPolygon
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -18,8 +19,8 @@ from efectivos.models import Efectivo, Usuario
 from gad_project.exceptions import Conflicto, NoEncontrado, NoPermitido
 from gad_project.tiempo import iso
 from geocercas import engine, metrics
-from geocercas.engine import Cerca, EstadoPresencia, LecturaEval, Transicion
-from geocercas.models import Alerta, AlertaNota, EstadoAlerta, Geocerca, Presencia, TipoAlerta
+from geocercas.engine import Cerca, EstadoPresencia, Horario, LecturaEval, Transicion
+from geocercas.models import Alerta, AlertaNota, EstadoAlerta, Geocerca, Presencia, TipoAlerta, TipoGeocerca
 from geocercas.selectors import alertas_visibles, geocerca_editable
 from mapa.services import capa_cambiada
 from realtime import eventos
@@ -27,7 +28,8 @@ from realtime.services import Publicacion, publish_many
 
 _SQL_PRESENCIAS = """
 SELECT p.efectivo_id, p.geocerca_id, p.dentro, p.desde, p.permanencia_alertada,
-       g.nombre, g.tipo, g.severidad, g.histeresis_m, g.permanencia_min_s
+       g.nombre, g.tipo, g.severidad, g.histeresis_m, g.permanencia_min_s,
+       g.horario_dias, g.horario_desde, g.horario_hasta
 FROM geocercas_presencia p
 JOIN geocercas_geocerca g ON g.id = p.geocerca_id AND g.activa
 WHERE p.efectivo_id = ANY(%s) AND p.dentro
@@ -79,9 +81,9 @@ def geocercas_evaluar_terminar(
         return [], []
     muestras, cercas = engine.candidatos_leer(en_curso.candidatos.fetchall())
     presencias: dict[int, dict[int, EstadoPresencia]] = {}
-    for eid, gid, dentro, desde, alertada, nombre, tipo, sev, hist, perm in en_curso.presencias.fetchall():
+    for eid, gid, dentro, desde, alertada, nombre, tipo, sev, hist, perm, *horario in en_curso.presencias.fetchall():
         presencias.setdefault(eid, {})[gid] = EstadoPresencia(dentro, desde, alertada)
-        cercas.setdefault(gid, Cerca(gid, nombre, tipo, sev, hist, perm))
+        cercas.setdefault(gid, Cerca(gid, nombre, tipo, sev, hist, perm, Horario.de(*horario)))
     if not lecturas:
         return [], []
     transiciones = engine.transiciones_calcular(
@@ -266,7 +268,15 @@ def permanencias_verificar(*, ahora: datetime | None = None) -> list[AlertaNueva
         )
         for p in presencias:
             g = p.geocerca
-            cerca = Cerca(g.pk, g.nombre, g.tipo, g.severidad, g.histeresis_m, g.permanencia_min_s)
+            cerca = Cerca(
+                g.pk,
+                g.nombre,
+                g.tipo,
+                g.severidad,
+                g.histeresis_m,
+                g.permanencia_min_s,
+                Horario.de(g.horario_dias, g.horario_desde, g.horario_hasta),
+            )
             estado = EstadoPresencia(p.dentro, p.desde, p.permanencia_alertada)
             if engine.permanencia_vencida(cerca=cerca, estado=estado, ahora=ahora):
                 cercas[g.pk] = cerca
@@ -472,6 +482,12 @@ def geocerca_guardar(
     forgets who was inside, so reactivating it starts fresh."""
     if usuario is not None:
         unidades = _unidades_permitidas(usuario, geocerca, unidades)
+    geocerca.clean()
+    if geocerca.tipo == TipoGeocerca.CORREDOR:
+        assert geocerca.ruta is not None and geocerca.ancho_m is not None  # clean() checked
+        geocerca.geom = corredor_area(geocerca.ruta, geocerca.ancho_m)
+    else:
+        geocerca.ruta = geocerca.ancho_m = None
     with transaction.atomic():
         if geocerca.pk:
             geocerca.version = F("version") + 1
@@ -491,6 +507,19 @@ def geocerca_guardar(
         )
         transaction.on_commit(lambda: capa_cambiada(capa="geocercas"))
     return geocerca
+
+
+def corredor_area(ruta: LineString, ancho_m: float) -> MultiPolygon:
+    """The area of a corridor: `ancho_m` wide around its route, in metres on the ground (PostGIS's
+    geography buffer), round at the ends."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT ST_AsBinary(ST_Multi(ST_Buffer(ST_GeomFromWKB(%s, 4326)::geography, %s)::geometry))",
+            [bytes(ruta.wkb), ancho_m / 2],
+        )
+        area = GEOSGeometry(memoryview(cursor.fetchone()[0]), srid=4326)
+    assert isinstance(area, MultiPolygon)
+    return area
 
 
 def geocerca_eliminar(*, geocerca: Geocerca, usuario: Usuario | None = None) -> None:

@@ -1,16 +1,27 @@
 from __future__ import annotations
 
-from django.contrib.gis.geos import GEOSGeometry, MultiPolygon, Polygon
+from django.contrib.gis.geos import GEOSGeometry, LinearRing, LineString, MultiPolygon, Polygon
 from rest_framework import serializers
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from efectivos.models import Unidad
 from gad_project.api.campos import EnteroEstricto
-from geocercas.models import Alerta, AlertaNota, Geocerca
+from geocercas.models import Alerta, AlertaNota, Geocerca, TipoGeocerca
 
 
 class GeocercaSerializer(GeoFeatureModelSerializer):
+    """A fence as a GeoJSON Feature. A corridor (`tipo` corredor) is written with its route as the
+    geometry (a LineString) and `ancho_m`; it is read back with the area it covers as the geometry
+    and the route in `ruta`."""
+
     unidades = serializers.PrimaryKeyRelatedField(many=True, queryset=Unidad.objects.all(), required=False)
+    ruta = serializers.SerializerMethodField()
+    horario_dias = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=7),
+        required=False,
+        max_length=7,
+        help_text="Días en que rige (1 = lunes … 7 = domingo); vacío: todos.",
+    )
 
     class Meta:
         model = Geocerca
@@ -25,12 +36,58 @@ class GeocercaSerializer(GeoFeatureModelSerializer):
             "severidad",
             "histeresis_m",
             "permanencia_min_s",
+            "ancho_m",
+            "ruta",
+            "horario_dias",
+            "horario_desde",
+            "horario_hasta",
             "version",
             "creada_en",
             "actualizada_en",
         )
         read_only_fields = ("version", "creada_en", "actualizada_en")
-        extra_kwargs = {"histeresis_m": {"min_value": 0, "max_value": 5000}}
+        extra_kwargs = {
+            "histeresis_m": {"min_value": 0, "max_value": 5000},
+            "ancho_m": {"min_value": 5, "max_value": 5000},
+        }
+
+    def get_ruta(self, obj: Geocerca) -> dict | None:
+        """A corridor's route (GeoJSON LineString); null for other fences."""
+        return {"type": "LineString", "coordinates": [list(c) for c in obj.ruta.coords]} if obj.ruta else None
+
+    def validate_horario_dias(self, dias: list[int]) -> list[int]:
+        if len(set(dias)) != len(dias):
+            raise serializers.ValidationError("Hay días repetidos.")
+        return sorted(dias)
+
+    def validate(self, attrs: dict) -> dict:
+        actual = self.instance
+        tipo = attrs.get("tipo", actual.tipo if actual else None)
+        geom = attrs.get("geom")
+        if tipo == TipoGeocerca.CORREDOR:
+            if geom is not None:
+                if not isinstance(geom, LineString):
+                    raise serializers.ValidationError(
+                        {"geom": ["Un corredor se define por su ruta: una línea (LineString)."]}
+                    )
+                attrs["ruta"] = attrs.pop("geom")
+            elif actual is None or actual.ruta is None:
+                raise serializers.ValidationError({"geom": ["Falta la ruta del corredor (una LineString)."]})
+            if attrs.get("ancho_m", actual.ancho_m if actual else None) is None:
+                raise serializers.ValidationError({"ancho_m": ["Un corredor necesita su ancho en metros."]})
+        else:
+            if isinstance(geom, LineString):
+                raise serializers.ValidationError({"geom": ["Solo un corredor se define por una línea."]})
+            if geom is None and actual is None:
+                raise serializers.ValidationError({"geom": ["Falta la geometría."]})
+            attrs["ancho_m"] = None
+        desde = attrs.get("horario_desde", actual.horario_desde if actual else None)
+        hasta = attrs.get("horario_hasta", actual.horario_hasta if actual else None)
+        if (desde is None) != (hasta is None):
+            raise serializers.ValidationError({"horario_hasta": ["Indique las dos horas del horario, o ninguna."]})
+        if desde is not None and desde == hasta:
+            raise serializers.ValidationError({"horario_hasta": ["Las horas de inicio y fin deben ser distintas."]})
+        return attrs
 
     def to_internal_value(self, data):
         # rest_framework_gis reads the body as a mapping before any validation runs.
@@ -42,13 +99,17 @@ class GeocercaSerializer(GeoFeatureModelSerializer):
             raise serializers.ValidationError({"properties": ["Debe ser un objeto JSON."]})
         return super().to_internal_value(data)
 
-    def validate_geom(self, geom: GEOSGeometry) -> MultiPolygon:
+    def validate_geom(self, geom: GEOSGeometry) -> MultiPolygon | LineString:
         if geom.srid not in (None, 4326):
             geom.transform(4326)
+        if isinstance(geom, LineString) and not isinstance(geom, LinearRing):
+            return _ruta_validar(geom)  # a corridor's route: validate() checks the tipo
         if isinstance(geom, Polygon):
             geom = MultiPolygon(geom, srid=4326)
         if not isinstance(geom, MultiPolygon):
-            raise serializers.ValidationError("La geometría debe ser un Polygon o MultiPolygon.")
+            raise serializers.ValidationError(
+                "La geometría debe ser un Polygon o MultiPolygon (o la LineString de un corredor)."
+            )
         if geom.empty:
             raise serializers.ValidationError("La geometría está vacía.")
         x0, y0, x1, y1 = geom.extent
@@ -60,6 +121,20 @@ class GeocercaSerializer(GeoFeatureModelSerializer):
             raise serializers.ValidationError("La geometría no tiene superficie.")
         geom.srid = 4326
         return geom
+
+
+def _ruta_validar(ruta: LineString) -> LineString:
+    ruta.srid = 4326
+    x0, y0, x1, y1 = ruta.extent
+    if not (-180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
+        raise serializers.ValidationError("Coordenadas fuera de rango (lon -180..180, lat -90..90).")
+    if len(ruta.coords) < 2 or ruta.length == 0:
+        raise serializers.ValidationError("La ruta no tiene longitud.")
+    if len(ruta.coords) > 10_000:
+        raise serializers.ValidationError("La ruta tiene demasiados puntos (máximo 10.000).")
+    if not ruta.simple:
+        raise serializers.ValidationError("La ruta del corredor se cruza a sí misma.")
+    return ruta
 
 
 class AlertaNotaSerializer(serializers.ModelSerializer):

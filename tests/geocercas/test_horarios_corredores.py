@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 def local(dia: int, hora: int, minuto: int = 0) -> datetime:
     """A moment of the week of Monday 2026-11-30, in Buenos Aires (dia: 1 = Monday)."""
-    return datetime(2026, 11, 29 + dia, hora, minuto, tzinfo=ZONA)
+    return datetime(2026, 11, 30, hora, minuto, tzinfo=ZONA) + timedelta(days=dia - 1)
 
 
 # --- the schedule, pure ------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ export const COLORES_ESTADO = {
   fuera_servicio: "#8b949e",
 };
 export const COLORES_PRIORIDAD = { 1: "#8b949e", 2: "#58a6ff", 3: "#d29922", 4: "#f0883e", 5: "#f85149" };
-export const COLORES_GEOCERCA = { restringida: "#f85149", perimetro: "#2f81f7", control: "#d29922" };
+export const COLORES_GEOCERCA = { restringida: "#f85149", perimetro: "#2f81f7", control: "#d29922", corredor: "#3fb950" };
 
 const GRUPOS = {
   efectivos: ["efectivos"],
@@ -273,7 +273,7 @@ export class Capas {
     document.getElementById("leyenda-tareas").innerHTML =
       items(COLORES_PRIORIDAD, this.config.prioridades) +
       `<li><i style="background:#0d1117;border:3px solid #8b949e"></i>Anillo grueso: sin asignar</li>`;
-    const tiposCortos = { restringida: "Restringida", perimetro: "Perímetro", control: "Control" };
+    const tiposCortos = { restringida: "Restringida", perimetro: "Perímetro", control: "Control", corredor: "Corredor" };
     document.getElementById("leyenda-geocercas").innerHTML = items(COLORES_GEOCERCA, tiposCortos, true);
   }
 }
