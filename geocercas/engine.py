@@ -115,6 +115,7 @@ class Transicion:
     lectura: LecturaEval | None
     ocurrida_en: datetime
     alerta: bool  # whether this fence type alerts on this transition
+    cruce: bool = False  # inferred: the segment from the previous fix crossed the fence
 
 
 @dataclass(frozen=True)
@@ -159,8 +160,68 @@ FROM (SELECT c.*, ST_Intersects(c.geom, c.pt) AS adentro FROM c) AS evaluados
 """
 
 
+# Crossing between fixes: the segment from each reading's previous fix (the batch's previous
+# reading of the same efectivo in device time, or the efectivo's last position for the first)
+# crosses a fence that alerts on entry while neither end is inside it, deeper than the pair's
+# margin (so grazing a corner within GPS noise is not a crossing). Segments longer than
+# CRUCE_MAX_M say nothing about the way taken and are not considered. `previo_idx` (null: the
+# stored last position) lets the caller drop a crossing whose previous fix was not the previous
+# evaluated one (a late, duplicate or implausible reading). Index-assisted: `&&` on the segment's
+# box first.
+CRUCE_MAX_M = 5000.0
+
+_SQL_CRUCES = """
+WITH t AS (
+    SELECT t.idx, t.efectivo_id, t.r, t.precision_m, e.unidad_id, e.ultima_posicion,
+           ST_SetSRID(ST_MakePoint(t.lon, t.lat), 4326) AS pt
+    FROM jsonb_to_recordset(%(lecturas)s::jsonb)
+         AS t(idx int, efectivo_id bigint, lon float8, lat float8, precision_m float8, r timestamptz)
+    JOIN efectivos_efectivo e ON e.id = t.efectivo_id
+    WHERE e.ultima_posicion_en IS NULL OR t.r > e.ultima_posicion_en
+), s AS (
+    SELECT idx, unidad_id, precision_m, pt, lag(idx) OVER w AS previo_idx,
+           CASE WHEN lag(idx) OVER w IS NULL THEN ultima_posicion ELSE lag(pt) OVER w END AS previo
+    FROM t WINDOW w AS (PARTITION BY efectivo_id ORDER BY r, idx)
+), seg AS (
+    SELECT idx, previo_idx, unidad_id, precision_m, ST_MakeLine(previo, pt) AS linea
+    FROM s
+    WHERE previo IS NOT NULL AND NOT ST_Equals(previo, pt)
+      AND ST_DWithin(previo::geography, pt::geography, %(cruce_max_m)s)
+)
+SELECT seg.idx, seg.previo_idx, g.id, g.nombre, g.tipo, g.severidad, g.histeresis_m, g.permanencia_min_s,
+       g.horario_dias, g.horario_desde, g.horario_hasta
+FROM seg
+JOIN geocercas_geocerca g
+  ON g.activa AND g.tipo IN ('restringida', 'control') AND g.geom && seg.linea
+ AND ST_Intersects(g.geom, seg.linea)
+ AND NOT ST_Intersects(g.geom, ST_StartPoint(seg.linea)) AND NOT ST_Intersects(g.geom, ST_EndPoint(seg.linea))
+WHERE (NOT EXISTS (SELECT 1 FROM geocercas_geocerca_unidades gu WHERE gu.geocerca_id = g.id)
+       OR EXISTS (SELECT 1 FROM geocercas_geocerca_unidades gu
+                  WHERE gu.geocerca_id = g.id AND gu.unidad_id = seg.unidad_id))
+  AND ST_Length(ST_Intersection(g.geom, seg.linea)::geography) >= 2 * GREATEST(g.histeresis_m, seg.precision_m)
+"""
+
+
+@dataclass(frozen=True)
+class Cruce:
+    """A fence crossed on the way to reading `idx` from reading `previo_idx` (None: from the
+    efectivo's stored last position)."""
+
+    geocerca_id: int
+    previo_idx: int | None
+
+
+def cruces_leer(filas: Iterable[tuple], cercas: dict[int, Cerca]) -> dict[int, list[Cruce]]:
+    """The rows of _SQL_CRUCES as {idx: [Cruce]}, adding the fences involved to `cercas`."""
+    cruces: dict[int, list[Cruce]] = defaultdict(list)
+    for idx, previo_idx, gid, nombre, tipo, sev, hist, perm, dias, desde, hasta in filas:
+        cruces[idx].append(Cruce(gid, previo_idx))
+        cercas.setdefault(gid, Cerca(gid, nombre, tipo, sev, hist, perm, Horario.de(dias, desde, hasta)))
+    return cruces
+
+
 def candidatos_parametros(lecturas: Sequence[LecturaEval]) -> dict:
-    """The parameters of _SQL_CANDIDATOS for these readings (not empty)."""
+    """The parameters of _SQL_CANDIDATOS (and _SQL_CRUCES) for these readings (not empty)."""
     return {
         "lecturas": orjson.dumps(
             [
@@ -170,10 +231,12 @@ def candidatos_parametros(lecturas: Sequence[LecturaEval]) -> dict:
                     "lon": lec.lon,
                     "lat": lec.lat,
                     "precision_m": lec.precision_m or 0.0,
+                    "r": lec.registrada_en,
                 }
                 for lec in lecturas
             ]
         ).decode(),
+        "cruce_max_m": CRUCE_MAX_M,
         "precision_max": max((lec.precision_m or 0.0) for lec in lecturas),
         "lat_max": min(max(abs(lec.lat) for lec in lecturas), 89.0),
         "m_por_grado": _M_POR_GRADO,
@@ -208,9 +271,14 @@ def transiciones_calcular(
     muestras: dict[int, dict[int, Muestra]],
     cercas: dict[int, Cerca],
     presencias: dict[int, dict[int, EstadoPresencia]],
+    cruces: dict[int, list[Cruce]] | None = None,
 ) -> list[Transicion]:
     """Pure: walk readings per efectivo in device-time order, updating `presencias` in place
     (marking changed entries) and returning every transition, alerting or not.
+
+    `cruces` ({idx: [Cruce]}, already checked by the caller to start at the previous evaluated
+    fix): a fence crossed on the way to a reading that leaves the efectivo outside it is an entry
+    and an exit at that reading (marked `cruce`); the presence state does not change.
 
     `presencias` ({efectivo_id: {geocerca_id: state}}) must hold the current state of every pair
     whose fence is active and applies to the efectivo; pairs absent from it are "outside"."""
@@ -251,6 +319,22 @@ def transiciones_calcular(
                         transiciones.append(
                             Transicion(TipoAlerta.PERMANENCIA, efectivo_id, gid, lectura, lectura.registrada_en, True)
                         )
+            for cruce in (cruces or {}).get(lectura.idx, ()):
+                cerca = cercas.get(cruce.geocerca_id)
+                estado = estados.get(cruce.geocerca_id)
+                if cerca is None or (estado is not None and estado.dentro):
+                    continue  # an ordinary entry (or still inside): the trigger above decided
+                if cerca.horario is not None:
+                    local = local or timezone.localtime(lectura.registrada_en)
+                    if not cerca.horario.rige(local):
+                        continue
+                for tipo, alerta in (
+                    (TipoAlerta.ENTRADA, cerca.alerta_al_entrar),
+                    (TipoAlerta.SALIDA, cerca.alerta_al_salir),
+                ):
+                    transiciones.append(
+                        Transicion(tipo, efectivo_id, cerca.id, lectura, lectura.registrada_en, alerta, cruce=True)
+                    )
     return transiciones
 
 

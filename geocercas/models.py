@@ -191,6 +191,12 @@ class Alerta(models.Model):
         "efectivos.Usuario", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     resuelta_en = models.DateTimeField(null=True, blank=True)
+    cruce = models.BooleanField(
+        "entre lecturas",
+        default=False,
+        db_default=False,
+        help_text="Inferida: el tramo entre dos lecturas atravesó la geocerca (ninguna cayó dentro).",
+    )
     escalada_en = models.DateTimeField(
         null=True, blank=True, help_text="Cuándo se escaló por seguir pendiente (ALERTA_ESCALAR_MIN)."
     )

@@ -19,7 +19,7 @@ from efectivos.models import Efectivo, Usuario
 from gad_project.exceptions import Conflicto, NoEncontrado, NoPermitido
 from gad_project.tiempo import iso
 from geocercas import engine, metrics
-from geocercas.engine import Cerca, EstadoPresencia, Horario, LecturaEval, Transicion
+from geocercas.engine import Cerca, Cruce, EstadoPresencia, Horario, LecturaEval, Transicion
 from geocercas.models import Alerta, AlertaNota, EstadoAlerta, Geocerca, Presencia, TipoAlerta, TipoGeocerca
 from geocercas.selectors import alertas_visibles, geocerca_editable
 from mapa.services import capa_cambiada
@@ -47,10 +47,11 @@ SET dentro = EXCLUDED.dentro, desde = EXCLUDED.desde,
 
 @dataclass
 class EvaluacionEnCurso:
-    """The two reads of an evaluation, sent and not yet read (see geocercas_evaluar_iniciar)."""
+    """The reads of an evaluation, sent and not yet read (see geocercas_evaluar_iniciar)."""
 
     candidatos: Any
     presencias: Any
+    cruces: Any
 
 
 def geocercas_evaluar_iniciar(*, lecturas: Sequence[LecturaEval]) -> EvaluacionEnCurso | None:
@@ -59,11 +60,14 @@ def geocercas_evaluar_iniciar(*, lecturas: Sequence[LecturaEval]) -> EvaluacionE
     caller's next statements; geocercas_evaluar_terminar reads them."""
     if not lecturas:
         return None
+    parametros = engine.candidatos_parametros(lecturas)
     candidatos = connection.cursor()
-    candidatos.execute(engine._SQL_CANDIDATOS, engine.candidatos_parametros(lecturas))
+    candidatos.execute(engine._SQL_CANDIDATOS, parametros)
     presencias = connection.cursor()
     presencias.execute(_SQL_PRESENCIAS, [sorted({lec.efectivo_id for lec in lecturas})])
-    return EvaluacionEnCurso(candidatos, presencias)
+    cruces = connection.cursor()
+    cruces.execute(engine._SQL_CRUCES, parametros)
+    return EvaluacionEnCurso(candidatos, presencias, cruces)
 
 
 def geocercas_evaluar_terminar(
@@ -84,13 +88,38 @@ def geocercas_evaluar_terminar(
     for eid, gid, dentro, desde, alertada, nombre, tipo, sev, hist, perm, *horario in en_curso.presencias.fetchall():
         presencias.setdefault(eid, {})[gid] = EstadoPresencia(dentro, desde, alertada)
         cercas.setdefault(gid, Cerca(gid, nombre, tipo, sev, hist, perm, Horario.de(*horario)))
+    cruces = engine.cruces_leer(en_curso.cruces.fetchall(), cercas)
     if not lecturas:
         return [], []
     transiciones = engine.transiciones_calcular(
-        lecturas=lecturas, muestras=muestras, cercas=cercas, presencias=presencias
+        lecturas=lecturas,
+        muestras=muestras,
+        cercas=cercas,
+        presencias=presencias,
+        cruces=_cruces_validos(cruces, lecturas),
     )
     _presencias_guardar(presencias)
     return _alertas_crear([t for t in transiciones if t.alerta], cercas, nombres)
+
+
+def _cruces_validos(cruces: dict[int, list[Cruce]], lecturas: Sequence[LecturaEval]) -> dict[int, list[Cruce]]:
+    """Only crossings whose segment starts at the previous evaluated fix: the SQL chained every
+    reading sent, and some were then not evaluated (late, duplicate or implausible)."""
+    if not cruces:
+        return {}
+    previo: dict[int, int | None] = {}
+    por_efectivo: dict[int, list[LecturaEval]] = {}
+    for lec in lecturas:
+        por_efectivo.setdefault(lec.efectivo_id, []).append(lec)
+    for propias in por_efectivo.values():
+        anterior = None
+        for lec in sorted(propias, key=lambda x: (x.registrada_en, x.idx)):  # the SQL's order
+            previo[lec.idx], anterior = anterior, lec.idx
+    return {
+        idx: validos
+        for idx, lista in cruces.items()
+        if idx in previo and (validos := [c for c in lista if c.previo_idx == previo[idx]])
+    }
 
 
 def _presencias_guardar(presencias: dict[int, dict[int, EstadoPresencia]]) -> None:
@@ -116,12 +145,12 @@ def _presencias_guardar(presencias: dict[int, dict[int, EstadoPresencia]]) -> No
 # a repeat on it (rows are unique per key: _alertas_crear folds a batch's repeats first).
 _SQL_ALERTAS = """
 INSERT INTO geocercas_alerta AS a (tipo, efectivo_id, geocerca_id, posicion_id, punto, ocurrida_en, ultima_en,
-                                   repeticiones, creada_en, severidad, estado)
-SELECT t.tipo, t.e, t.g, t.p, ST_SetSRID(ST_MakePoint(t.lon, t.lat), 4326), t.o, t.u, t.n, %s, t.s, 'pendiente'
+                                   repeticiones, creada_en, severidad, estado, cruce)
+SELECT t.tipo, t.e, t.g, t.p, ST_SetSRID(ST_MakePoint(t.lon, t.lat), 4326), t.o, t.u, t.n, %s, t.s, 'pendiente', t.c
 FROM ROWS FROM (jsonb_to_recordset(%s::jsonb)
        AS (tipo text, e bigint, g bigint, p bigint, lon float8, lat float8, o timestamptz, u timestamptz,
-           n int, s text))
-     WITH ORDINALITY AS t(tipo, e, g, p, lon, lat, o, u, n, s, orden)
+           n int, s text, c bool))
+     WITH ORDINALITY AS t(tipo, e, g, p, lon, lat, o, u, n, s, c, orden)
 ORDER BY t.orden
 ON CONFLICT (efectivo_id, geocerca_id, tipo) WHERE NOT (estado = 'resuelta')
 DO UPDATE SET repeticiones = a.repeticiones + EXCLUDED.repeticiones,
@@ -129,7 +158,7 @@ DO UPDATE SET repeticiones = a.repeticiones + EXCLUDED.repeticiones,
               punto = COALESCE(EXCLUDED.punto, a.punto),
               posicion_id = COALESCE(EXCLUDED.posicion_id, a.posicion_id)
 RETURNING a.id, a.efectivo_id, a.geocerca_id, a.tipo, a.repeticiones, a.estado, a.ocurrida_en, a.ultima_en,
-          a.xmax = 0 AS nueva
+          a.cruce, a.xmax = 0 AS nueva
 """
 
 _SQL_NOMBRES = "SELECT id, apellido || ', ' || nombre, unidad_id FROM efectivos_efectivo WHERE id = ANY(%s)"
@@ -152,6 +181,7 @@ class AlertaNueva:
     repeticiones: int = 1
     estado: str = EstadoAlerta.PENDIENTE
     nueva: bool = True
+    cruce: bool = False  # inferred from the segment between two fixes
 
 
 def _alertas_crear(
@@ -177,7 +207,14 @@ def _alertas_crear(
         if clave in filas:
             filas[clave].update(lugar, n=filas[clave]["n"] + 1)
         else:
-            filas[clave] = {"tipo": t.tipo, "e": t.efectivo_id, "g": t.geocerca_id, "o": t.ocurrida_en, "n": 1}
+            filas[clave] = {
+                "tipo": t.tipo,
+                "e": t.efectivo_id,
+                "g": t.geocerca_id,
+                "o": t.ocurrida_en,
+                "n": 1,
+                "c": t.cruce,
+            }
             filas[clave].update(lugar, s=cercas[t.geocerca_id].severidad)
     unidades = {t.efectivo_id: t.lectura.unidad_id for t in transiciones if t.lectura}
     with connection.cursor() as cursor:
@@ -192,11 +229,23 @@ def _alertas_crear(
                 unidades[eid] = unidad_id
     assert nombres is not None
     alertas = []
-    for pk, eid, gid, tipo, repeticiones, estado, ocurrida_en, ultima_en, nueva in sorted(guardadas):
+    for pk, eid, gid, tipo, repeticiones, estado, ocurrida_en, ultima_en, cruce, nueva in sorted(guardadas):
         f = filas[(eid, gid, tipo)]
         alertas.append(
             AlertaNueva(
-                pk, tipo, eid, gid, f["s"], ocurrida_en, ultima_en, f["lon"], f["lat"], repeticiones, estado, nueva
+                pk,
+                tipo,
+                eid,
+                gid,
+                f["s"],
+                ocurrida_en,
+                ultima_en,
+                f["lon"],
+                f["lat"],
+                repeticiones,
+                estado,
+                nueva,
+                cruce,
             )
         )
     publicaciones = []
@@ -230,6 +279,7 @@ def alerta_datos(
         "lon": alerta.lon,
         "ocurrida_en": iso(alerta.ocurrida_en),
         "ultima_en": iso(alerta.ultima_en),
+        "cruce": alerta.cruce,
     }
 
 

@@ -45,6 +45,7 @@ class AlertaDatos(TypedDict):
     lon: float | None
     ocurrida_en: str
     ultima_en: str
+    cruce: bool
 
 
 class AlertaReconocidaDatos(TypedDict):

@@ -175,6 +175,7 @@ class AlertaSerializer(serializers.ModelSerializer):
             "ocurrida_en",
             "ultima_en",
             "repeticiones",
+            "cruce",
             "creada_en",
             "estado",
             "reconocida_por",

@@ -221,6 +221,7 @@ def test_entrar_a_una_zona_restringida_publica_alerta_geocerca():
         "lon": CENTRO[0],
         "ocurrida_en": timezone.localtime(t0 + timedelta(seconds=60)).isoformat(),
         "ultima_en": timezone.localtime(t0 + timedelta(seconds=60)).isoformat(),
+        "cruce": False,
     }
     assert evento.datos == datos
     assert evento.audiencia == _mando(efectivo.unidad_id, efectivo.pk)
