@@ -24,6 +24,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import json
+import math
 import os
 import platform
 import random
@@ -113,8 +114,49 @@ def motor(n_lotes: int = 200, tamano: int = 100) -> dict:
     return {
         "motor_consulta_ms_ida_y_vuelta": percentiles(consulta),
         "motor_ejecucion_servidor_ms_ultimo_lote": ejecucion,
+        **cruces(ids, rnd),
         "motor_usa_indice_gist": any("geocercas_geocerca_geom" in fila and "Index Scan" in fila for fila in plan),
         "servicio_lote_100_ms": percentiles(servicio),
+    }
+
+
+def cruces(ids: list[tuple[int, int]], rnd: random.Random, n_lotes: int = 50, tamano: int = 100) -> dict:
+    """The crossing query (the engine's second read), on realistic segments: each reading 50-400 m
+    from its efectivo's last position, as a car between fixes a few seconds apart."""
+    from django.contrib.gis.geos import Point
+    from django.db import connection
+    from django.utils import timezone
+
+    from efectivos.models import Efectivo
+    from geocercas import engine
+
+    ultimas = dict(Efectivo.objects.filter(ultima_posicion__isnull=False).values_list("pk", "ultima_posicion"))
+    con_posicion = [(pk, u) for pk, u in ids if pk in ultimas]
+    tiempos, filas = [], 0
+    for _ in range(n_lotes):
+        lecturas = []
+        for i, (pk, unidad) in enumerate(rnd.sample(con_posicion, tamano)):
+            p: Point = ultimas[pk]
+            d, rumbo = rnd.uniform(50, 400), rnd.uniform(0, 2 * 3.14159)
+            lon = p.x + d * math.sin(rumbo) / (111_320 * math.cos(math.radians(p.y)))
+            lat = p.y + d * math.cos(rumbo) / 111_320
+            lecturas.append(engine.LecturaEval(i, pk, unidad, lon, lat, timezone.now(), rnd.uniform(3, 15)))
+        params = engine.candidatos_parametros(lecturas)
+        with connection.cursor() as cursor:
+            t = time.perf_counter()
+            cursor.execute(engine._SQL_CRUCES, params)
+            filas += len(cursor.fetchall())
+            tiempos.append((time.perf_counter() - t) * 1000)
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + engine._SQL_CRUCES, params)
+        plan = [row[0] for row in cursor.fetchall()]
+    Path(__file__).with_name("ingest_cruces_explain.txt").write_text("\n".join(plan) + "\n")
+    return {
+        "motor_cruces_ms_ida_y_vuelta": percentiles(tiempos),
+        "motor_cruces_ejecucion_servidor_ms_ultimo_lote": next(
+            float(fila.split(":")[1].split()[0]) for fila in plan if fila.startswith("Execution Time")
+        ),
+        "motor_cruces_encontrados": filas,
     }
 
 

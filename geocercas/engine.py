@@ -182,7 +182,7 @@ WITH t AS (
     SELECT idx, unidad_id, precision_m, pt, lag(idx) OVER w AS previo_idx,
            CASE WHEN lag(idx) OVER w IS NULL THEN ultima_posicion ELSE lag(pt) OVER w END AS previo
     FROM t WINDOW w AS (PARTITION BY efectivo_id ORDER BY r, idx)
-), seg AS (
+), seg AS MATERIALIZED (  -- each segment built once, not once per use
     SELECT idx, previo_idx, unidad_id, precision_m, ST_MakeLine(previo, pt) AS linea
     FROM s
     WHERE previo IS NOT NULL AND NOT ST_Equals(previo, pt)

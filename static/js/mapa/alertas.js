@@ -62,6 +62,7 @@ export class Alertas {
           severidad: a.severidad,
           estado: a.estado,
           repeticiones: a.repeticiones,
+          cruce: a.cruce,
           escalada: Boolean(a.escalada_en),
           efectivo_id: a.efectivo,
           efectivo: a.efectivo_nombre,
@@ -113,6 +114,7 @@ export class Alertas {
     li.dataset.severidad = d.severidad;
     li.innerHTML = `
       <div class="cabeza"><span>${TIPOS[d.tipo] || escapar(d.tipo)} · ${escapar(d.geocerca)} <span class="repeticiones"></span></span><span class="meta hora"></span></div>
+      ${d.cruce ? '<div class="meta">Cruce entre dos lecturas (ninguna cayó dentro)</div>' : ""}
       <div>${escapar(d.efectivo)}</div>
       <div class="meta estado"></div>
       <div class="acciones">
