@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Sequence
+from datetime import time
+from typing import Any
 
 from django.contrib.gis.geos import MultiPolygon, Polygon
 
@@ -53,7 +56,7 @@ UNIDADES = [
 GEOCERCAS = [
     ("Casa Rosada", "restringida", (-58.3703, -34.6081), 110, "critica", [], None),
     ("Congreso de la Nación", "restringida", (-58.3926, -34.6097), 120, "critica", [], None),
-    ("Plaza de Mayo", "control", (-58.3722, -34.6083), 160, "advertencia", ["CC1"], 600),
+    ("Plaza de Mayo", "control", (-58.3722, -34.6083), 160, "advertencia", ["CC1"], 180),
     ("Perímetro Puerto Madero", "perimetro", (-58.3640, -34.6100), 900, "advertencia", ["CC1"], None),
     ("Obelisco y 9 de Julio", "control", (-58.3816, -34.6037), 220, "info", ["CC1"], 900),
     ("Estación Retiro", "control", (-58.3745, -34.5912), 250, "info", ["CC1"], None),
@@ -63,6 +66,11 @@ GEOCERCAS = [
     ("Perímetro Hospital Argerich", "perimetro", (-58.3660, -34.6270), 140, "advertencia", ["CC4"], 1200),
     ("Caminito", "control", (-58.3627, -34.6390), 150, "info", ["CC4"], 600),
 ]
+
+# Fences that apply only at some times: name -> (ISO weekdays, from, to), local time.
+HORARIOS = {
+    "Estadio Alberto J. Armando": ([5, 6, 7], time(18), time(2)),  # match nights, past midnight
+}
 
 NOMBRES = [
     "Juan",
@@ -139,11 +147,12 @@ def poligono_irregular(
     return MultiPolygon(Polygon(anillo, srid=4326), srid=4326)
 
 
-def punto_en(poligono: Polygon, rnd: random.Random) -> tuple[float, float]:
+def punto_en(poligono: Polygon, rnd: random.Random, evitar: Sequence[Any] = ()) -> tuple[float, float]:
+    """A random point of `poligono`, outside every geometry of `evitar` (prepared or not)."""
     x0, y0, x1, y1 = poligono.extent
     from django.contrib.gis.geos import Point
 
     while True:
         p = Point(rnd.uniform(x0, x1), rnd.uniform(y0, y1), srid=4326)
-        if poligono.contains(p):
+        if poligono.contains(p) and not any(zona.contains(p) for zona in evitar):
             return p.x, p.y

@@ -96,6 +96,8 @@ class Command(BaseCommand):
                 histeresis_m=10 if radio < 300 else 20,
                 permanencia_min_s=dwell,
             )
+            if nombre in demo.HORARIOS:
+                geocerca.horario_dias, geocerca.horario_desde, geocerca.horario_hasta = demo.HORARIOS[nombre]
             geocerca_guardar(geocerca=geocerca, unidades=[unidades[c].pk for c in codigos])
 
     def _efectivos(self, unidades, usuarios, por_unidad: int, rnd: random.Random) -> int:
@@ -214,6 +216,8 @@ class Command(BaseCommand):
         """Every efectivo gets a fix from the last few minutes, through the real ingest path."""
         ahora = timezone.now()
         lecturas = []
+        # Nobody starts inside a fence or near its edge: a shift starts with no alert.
+        evitar = [g.geom.buffer(80 / 111_320).prepared for g in Geocerca.objects.filter(activa=True)]
         for efectivo in Efectivo.objects.select_related("unidad").order_by("pk"):
             if efectivo.ultima_posicion_en and ahora - efectivo.ultima_posicion_en < timedelta(minutes=10):
                 continue
@@ -221,7 +225,7 @@ class Command(BaseCommand):
                 lon, lat = efectivo.ultima_posicion.x, efectivo.ultima_posicion.y
             else:
                 assert efectivo.unidad.jurisdiccion is not None  # every demo unidad has one
-                lon, lat = demo.punto_en(efectivo.unidad.jurisdiccion[0], rnd)
+                lon, lat = demo.punto_en(efectivo.unidad.jurisdiccion[0], rnd, evitar)
             lecturas.append(
                 LecturaNueva(
                     id_cliente=uuid.uuid4(),
