@@ -16,6 +16,7 @@ GEOMETRIAS = {
     ("efectivos_efectivo", "ultima_posicion"),
     ("efectivos_posicion", "punto"),
     ("geocercas_geocerca", "geom"),
+    ("geocercas_geocerca", "ruta"),  # a corridor's route
     ("geocercas_alerta", "punto"),
     ("tareas_tarea", "ubicacion"),
     ("seguridad_sos", "punto"),
