@@ -5,17 +5,23 @@ The handlers in telegram_bot.bot run these with `sync_to_async` and only talk to
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
 
 from efectivos import services as efectivos_services
 from efectivos.models import EstadoEfectivo, FuentePosicion
 from efectivos.selectors import efectivo_de
 from gad_project.exceptions import Conflicto, ErrorDominio
+from geocercas import services as geocercas_services
 from seguridad import services as seguridad_services
 from seguridad.models import EstadoSos, FuenteSos, Sos
 from tareas import selectors as tareas_selectors
 from tareas import services as tareas_services
 from tareas.models import Asignacion, EstadoAsignacion
 from telegram_bot import mensajes, services
+from telegram_bot.models import EmergenciaPendiente
 
 # Readings from Telegram get an id derived from the message and its edit time: a replayed update
 # produces the same id and is stored once.
@@ -121,6 +127,47 @@ def ubicacion_registrar(telegram_id: int, chat_id: int, message_id: int, momento
     )
     efectivos_services.posiciones_registrar(lecturas=[lectura], fuente=FuentePosicion.TELEGRAM)
     return True
+
+
+def alerta_reconocer(telegram_id: int, alerta_id: int) -> tuple[str, bool]:
+    """A commander's "Reconocer" on an escalated alert: the same service as the map's button
+    (scope and state enforced there). Returns the reply and whether it was acknowledged."""
+    usuario = services.usuario_de_telegram(telegram_id)
+    if usuario is None:
+        return mensajes.SIN_VINCULAR, False
+    try:
+        geocercas_services.alerta_reconocer(alerta_id=alerta_id, usuario=usuario)
+    except ErrorDominio as exc:
+        return exc.mensaje, False
+    return f"Reconocida por {usuario.get_full_name() or usuario.get_username()}.", True
+
+
+# A pending /emergencia older than this is forgotten: a location shared much later is not its place.
+EMERGENCIA_VIGENCIA = timedelta(minutes=30)
+
+
+def emergencia_esperar(telegram_id: int, descripcion: str) -> bool:
+    """Keep the description until the location arrives (False: the account is not linked)."""
+    usuario, efectivo = efectivo_vinculado(telegram_id)
+    if efectivo is None:
+        return False
+    EmergenciaPendiente.objects.update_or_create(
+        usuario=usuario, defaults={"descripcion": descripcion[:2000], "creada_en": timezone.now()}
+    )
+    return True
+
+
+def emergencia_tomar(telegram_id: int) -> str | None:
+    """The pending description, taken once (None when there is none, or it expired)."""
+    usuario = services.usuario_de_telegram(telegram_id)
+    if usuario is None:
+        return None
+    with transaction.atomic():
+        pendiente = EmergenciaPendiente.objects.select_for_update().filter(usuario=usuario).first()
+        if pendiente is None:
+            return None
+        pendiente.delete()
+    return pendiente.descripcion if timezone.now() - pendiente.creada_en <= EMERGENCIA_VIGENCIA else None
 
 
 def emergencia_reportar(telegram_id: int, descripcion: str, lat: float, lon: float) -> str:

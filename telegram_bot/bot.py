@@ -166,15 +166,13 @@ async def sos(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 @_medido("emergencia")
 async def emergencia(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    _, efectivo = await _db(acciones.efectivo_vinculado)(update.effective_user.id)
-    if efectivo is None:
-        await update.effective_message.reply_text(mensajes.SIN_VINCULAR)
-        return
     descripcion = " ".join(context.args or []).strip()
     if not descripcion:
         await update.effective_message.reply_text("Escriba /emergencia seguido de una descripción breve.")
         return
-    context.user_data["emergencia"] = descripcion[:2000]
+    if not await _db(acciones.emergencia_esperar)(update.effective_user.id, descripcion):
+        await update.effective_message.reply_text(mensajes.SIN_VINCULAR)
+        return
     await update.effective_message.reply_text(
         "Comparta su ubicación para despachar la emergencia.",
         reply_markup=ReplyKeyboardMarkup(
@@ -211,7 +209,7 @@ async def ubicacion(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if aviso:
         await mensaje.reply_text(aviso, reply_markup=_teclado_fijo())
         return
-    if descripcion := context.user_data.pop("emergencia", None):
+    if descripcion := await _db(acciones.emergencia_tomar)(update.effective_user.id):
         texto = await _db(acciones.emergencia_reportar)(
             update.effective_user.id, descripcion, loc.latitude, loc.longitude
         )
@@ -243,6 +241,12 @@ async def boton(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                 f"Su estado: {EstadoEfectivo(actual).label}.",
                 reply_markup=mensajes.teclado(mensajes.estado_teclado(actual)),
             )
+        return
+    if partes[0] == "a" and len(partes) == 3 and partes[1] == "r" and partes[2].isdigit():
+        respuesta, hecho = await _db(acciones.alerta_reconocer)(telegram_id, int(partes[2]))
+        await consulta.answer(respuesta, show_alert=not hecho)
+        if hecho and consulta.message is not None:
+            await consulta.edit_message_text(f"{consulta.message.text}\n\n✅ {respuesta}")
         return
     if partes[0] == "p" and len(partes) == 2 and partes[1].isdigit():
         await consulta.answer()

@@ -107,8 +107,8 @@ def notificacion(tipo: str, datos: dict) -> tuple[str, list]:
         return (
             f"⏫ Alerta sin reconocer hace {datos['minutos']} min\n"
             f"{que} «{datos['geocerca']}»{veces}: {datos['efectivo']}\n"
-            "Reconózcala en el mapa de operaciones.",
-            [],
+            "Reconózcala aquí o en el mapa de operaciones.",
+            [[boton("✅ Reconocer", f"a:r:{datos['alerta_id']}")]],
         )
     return "", []
 

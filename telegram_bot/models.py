@@ -83,3 +83,19 @@ class Progreso(models.Model):
 
     def __str__(self) -> str:
         return f"Hasta el evento {self.ultimo_evento_id}"
+
+
+class EmergenciaPendiente(models.Model):
+    """`/emergencia <descripción>` waiting for the location that dispatches it: in the database,
+    so a restart of the bot between the two messages loses nothing."""
+
+    usuario = models.OneToOneField("efectivos.Usuario", on_delete=models.CASCADE, primary_key=True, related_name="+")
+    descripcion = models.TextField()
+    creada_en = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "emergencia por despachar"
+        verbose_name_plural = "emergencias por despachar"
+
+    def __str__(self) -> str:
+        return f"{self.usuario_id}: {self.descripcion[:40]}"

@@ -18,9 +18,9 @@ from geocercas.models import Alerta
 from tareas import services as tareas_services
 from tareas.models import EstadoTarea, Tarea, TipoTarea
 from telegram_bot import mensajes, services
-from telegram_bot.models import ActualizacionProcesada, CodigoVinculacion
+from telegram_bot.models import ActualizacionProcesada, CodigoVinculacion, EmergenciaPendiente
 from tests.factories import CENTRO, EfectivoFactory, GeocercaFactory, TareaFactory, cuadrado, desplazar
-from tests.telegram_falso import TelegramFalso, bot_en_marcha
+from tests.telegram_falso import TOKEN, TelegramFalso, bot_en_marcha
 from tests.vivo import esperar_puerto, puerto_libre
 
 TG = 777001  # the efectivo's Telegram id
@@ -280,3 +280,52 @@ def test_el_boton_sos_avisa_pide_la_ubicacion_y_despacha_al_recibirla(bot, falso
     falso.mensaje(TG, "/sos")
     assert "sigue activo" in falso.esperar("sendMessage", 4, chat_id=TG)[-1]["text"]
     assert Sos.objects.count() == 1
+
+
+def test_una_emergencia_a_medias_sobrevive_un_reinicio_del_bot(transactional_db, falso, vinculado):
+    """The description waits in PostgreSQL, not in the bot's memory: a restart between the two
+    messages still dispatches it when the location arrives."""
+    with bot_en_marcha(falso):
+        falso.mensaje(TG, "/emergencia Persona armada en la plaza")
+        assert "ubicación" in falso.esperar("sendMessage", chat_id=TG)[-1]["text"]
+    with bot_en_marcha(falso):  # a new process
+        falso.ubicacion(TG, CENTRO[1], CENTRO[0])
+        respuesta = falso.esperar("sendMessage", 2, chat_id=TG)[-1]["text"]
+    tarea = Tarea.objects.get(tipo=TipoTarea.EMERGENCIA)
+    assert tarea.descripcion == "Persona armada en la plaza"
+    assert tarea.codigo in respuesta
+    # Taken once: the next location is only a location.
+    assert not EmergenciaPendiente.objects.exists()
+
+
+def test_una_alerta_escalada_se_reconoce_desde_telegram(bot, falso, settings, efectivo, comandante_a, comandante_b):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from geocercas.models import Alerta
+    from geocercas.services import alertas_escalar
+    from tests.factories import AlertaFactory
+
+    settings.TELEGRAM_BOT_TOKEN, settings.TELEGRAM_API_URL = TOKEN, falso.url
+    comandante_a.telegram_id, comandante_b.telegram_id = OTRO_TG, OTRO_TG + 1
+    comandante_a.save(update_fields=["telegram_id"])
+    comandante_b.save(update_fields=["telegram_id"])
+    alerta = AlertaFactory(efectivo=efectivo)
+    alertas_escalar(ahora=timezone.now() + timedelta(minutes=30))
+    services.notificaciones_generar()
+    assert services.notificaciones_pendientes_enviar() == {"enviada": 1}  # only their unidad's commander
+    [aviso] = falso.llamadas_a("sendMessage", chat_id=OTRO_TG)
+    assert "sin reconocer" in aviso["text"]
+    [[reconocer]] = aviso["reply_markup"]["inline_keyboard"]
+    assert reconocer["callback_data"] == f"a:r:{alerta.pk}"
+
+    mensaje = {"message_id": 70, "date": 0, "chat": {"id": OTRO_TG, "type": "private"}, "text": aviso["text"]}
+    falso.boton(OTRO_TG, reconocer["callback_data"], mensaje)
+    assert "Reconocida por" in falso.esperar("editMessageText")[-1]["text"]
+    alerta.refresh_from_db()
+    assert (alerta.estado, alerta.reconocida_por) == ("reconocida", comandante_a)
+    # Again (another commander got there first, or a double tap): said plainly, nothing changes.
+    falso.boton(OTRO_TG, reconocer["callback_data"], mensaje)
+    assert "ya fue reconocida" in falso.esperar("answerCallbackQuery", 2)[-1]["text"]
+    assert Alerta.objects.get(pk=alerta.pk).reconocida_por == comandante_a
