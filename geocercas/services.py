@@ -540,8 +540,14 @@ def geocerca_guardar(
         geocerca.ruta = geocerca.ancho_m = None
     with transaction.atomic():
         if geocerca.pk:
+            # Locked first: a fence deleted meanwhile (another request) is a 404, not a 500 from
+            # Django falling back to an INSERT of the F() expression.
+            if not Geocerca.objects.select_for_update().filter(pk=geocerca.pk).exists():
+                raise NoEncontrado("Geocerca inexistente.")
             geocerca.version = F("version") + 1
-        geocerca.save()
+            geocerca.save(force_update=True)
+        else:
+            geocerca.save()
         geocerca.refresh_from_db(fields=["version"])
         if unidades is not None:
             geocerca.unidades.set(unidades)

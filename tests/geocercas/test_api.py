@@ -188,3 +188,15 @@ def test_reconocer_todas_hasta_la_ultima_a_la_vista_y_solo_las_propias(api, coma
     assert (malo.status_code, list(malo.json()["error"]["detalle"])) == (400, ["hasta_id"])
     otro = api(comandante_b).post(f"/api/v1/alertas/{posterior.pk}/reconocer/", format="json")
     assert otro.status_code == 404
+
+
+def test_editar_una_geocerca_borrada_mientras_tanto_es_404(api, admin):
+    from gad_project.exceptions import NoEncontrado
+    from geocercas.services import geocerca_guardar
+
+    geocerca = GeocercaFactory()
+    Geocerca.objects.filter(pk=geocerca.pk).delete()  # another request got there first
+    geocerca.nombre = "Otra"
+    with pytest.raises(NoEncontrado):
+        geocerca_guardar(geocerca=geocerca, usuario=admin)
+    assert not Geocerca.objects.exists()
