@@ -60,13 +60,14 @@ def test_un_salto_real_lo_confirma_la_lectura_siguiente():
         aceptada=fix(RETIRO, 0), descartada=queda, lecturas=[fix(cerca_del_aeroparque, 70)], maximo_kmh=250
     )
     assert (marcas, queda) == ([False], None)
-    # But not a confirmation that comes too late, or is itself a jump from the set-aside one.
-    marcas, _ = implausibles(
-        aceptada=fix(RETIRO, 0),
-        descartada=fix(AEROPARQUE, 60),
-        lecturas=[fix(cerca_del_aeroparque, 60 + 6 * 60 + 0.5)],
-        maximo_kmh=1,
-    )
+    # At 30 km/h, 5 km in 7 minutes is still too fast from Retiro, so only a confirmation could
+    # accept it: one consistent with the set-aside reading, but 6 minutes after it, does not.
+    tarde = fix(cerca_del_aeroparque, 60 + 6 * 60)
+    marcas, _ = implausibles(aceptada=fix(RETIRO, 0), descartada=fix(AEROPARQUE, 60), lecturas=[tarde], maximo_kmh=30)
+    assert marcas == [True]
+    # Nor one that is itself a jump from the set-aside reading (3 km further on, a second later).
+    lejos = fix(desplazar(*AEROPARQUE, norte_m=3000), 61)
+    marcas, _ = implausibles(aceptada=fix(RETIRO, 0), descartada=fix(AEROPARQUE, 60), lecturas=[lejos], maximo_kmh=250)
     assert marcas == [True]
 
 
