@@ -309,7 +309,11 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # --- Domain --------------------------------------------------------------------------------------
-# Base map tiles (XYZ raster URL template). Empty: maps draw on a plain background, offline.
+# The base map is offline: Natural Earth land (loaded by a migration from the npm package
+# world-atlas) plus, once installed with `manage.py base_instalar`, an OpenStreetMap PMTiles or
+# MBTiles archive kept in MAPA_BASE_DIR. MAPA_TILES_URL optionally adds an XYZ raster server on top
+# (its origin must then be listed in MAPA_TILES_ORIGINS).
+MAPA_BASE_DIR = env_str("MAPA_BASE_DIR", str(BASE_DIR / ".run" / "base"))
 MAPA_TILES_URL = env_str("MAPA_TILES_URL", "")
 MAPA_CENTRO = (-58.4173, -34.6118)  # lon, lat: Buenos Aires
 # Vector tiles: moving efectivos are cached per time bucket of this many seconds; versioned layers

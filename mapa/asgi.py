@@ -27,7 +27,7 @@ from gad_project.asgi_util import cabecera
 from mapa import metrics, tiles
 
 logger = logging.getLogger(__name__)
-RUTA = re.compile(r"^/tiles/(efectivos|geocercas|densidad)/(\d{1,2})/(\d{1,7})/(\d{1,7})\.pbf$")
+RUTA = re.compile(r"^/tiles/(efectivos|geocercas|densidad|base|osm)/(\d{1,2})/(\d{1,7})/(\d{1,7})\.pbf$")
 
 
 class TeselasRapidas:
@@ -61,7 +61,7 @@ class TeselasRapidas:
             viva, alcance, version = await p.execute()
         if not viva or not alcance:
             return False
-        alcance = alcance.decode()
+        alcance = tiles.CLAVE_COMUN if capa in tiles.CAPAS_COMUNES else alcance.decode()
         if capa == "efectivos":
             version = int(time.time() // settings.TILES_EFECTIVOS_TTL_S)
         elif version is None:

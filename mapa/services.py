@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
 
 from efectivos.models import Unidad
-from mapa import metrics, selectors, tiles
+from mapa import base, metrics, selectors, tiles
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +24,20 @@ def densidad_refrescar() -> int:
     metrics.DENSIDAD_REFRESCO.observe(time.perf_counter() - inicio)
     tiles.capa_invalidar("densidad")
     return tiles_calentar(capa="densidad")
+
+
+def base_cargar() -> int:
+    """Load the Natural Earth land and move the `base` layer to a new version."""
+    piezas = base.tierra_cargar()
+    capa_cambiada(capa="base")
+    return piezas
+
+
+def osm_instalar(origen: Path) -> base.InfoArchivo:
+    """Install an OpenStreetMap archive and move the `osm` layer to a new version."""
+    info = base.osm_instalar(origen)
+    capa_cambiada(capa="osm")
+    return info
 
 
 def capa_cambiada(*, capa: str) -> None:
@@ -39,9 +54,9 @@ def capa_cambiada(*, capa: str) -> None:
 def tiles_calentar(*, capa: str) -> int:
     """Build the operating area's tiles of a layer for every scope a commander or admin can have,
     so the first map of the shift opens from the cache."""
-    alcances = [tiles.Alcance("todo", None)] + [
-        tiles.Alcance(f"u{pk}", pk) for pk in Unidad.objects.order_by("pk").values_list("pk", flat=True)
-    ]
+    alcances = [tiles.Alcance("todo", None)]
+    if capa not in tiles.CAPAS_COMUNES:
+        alcances += [tiles.Alcance(f"u{pk}", pk) for pk in Unidad.objects.order_by("pk").values_list("pk", flat=True)]
     desde, hasta = settings.TILES_CALENTAR_ZOOM
     return tiles.tiles_calentar(
         capa=capa, alcances=alcances, bbox=selectors.zona_operativa(), zooms=range(desde, hasta + 1)

@@ -24,7 +24,7 @@ from redis.exceptions import RedisError
 from efectivos import alcance as efectivos_alcance
 from efectivos.alcance import Solicitante
 from gad_project.exceptions import EntradaInvalida, NoEncontrado
-from mapa import metrics
+from mapa import base, metrics
 
 logger = logging.getLogger(__name__)
 
@@ -122,14 +122,44 @@ f AS (SELECT c.lecturas, ST_AsMVTGeom(c.geom, t.env, 4096, 16, true) AS geom FRO
 SELECT ST_AsMVT(f, 'densidad', 4096, 'geom') FROM f WHERE f.geom IS NOT NULL
 """
 
-CAPAS: dict[str, str] = {"efectivos": _SQL_EFECTIVOS, "geocercas": _SQL_GEOCERCAS, "densidad": _SQL_DENSIDAD}
+# The base map's land (mapa.base): simplified to half a pixel first, so a world tile at z0 stays
+# small and quick to build.
+_SQL_BASE = """
+WITH t AS (SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS env),
+f AS (
+    SELECT ST_AsMVTGeom(ST_Simplify(l.geom, (ST_XMax(t.env) - ST_XMin(t.env)) / 8192), t.env, 4096, 64, true) AS geom
+    FROM mapa_tierra l, t
+    WHERE l.geom && t.env
+)
+SELECT ST_AsMVT(f, 'tierra', 4096, 'geom') FROM f WHERE f.geom IS NOT NULL
+"""
+
+# `osm` has no query: its tiles come from the installed archive (mapa.base).
+CAPAS: dict[str, str] = {
+    "efectivos": _SQL_EFECTIVOS,
+    "geocercas": _SQL_GEOCERCAS,
+    "densidad": _SQL_DENSIDAD,
+    "base": _SQL_BASE,
+    "osm": "",
+}
+# The base map is the same for every viewer: one cached copy, under this scope key.
+CAPAS_COMUNES = frozenset({"base", "osm"})
+CLAVE_COMUN = "comun"
+
+
+def clave_alcance(capa: str, alcance: Alcance) -> str:
+    """The scope part of a tile's cache key and ETag."""
+    return CLAVE_COMUN if capa in CAPAS_COMUNES else alcance.clave
 
 
 def tile_generar(*, capa: str, z: int, x: int, y: int, alcance: Alcance) -> bytes:
     inicio = time.perf_counter()
-    with connection.cursor() as cursor:
-        cursor.execute(CAPAS[capa], {"z": z, "x": x, "y": y, "unidad": alcance.unidad_id})
-        datos = bytes(cursor.fetchone()[0] or b"")
+    if capa == "osm":
+        datos = base.osm_tile(z, x, y)
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(CAPAS[capa], {"z": z, "x": x, "y": y, "unidad": alcance.unidad_id})
+            datos = bytes(cursor.fetchone()[0] or b"")
     metrics.GENERACION.labels(capa=capa).observe(time.perf_counter() - inicio)
     return datos
 
@@ -204,7 +234,7 @@ def tile_obtener(*, capa: str, z: int, x: int, y: int, alcance: Alcance, version
         raise NoEncontrado(f"Capa desconocida: {capa}.", detalle={"capas": sorted(CAPAS)})
     try:
         version = capa_version(capa) if version is None else version
-        clave = clave_tile(capa, version, alcance.clave, z, x, y)
+        clave = clave_tile(capa, version, clave_alcance(capa, alcance), z, x, y)
         datos = _redis().get(clave)
     except ERRORES_CACHE:
         logger.warning("tile cache unavailable; building %s/%s/%s/%s uncached", capa, z, x, y)
@@ -227,9 +257,15 @@ def ttl_de(capa: str) -> int:
 
 
 def max_age_de(capa: str) -> int:
-    """How long a browser may reuse a tile without asking: short for moving efectivos; versioned
-    layers are revalidated with the ETag (a 304 costs one Redis read)."""
+    """How long a browser may reuse a tile without asking: short for moving efectivos, a few
+    minutes for the base map (it changes when an archive is installed); the other versioned layers
+    are revalidated with the ETag (a 304 costs one Redis read)."""
+    if capa in CAPAS_COMUNES:
+        return BASE_MAX_AGE_S
     return settings.TILES_EFECTIVOS_TTL_S if capa == "efectivos" else 0
+
+
+BASE_MAX_AGE_S = 300
 
 
 # --- warming -------------------------------------------------------------------------------------
@@ -261,7 +297,7 @@ def tiles_calentar(*, capa: str, alcances: list[Alcance], bbox: tuple[float, flo
     construidas = 0
     for z, x, y in tiles_de_zona(bbox=bbox, zooms=zooms):
         for alcance in alcances:
-            clave = clave_tile(capa, version, alcance.clave, z, x, y)
+            clave = clave_tile(capa, version, clave_alcance(capa, alcance), z, x, y)
             if not r.exists(clave):
                 r.set(clave, tile_generar(capa=capa, z=z, x=x, y=y, alcance=alcance), ex=ttl_de(capa))
                 construidas += 1

@@ -23,7 +23,7 @@ from gad_project.api.errors import error_body
 from gad_project.api.permissions import EsMando
 from gad_project.exceptions import EntradaInvalida, NoEncontrado
 from geocercas.models import TipoGeocerca
-from mapa import selectors, tiles
+from mapa import base, selectors, tiles
 from mapa.serializers import EfectivoPanelSerializer, MapaDatosSerializer
 from tareas.models import EstadoTarea, Prioridad, TipoTarea
 from tareas.selectors import tareas_de_efectivo
@@ -41,6 +41,8 @@ def mapa(request: HttpRequest) -> HttpResponse:
         "centro": settings.MAPA_CENTRO,
         "zona": selectors.zona_operativa(alcance.unidad_id),
         "tilesBase": settings.MAPA_TILES_URL,
+        "osm": base_osm_config(),
+        "zonaHoraria": settings.TIME_ZONE,
         "fixViejoMin": settings.DESPACHO_FIX_MAX_MIN,
         "estados": dict(EstadoEfectivo.choices),
         "estadosTarea": dict(EstadoTarea.choices),
@@ -49,6 +51,18 @@ def mapa(request: HttpRequest) -> HttpResponse:
         "tiposGeocerca": dict(TipoGeocerca.choices),
     }
     return render(request, "mapa/mapa.html", {"config": config, "es_admin": alcance.unidad_id is None})
+
+
+def base_osm_config() -> dict | None:
+    """What the map's style needs of the installed OpenStreetMap archive, or None without one."""
+    info = base.osm_info()
+    if info is None:
+        return None
+    try:
+        version = tiles.capa_version("osm")
+    except tiles.ERRORES_CACHE:
+        version = 0
+    return {"minzoom": info.minzoom, "maxzoom": info.maxzoom, "bounds": list(info.bounds), "version": version}
 
 
 class MapaDatosView(APIView):
@@ -136,7 +150,7 @@ def tile(request: HttpRequest, capa: str, z: str, x: str, y: str) -> HttpRespons
         version = tiles.capa_version(capa)
     except tiles.ERRORES_CACHE:
         version = 0
-    etag = f'"{capa}-{version}-{alcance.clave}"'
+    etag = f'"{capa}-{version}-{tiles.clave_alcance(capa, alcance)}"'
     cabeceras = {
         "Cache-Control": f"private, max-age={tiles.max_age_de(capa)}",
         "Vary": "Cookie, Authorization",

@@ -56,12 +56,15 @@ fi
 # Front-end assets: from the npm registry at install time, served locally (never a CDN).
 stamp=node_modules/.lock.sha
 sum=$(sha256sum package.json package-lock.json | sha256sum | cut -d' ' -f1)
-if [ "$(cat "$stamp" 2>/dev/null)" != "$sum" ] || [ ! -f static/vendor/ol/ol.js ]; then
+if [ "$(cat "$stamp" 2>/dev/null)" != "$sum" ] || [ ! -f static/vendor/fonts/noto-sans-latin-700-normal.woff2 ]; then
   echo "==> Installing front-end assets"
   npm ci --no-audit --no-fund --loglevel=error
-  mkdir -p static/vendor/ol static/vendor/maplibre
+  mkdir -p static/vendor/ol static/vendor/maplibre static/vendor/fonts
   cp node_modules/ol/dist/ol.js node_modules/ol/ol.css static/vendor/ol/
   cp node_modules/maplibre-gl/dist/maplibre-gl.js node_modules/maplibre-gl/dist/maplibre-gl.css \
      static/vendor/maplibre/
+  # Map labels (MapLibre draws them from this web font; no glyph server). The base map's land,
+  # node_modules/world-atlas/land-10m.json, is loaded into PostGIS by a migration.
+  cp node_modules/@fontsource/noto-sans/files/noto-sans-latin-{400,700}-normal.woff2 static/vendor/fonts/
   echo "$sum" > "$stamp"
 fi

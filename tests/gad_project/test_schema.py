@@ -22,6 +22,7 @@ GEOMETRIAS = {
     ("seguridad_sos", "punto"),
     ("seguridad_sinreporte", "punto"),
     ("mapa_densidad", "geom"),  # materialized view
+    ("mapa_tierra", "geom"),  # the base map's land
 }
 
 

@@ -88,7 +88,7 @@ def test_direccion_de_tile_invalida_es_400_con_la_forma_de_error(comandante_a, r
 def test_capa_desconocida_es_404(comandante_a):
     r = sesion(comandante_a).get("/tiles/calles/14/0/0.pbf")
     assert r.status_code == 404
-    assert r.json()["error"]["detalle"]["capas"] == ["densidad", "efectivos", "geocercas"]
+    assert r.json()["error"]["detalle"]["capas"] == ["base", "densidad", "efectivos", "geocercas", "osm"]
 
 
 def test_un_efectivo_no_recibe_tiles_y_sin_sesion_es_401(efectivo):

@@ -1,7 +1,7 @@
 // Acting from the map: a click on an empty spot offers a task or an emergency there, with the
 // nearest available efectivos and their distances; a click on an efectivo opens its details,
 // current tasks and a replay of its track on a time slider.
-import { pedir, detalleTexto, escapar } from "./api.js";
+import { pedir, detalleTexto, escapar, fechaHora } from "./api.js";
 
 const $ = (sel, raiz = document) => raiz.querySelector(sel);
 
@@ -111,7 +111,7 @@ export class Acciones {
         ${unidades.length > 1 ? `<label for="t-unidad">Unidad</label><select id="t-unidad" name="unidad">${unidades.map((u) => `<option value="${u.id}">${escapar(u.codigo)} · ${escapar(u.nombre)}</option>`).join("")}</select>` : ""}
         <label for="t-descripcion">Descripción</label><textarea id="t-descripcion" name="descripcion" rows="2"></textarea>
         <label>Efectivos disponibles más cercanos</label><div id="t-cercanos" class="tenue">Buscando…</div>
-        <button type="submit" class="boton">Crear tarea</button>
+        <div class="enviar"><button type="submit" class="boton">Crear tarea</button></div>
       </form>`);
     const form = $("#form-tarea");
     try {
@@ -156,7 +156,7 @@ export class Acciones {
         <label for="e-descripcion">Descripción</label><textarea id="e-descripcion" name="descripcion" rows="2" required maxlength="2000"></textarea>
         <label for="e-efectivos">Efectivos a despachar</label><select id="e-efectivos" name="efectivos">${opciones({ 1: "1", 2: "2", 3: "3", 4: "4" }, 1)}</select>
         <label>Más cercanos ahora</label><div id="e-cercanos" class="tenue">Buscando…</div>
-        <button type="submit" class="boton peligro">Despachar emergencia</button>
+        <div class="enviar"><button type="submit" class="boton peligro">Despachar emergencia</button></div>
       </form>`);
     const form = $("#form-emergencia");
     this.cercanos(lngLat)
@@ -196,7 +196,7 @@ export class Acciones {
       ${t.descripcion ? `<p>${escapar(t.descripcion)}</p>` : ""}
       <label>Asignados</label>
       <ul class="cercanos asignados">${asignaciones || `<li class="tenue">Nadie todavía</li>`}</ul>
-      ${["programada", "asignada"].includes(t.estado) && t.lat !== null ? `<button type="button" class="boton" id="t-asignar">Asignar al más cercano</button>` : ""}`);
+      ${t.estado === "programada" && !t.asignaciones.some((a) => ["asignada", "aceptada"].includes(a.estado)) && t.lat !== null ? `<button type="button" class="boton" id="t-asignar">Asignar al más cercano</button>` : ""}`);
     $("#t-asignar")?.addEventListener("click", async () => {
       try {
         this.mostrarTarea(await pedir(`/api/v1/tareas/${t.id}/asignar/`, { metodo: "POST", cuerpo: { cercanos: 1 } }), "Asignada.");
@@ -286,7 +286,7 @@ export class Acciones {
       this.capas.seleccionar(coords[i]);
       const marca = puntos[i][3] ? " · lectura implausible (descartada)" : "";
       const descartadas = implausibles ? `, ${implausibles} implausible(s) en rojo` : "";
-      $("#r-hora").textContent = `${new Date(puntos[i][2]).toLocaleString("es-AR", { hour12: false })} · ${i + 1}/${puntos.length} (${r.lecturas} lecturas${descartadas})${marca}`;
+      $("#r-hora").textContent = `${fechaHora(puntos[i][2])} · ${i + 1}/${puntos.length} (${r.lecturas} lecturas${descartadas})${marca}`;
     };
     slider.oninput = () => mostrar(Number(slider.value));
     mostrar(puntos.length - 1);

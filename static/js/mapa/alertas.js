@@ -7,15 +7,13 @@
 // While the pointer is over the list it does not move: new alerts wait behind a "N nuevas" bar and
 // resolved cards stay (struck through) until the pointer leaves. "Reconocer todas" acknowledges
 // every pending alert up to the newest one on screen. The severity filter hides, never reorders.
-import { pedir, detalleTexto, escapar } from "./api.js";
+import { pedir, detalleTexto, escapar, hora } from "./api.js";
 
 const TIPOS = { entrada: "Entrada", salida: "Salida", permanencia: "Permanencia" };
 const ESTADOS = { pendiente: "Pendiente", reconocida: "Reconocida", en_atencion: "En atención", resuelta: "Resuelta" };
 const MAX = 200;
 
-function hora(iso) {
-  return new Date(iso).toLocaleTimeString("es-AR", { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
-}
+const horaDe = (iso) => hora(iso, { segundos: true });
 
 export class Alertas {
   constructor({ alSeleccionar, avisar }) {
@@ -149,7 +147,7 @@ export class Alertas {
     li.classList.toggle("reconocida", d.estado !== "pendiente");
     li.classList.toggle("escalada", Boolean(d.escalada) && d.estado === "pendiente");
     li.querySelector(".repeticiones").textContent = d.repeticiones > 1 ? `×${d.repeticiones}` : "";
-    li.querySelector(".hora").textContent = hora(d.ultima_en || d.ocurrida_en);
+    li.querySelector(".hora").textContent = horaDe(d.ultima_en || d.ocurrida_en);
     let estado = ESTADOS[d.estado] || d.estado;
     if (d.por) estado += ` por ${d.por}`;
     if (d.nota) estado += ` — ${d.nota}`;

@@ -44,3 +44,29 @@ export function escapar(t) {
   // Everything shown from the server goes through here before it becomes HTML.
   return String(t ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 }
+
+// Every time on the page is shown in the agency's zone (TIME_ZONE), 24-hour, whatever the
+// browser's own zone is.
+const ZONA = JSON.parse(document.getElementById("mapa-config")?.textContent || "{}").zonaHoraria || "America/Argentina/Buenos_Aires";
+const FORMATOS = {
+  hora: new Intl.DateTimeFormat("es-AR", { timeZone: ZONA, hourCycle: "h23", hour: "2-digit", minute: "2-digit" }),
+  horaSegundos: new Intl.DateTimeFormat("es-AR", { timeZone: ZONA, hourCycle: "h23", hour: "2-digit", minute: "2-digit", second: "2-digit" }),
+  fechaHora: new Intl.DateTimeFormat("es-AR", {
+    timeZone: ZONA,
+    hourCycle: "h23",
+    day: "2-digit",
+    month: "2-digit",
+    year: "numeric",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+  }),
+};
+
+export function hora(valor, { segundos = false } = {}) {
+  return FORMATOS[segundos ? "horaSegundos" : "hora"].format(new Date(valor));
+}
+
+export function fechaHora(valor) {
+  return FORMATOS.fechaHora.format(new Date(valor));
+}

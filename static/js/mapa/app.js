@@ -3,6 +3,7 @@
 import { pedir } from "./api.js";
 import { Alertas } from "./alertas.js";
 import { Acciones } from "./acciones.js";
+import { estiloBase, fuentesCargadas } from "./base.js";
 import { Capas } from "./capas.js";
 import { Conexion } from "./eventos.js";
 import { Silencios } from "./silencios.js";
@@ -20,17 +21,6 @@ function avisar(texto, ok = false) {
   avisar.t = setTimeout(() => (aviso.hidden = true), 6000);
 }
 
-function estiloBase() {
-  // Without a tile server (no internet) the map draws on a plain background; the jurisdictions
-  // and geocercas give the commander their bearings.
-  const estilo = { version: 8, sources: {}, layers: [{ id: "fondo", type: "background", paint: { "background-color": "#dfe5ea" } }] };
-  if (config.tilesBase) {
-    estilo.sources.base = { type: "raster", tiles: [config.tilesBase], tileSize: 256 };
-    estilo.layers.push({ id: "base", type: "raster", source: "base" });
-  }
-  return estilo;
-}
-
 function resumir(capas) {
   let disponibles = 0;
   for (const f of capas.efectivos.values()) if (f.properties.estado === "disponible" && !f.properties.viejo) disponibles += 1;
@@ -39,15 +29,16 @@ function resumir(capas) {
 }
 
 async function iniciar() {
+  await fuentesCargadas();
   const map = new maplibregl.Map({
     container: "mapa",
-    style: estiloBase(),
+    style: estiloBase(config),
     bounds: [
       [config.zona[0], config.zona[1]],
       [config.zona[2], config.zona[3]],
     ],
     fitBoundsOptions: { padding: 20 },
-    attributionControl: false,
+    attributionControl: { compact: true },
   });
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "bottom-right");
   map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-left");
@@ -58,7 +49,10 @@ async function iniciar() {
   capas.instalar(datos);
   capas.leyendas();
   document.querySelectorAll("#capas input[data-capa]").forEach((c) =>
-    c.addEventListener("change", () => capas.alternar(c.dataset.capa, c.checked)),
+    c.addEventListener("change", () => {
+      capas.alternar(c.dataset.capa, c.checked);
+      if (c.dataset.capa === "densidad") document.getElementById("leyenda-densidad").hidden = !c.checked;
+    }),
   );
 
   const acciones = new Acciones({ map, capas, config, avisar });

@@ -9,12 +9,29 @@ export const COLORES_ESTADO = {
   fuera_servicio: "#8b949e",
 };
 export const COLORES_PRIORIDAD = { 1: "#8b949e", 2: "#58a6ff", 3: "#d29922", 4: "#f0883e", 5: "#f85149" };
+export const GRADIENTE_DENSIDAD = [
+  "interpolate",
+  ["linear"],
+  ["heatmap-density"],
+  0,
+  "rgba(33,102,172,0)",
+  0.2,
+  "#67a9cf",
+  0.45,
+  "#d1e5f0",
+  0.65,
+  "#fddbc7",
+  0.85,
+  "#ef8a62",
+  1,
+  "#b2182b",
+];
 export const COLORES_GEOCERCA = { restringida: "#f85149", perimetro: "#2f81f7", control: "#d29922", corredor: "#3fb950" };
 
 const GRUPOS = {
-  efectivos: ["efectivos"],
-  tareas: ["tareas"],
-  geocercas: ["geocercas-relleno", "geocercas-borde"],
+  efectivos: ["efectivos", "efectivos-codigo"],
+  tareas: ["tareas", "tareas-codigo"],
+  geocercas: ["geocercas-relleno", "geocercas-borde", "geocercas-nombre"],
   densidad: ["densidad"],
   jurisdicciones: ["jurisdicciones"],
 };
@@ -25,6 +42,10 @@ function coincidir(prop, colores, defecto) {
   expr.push(defecto);
   return expr;
 }
+
+import { FUENTE, FUENTE_NEGRITA } from "./base.js";
+
+const HALO = { "text-halo-color": "#ffffff", "text-halo-width": 1.6 };
 
 const vacia = () => ({ type: "FeatureCollection", features: [] });
 
@@ -76,8 +97,12 @@ export class Capas {
       layout: { visibility: "none" },
       paint: {
         "heatmap-weight": ["interpolate", ["linear"], ["get", "lecturas"], 0, 0, 50, 1],
-        "heatmap-radius": ["interpolate", ["linear"], ["zoom"], 10, 8, 15, 24],
-        "heatmap-opacity": 0.7,
+        // About 1.5 times the spacing of the view's cells on screen (100 m, merged at low zooms),
+        // so neighbouring cells blend into one surface instead of a lattice of dots.
+        "heatmap-radius": ["interpolate", ["exponential", 2], ["zoom"], 10, 10, 12, 12, 14, 38, 16, 150],
+        "heatmap-intensity": ["interpolate", ["linear"], ["zoom"], 10, 0.6, 15, 1.2],
+        "heatmap-color": GRADIENTE_DENSIDAD,
+        "heatmap-opacity": 0.75,
       },
     });
     m.addLayer({
@@ -137,16 +162,63 @@ export class Capas {
         "circle-stroke-opacity": ["case", ["get", "viejo"], 0.3, 0.9],
       },
     });
+    // Labels: geocerca names from z13, task codes from z14, efectivo codes at street zoom (z15).
+    m.addLayer({
+      id: "geocercas-nombre",
+      type: "symbol",
+      source: "geocercas",
+      "source-layer": "geocercas",
+      minzoom: 13,
+      layout: {
+        "text-field": ["get", "nombre"],
+        "text-font": FUENTE_NEGRITA,
+        "text-size": ["interpolate", ["linear"], ["zoom"], 13, 11, 17, 14],
+        "text-max-width": 10,
+        "symbol-placement": "point",
+      },
+      paint: { "text-color": coincidir("tipo", COLORES_GEOCERCA, "#555"), ...HALO },
+    });
+    m.addLayer({
+      id: "tareas-codigo",
+      type: "symbol",
+      source: "tareas",
+      minzoom: 14,
+      layout: {
+        "text-field": ["get", "codigo"],
+        "text-font": FUENTE_NEGRITA,
+        "text-size": 12,
+        "text-offset": [0, 1.3],
+        "text-anchor": "top",
+      },
+      paint: { "text-color": "#1f2328", ...HALO },
+    });
+    m.addLayer({
+      id: "efectivos-codigo",
+      type: "symbol",
+      source: "efectivos",
+      minzoom: 15,
+      layout: {
+        "text-field": ["get", "codigo"],
+        "text-font": FUENTE,
+        "text-size": 11,
+        "text-offset": [0, 1.1],
+        "text-anchor": "top",
+        "text-optional": true,
+      },
+      paint: { "text-color": "#1f2328", ...HALO, "text-opacity": ["case", ["get", "viejo"], 0.5, 1] },
+    });
+    // The selection: a dark ring inside a bright one, visible on land, water and any layer colour.
+    m.addLayer({
+      id: "seleccion-halo",
+      type: "circle",
+      source: "seleccion",
+      paint: { "circle-radius": 15, "circle-color": "rgba(0,0,0,0)", "circle-stroke-color": "#ffd33d", "circle-stroke-width": 5 },
+    });
     m.addLayer({
       id: "seleccion",
       type: "circle",
       source: "seleccion",
-      paint: {
-        "circle-radius": 12,
-        "circle-color": "rgba(0,0,0,0)",
-        "circle-stroke-color": "#f0f6fc",
-        "circle-stroke-width": 3,
-      },
+      paint: { "circle-radius": 11, "circle-color": "rgba(0,0,0,0)", "circle-stroke-color": "#1f2328", "circle-stroke-width": 3 },
     });
 
     this.cargar(datos);
@@ -275,5 +347,9 @@ export class Capas {
       `<li><i style="background:#0d1117;border:3px solid #8b949e"></i>Anillo grueso: sin asignar</li>`;
     const tiposCortos = { restringida: "Restringida", perimetro: "Perímetro", control: "Control", corredor: "Corredor" };
     document.getElementById("leyenda-geocercas").innerHTML = items(COLORES_GEOCERCA, tiposCortos, true);
+    const paradas = GRADIENTE_DENSIDAD.slice(3).filter((_, i) => i % 2 === 1).join(", ");
+    document.getElementById("leyenda-densidad").innerHTML =
+      `<li class="gradiente"><span style="background:linear-gradient(to right, ${paradas})"></span></li>` +
+      `<li class="extremos"><span>Pocas lecturas</span><span>Muchas</span></li>`;
   }
 }

@@ -1,10 +1,8 @@
 // "Sin reporte": efectivos in service whose position stopped arriving. Listed until a fix ends the
 // silence (sin_reporte.cerrado); a click flies to where they were last seen and opens their panel.
-import { pedir, escapar } from "./api.js";
+import { pedir, escapar, hora } from "./api.js";
 
-function hora(iso) {
-  return new Date(iso).toLocaleTimeString("es-AR", { hour: "2-digit", minute: "2-digit", hour12: false });
-}
+const horaDe = (iso) => hora(iso);
 
 export class Silencios {
   constructor({ alSeleccionar }) {
@@ -36,7 +34,7 @@ export class Silencios {
     const li = document.createElement("li");
     li.className = "silencio";
     li.dataset.id = d.aviso_id;
-    li.innerHTML = `<span>${escapar(d.efectivo)}</span><span class="meta">sin posición desde ${hora(d.ultima_posicion_en)}</span>`;
+    li.innerHTML = `<span>${escapar(d.efectivo)}</span><span class="meta">sin posición desde ${horaDe(d.ultima_posicion_en)}</span>`;
     li.addEventListener("click", () => this.alSeleccionar(d));
     this.lista.prepend(li);
     this.items.set(d.aviso_id, li);

@@ -2,11 +2,9 @@
 // Loaded from /api/v1/sos/?estado=activo and kept live by sos.activado / sos.resuelto frames, so
 // a map opened after the tap, or reconnected, shows it too. "Ver" flies to the efectivo and opens
 // their panel (their track follows live); "Resolver" closes it for every map.
-import { pedir, escapar } from "./api.js";
+import { pedir, escapar, hora } from "./api.js";
 
-function hora(iso) {
-  return new Date(iso).toLocaleTimeString("es-AR", { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
-}
+const horaDe = (iso) => hora(iso, { segundos: true });
 
 export class Sos {
   constructor({ alVer, avisar }) {
@@ -44,7 +42,7 @@ export class Sos {
     const refuerzo = d.asignados && d.asignados.length ? ` · refuerzo: ${d.asignados.length}` : "";
     el.innerHTML = `
       <strong>🆘 SOS · ${escapar(d.efectivo)}</strong>
-      <span class="meta">${hora(d.creado_en)} · ${escapar(lugar)}${refuerzo}</span>
+      <span class="meta">${horaDe(d.creado_en)} · ${escapar(lugar)}${refuerzo}</span>
       <button type="button" class="boton ver">Ver</button>
       <button type="button" class="boton secundario resolver">Resolver</button>`;
     el.querySelector(".ver").addEventListener("click", () => this.alVer(d));

@@ -1,0 +1,146 @@
+"""The map a commander reads: base map with streets and labels, panels that fit both common screen
+sizes, every time in the agency's zone. Headless Chromium against a real daphne with the demo
+data and a small OpenStreetMap archive the test builds itself.
+
+With GAD_CAPTURAS=1 (`make capturas`) it also writes the README's screenshots into docs/."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from tests.mapa import osm_prueba
+from tests.navegador import captura, ingresar, navegador  # noqa: F401 (fixture)
+from tests.vivo import TIEMPO_COMPRIMIDO, daphne
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+@pytest.fixture
+def servidor(transactional_db, settings, tmp_path):
+    call_command("cargar_demo", verbosity=0)
+    settings.MAPA_BASE_DIR = str(tmp_path / "base")
+    archivo = tmp_path / "extracto.pmtiles"
+    osm_prueba.construir_pmtiles(archivo)
+    call_command("base_instalar", str(archivo), stdout=io.StringIO())
+    with daphne(MAPA_BASE_DIR=settings.MAPA_BASE_DIR, **TIEMPO_COMPRIMIDO) as url:
+        yield url
+
+
+def para_readme(pagina, nombre: str) -> None:
+    ruta = captura(pagina, nombre)
+    if os.environ.get("GAD_CAPTURAS") == "1":
+        DOCS.mkdir(exist_ok=True)
+        shutil.copyfile(ruta, DOCS / f"{nombre}.png")
+
+
+def abrir(browser, url, viewport):
+    pagina = ingresar(browser, url, "comandante", "comandante1234", viewport=viewport)
+    pagina.wait_for_selector("body[data-listo='1']", timeout=20_000)
+    return pagina
+
+
+def ir_a(pagina, lon: float, lat: float, zoom: float) -> None:
+    pagina.evaluate(
+        f"""() => new Promise((listo) => {{
+            const m = window.gadMapa.map;
+            m.jumpTo({{ center: [{lon}, {lat}], zoom: {zoom} }});
+            m.once("idle", listo);
+        }})"""
+    )
+
+
+def rotulos(pagina, capa: str, campo: str) -> set[str]:
+    """The text of the labels MapLibre placed on screen in a symbol layer."""
+    return set(
+        pagina.evaluate(
+            f"""() => window.gadMapa.map.queryRenderedFeatures({{ layers: ["{capa}"] }})
+                  .map((f) => f.properties["{campo}"])"""
+        )
+    )
+
+
+@pytest.mark.parametrize("viewport", [(1366, 768), (1920, 1080)])
+def test_el_mapa_base_tiene_costa_calles_y_nombres(servidor, navegador, viewport):  # noqa: F811
+    pagina = abrir(navegador, servidor, viewport)
+    # City zoom: the river and the shore from Natural Earth.
+    ir_a(pagina, -58.2, -34.65, 9)
+    assert pagina.evaluate("window.gadMapa.map.queryRenderedFeatures({layers: ['tierra']}).length") > 0
+    # Street zoom over Plaza de Mayo: the archive's streets and names, the fences' names, codes.
+    ir_a(pagina, *osm_prueba.PLAZA_DE_MAYO, 16.3)
+    assert osm_prueba.CALLE in rotulos(pagina, "osm-calles-nombre", "name")
+    assert pagina.evaluate("window.gadMapa.map.queryRenderedFeatures({layers: ['osm-calles-principales']}).length") > 0
+    assert {"Casa Rosada", "Plaza de Mayo"} <= rotulos(pagina, "geocercas-nombre", "nombre")
+    assert pagina.errores == []
+    para_readme(pagina, f"mapa-calles-{viewport[0]}")
+    # Efectivo codes at street zoom (not below: at z13 a unidad would be a wall of text).
+    lon, lat, codigo = pagina.evaluate(
+        """() => { const f = [...window.gadMapa.capas.efectivos.values()][0];
+                   return [...f.geometry.coordinates, f.properties.codigo]; }"""
+    )
+    ir_a(pagina, lon, lat, 16)
+    assert codigo in rotulos(pagina, "efectivos-codigo", "codigo")
+    ir_a(pagina, lon, lat, 13)
+    assert rotulos(pagina, "efectivos-codigo", "codigo") == set()
+
+
+def test_el_formulario_de_tarea_entra_en_pantalla_y_la_capas_se_pliegan(servidor, navegador):  # noqa: F811
+    pagina = abrir(navegador, servidor, (1366, 768))
+    ir_a(pagina, *osm_prueba.PLAZA_DE_MAYO, 15)
+    # Collapsing the layers card leaves a small header, and opening it restores the legend.
+    alto = pagina.locator("#capas").bounding_box()["height"]
+    pagina.click("#capas summary")
+    plegado = pagina.locator("#capas").bounding_box()["height"]
+    assert plegado < 60 < alto, (plegado, alto)
+    assert pagina.locator("#leyenda-efectivos").is_hidden()
+    pagina.click("#capas summary")
+    assert pagina.locator("#leyenda-efectivos").is_visible()
+
+    caja = pagina.locator("#mapa canvas").bounding_box()
+    pagina.mouse.click(caja["x"] + caja["width"] * 0.6, caja["y"] + caja["height"] * 0.7)
+    pagina.click("button[data-accion='tarea']")
+    pagina.wait_for_selector("#t-cercanos ul.cercanos li", timeout=10_000)
+    boton = pagina.locator("#form-tarea button[type=submit]")
+    b = boton.bounding_box()
+    assert b["y"] + b["height"] <= 768, b  # visible without scrolling
+    assert boton.evaluate(
+        "(el) => { const r = el.getBoundingClientRect(); "
+        "return document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2) === el; }"
+    )
+    casilla = pagina.locator("#t-cercanos input[type=checkbox]").first.bounding_box()
+    assert casilla["width"] < 30, casilla
+    for fila in pagina.locator("#t-cercanos li").all():
+        distancia = fila.locator(".distancia").bounding_box()
+        quien = fila.locator(".quien").bounding_box()
+        assert distancia["height"] < 1.8 * 13 * 1.3, distancia  # one line: "543 m" does not wrap
+        assert quien["width"] > 120, quien
+    # The selected point is ringed by two rings drawn on the map.
+    assert pagina.evaluate("window.gadMapa.map.queryRenderedFeatures({layers: ['seleccion-halo']}).length") == 1
+    para_readme(pagina, "mapa-nueva-tarea")
+
+
+def test_la_densidad_tiene_leyenda_y_los_horarios_son_de_buenos_aires(servidor, navegador):  # noqa: F811
+    contexto_zona = {"timezone_id": "Asia/Tokyo"}  # a browser far from the agency
+    contexto = navegador.new_context(viewport={"width": 1366, "height": 768}, locale="es-AR", **contexto_zona)
+    pagina = contexto.new_page()
+    pagina.goto(servidor + "/")
+    pagina.fill("#id_username", "comandante")
+    pagina.fill("#id_password", "comandante1234")
+    pagina.click("button[type=submit]")
+    pagina.wait_for_selector("body[data-listo='1']", timeout=20_000)
+    assert pagina.locator("#leyenda-densidad").is_hidden()
+    pagina.check("input[data-capa='densidad']")
+    assert pagina.locator("#leyenda-densidad").is_visible()
+    assert "Pocas lecturas" in pagina.inner_text("#leyenda-densidad")
+    # 20:21:07 UTC is 17:21:07 in Buenos Aires: 24 h, the agency's zone, not Tokyo's 05:21.
+    texto = pagina.evaluate(
+        """async () => { const api = await import("/static/js/mapa/api.js");
+                         return [api.hora("2026-12-02T20:21:07Z", {segundos: true}), api.fechaHora("2026-12-02T20:21:07Z")]; }"""
+    )
+    assert texto == ["17:21:07", "02/12/2026, 17:21:07"]
+    contexto.close()
