@@ -9,6 +9,8 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -144,3 +146,62 @@ def test_la_densidad_tiene_leyenda_y_los_horarios_son_de_buenos_aires(servidor, 
     )
     assert texto == ["17:21:07", "02/12/2026, 17:21:07"]
     contexto.close()
+
+
+def _inundar(parar: threading.Event, publicados: list[int], por_lote: int = 200) -> None:
+    """Publish events to every commander as fast as this thread can (a few thousand a second)."""
+    from django.db import connection
+
+    from realtime.services import Publicacion, publish_many
+
+    try:
+        while not parar.is_set():
+            eventos = publish_many(
+                Publicacion(
+                    "efectivo.estado",
+                    {"efectivo_id": -1, "estado": "disponible", "unidad_id": None},
+                    ["rol.comandante", "rol.administrador"],
+                )
+                for _ in range(por_lote)
+            )
+            publicados.append(eventos[-1].id)
+    finally:
+        connection.close()
+
+
+@pytest.fixture
+def servidor_replay_corto(transactional_db):
+    call_command("cargar_demo", verbosity=0)
+    with daphne(WS_REPLAY_MAX="100") as url:
+        yield url
+
+
+def test_reconectar_a_miles_de_eventos_por_segundo_vuelve_en_vivo(servidor_replay_corto, navegador):  # noqa: F811
+    pagina = abrir(navegador, servidor_replay_corto, (1366, 768))
+    pagina.wait_for_selector("#conexion[data-estado='en_vivo']", timeout=10_000)
+    sockets = []
+    pagina.on("websocket", lambda ws: sockets.append(ws.url))
+    parar, publicados = threading.Event(), []
+    hilo = threading.Thread(target=_inundar, args=(parar, publicados), daemon=True)
+    hilo.start()
+    try:
+        time.sleep(1)
+        # The connection drops; by the time it is back, far more than WS_REPLAY_MAX events passed.
+        pagina.evaluate("window.gadMapa.conexion.ws.close()")
+        pagina.wait_for_function("() => document.getElementById('conexion').dataset.estado !== 'en_vivo'")
+        pagina.wait_for_selector("#conexion[data-estado='en_vivo']", timeout=15_000)
+        # ...and stays live while the flood goes on: one reconnection, no reload-and-reconnect loop.
+        time.sleep(3)
+        assert pagina.get_attribute("#conexion", "data-estado") == "en_vivo"
+        assert len(sockets) == 1, sockets
+        assert pagina.evaluate("window.gadMapa.conexion.resyncs") == 1  # the gap was too large to replay
+        inicio, lotes_inicio = time.monotonic(), len(publicados)
+        time.sleep(1)
+        tasa = (len(publicados) - lotes_inicio) * 200 / (time.monotonic() - inicio)
+    finally:
+        parar.set()
+        hilo.join(10)
+    assert tasa > 1000, tasa  # the flood really was thousands of events a second
+    # Every event after the snapshot arrived: the page's cursor reaches the last one published.
+    pagina.wait_for_function(f"() => window.gadMapa.conexion.ultimo >= {publicados[-1]}", timeout=15_000)
+    assert pagina.errores == []

@@ -10,7 +10,13 @@ import { Silencios } from "./silencios.js";
 import { Sos } from "./sos.js";
 
 const config = JSON.parse(document.getElementById("mapa-config").textContent);
-const ESTADOS_CONEXION = { conectando: "Conectando…", en_vivo: "En vivo", reconectando: "Reconectando…", caida: "Sin conexión: reintentando" };
+const ESTADOS_CONEXION = {
+  conectando: "Conectando…",
+  en_vivo: "En vivo",
+  reconectando: "Reconectando…",
+  sincronizando: "Sincronizando…",
+  caida: "Sin conexión: reintentando",
+};
 
 function avisar(texto, ok = false) {
   const aviso = document.getElementById("aviso");
@@ -110,13 +116,19 @@ async function iniciar() {
       el.textContent = ESTADOS_CONEXION[estado];
     },
     alResync: async () => {
-      // Too far behind to replay: reload the snapshot and continue from its cursor.
-      const nuevos = await pedir("/mapa/datos/");
+      // Too far behind to replay: reload the snapshot; the socket stays open meanwhile.
+      let nuevos;
+      try {
+        nuevos = await pedir("/mapa/datos/");
+      } catch (err) {
+        conexion.reintentarResync();
+        return;
+      }
       capas.cargar(nuevos);
       alertas.cargar().catch(() => {});
       sos.cargar().catch(() => {});
       silencios.cargar().catch(() => {});
-      conexion.reiniciar(nuevos.cursor);
+      conexion.reanudar(nuevos.cursor);
     },
   });
   conexion.abrir();

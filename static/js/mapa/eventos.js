@@ -1,5 +1,10 @@
 // The live event stream (/ws/eventos/). Resumes with `desde` after any drop, so nothing is missed;
-// answers pings; on `resync` (the gap is too old) asks the page to reload its snapshot.
+// answers pings; on `resync` (the gap is too old or too large to replay) asks the page to reload
+// its snapshot *without leaving the socket*: live events keep arriving and are held meanwhile,
+// then those newer than the snapshot's cursor are applied. Reconnecting instead would reopen from
+// the snapshot's cursor, and at a few thousand events a second the gap would already be too large
+// again: a loop that never goes live.
+const MAX_RETENIDOS = 200000;
 
 export class Conexion {
   constructor({ desde, alEvento, alResync, alEstado }) {
@@ -11,6 +16,8 @@ export class Conexion {
     this.vistos = new Set();
     this.ws = null;
     this.cerrada = false;
+    this.retenidos = null; // frames held while the snapshot reloads (null: not resyncing)
+    this.resyncs = 0;
   }
 
   abrir() {
@@ -21,7 +28,7 @@ export class Conexion {
     this.ws = ws;
     ws.onopen = () => {
       this.intentos = 0;
-      this.alEstado("en_vivo");
+      this.alEstado(this.retenidos ? "sincronizando" : "en_vivo");
     };
     ws.onmessage = (m) => this.recibir(JSON.parse(m.data));
     ws.onclose = (e) => {
@@ -45,19 +52,46 @@ export class Conexion {
     }
     if (f.tipo === "hola") return;
     if (f.tipo === "resync") {
+      if (this.retenidos) return; // already reloading (a drop meanwhile, and the server said it again)
+      this.retenidos = [];
+      this.resyncs += 1;
+      this.alEstado("sincronizando");
       this.alResync();
       return;
     }
-    if (f.id === undefined || this.vistos.has(f.id)) return; // replay overlaps live: drop repeats
+    if (f.id === undefined) return;
+    if (this.retenidos) {
+      this.retenidos.push(f);
+      if (this.retenidos.length > MAX_RETENIDOS) this.retenidos.splice(0, MAX_RETENIDOS / 2);
+      return;
+    }
+    this.aplicar(f);
+  }
+
+  aplicar(f) {
+    if (this.vistos.has(f.id)) return; // replay overlaps live: drop repeats
     this.vistos.add(f.id);
     if (this.vistos.size > 20000) this.vistos = new Set([...this.vistos].slice(-10000));
     if (f.id > this.ultimo) this.ultimo = f.id;
     this.alEvento(f);
   }
 
-  reiniciar(desde) {
-    // After a snapshot reload: continue from its cursor.
-    this.ultimo = desde;
-    if (this.ws) this.ws.close();
+  reanudar(desde) {
+    // The snapshot is loaded: what it already holds (ids up to its cursor) is dropped, the rest of
+    // what arrived meanwhile is applied in order, and the stream is live again.
+    const retenidos = this.retenidos || [];
+    this.retenidos = null;
+    this.ultimo = Math.max(this.ultimo, desde);
+    retenidos.sort((a, b) => a.id - b.id);
+    for (const f of retenidos) {
+      if (f.id > desde) this.aplicar(f);
+      else this.vistos.add(f.id);
+    }
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) this.alEstado("en_vivo");
+  }
+
+  reintentarResync() {
+    // The snapshot could not be loaded: keep holding frames and ask again shortly.
+    setTimeout(() => this.alResync(), 2000);
   }
 }
