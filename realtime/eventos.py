@@ -120,7 +120,7 @@ class TareaAsignadaDatos(TareaDatos):
 
 class TareaAsignacionDatos(TareaDatos):
     efectivo_id: int
-    respuesta: str  # aceptada | rechazada
+    respuesta: str  # aceptada | rechazada | llegada (the efectivo reached the place)
 
 
 class SosDatos(TypedDict):

@@ -108,6 +108,10 @@ class Asignacion(models.Model):
     asignada_en = models.DateTimeField(auto_now_add=True)
     respondida_en = models.DateTimeField(null=True, blank=True)
     liberada_en = models.DateTimeField(null=True, blank=True)
+    # "Llegué": when the efectivo said they reached the task's place, and how far from it their
+    # last fix was at that moment (None without a fix or a place).
+    llegada_en = models.DateTimeField("llegada", null=True, blank=True)
+    llegada_distancia_m = models.FloatField("distancia al llegar (m)", null=True, blank=True)
 
     class Meta:
         verbose_name = "asignación"

@@ -39,23 +39,30 @@ def mis_tareas(telegram_id: int) -> list[dict] | None:
     usuario, efectivo = efectivo_vinculado(telegram_id)
     if efectivo is None:
         return None
-    estados = dict(
-        Asignacion.objects.filter(
+    estados = {
+        tarea_id: (estado, llegada_en is not None)
+        for tarea_id, estado, llegada_en in Asignacion.objects.filter(
             efectivo=efectivo, estado__in=[EstadoAsignacion.PENDIENTE, EstadoAsignacion.ACEPTADA]
-        ).values_list("tarea_id", "estado")
-    )
+        ).values_list("tarea_id", "estado", "llegada_en")
+    }
     return [
         {
             "texto": mensajes.tarea_texto(
                 codigo=t.codigo, titulo=t.titulo, estado=t.estado, prioridad=t.prioridad, descripcion=t.descripcion
             ),
-            "botones": mensajes.tarea_botones(t.pk, t.estado, estados.get(t.pk)),
+            "botones": mensajes.tarea_botones(
+                t.pk, t.estado, estados.get(t.pk, (None, False))[0], llego=estados.get(t.pk, (None, False))[1]
+            ),
+            "ubicacion": (t.ubicacion.y, t.ubicacion.x) if t.ubicacion else None,
         }
         for t in tareas_selectors.mis_tareas(usuario=usuario)
     ]
 
 
-def tarea_accion(telegram_id: int, accion: str, tarea_id: int) -> tuple[str, dict | None]:
+ACCIONES_TAREA = ("aceptar", "rechazar", "llegue", "iniciar", "pausar", "reanudar", "finalizar")
+
+
+def tarea_accion(telegram_id: int, accion: str, tarea_id: int, motivo: str = "") -> tuple[str, dict | None]:
     """Apply a button's action with the same services and rules as the API. Returns the answer for
     the button and the task's new text/buttons (None when the user may not see it)."""
     usuario, efectivo = efectivo_vinculado(telegram_id)
@@ -63,34 +70,55 @@ def tarea_accion(telegram_id: int, accion: str, tarea_id: int) -> tuple[str, dic
         return "Cuenta no vinculada.", None
     if not tareas_selectors.tareas_visibles(usuario=usuario).filter(pk=tarea_id).exists():
         return "Tarea inexistente o fuera de su alcance.", None
+    if accion not in ACCIONES_TAREA:
+        return "Acción desconocida.", tarea_mensaje(efectivo, usuario, tarea_id)
     try:
         if accion in ("aceptar", "rechazar"):
-            tareas_services.asignacion_responder(tarea_id=tarea_id, usuario=usuario, acepta=accion == "aceptar")
+            tareas_services.asignacion_responder(
+                tarea_id=tarea_id, usuario=usuario, acepta=accion == "aceptar", motivo=motivo
+            )
+        elif accion == "llegue":
+            tareas_services.asignacion_llegar(tarea_id=tarea_id, usuario=usuario)
         else:
             tareas_services.tarea_transicionar(tarea_id=tarea_id, accion=accion, usuario=usuario)
         respuesta = {
             "aceptar": "Tarea aceptada.",
-            "rechazar": "Tarea rechazada.",
+            "rechazar": "Tarea rechazada" + (f" ({motivo})." if motivo else "."),
+            "llegue": "Llegada registrada: el mando ya lo ve.",
             "iniciar": "Tarea iniciada.",
             "pausar": "Tarea pausada.",
             "reanudar": "Tarea reanudada.",
             "finalizar": "Tarea finalizada.",
-        }.get(accion, "Hecho.")
+        }[accion]
     except ErrorDominio as exc:
         respuesta = exc.mensaje
+    return respuesta, tarea_mensaje(efectivo, usuario, tarea_id)
+
+
+def tarea_mensaje(efectivo, usuario, tarea_id: int) -> dict:
+    """A task's text and the buttons this efectivo has on it now."""
     tarea = tareas_selectors.tareas_visibles(usuario=usuario).get(pk=tarea_id)
     asignacion = (
         Asignacion.objects.filter(tarea_id=tarea_id, efectivo=efectivo)
         .order_by("-id")
-        .values_list("estado", flat=True)
+        .values_list("estado", "llegada_en")
         .first()
     )
-    return respuesta, {
+    estado, llegada_en = asignacion or (None, None)
+    return {
         "texto": mensajes.tarea_texto(
             codigo=tarea.codigo, titulo=tarea.titulo, estado=tarea.estado, prioridad=tarea.prioridad
         ),
-        "botones": mensajes.tarea_botones(tarea.pk, tarea.estado, asignacion),
+        "botones": mensajes.tarea_botones(tarea.pk, tarea.estado, estado, llego=llegada_en is not None),
     }
+
+
+def tarea_vista(telegram_id: int, tarea_id: int) -> dict | None:
+    """The task message again (the "Volver" of the reasons keyboard)."""
+    usuario, efectivo = efectivo_vinculado(telegram_id)
+    if efectivo is None or not tareas_selectors.tareas_visibles(usuario=usuario).filter(pk=tarea_id).exists():
+        return None
+    return tarea_mensaje(efectivo, usuario, tarea_id)
 
 
 def estado_actual(telegram_id: int) -> str | None:

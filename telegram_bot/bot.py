@@ -16,6 +16,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections
 from telegram import KeyboardButton, ReplyKeyboardMarkup, Update
+from telegram.constants import ChatType
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -89,8 +90,12 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             f"✅ Listo, {nombre}: su cuenta quedó vinculada.\n\n{mensajes.AYUDA}", reply_markup=_teclado_fijo()
         )
         return
-    _, efectivo = await _db(acciones.efectivo_vinculado)(usuario_tg.id)
+    usuario, efectivo = await _db(acciones.efectivo_vinculado)(usuario_tg.id)
     if efectivo is None:
+        if usuario is not None:  # a commander or admin linked for escalations
+            nombre = usuario.get_full_name() or usuario.get_username()
+            await update.effective_message.reply_text(f"Hola, {nombre}.\n\n{mensajes.AYUDA_MANDO}")
+            return
         await update.effective_message.reply_text(mensajes.SIN_VINCULAR)
         return
     await update.effective_message.reply_text(
@@ -121,6 +126,8 @@ async def _enviar_pagina(update: Update, telegram_id: int, pagina: int) -> None:
     desde = (pagina - 1) * mensajes.POR_PAGINA
     for t in tareas[desde : desde + mensajes.POR_PAGINA]:
         await mensaje.reply_text(t["texto"], reply_markup=mensajes.teclado(t["botones"]))
+        if t["ubicacion"]:
+            await mensaje.reply_location(latitude=t["ubicacion"][0], longitude=t["ubicacion"][1])
     if paginas > 1:
         nav = []
         if pagina > 1:
@@ -150,9 +157,12 @@ async def estado(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def _teclado_fijo(*, pedir_ubicacion: bool = False) -> ReplyKeyboardMarkup:
-    """The keyboard that stays under the chat: the SOS button, one tap away (plus, while an SOS
-    lacks its place, the button that shares the location)."""
-    filas = [[KeyboardButton(mensajes.BOTON_SOS)]]
+    """The keyboard that stays under the chat: tasks and availability, and the SOS button one tap
+    away (plus, while an SOS lacks its place, the button that shares the location)."""
+    filas = [
+        [KeyboardButton(mensajes.BOTON_TAREAS), KeyboardButton(mensajes.BOTON_ESTADO)],
+        [KeyboardButton(mensajes.BOTON_SOS)],
+    ]
     if pedir_ubicacion:
         filas.insert(0, [KeyboardButton("📍 Enviar mi ubicación", request_location=True)])
     return ReplyKeyboardMarkup(filas, resize_keyboard=True, is_persistent=True)
@@ -227,6 +237,32 @@ async def boton(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     datos = consulta.data or ""
     partes = datos.split(":")
     telegram_id = update.effective_user.id
+    if partes[0] == "t" and len(partes) == 3 and partes[1] == "rechazar" and partes[2].isdigit():
+        # Rejecting asks why first: the reason goes to the task's history for the commander.
+        tarea = await _db(acciones.tarea_vista)(telegram_id, int(partes[2]))
+        if tarea is None:
+            await consulta.answer("Tarea inexistente o fuera de su alcance.", show_alert=True)
+            return
+        await consulta.answer()
+        await consulta.edit_message_text(
+            f"{tarea['texto']}\n\n¿Por qué la rechaza?",
+            reply_markup=mensajes.teclado(mensajes.motivos_botones(int(partes[2]))),
+        )
+        return
+    if partes[0] == "r" and len(partes) == 3 and partes[1].isdigit():
+        tarea_id, eleccion = int(partes[1]), partes[2]
+        if eleccion == "x":
+            tarea = await _db(acciones.tarea_vista)(telegram_id, tarea_id)
+            await consulta.answer()
+        else:
+            motivo = ""
+            if eleccion.isdigit() and int(eleccion) < len(mensajes.MOTIVOS_RECHAZO):
+                motivo = mensajes.MOTIVOS_RECHAZO[int(eleccion)]
+            respuesta, tarea = await _db(acciones.tarea_accion)(telegram_id, "rechazar", tarea_id, motivo)
+            await consulta.answer(respuesta, show_alert=tarea is None)
+        if tarea is not None:
+            await consulta.edit_message_text(tarea["texto"], reply_markup=mensajes.teclado(tarea["botones"]))
+        return
     if partes[0] == "t" and len(partes) == 3 and partes[2].isdigit():
         respuesta, tarea = await _db(acciones.tarea_accion)(telegram_id, partes[1], int(partes[2]))
         await consulta.answer(respuesta, show_alert=tarea is None)
@@ -255,6 +291,26 @@ async def boton(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await consulta.answer("Botón desconocido.")
 
 
+async def solo_privado(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Groups and channels get nothing: a task list or an SOS posted to a group would reach people
+    it is not for. A command there gets one line saying so; anything else, silence."""
+    chat = update.effective_chat
+    if chat is None or chat.type == ChatType.PRIVATE:
+        return
+    metrics.ACTUALIZACIONES.labels(tipo="no_privada").inc()
+    mensaje = update.effective_message
+    if update.callback_query:
+        await update.callback_query.answer(mensajes.SOLO_PRIVADO, show_alert=True)
+    elif mensaje is not None and (mensaje.text or "").startswith("/"):
+        await mensaje.reply_text(mensajes.SOLO_PRIVADO)
+    raise ApplicationHandlerStop
+
+
+async def menu_instalar(app: Application) -> None:
+    """The commands Telegram lists in the bot's menu."""
+    await app.bot.set_my_commands(mensajes.COMANDOS)
+
+
 async def otro(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     _, efectivo = await _db(acciones.efectivo_vinculado)(update.effective_user.id)
     await update.effective_message.reply_text(("No entendí. " + mensajes.AYUDA) if efectivo else mensajes.SIN_VINCULAR)
@@ -270,9 +326,11 @@ def construir() -> Application:
         .token(settings.TELEGRAM_BOT_TOKEN)
         .base_url(settings.TELEGRAM_API_URL)
         .base_file_url(settings.TELEGRAM_API_URL.replace("/bot", "/file/bot"))
+        .post_init(menu_instalar)
         .build()
     )
-    app.add_handler(TypeHandler(Update, deduplicar), group=-1)
+    app.add_handler(TypeHandler(Update, deduplicar), group=-2)
+    app.add_handler(TypeHandler(Update, solo_privado), group=-1)
     app.add_handler(CommandHandler("start", start))
     app.add_handler(CommandHandler(["ayuda", "help"], ayuda))
     app.add_handler(CommandHandler("tareas", tareas))
@@ -280,6 +338,8 @@ def construir() -> Application:
     app.add_handler(CommandHandler("emergencia", emergencia))
     app.add_handler(CommandHandler("sos", sos))
     app.add_handler(MessageHandler(filters.Text([mensajes.BOTON_SOS]), sos))
+    app.add_handler(MessageHandler(filters.Text([mensajes.BOTON_TAREAS]), tareas))
+    app.add_handler(MessageHandler(filters.Text([mensajes.BOTON_ESTADO]), estado))
     app.add_handler(CallbackQueryHandler(boton))
     app.add_handler(MessageHandler(filters.LOCATION, ubicacion))
     app.add_handler(MessageHandler(filters.UpdateType.MESSAGE, otro))

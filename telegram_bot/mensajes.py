@@ -10,14 +10,33 @@ from efectivos.models import EstadoEfectivo
 from tareas.models import EstadoAsignacion, EstadoTarea, Prioridad
 
 AYUDA = (
-    "Comandos:\n"
-    "/tareas — sus tareas abiertas, con botones para aceptar, rechazar, iniciar, pausar, reanudar y finalizar\n"
+    "Comandos (también en el menú y en los botones de abajo):\n"
+    "/tareas — sus tareas abiertas, con botones para aceptar, rechazar (con motivo), avisar «Llegué», "
+    "iniciar, pausar, reanudar y finalizar\n"
     "/estado — cambiar su disponibilidad\n"
     "/emergencia <descripción> — reportar una emergencia; después comparta su ubicación\n"
     "🆘 SOS (el botón fijo, o /sos) — pedir auxilio: avisa al mando y despacha al refuerzo más cercano\n"
     "/ayuda — esta ayuda\n\n"
     "Compartir ubicación (o ubicación en tiempo real) registra su posición como la aplicación."
 )
+AYUDA_MANDO = (
+    "Recibirá aquí las alertas que nadie reconoció a tiempo en el mapa, con un botón para reconocerlas.\n"
+    "El resto de la operación, en el mapa de operaciones."
+)
+# The bot's menu (set_my_commands): what Telegram lists when the user types "/".
+COMANDOS = [
+    ("tareas", "Mis tareas abiertas"),
+    ("estado", "Cambiar mi disponibilidad"),
+    ("emergencia", "Reportar una emergencia"),
+    ("sos", "Pedir auxilio"),
+    ("ayuda", "Ayuda"),
+]
+SOLO_PRIVADO = "Por seguridad, el bot solo atiende en un chat privado: escríbale directamente."
+BOTON_TAREAS = "📋 Mis tareas"
+BOTON_ESTADO = "🔄 Mi estado"
+# Why an efectivo turns a task down: offered as buttons after "Rechazar" (the commander reads it in
+# the task's history and the next nearest efectivo is dispatched).
+MOTIVOS_RECHAZO = ("Estoy en otra tarea", "Estoy lejos", "Sin medios para llegar", "Fuera de servicio")
 SIN_VINCULAR = (
     "Esta cuenta de Telegram no está vinculada a ningún efectivo.\n"
     "Pida a su comandante un código de vinculación y ábralo desde el enlace que le den "
@@ -52,7 +71,7 @@ def boton(texto: str, datos: str) -> dict[str, str]:
     return {"texto": texto, "datos": datos}
 
 
-def acciones_de(estado_tarea: str, estado_asignacion: str | None) -> list[dict[str, str]]:
+def acciones_de(estado_tarea: str, estado_asignacion: str | None, *, llego: bool = False) -> list[dict[str, str]]:
     """The buttons an assigned efectivo has for a task, given where it stands."""
     if estado_asignacion == EstadoAsignacion.PENDIENTE:
         return [boton("✅ Aceptar", "aceptar"), boton("❌ Rechazar", "rechazar")]
@@ -63,7 +82,10 @@ def acciones_de(estado_tarea: str, estado_asignacion: str | None) -> list[dict[s
         EstadoTarea.EN_CURSO: [boton("⏸ Pausar", "pausar"), boton("🏁 Finalizar", "finalizar")],
         EstadoTarea.PAUSADA: [boton("▶️ Reanudar", "reanudar"), boton("🏁 Finalizar", "finalizar")],
     }
-    return por_estado.get(estado_tarea, [])
+    botones = por_estado.get(estado_tarea, [])
+    if botones and not llego:
+        botones = [boton("📍 Llegué", "llegue"), *botones]
+    return botones
 
 
 def tarea_texto(*, codigo: str, titulo: str, estado: str, prioridad: int, descripcion: str = "") -> str:
@@ -71,9 +93,37 @@ def tarea_texto(*, codigo: str, titulo: str, estado: str, prioridad: int, descri
     return texto + (f"\n{descripcion}" if descripcion else "")
 
 
-def tarea_botones(tarea_id: int, estado_tarea: str, estado_asignacion: str | None) -> list:
-    fila = [boton(b["texto"], f"t:{b['datos']}:{tarea_id}") for b in acciones_de(estado_tarea, estado_asignacion)]
-    return [fila] if fila else []
+def tarea_botones(tarea_id: int, estado_tarea: str, estado_asignacion: str | None, *, llego: bool = False) -> list:
+    fila = [
+        boton(b["texto"], f"t:{b['datos']}:{tarea_id}")
+        for b in acciones_de(estado_tarea, estado_asignacion, llego=llego)
+    ]
+    return [fila[i : i + 3] for i in range(0, len(fila), 3)] if fila else []
+
+
+def motivos_botones(tarea_id: int) -> list:
+    """The reasons to turn a task down, one per row, and a way back."""
+    filas = [[boton(m, f"r:{tarea_id}:{i}")] for i, m in enumerate(MOTIVOS_RECHAZO)]
+    return [*filas, [boton("Sin motivo", f"r:{tarea_id}:-"), boton("↩️ Volver", f"r:{tarea_id}:x")]]
+
+
+def ubicacion_de(tipo: str, datos: dict) -> dict | None:
+    """Where a notification points to (sent as a venue after its text): the task's place for an
+    assignment (emergencies and SOS backup are assignments too)."""
+    if tipo == "tarea.asignada" and datos.get("lat") is not None:
+        distancia = datos.get("distancia_m")
+        return {
+            "lat": datos["lat"],
+            "lon": datos["lon"],
+            "titulo": f"{datos['codigo']} · {datos['titulo']}"[:100],
+            "direccion": f"A {round(distancia)} m de su posición" if distancia is not None else "Lugar de la tarea",
+        }
+    return None
+
+
+# Geofence alerts pushed to the efectivo concerned: only those they must act on at once (critical:
+# inside a restricted zone, out of their perimeter or corridor). The rest the commanders see.
+SEVERIDADES_NOTIFICADAS = ("critica",)
 
 
 def notificacion(tipo: str, datos: dict) -> tuple[str, list]:
@@ -95,10 +145,16 @@ def notificacion(tipo: str, datos: dict) -> tuple[str, list]:
             [],
         )
     if tipo == "alerta.geocerca":
+        if datos.get("severidad") not in SEVERIDADES_NOTIFICADAS:
+            return "", []
         verbo = {"entrada": "Entró en", "salida": "Salió de", "permanencia": "Permanece en"}.get(
             datos["tipo"], "Alerta en"
         )
-        return f"⚠️ {verbo} la geocerca «{datos['geocerca']}»", []
+        que_hacer = {
+            "entrada": "Salga de la zona y avise al mando.",
+            "salida": "Vuelva a su zona asignada.",
+        }.get(datos["tipo"], "Avise al mando.")
+        return f"⚠️ {verbo} la geocerca «{datos['geocerca']}». {que_hacer}", []
     if tipo == "alerta.escalada":
         que = {"entrada": "Entrada en", "salida": "Salida de", "permanencia": "Permanencia en"}.get(
             datos["tipo"], "Alerta en"

@@ -35,6 +35,9 @@ class Notificacion(models.Model):
     evento = models.ForeignKey("realtime.Evento", on_delete=models.SET_NULL, null=True, related_name="+")
     texto = models.TextField()
     botones = models.JSONField(default=list, blank=True)
+    # Sent after the text as a Telegram venue (a pin the efectivo can open in their maps app):
+    # {"lat", "lon", "titulo", "direccion"}. None: text only.
+    ubicacion = models.JSONField(null=True, blank=True)
     estado = models.CharField(max_length=12, choices=EstadoNotificacion.choices, default=EstadoNotificacion.PENDIENTE)
     intentos = models.PositiveSmallIntegerField(default=0)
     ultimo_error = models.TextField(blank=True)

@@ -208,6 +208,7 @@ def _notificaciones_de(eventos: list[Evento]) -> list[Notificacion]:
                         evento=evento,
                         texto=texto,
                         botones=botones,
+                        ubicacion=mensajes.ubicacion_de(evento.tipo, evento.datos),
                         proximo_intento_en=ahora,
                     )
                 )
@@ -235,7 +236,9 @@ def _escaladas_de(eventos: list[Evento], ahora: datetime) -> list[Notificacion]:
     return nuevas
 
 
-def notificacion_enviar(*, notificacion_id: int, enviar: Callable[[int, str, list[Any]], None]) -> str:
+def notificacion_enviar(
+    *, notificacion_id: int, enviar: Callable[[int, str, list[Any], dict[str, Any] | None], None]
+) -> str:
     """Deliver one notification. Claims it first with a conditional update (another worker that got
     there first makes this a no-op), sends it, then records the outcome:
     - sent → `enviada`;
@@ -243,8 +246,8 @@ def notificacion_enviar(*, notificacion_id: int, enviar: Callable[[int, str, lis
     - network error / outage / 5xx → retried with exponential backoff and jitter, with no limit on
       attempts: a Telegram outage loses nothing;
     - refused for good (bot blocked, chat gone, bad request) → `fallida`.
-    `enviar(chat_id, texto, botones)` sends through the bot the sweep keeps open. Returns the
-    resulting state."""
+    `enviar(chat_id, texto, botones, ubicacion)` sends through the bot the sweep keeps open (the
+    text, then the place as a venue when there is one). Returns the resulting state."""
     ahora = timezone.now()
     reclamadas = Notificacion.objects.filter(
         pk=notificacion_id, estado=EstadoNotificacion.PENDIENTE, proximo_intento_en__lte=ahora
@@ -264,7 +267,7 @@ def notificacion_enviar(*, notificacion_id: int, enviar: Callable[[int, str, lis
     from telegram import error as tg_error
 
     try:
-        enviar(n.usuario.telegram_id, n.texto, n.botones)
+        enviar(n.usuario.telegram_id, n.texto, n.botones, n.ubicacion)
     except tg_error.RetryAfter as exc:
         espera = exc.retry_after.total_seconds() if isinstance(exc.retry_after, timedelta) else exc.retry_after
         _reintentar(n, f"429: reintentar en {espera} s", timedelta(seconds=float(espera)))
@@ -305,12 +308,29 @@ def notificaciones_pendientes_enviar(*, limite: int = 200) -> dict[str, int]:
     if not ids:
         return resultado
     from telegram import Bot
+    from telegram import error as tg_error
 
     with asyncio.Runner() as runner:
         bot = Bot(settings.TELEGRAM_BOT_TOKEN or "0:sin-token", base_url=settings.TELEGRAM_API_URL)
 
-        def enviar(chat_id: int, texto: str, botones: list[Any]) -> None:
+        def enviar(chat_id: int, texto: str, botones: list[Any], ubicacion: dict[str, Any] | None) -> None:
             runner.run(bot.send_message(chat_id=chat_id, text=texto, reply_markup=mensajes.teclado(botones)))
+            if not ubicacion:
+                return
+            # A venue: a pin with a title, which the phone opens in its maps app for directions.
+            # The text is out already: a failure here is logged, not retried (that would repeat it).
+            try:
+                runner.run(
+                    bot.send_venue(
+                        chat_id=chat_id,
+                        latitude=ubicacion["lat"],
+                        longitude=ubicacion["lon"],
+                        title=ubicacion["titulo"],
+                        address=ubicacion["direccion"],
+                    )
+                )
+            except (tg_error.TelegramError, OSError):
+                logger.warning("venue for chat %s not sent", chat_id, exc_info=True)
 
         try:
             for pk in ids:

@@ -159,7 +159,7 @@ class TelegramFalso:
             self.cond.notify_all()
         if metodo == "getMe":
             return 200, {"ok": True, "result": BOT}
-        if metodo in ("sendMessage", "editMessageText"):
+        if metodo in ("sendMessage", "editMessageText", "sendVenue", "sendLocation"):
             return 200, {"ok": True, "result": self._mensaje_bot(params)}
         return 200, {"ok": True, "result": True}
 
@@ -191,8 +191,10 @@ class TelegramFalso:
     def usuario(self, telegram_id: int) -> dict:
         return {"id": telegram_id, "is_bot": False, "first_name": "Efectivo", "language_code": "es"}
 
-    def mensaje(self, telegram_id: int, texto: str) -> dict:
+    def mensaje(self, telegram_id: int, texto: str, *, grupo: int | None = None) -> dict:
         m = self._mensaje(telegram_id)
+        if grupo is not None:  # sent in a group chat the bot is a member of
+            m["chat"] = {"id": grupo, "type": "group", "title": "Grupo de la unidad"}
         m["text"] = texto
         if texto.startswith("/"):
             m["entities"] = [{"type": "bot_command", "offset": 0, "length": len(texto.split()[0])}]

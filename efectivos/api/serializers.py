@@ -59,3 +59,22 @@ class RecorridoSerializer(serializers.Serializer):
         help_text="[lon, lat, registrada_en, implausible], de la más antigua a la más nueva. Una implausible "
         "(velocidad imposible desde la anterior aceptada) no forma parte del trazo.",
     )
+
+
+class YoSerializer(serializers.Serializer):
+    """The signed-in user as the mobile app needs them: who, their role, their efectivo record
+    (None for commanders and admins without one) and whether Telegram is linked."""
+
+    usuario = serializers.CharField()
+    nombre = serializers.CharField()
+    rol = serializers.CharField()
+    efectivo = serializers.IntegerField(allow_null=True)
+    codigo = serializers.CharField(allow_null=True)
+    unidad = serializers.CharField(allow_null=True)
+    estado = serializers.CharField(allow_null=True)
+    telegram_vinculado = serializers.BooleanField()
+
+
+class EstadoEntradaSerializer(serializers.Serializer):
+    # `en_tarea` is set by the task state machine, never by the efectivo.
+    estado = serializers.ChoiceField(choices=["disponible", "no_disponible", "fuera_servicio"])

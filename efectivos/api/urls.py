@@ -6,6 +6,8 @@ from efectivos.api import views
 
 urlpatterns = [
     path("posiciones/", views.PosicionesView.as_view(), name="posiciones"),
+    path("yo/", views.YoView.as_view(), name="yo"),
+    path("yo/estado/", views.YoEstadoView.as_view(), name="yo_estado"),
     path("efectivos/", views.EfectivosListView.as_view(), name="efectivos"),
     path("efectivos/<int:efectivo_id>/recorrido/", views.RecorridoView.as_view(), name="efectivo_recorrido"),
 ]

@@ -15,15 +15,17 @@ from efectivos.alcance import actor_de
 from efectivos.api.filtros import EfectivoFiltro
 from efectivos.api.serializers import (
     EfectivoGeoSerializer,
+    EstadoEntradaSerializer,
     IngestaRespuestaSerializer,
     LecturaSerializer,
     RecorridoSerializer,
+    YoSerializer,
 )
 from efectivos.models import FuentePosicion
 from gad_project.api.esquema import ErrorSerializer
 from gad_project.api.pagination import PaginacionGeoJson
 from gad_project.api.params import param_fecha, param_int
-from gad_project.api.permissions import EsMando
+from gad_project.api.permissions import EsEfectivo, EsMando
 from gad_project.exceptions import EntradaInvalida
 from gad_project.tiempo import iso
 
@@ -105,3 +107,41 @@ class RecorridoView(APIView):
                 "puntos": [[round(lon, 6), round(lat, 6), iso(t), mala] for lon, lat, t, mala in recorrido.puntos],
             }
         )
+
+
+def _yo(usuario, efectivo=None) -> dict:
+    efectivo = efectivo or selectors.efectivo_de(usuario=usuario)
+    return {
+        "usuario": usuario.get_username(),
+        "nombre": usuario.get_full_name() or usuario.get_username(),
+        "rol": selectors.rol_de(usuario),
+        "efectivo": efectivo.pk if efectivo else None,
+        "codigo": efectivo.codigo_interno if efectivo else None,
+        "unidad": efectivo.unidad.codigo if efectivo else None,
+        "estado": efectivo.estado if efectivo else None,
+        "telegram_vinculado": usuario.telegram_id is not None,
+    }
+
+
+class YoView(APIView):
+    """`GET /api/v1/yo/`: the signed-in user and, for an efectivo, their availability."""
+
+    @extend_schema(responses={200: YoSerializer})
+    def get(self, request):
+        return Response(_yo(request.user))
+
+
+class YoEstadoView(APIView):
+    """`POST /api/v1/yo/estado/ {"estado": ...}`: an efectivo sets their own availability — the
+    same service as the bot's /estado (their commanders see it live; `en_tarea` belongs to the
+    task and answers 409)."""
+
+    permission_classes = [EsEfectivo]
+
+    @extend_schema(request=EstadoEntradaSerializer, responses={200: YoSerializer})
+    def post(self, request):
+        entrada = EstadoEntradaSerializer(data=request.data)
+        entrada.is_valid(raise_exception=True)
+        efectivo = selectors.efectivo_de(usuario=request.user)
+        efectivo = services.efectivo_estado_cambiar(efectivo=efectivo, estado=entrada.validated_data["estado"])
+        return Response(_yo(request.user, efectivo))

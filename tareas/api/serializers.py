@@ -14,7 +14,17 @@ class AsignacionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Asignacion
-        fields = ("id", "efectivo", "efectivo_nombre", "estado", "distancia_m", "asignada_en", "respondida_en")
+        fields = (
+            "id",
+            "efectivo",
+            "efectivo_nombre",
+            "estado",
+            "distancia_m",
+            "asignada_en",
+            "respondida_en",
+            "llegada_en",
+            "llegada_distancia_m",
+        )
         read_only_fields = fields
 
     def get_efectivo_nombre(self, obj: Asignacion) -> str:

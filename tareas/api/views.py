@@ -152,6 +152,15 @@ class TareaViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def cancelar(self, request, pk=None):
         return self._transicion(request, pk, "cancelar")
 
+    @extend_schema(request=None, responses={200: TareaSerializer})
+    @action(detail=True, methods=["post"])
+    def llegada(self, request, pk=None):
+        """The assigned efectivo reached the task's place ("Llegué"). Recorded once, with the
+        distance from their last position; a second call changes nothing."""
+        tarea = self._tarea(pk)
+        services.asignacion_llegar(tarea_id=tarea.pk, usuario=request.user)
+        return self._respuesta(self._tarea(pk))
+
     @extend_schema(responses={200: TareaEventoSerializer(many=True)})
     @action(detail=True, methods=["get"])
     def historial(self, request, pk=None):

@@ -3,6 +3,7 @@ here; the split is for reading."""
 
 from tareas.services.despacho import (
     Asignado,
+    asignacion_llegar,
     asignacion_responder,
     emergencia_crear,
     radio_de_despacho,
@@ -28,6 +29,7 @@ __all__ = [
     "TRANSICIONES",
     "Asignado",
     "TransicionInvalida",
+    "asignacion_llegar",
     "asignacion_responder",
     "emergencia_crear",
     "estadisticas_refrescar",

@@ -148,6 +148,43 @@ def tarea_asignar(
         return [Asignado(efectivos_map[a.efectivo_id], a.distancia_m) for a in asignaciones]
 
 
+def asignacion_llegar(*, tarea_id: int, usuario: Usuario) -> Asignacion:
+    """The assigned efectivo says they reached the task's place ("Llegué", from the app or the
+    bot): recorded once on their accepted assignment with the distance from their last fix, in
+    the task's history and to the task's audience (`tarea.asignacion`, respuesta `llegada`)."""
+    efectivo = efectivo_de(usuario=usuario)
+    if efectivo is None:
+        raise NoPermitido("Solo el efectivo asignado puede registrar su llegada.")
+    with transaction.atomic():
+        tarea = Tarea.objects.select_for_update().get(pk=tarea_id)
+        asignacion = (
+            Asignacion.objects.select_for_update()
+            .filter(tarea=tarea, efectivo=efectivo, estado=EstadoAsignacion.ACEPTADA)
+            .first()
+        )
+        if asignacion is None:
+            raise Conflicto("Acepte la tarea antes de registrar su llegada.", codigo="sin_asignacion_aceptada")
+        if asignacion.llegada_en is not None:
+            return asignacion  # said twice (a replayed button): once is the record
+        distancia = None
+        if tarea.ubicacion is not None:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT ST_Distance(e.ultima_posicion::geography, %s::geography) "
+                    "FROM efectivos_efectivo e WHERE e.id = %s AND e.ultima_posicion IS NOT NULL",
+                    [tarea.ubicacion.ewkt, efectivo.pk],
+                )
+                fila = cursor.fetchone()
+                distancia = float(fila[0]) if fila else None
+        asignacion.llegada_en = timezone.now()
+        asignacion.llegada_distancia_m = distancia
+        asignacion.save(update_fields=["llegada_en", "llegada_distancia_m"])
+        a_metros = f" (a {round(distancia)} m del lugar)" if distancia is not None else ""
+        _registrar(tarea, usuario, tarea.estado, tarea.estado, f"llegada de {efectivo}{a_metros}")
+        publish_many([eventos.tarea_asignacion(tarea_datos(tarea), efectivo_id=efectivo.pk, respuesta="llegada")])
+    return asignacion
+
+
 def asignacion_responder(
     *, tarea_id: int, usuario: Usuario, acepta: bool, motivo: str = "", redespachar: bool = True
 ) -> Tarea:

@@ -147,9 +147,16 @@ def test_aceptar_iniciar_y_finalizar_una_tarea_con_botones(bot, falso, vinculado
     assert botones == [f"t:aceptar:{tarea.pk}", f"t:rechazar:{tarea.pk}"]
     mensaje = {"message_id": 50, "date": 0, "chat": {"id": TG, "type": "private"}, "text": enviado["text"]}
 
+    # The task's place comes with the list, as a pin.
+    [pin] = falso.esperar("sendLocation", chat_id=TG)
+    assert (float(pin["latitude"]), float(pin["longitude"])) == pytest.approx((tarea.ubicacion.y, tarea.ubicacion.x))
+
     falso.boton(TG, f"t:aceptar:{tarea.pk}", mensaje)
     [editado] = falso.esperar("editMessageText", 1)
-    assert [b["callback_data"] for b in editado["reply_markup"]["inline_keyboard"][0]] == [f"t:iniciar:{tarea.pk}"]
+    assert [b["callback_data"] for b in editado["reply_markup"]["inline_keyboard"][0]] == [
+        f"t:llegue:{tarea.pk}",
+        f"t:iniciar:{tarea.pk}",
+    ]
     falso.boton(TG, f"t:aceptar:{tarea.pk}", mensaje)  # the same button pressed again
     assert falso.esperar("answerCallbackQuery", 2)[-1]["text"] != "Tarea aceptada."
     falso.boton(TG, f"t:iniciar:{tarea.pk}", mensaje)
@@ -329,3 +336,70 @@ def test_una_alerta_escalada_se_reconoce_desde_telegram(bot, falso, settings, ef
     falso.boton(OTRO_TG, reconocer["callback_data"], mensaje)
     assert "ya fue reconocida" in falso.esperar("answerCallbackQuery", 2)[-1]["text"]
     assert Alerta.objects.get(pk=alerta.pk).reconocida_por == comandante_a
+
+
+def test_rechazar_pide_un_motivo_que_queda_en_la_tarea(bot, falso, vinculado, comandante_a):
+    tarea = TareaFactory(unidad=vinculado.unidad, titulo="Corte de calle")
+    tareas_services.tarea_asignar(tarea_id=tarea.pk, usuario=comandante_a, efectivos=[vinculado.pk])
+    mensaje = {"message_id": 70, "date": 0, "chat": {"id": TG, "type": "private"}, "text": "Corte de calle"}
+    falso.boton(TG, f"t:rechazar:{tarea.pk}", mensaje)
+    [pregunta] = falso.esperar("editMessageText", 1)
+    assert "¿Por qué la rechaza?" in pregunta["text"]
+    opciones = [b["callback_data"] for fila in pregunta["reply_markup"]["inline_keyboard"] for b in fila]
+    assert opciones == [f"r:{tarea.pk}:{i}" for i in range(len(mensajes.MOTIVOS_RECHAZO))] + [
+        f"r:{tarea.pk}:-",
+        f"r:{tarea.pk}:x",
+    ]
+    assert tarea.asignaciones.get().estado == "pendiente"  # asking is not rejecting
+
+    falso.boton(TG, f"r:{tarea.pk}:x", mensaje)  # back: the task's buttons again, nothing changed
+    volver = falso.esperar("editMessageText", 2)[-1]
+    assert [b["callback_data"] for b in volver["reply_markup"]["inline_keyboard"][0]] == [
+        f"t:aceptar:{tarea.pk}",
+        f"t:rechazar:{tarea.pk}",
+    ]
+    falso.boton(TG, f"r:{tarea.pk}:1", mensaje)
+    assert falso.esperar("answerCallbackQuery", 3)[-1]["text"] == "Tarea rechazada (Estoy lejos)."
+    assert tarea.asignaciones.get().estado == "rechazada"
+    assert tarea.eventos.filter(motivo__endswith=": Estoy lejos").exists()
+
+
+def test_llegue_queda_registrado_con_la_distancia_al_lugar(bot, falso, vinculado, comandante_a):
+    tarea = TareaFactory(unidad=vinculado.unidad, ubicacion=Point(*desplazar(*CENTRO, este_m=40), srid=4326))
+    Efectivo.objects.filter(pk=vinculado.pk).update(ultima_posicion=Point(*CENTRO, srid=4326))
+    tareas_services.tarea_asignar(tarea_id=tarea.pk, usuario=comandante_a, efectivos=[vinculado.pk])
+    tareas_services.asignacion_responder(tarea_id=tarea.pk, usuario=vinculado.usuario, acepta=True)
+    mensaje = {"message_id": 80, "date": 0, "chat": {"id": TG, "type": "private"}, "text": "t"}
+    falso.boton(TG, f"t:llegue:{tarea.pk}", mensaje)
+    assert falso.esperar("answerCallbackQuery")[-1]["text"] == "Llegada registrada: el mando ya lo ve."
+    editado = falso.esperar("editMessageText")[-1]
+    assert [b["callback_data"] for b in editado["reply_markup"]["inline_keyboard"][0]] == [f"t:iniciar:{tarea.pk}"]
+    a = tarea.asignaciones.get()
+    assert a.llegada_en is not None and a.llegada_distancia_m == pytest.approx(40, abs=1)
+    assert tarea.eventos.filter(motivo__contains="(a 40 m del lugar)").exists()
+
+
+def test_el_menu_y_los_botones_fijos_llevan_a_tareas_y_estado(bot, falso, vinculado):
+    [comandos] = falso.esperar("setMyCommands")  # installed when the bot starts
+    lista = comandos["commands"] if isinstance(comandos["commands"], list) else json.loads(comandos["commands"])
+    assert [c["command"] for c in lista] == [c for c, _ in mensajes.COMANDOS]
+    falso.mensaje(TG, "/start")
+    [hola] = falso.esperar("sendMessage", chat_id=TG)
+    teclado = [b["text"] for fila in hola["reply_markup"]["keyboard"] for b in fila]
+    assert teclado == [mensajes.BOTON_TAREAS, mensajes.BOTON_ESTADO, mensajes.BOTON_SOS]
+    falso.mensaje(TG, mensajes.BOTON_TAREAS)
+    assert falso.esperar("sendMessage", 2, chat_id=TG)[-1]["text"] == "No tiene tareas abiertas."
+    falso.mensaje(TG, mensajes.BOTON_ESTADO)
+    assert falso.esperar("sendMessage", 3, chat_id=TG)[-1]["text"].startswith("Su estado: Disponible")
+
+
+def test_en_un_grupo_el_bot_no_muestra_nada(bot, falso, vinculado, comandante_a):
+    tarea = TareaFactory(unidad=vinculado.unidad, titulo="Reservada")
+    tareas_services.tarea_asignar(tarea_id=tarea.pk, usuario=comandante_a, efectivos=[vinculado.pk])
+    falso.mensaje(TG, "/tareas", grupo=-100200)
+    [respuesta] = falso.esperar("sendMessage", chat_id=-100200)
+    assert respuesta["text"] == mensajes.SOLO_PRIVADO
+    falso.mensaje(TG, "/sos", grupo=-100200)
+    falso.esperar("sendMessage", 2, chat_id=-100200)
+    assert all("Reservada" not in p.get("text", "") for p in falso.llamadas_a("sendMessage"))
+    assert not vinculado.sos.exists()  # an SOS typed in a group raises nothing

@@ -60,6 +60,12 @@ def test_una_asignacion_llega_una_vez_con_sus_botones(falso, vinculado, comandan
     assert "Nueva tarea asignada" in enviado["text"] and tarea.codigo in enviado["text"]
     botones = [b["callback_data"] for b in enviado["reply_markup"]["inline_keyboard"][0]]
     assert botones == [f"t:aceptar:{tarea.pk}", f"t:rechazar:{tarea.pk}"]
+    # ...and where to go: a venue the phone opens in its maps app.
+    [lugar] = falso.llamadas_a("sendVenue", chat_id=TG)
+    assert (float(lugar["latitude"]), float(lugar["longitude"])) == pytest.approx(
+        (tarea.ubicacion.y, tarea.ubicacion.x)
+    )
+    assert lugar["title"] == f"{tarea.codigo} · {tarea.titulo}"
     n.refresh_from_db()
     assert (n.estado, n.intentos, n.ultimo_error) == (EstadoNotificacion.ENVIADA, 1, "")
     assert services.notificaciones_pendientes_enviar() == {}
@@ -111,9 +117,10 @@ def test_si_el_efectivo_bloqueo_el_bot_la_notificacion_queda_fallida(falso, vinc
     assert n.estado == EstadoNotificacion.FALLIDA and "blocked" in n.ultimo_error
 
 
-def test_una_alerta_llega_solo_al_efectivo_que_la_provoco(falso, vinculado, unidad_a):
+def test_una_alerta_critica_llega_solo_al_efectivo_que_la_provoco(falso, vinculado, unidad_a):
     otro = EfectivoFactory(unidad=unidad_a, usuario=UsuarioFactory(rol="efectivo", telegram_id=880002))
-    GeocercaFactory(nombre="Casa de Gobierno", tipo="restringida", geom=cuadrado(lado_m=200))
+    GeocercaFactory(nombre="Casa de Gobierno", tipo="restringida", severidad="critica", geom=cuadrado(lado_m=200))
+    GeocercaFactory(nombre="Plaza", tipo="control", severidad="advertencia", geom=cuadrado(lado_m=300))
     fuera = desplazar(*CENTRO, este_m=500)
     ahora = timezone.now()
     lecturas = [
@@ -134,7 +141,8 @@ def test_una_alerta_llega_solo_al_efectivo_que_la_provoco(falso, vinculado, unid
     services.notificaciones_pendientes_enviar()
     [enviado] = falso.llamadas_a("sendMessage")
     assert enviado["chat_id"] == TG
-    assert enviado["text"] == "⚠️ Entró en la geocerca «Casa de Gobierno»"
+    assert enviado["text"] == "⚠️ Entró en la geocerca «Casa de Gobierno». Salga de la zona y avise al mando."
+    # The warning-level alert of the same reading is the commanders' business: not pushed.
     assert not falso.llamadas_a("sendMessage", chat_id=otro.usuario.telegram_id)
 
 
