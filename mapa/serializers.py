@@ -37,5 +37,7 @@ class EfectivoPanelSerializer(serializers.Serializer):
     lat = serializers.FloatField(allow_null=True)
     ultima_posicion_en = serializers.DateTimeField(allow_null=True)
     precision_m = serializers.FloatField(allow_null=True)
+    tiene_usuario = serializers.BooleanField()
+    telegram_vinculado = serializers.BooleanField()
     tareas = _TareaBreveSerializer(many=True)
     ahora = serializers.DateTimeField()

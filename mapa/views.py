@@ -98,6 +98,8 @@ class EfectivoPanelView(APIView):
                 "lat": e.ultima_posicion.y if e.ultima_posicion else None,
                 "ultima_posicion_en": e.ultima_posicion_en,
                 "precision_m": e.ultima_precision_m,
+                "tiene_usuario": e.usuario_id is not None,
+                "telegram_vinculado": e.usuario is not None and e.usuario.telegram_id is not None,
                 "tareas": [
                     {"id": t.pk, "codigo": t.codigo, "titulo": t.titulo, "estado": t.estado, "prioridad": t.prioridad}
                     for t in tareas

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import segno
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -21,6 +22,9 @@ class CodigoSalidaSerializer(serializers.Serializer):
     codigo = serializers.CharField()
     enlace = serializers.CharField(allow_null=True)
     vence_en = serializers.DateTimeField()
+    qr_svg = serializers.CharField(
+        allow_null=True, help_text="El enlace como código QR (SVG) para escanear con el teléfono; null sin enlace."
+    )
 
 
 class CodigoVinculacionView(APIView):
@@ -37,5 +41,16 @@ class CodigoVinculacionView(APIView):
         entrada.is_valid(raise_exception=True)
         nuevo = services.codigo_generar(efectivo_id=entrada.validated_data.get("efectivo"), creado_por=request.user)
         return Response(
-            {"codigo": nuevo.codigo, "enlace": nuevo.enlace, "vence_en": nuevo.vence_en}, status=status.HTTP_201_CREATED
+            {
+                "codigo": nuevo.codigo,
+                "enlace": nuevo.enlace,
+                "vence_en": nuevo.vence_en,
+                "qr_svg": qr_svg(nuevo.enlace) if nuevo.enlace else None,
+            },
+            status=status.HTTP_201_CREATED,
         )
+
+
+def qr_svg(texto: str) -> str:
+    """An SVG QR code (segno), dark on white with the quiet zone, sized by the page's CSS."""
+    return segno.make(texto, error="m").svg_inline(scale=4, dark="#0d1117", light="#ffffff", omitsize=True)

@@ -30,7 +30,7 @@ def servidor(transactional_db, settings, tmp_path):
     archivo = tmp_path / "extracto.pmtiles"
     osm_prueba.construir_pmtiles(archivo)
     call_command("base_instalar", str(archivo), stdout=io.StringIO())
-    with daphne(MAPA_BASE_DIR=settings.MAPA_BASE_DIR, **TIEMPO_COMPRIMIDO) as url:
+    with daphne(MAPA_BASE_DIR=settings.MAPA_BASE_DIR, TELEGRAM_BOT_USERNAME="gad_demo_bot", **TIEMPO_COMPRIMIDO) as url:
         yield url
 
 
@@ -205,3 +205,28 @@ def test_reconectar_a_miles_de_eventos_por_segundo_vuelve_en_vivo(servidor_repla
     # Every event after the snapshot arrived: the page's cursor reaches the last one published.
     pagina.wait_for_function(f"() => window.gadMapa.conexion.ultimo >= {publicados[-1]}", timeout=15_000)
     assert pagina.errores == []
+
+
+def test_el_comandante_vincula_el_telegram_de_un_efectivo_desde_su_panel(servidor, navegador):  # noqa: F811
+    from efectivos.models import Efectivo
+    from telegram_bot import services as telegram_services
+
+    pagina = abrir(navegador, servidor, (1366, 768))
+    efectivo = Efectivo.objects.get(usuario__username="efectivo")
+    pagina.evaluate(f"window.gadMapa.acciones.abrirEfectivo({efectivo.pk})")
+    pagina.wait_for_selector("#tg-vincular")
+    assert "Sin vincular." in pagina.inner_text("#tg")
+    pagina.click("#tg-vincular")
+    enlace = pagina.locator("#tg .codigo-tg a")
+    enlace.wait_for(timeout=10_000)
+    href = enlace.get_attribute("href")
+    assert href.startswith("https://t.me/gad_demo_bot?start=")
+    qr = pagina.locator("#tg .qr svg").bounding_box()
+    assert qr["width"] >= 100 and abs(qr["width"] - qr["height"]) < 2  # large enough to scan
+    assert "vence a las" in pagina.inner_text("#tg")
+    para_readme(pagina, "mapa-vincular-telegram")
+    # The code on screen is the real one: the efectivo's phone opening the link links them.
+    usuario = telegram_services.cuenta_vincular(codigo=href.split("start=")[1], telegram_id=990011)
+    assert usuario == efectivo.usuario
+    pagina.evaluate(f"window.gadMapa.acciones.abrirEfectivo({efectivo.pk})")
+    pagina.wait_for_function("() => document.getElementById('tg')?.innerText.includes('Vinculado.')")

@@ -1,7 +1,7 @@
 // Acting from the map: a click on an empty spot offers a task or an emergency there, with the
 // nearest available efectivos and their distances; a click on an efectivo opens its details,
 // current tasks and a replay of its track on a time slider.
-import { pedir, detalleTexto, escapar, fechaHora } from "./api.js";
+import { pedir, detalleTexto, escapar, fechaHora, hora } from "./api.js";
 
 const $ = (sel, raiz = document) => raiz.querySelector(sel);
 
@@ -240,6 +240,12 @@ export class Acciones {
       </dl>
       <label>Tarea actual</label>
       <ul class="cercanos">${tareas || `<li class="tenue">Sin tareas</li>`}</ul>
+      <label>Telegram</label>
+      <div id="tg" class="telegram">
+        ${!e.tiene_usuario ? `<span class="tenue">Sin usuario: créelo en la administración para vincular Telegram.</span>`
+          : `<span class="tenue">${e.telegram_vinculado ? "Vinculado." : "Sin vincular."}</span>
+             <button type="button" class="boton secundario chico" id="tg-vincular">${e.telegram_vinculado ? "Vincular otro teléfono" : "Vincular Telegram"}</button>`}
+      </div>
       <label for="r-horas">Recorrido</label>
       <select id="r-horas">${opciones({ 1: "Última hora", 4: "Últimas 4 horas", 8: "Últimas 8 horas", 24: "Últimas 24 horas" }, 4)}</select>
       <button type="button" class="boton secundario" id="r-ver">Ver recorrido</button>
@@ -254,6 +260,30 @@ export class Acciones {
       }),
     );
     $("#r-ver").addEventListener("click", () => this.recorrido(id, Number($("#r-horas").value)));
+    $("#tg-vincular")?.addEventListener("click", () => this.vincularTelegram(id, $("#tg")));
+  }
+
+  // --- linking Telegram ---------------------------------------------------------------------------
+
+  async vincularTelegram(efectivoId, destino) {
+    // A single-use code: shown as a link and a QR code to scan with the efectivo's phone (or, with
+    // no bot username configured, as the /start command to send the bot). efectivoId null: the
+    // commander's own account, for escalated alerts.
+    let c;
+    try {
+      c = await pedir("/api/v1/telegram/codigos/", { metodo: "POST", cuerpo: efectivoId ? { efectivo: efectivoId } : {} });
+    } catch (err) {
+      this.avisar(detalleTexto(err));
+      return;
+    }
+    destino.innerHTML = `
+      <div class="codigo-tg">
+        ${c.qr_svg ? `<div class="qr" aria-label="Código QR del enlace">${c.qr_svg}</div>` : ""}
+        <div>
+          ${c.enlace ? `<a href="${escapar(c.enlace)}" target="_blank" rel="noopener">${escapar(c.enlace)}</a>` : `Enviar al bot: <code>/start ${escapar(c.codigo)}</code>`}
+          <div class="tenue">Un solo uso · vence a las ${hora(c.vence_en)}</div>
+        </div>
+      </div>`;
   }
 
   async recorrido(id, horas) {

@@ -62,6 +62,10 @@ async function iniciar() {
   );
 
   const acciones = new Acciones({ map, capas, config, avisar });
+  document.getElementById("mi-telegram").addEventListener("click", () => {
+    acciones.abrir(`<h3>Mi Telegram</h3><p class="tenue">Vincule su cuenta para recibir las alertas que nadie reconoce a tiempo.</p><div id="tg"></div>`);
+    acciones.vincularTelegram(null, document.getElementById("tg"));
+  });
   const alertas = new Alertas({
     avisar,
     alSeleccionar: (a) => {
