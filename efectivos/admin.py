@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
+from django.utils import timezone
 
 from efectivos import services
 from efectivos.models import Efectivo, Posicion, Unidad, Usuario
-from gad_project.admin_base import MapaAdmin, SoloLecturaAdmin
+from gad_project.admin_base import MapaAdmin, MapaSoloLecturaAdmin
 from gad_project.exceptions import ErrorDominio
 from telegram_bot import services as telegram_services
 
@@ -74,13 +75,13 @@ class EfectivoAdmin(MapaAdmin):
             como = nuevo.enlace or f"enviar al bot: /start {nuevo.codigo}"
             self.message_user(
                 request,
-                f"{efectivo}: código {nuevo.codigo} ({como}); un solo uso, vence {nuevo.vence_en:%H:%M}.",
+                f"{efectivo}: código {nuevo.codigo} ({como}); un solo uso, vence {timezone.localtime(nuevo.vence_en):%H:%M}.",
                 messages.SUCCESS,
             )
 
 
 @admin.register(Posicion)
-class PosicionAdmin(SoloLecturaAdmin, MapaAdmin):
+class PosicionAdmin(MapaSoloLecturaAdmin):
     list_display = ("id", "efectivo", "registrada_en", "recibida_en", "precision_m", "velocidad_kmh", "fuente")
     list_filter = ("fuente",)
     search_fields = ("efectivo__codigo_interno", "efectivo__apellido", "id_cliente")

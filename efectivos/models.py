@@ -7,6 +7,7 @@ from django.contrib.gis.db import models
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import BrinIndex, GinIndex
 from django.db.models import Q
+from django.utils import timezone
 
 
 class Rol(models.TextChoices):
@@ -144,4 +145,4 @@ class Posicion(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.efectivo_id} @ {self.registrada_en:%Y-%m-%d %H:%M:%S}"
+        return f"{self.efectivo_id} @ {timezone.localtime(self.registrada_en):%d/%m/%Y %H:%M:%S}"

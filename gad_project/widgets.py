@@ -8,9 +8,9 @@ from django.contrib.gis.forms import OSMWidget
 
 class MapaWidget(OSMWidget):
     """The admin's geometry editor, served entirely from local static files (OpenLayers from the
-    npm registry, copied at install time). The base layer is MAPA_TILES_URL when configured; without
-    it the map draws a graticule, with the unidades' jurisdictions and the active geocercas as
-    context, so it works offline."""
+    npm registry, copied at install time), on the commanders' offline base map (Natural Earth land
+    and, once installed, the OpenStreetMap extract: static/js/gis/base_ol.js), with the unidades'
+    jurisdictions and the active geocercas (named) as context."""
 
     template_name = "gis/gad_openlayers.html"
     default_lon, default_lat = settings.MAPA_CENTRO  # type: ignore[assignment]  # degrees: floats, not the stub's int
@@ -18,14 +18,18 @@ class MapaWidget(OSMWidget):
 
     class Media:
         extend = False  # the parent's Media points at a CDN
-        css = {"all": ("vendor/ol/ol.css", "gis/css/ol3.css")}
-        js = ("vendor/ol/ol.js", "gis/js/OLMapWidget.js")
+        css = {"all": ("vendor/ol/ol.css", "gis/css/ol3.css", "css/fuentes.css")}
+        js = ("vendor/ol/ol.js", "gis/js/OLMapWidget.js", "js/gis/base_ol.js")
 
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
         context["tiles_url"] = settings.MAPA_TILES_URL
         context["contexto_id"] = f"{context['id']}_contexto"
         context["contexto"] = contexto_geojson()
+        context["base_id"] = f"{context['id']}_base"
+        from mapa.views import base_osm_config
+
+        context["base_osm"] = base_osm_config()
         return context
 
 
@@ -39,7 +43,11 @@ def contexto_geojson() -> dict:
         if u.jurisdiccion is not None
     ]
     features += [
-        {"type": "Feature", "geometry": json.loads(g.geom.geojson), "properties": {"capa": "geocerca"}}
-        for g in Geocerca.objects.filter(activa=True).only("geom")[:2000]
+        {
+            "type": "Feature",
+            "geometry": json.loads(g.geom.geojson),
+            "properties": {"capa": "geocerca", "nombre": g.nombre},
+        }
+        for g in Geocerca.objects.filter(activa=True).only("geom", "nombre")[:2000]
     ]
     return {"type": "FeatureCollection", "features": features}

@@ -6,6 +6,7 @@ from django.contrib.gis.db import models
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db.models import F, Q
+from django.utils import timezone
 
 
 class TipoGeocerca(models.TextChoices):
@@ -218,7 +219,11 @@ class Alerta(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_tipo_display()} · {self.geocerca_id} · {self.efectivo_id}"
+        # What the admin's title and breadcrumbs show: what happened, where, to whom, when (local).
+        cuando = timezone.localtime(self.ocurrida_en) if self.ocurrida_en else None
+        return f"{self.get_tipo_display()} · {self.geocerca} · {self.efectivo}" + (
+            f" · {cuando:%d/%m %H:%M}" if cuando else ""
+        )
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.ultima_en is None:

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from gad_project.admin_base import MapaAdmin, SoloLecturaAdmin
+from gad_project.admin_base import MapaSoloLecturaAdmin
 from seguridad.models import SinReporte, Sos
 
 
 @admin.register(Sos)
-class SosAdmin(SoloLecturaAdmin, MapaAdmin):
+class SosAdmin(MapaSoloLecturaAdmin):
     """A record of every SOS; raised by efectivos and resolved from the map or the API, never here."""
 
     list_display = ("id", "efectivo", "estado", "fuente", "creado_en", "resuelto_en", "resuelto_por")
@@ -16,7 +16,7 @@ class SosAdmin(SoloLecturaAdmin, MapaAdmin):
 
 
 @admin.register(SinReporte)
-class SinReporteAdmin(SoloLecturaAdmin, MapaAdmin):
+class SinReporteAdmin(MapaSoloLecturaAdmin):
     list_display = ("id", "efectivo", "ultima_posicion_en", "creado_en", "cerrado_en")
     list_filter = (("cerrado_en", admin.EmptyFieldListFilter),)
     search_fields = ("efectivo__apellido", "efectivo__codigo_interno")

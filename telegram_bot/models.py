@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils import timezone
 
 
 class CodigoVinculacion(models.Model):
@@ -19,7 +20,7 @@ class CodigoVinculacion(models.Model):
         verbose_name_plural = "códigos de vinculación"
 
     def __str__(self) -> str:
-        return f"Vinculación de {self.usuario_id} (vence {self.vence_en:%Y-%m-%d %H:%M})"
+        return f"Vinculación de {self.usuario} (vence {timezone.localtime(self.vence_en):%d/%m/%Y %H:%M})"
 
 
 class EstadoNotificacion(models.TextChoices):

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
-from django.contrib.gis.geos import GEOSGeometry, LinearRing, LineString, MultiPolygon, Polygon
+from django.contrib.gis.geos import GEOSGeometry, LineString, MultiPolygon
 from rest_framework import serializers
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from efectivos.models import Unidad
 from gad_project.api.campos import EnteroEstricto
+from gad_project.exceptions import EntradaInvalida
+from geocercas import formatos
 from geocercas.models import Alerta, AlertaNota, Geocerca, TipoGeocerca
 
 
@@ -100,41 +102,11 @@ class GeocercaSerializer(GeoFeatureModelSerializer):
         return super().to_internal_value(data)
 
     def validate_geom(self, geom: GEOSGeometry) -> MultiPolygon | LineString:
-        if geom.srid not in (None, 4326):
-            geom.transform(4326)
-        if isinstance(geom, LineString) and not isinstance(geom, LinearRing):
-            return _ruta_validar(geom)  # a corridor's route: validate() checks the tipo
-        if isinstance(geom, Polygon):
-            geom = MultiPolygon(geom, srid=4326)
-        if not isinstance(geom, MultiPolygon):
-            raise serializers.ValidationError(
-                "La geometría debe ser un Polygon o MultiPolygon (o la LineString de un corredor)."
-            )
-        if geom.empty:
-            raise serializers.ValidationError("La geometría está vacía.")
-        x0, y0, x1, y1 = geom.extent
-        if not (-180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
-            raise serializers.ValidationError("Coordenadas fuera de rango (lon -180..180, lat -90..90).")
-        if not geom.valid:
-            raise serializers.ValidationError(f"Geometría inválida: {geom.valid_reason}.")
-        if geom.area == 0:
-            raise serializers.ValidationError("La geometría no tiene superficie.")
-        geom.srid = 4326
-        return geom
-
-
-def _ruta_validar(ruta: LineString) -> LineString:
-    ruta.srid = 4326
-    x0, y0, x1, y1 = ruta.extent
-    if not (-180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
-        raise serializers.ValidationError("Coordenadas fuera de rango (lon -180..180, lat -90..90).")
-    if len(ruta.coords) < 2 or ruta.length == 0:
-        raise serializers.ValidationError("La ruta no tiene longitud.")
-    if len(ruta.coords) > 10_000:
-        raise serializers.ValidationError("La ruta tiene demasiados puntos (máximo 10.000).")
-    if not ruta.simple:
-        raise serializers.ValidationError("La ruta del corredor se cruza a sí misma.")
-    return ruta
+        # One set of rules for the API, the admin and file imports (geocercas.formatos).
+        try:
+            return formatos.geometria_validar(geom)
+        except EntradaInvalida as exc:
+            raise serializers.ValidationError(exc.mensaje) from exc
 
 
 class AlertaNotaSerializer(serializers.ModelSerializer):

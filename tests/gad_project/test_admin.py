@@ -145,3 +145,27 @@ def test_una_tarea_no_se_borra_ni_cambia_de_unidad_en_el_admin(client, admin):
     assert client.get(reverse("admin:tareas_tarea_delete", args=[tarea.pk])).status_code == 403
     html = client.get(reverse("admin:tareas_tarea_change", args=[tarea.pk])).content.decode()
     assert 'name="unidad"' not in html
+
+
+def test_el_detalle_de_una_alerta_se_lee_con_nombres_hora_local_y_mapa(client, admin):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from tests.factories import AlertaFactory, GeocercaFactory, PosicionFactory
+
+    alerta = AlertaFactory(
+        geocerca=GeocercaFactory(nombre="Perímetro Norte"),
+        ocurrida_en=datetime(2026, 12, 2, 20, 21, tzinfo=ZoneInfo("UTC")),
+    )
+    client.force_login(admin)
+    html = client.get(reverse("admin:geocercas_alerta_change", args=[alerta.pk])).content.decode()
+    titulo = f"Entrada · Perímetro Norte · {alerta.efectivo} · 02/12 17:21"  # 20:21 UTC is 17:21 here
+    assert f"<h2>{titulo}</h2>" in html  # the heading of the record, not "Entrada · 10 · 205"
+    assert 'id="id_punto_mapa"' in html and "/static/js/gis/base_ol.js" in html  # on the map...
+    assert "POINT (" not in html  # ...not as WKT
+    listado = client.get(reverse("admin:geocercas_alerta_changelist")).content.decode()
+    assert "Sí: nadie la reconoció a tiempo" in listado and "No vacío" not in listado
+    posicion = PosicionFactory(
+        efectivo=alerta.efectivo, registrada_en=datetime(2026, 12, 2, 20, 21, 5, tzinfo=ZoneInfo("UTC"))
+    )
+    assert str(posicion).endswith("@ 02/12/2026 17:21:05")
