@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 PY := .venv/bin/python
 
-.PHONY: run test stop bootstrap services migrate demo lint bench clean
+.PHONY: run test stop bootstrap services migrate demo lint bench clean capturas
 
 bootstrap:
 	@bash scripts/bootstrap.sh
@@ -25,6 +25,14 @@ test:
 	@bash scripts/services.sh start
 	@$(PY) manage.py collectstatic --noinput -v0
 	@REDIS_PREFIX=$${REDIS_PREFIX:-gadtest} $(PY) -m pytest $(PYTEST_ARGS)
+
+# The README's screenshots (docs/*.png), written by the browser tests from the demo data.
+capturas:
+	@GAD_BROWSER=1 bash scripts/bootstrap.sh
+	@bash scripts/services.sh start
+	@$(PY) manage.py collectstatic --noinput -v0
+	@GAD_CAPTURAS=1 REDIS_PREFIX=$${REDIS_PREFIX:-gadtest} $(PY) -m pytest -q tests/mapa/test_navegador_base.py tests/gad_project/test_admin_navegador.py \
+	  tests/mapa/test_navegador.py::test_el_comandante_ve_moverse_a_un_efectivo_y_reconoce_su_alerta_en_vivo
 
 stop:
 	@bash scripts/services.sh stop

@@ -14,6 +14,7 @@ from efectivos.models import Efectivo, EstadoEfectivo
 from geocercas.models import Alerta
 from tareas.models import Tarea, TipoTarea
 from tests.factories import desplazar
+from tests.mapa.test_navegador_base import para_readme
 from tests.navegador import captura, ingresar, navegador  # noqa: F401 (fixture)
 from tests.vivo import TIEMPO_COMPRIMIDO, daphne, post_json, token
 
@@ -64,7 +65,7 @@ def test_el_comandante_ve_moverse_a_un_efectivo_y_reconoce_su_alerta_en_vivo(ser
     assert dibujados > 40, dibujados  # rendered on the canvas, not just loaded
     assert pagina.evaluate("window.gadMapa.map.queryRenderedFeatures({layers: ['geocercas-relleno']}).length") > 0
     assert "80 efectivos" in pagina.inner_text("#resumen")
-    captura(pagina, "mapa-comandante")
+    para_readme(pagina, "mapa")
 
     # A second commander's map (the admin's), to see the acknowledgement arrive there live.
     otra = abrir_mapa(navegador, servidor, "admin", "admin1234")
