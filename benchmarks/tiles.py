@@ -92,7 +92,7 @@ def base_de_datos() -> dict:
 
     todo = tiles.Alcance("todo", None)
     resultado = {}
-    for capa in ("efectivos", "geocercas", "densidad"):
+    for capa in ("efectivos", "geocercas", "densidad", "base"):
         tiempos, tamanos = [], []
         for z, x, y in tiles_z14():
             inicio = time.perf_counter()
@@ -116,7 +116,7 @@ def http_sin_cache(url: str, cookie: str) -> dict:
     from mapa.tiles import cache_vaciar
 
     resultado = {}
-    for capa in ("efectivos", "geocercas"):
+    for capa in ("efectivos", "geocercas", "base"):
         cache_vaciar()
         tiempos, estados = [], {}
         for z, x, y in tiles_z14():
@@ -135,13 +135,13 @@ def http_sin_cache(url: str, cookie: str) -> dict:
 
 
 def http_con_cache(url: str, cookie: str, segundos: int) -> dict:
-    """wrk over the area's cached tiles (geocercas and densidad, z12-z14: the versioned layers,
-    which stay cached until they change)."""
+    """wrk over the area's cached tiles (geocercas, densidad and the base map's land, z12-z14: the
+    versioned layers, which stay cached until they change)."""
     from mapa.tiles import tiles_de_zona
 
     rutas = [
         f"/tiles/{capa}/{z}/{x}/{y}.pbf"
-        for capa in ("geocercas", "densidad")
+        for capa in ("geocercas", "densidad", "base")
         for z, x, y in tiles_de_zona(bbox=ZONA, zooms=range(12, 15))
     ]
     for ruta in rutas:  # warm
