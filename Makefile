@@ -48,6 +48,7 @@ bench:
 	@$(PY) benchmarks/realtime.py
 	@$(PY) benchmarks/tiles.py
 	@$(PY) benchmarks/bot.py
+	@$(PY) benchmarks/exportes.py
 
 clean: stop
 	rm -rf .run .venv node_modules static/vendor

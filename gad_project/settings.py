@@ -315,6 +315,8 @@ CONTENT_SECURITY_POLICY = {
 # (its origin must then be listed in MAPA_TILES_ORIGINS).
 MAPA_BASE_DIR = env_str("MAPA_BASE_DIR", str(BASE_DIR / ".run" / "base"))
 MAPA_TILES_URL = env_str("MAPA_TILES_URL", "")
+# Exports (/api/v1/exportes/): the longest window one request may ask for.
+EXPORTES_VENTANA_MAX_DIAS = env_int("EXPORTES_VENTANA_MAX_DIAS", 366, minimum=1)
 MAPA_CENTRO = (-58.4173, -34.6118)  # lon, lat: Buenos Aires
 # Vector tiles: moving efectivos are cached per time bucket of this many seconds; versioned layers
 # (geocercas, densidad) for TILES_CACHE_TTL_S. Warming covers the operating area at these zooms.

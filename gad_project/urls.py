@@ -9,6 +9,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from gad_project import health
+from gad_project.api import exportes
 from gad_project.api.auth import ObtenerToken, RenovarToken
 from gad_project.api.errors import error_body
 
@@ -21,6 +22,10 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("tareas.api.urls")),
     path("", include("seguridad.api.urls")),
     path("", include("telegram_bot.api.urls")),
+    path("exportes/recorridos/", exportes.RecorridosExportView.as_view(), name="exportes_recorridos"),
+    path("exportes/alertas/", exportes.AlertasExportView.as_view(), name="exportes_alertas"),
+    path("exportes/tareas/", exportes.TareasExportView.as_view(), name="exportes_tareas"),
+    path("exportes/geocercas/", exportes.GeocercasExportView.as_view(), name="exportes_geocercas"),
 ]
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Iterable, Iterator
 from xml.sax.saxutils import escape
 
 from django.contrib.gis.gdal import DataSource, GDALException
@@ -147,8 +148,9 @@ def _geometria_de(geocerca) -> GEOSGeometry:
     return geocerca.ruta if geocerca.tipo == "corredor" and geocerca.ruta else geocerca.geom
 
 
-def a_geojson(geocerca) -> str:
+def a_feature(geocerca) -> dict:
     propiedades = {
+        "id": geocerca.pk,
         "nombre": geocerca.nombre,
         "tipo": geocerca.tipo,
         "severidad": geocerca.severidad,
@@ -156,15 +158,30 @@ def a_geojson(geocerca) -> str:
     }
     if geocerca.tipo == "corredor":
         propiedades["ancho_m"] = geocerca.ancho_m
-    feature = {"type": "Feature", "properties": propiedades, "geometry": json.loads(_geometria_de(geocerca).geojson)}
-    return json.dumps(feature, ensure_ascii=False, indent=2)
+    return {"type": "Feature", "properties": propiedades, "geometry": json.loads(_geometria_de(geocerca).geojson)}
+
+
+def a_geojson(geocerca) -> str:
+    return json.dumps(a_feature(geocerca), ensure_ascii=False, indent=2)
+
+
+_KML_INICIO = '<?xml version="1.0" encoding="UTF-8"?>\n<kml xmlns="http://www.opengis.net/kml/2.2"><Document>'
+
+
+def _placemark(geocerca) -> str:
+    return (
+        f"<Placemark><name>{escape(geocerca.nombre)}</name>"
+        f"<description>{escape(geocerca.get_tipo_display())} · {escape(geocerca.get_severidad_display())}</description>"
+        f"{_geometria_de(geocerca).kml}</Placemark>\n"
+    )
 
 
 def a_kml(geocerca) -> str:
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        '<kml xmlns="http://www.opengis.net/kml/2.2"><Document>'
-        f"<name>{escape(geocerca.nombre)}</name><Placemark><name>{escape(geocerca.nombre)}</name>"
-        f"<description>{escape(geocerca.get_tipo_display())} · {escape(geocerca.get_severidad_display())}</description>"
-        f"{_geometria_de(geocerca).kml}</Placemark></Document></kml>\n"
-    )
+    return f"{_KML_INICIO}<name>{escape(geocerca.nombre)}</name>{_placemark(geocerca)}</Document></kml>\n"
+
+
+def a_kml_varias(geocercas: Iterable) -> Iterator[str]:
+    yield f"{_KML_INICIO}<name>Geocercas GRUPO_GAD</name>\n"
+    for g in geocercas:
+        yield _placemark(g)
+    yield "</Document></kml>\n"

@@ -249,6 +249,7 @@ export class Acciones {
       <label for="r-horas">Recorrido</label>
       <select id="r-horas">${opciones({ 1: "Última hora", 4: "Últimas 4 horas", 8: "Últimas 8 horas", 24: "Últimas 24 horas" }, 4)}</select>
       <button type="button" class="boton secundario" id="r-ver">Ver recorrido</button>
+      <div class="descargas tenue">Descargar: ${["gpx", "kml", "geojson", "csv"].map((f) => `<a href="#" data-formato="${f}">${f.toUpperCase()}</a>`).join(" · ")}</div>
       <div id="r-control" hidden>
         <input type="range" id="r-tiempo" min="0" value="0" aria-label="Momento del recorrido">
         <div><button type="button" class="boton secundario" id="r-play">▶ Reproducir</button> <span id="r-hora" class="tenue"></span></div>
@@ -261,6 +262,14 @@ export class Acciones {
     );
     $("#r-ver").addEventListener("click", () => this.recorrido(id, Number($("#r-horas").value)));
     $("#tg-vincular")?.addEventListener("click", () => this.vincularTelegram(id, $("#tg")));
+    // The same window as the replay, as a file GIS tools open (streamed by /api/v1/exportes/).
+    this.contenido.querySelectorAll(".descargas a").forEach((a) =>
+      a.addEventListener("click", (ev) => {
+        const desde = new Date(Date.now() - Number($("#r-horas").value) * 3600e3).toISOString();
+        a.href = `/api/v1/exportes/recorridos/?formato=${a.dataset.formato}&efectivo=${id}&desde=${encodeURIComponent(desde)}`;
+        ev.stopPropagation();
+      }),
+    );
   }
 
   // --- linking Telegram ---------------------------------------------------------------------------

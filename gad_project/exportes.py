@@ -1,0 +1,199 @@
+"""Streaming exports in the formats GIS tools read: GPX, KML, GeoJSON and CSV.
+
+Rows come from a server-side cursor (`connection.chunked_cursor()`, a named cursor WITH HOLD) a few
+thousand at a time, and each writer turns them into text as they arrive, so a year of readings
+never sits in the process's memory. The response body is an *async* iterator that pulls each
+block of rows on the request's own thread (`sync_to_async`, thread-sensitive): Django would
+otherwise consume a sync iterator whole before serving it under ASGI.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from datetime import UTC, datetime
+from itertools import groupby, islice
+from typing import Any
+from xml.sax.saxutils import escape
+
+from asgiref.sync import sync_to_async
+from django.db import connection
+from django.http import StreamingHttpResponse
+from django.utils import timezone
+
+from gad_project.tiempo import iso
+
+BLOQUE_FILAS = 2000
+TIPOS: dict[str, tuple[str, str]] = {
+    "gpx": ("application/gpx+xml", "gpx"),
+    "kml": ("application/vnd.google-earth.kml+xml", "kml"),
+    "geojson": ("application/geo+json", "geojson"),
+    "csv": ("text/csv; charset=utf-8", "csv"),
+}
+
+
+def filas(sql: str, params: dict[str, Any] | list[Any]) -> Iterator[tuple]:
+    """The query's rows, fetched BLOQUE_FILAS at a time through a server-side cursor."""
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        while bloque := cursor.fetchmany(BLOQUE_FILAS):
+            yield from bloque
+
+
+async def _asincrono(partes: Iterable[str]) -> AsyncIterator[bytes]:
+    iterador = iter(partes)
+
+    def siguiente() -> bytes:
+        return "".join(islice(iterador, 500)).encode()
+
+    leer = sync_to_async(siguiente, thread_sensitive=True)
+    while bloque := await leer():
+        yield bloque
+
+
+def respuesta(partes: Iterable[str], *, formato: str, nombre: str) -> StreamingHttpResponse:
+    tipo, extension = TIPOS[formato]
+    return StreamingHttpResponse(
+        _asincrono(partes),
+        content_type=tipo,
+        headers={
+            "Content-Disposition": f'attachment; filename="{nombre}.{extension}"',
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+def _hora(t: datetime) -> str:
+    return iso(timezone.localtime(t))
+
+
+def _utc(t: datetime) -> str:
+    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# --- tracks --------------------------------------------------------------------------------------
+# A track row: (efectivo_id, codigo, nombre, lon, lat, registrada_en, precision_m, velocidad_kmh,
+# rumbo, fuente, implausible), ordered by efectivo and device time.
+
+CAMPOS_LECTURA = (
+    "efectivo_id",
+    "codigo",
+    "nombre",
+    "lon",
+    "lat",
+    "registrada_en",
+    "precision_m",
+    "velocidad_kmh",
+    "rumbo",
+    "fuente",
+    "implausible",
+)
+
+
+def recorrido_gpx(lecturas: Iterable[tuple]) -> Iterator[str]:
+    """GPX 1.1: one <trk> per efectivo; implausible readings are left out of the line (they are
+    in the GeoJSON and CSV, flagged)."""
+    yield (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<gpx version="1.1" creator="GRUPO_GAD" xmlns="http://www.topografix.com/GPX/1/1">\n'
+    )
+    for (_, codigo, nombre), grupo in groupby(lecturas, key=lambda f: (f[0], f[1], f[2])):
+        yield f"<trk><name>{escape(f'{codigo} · {nombre}')}</name><trkseg>\n"
+        for f in grupo:
+            if f[10]:
+                continue
+            yield f'<trkpt lat="{f[4]:.7f}" lon="{f[3]:.7f}"><time>{_utc(f[5])}</time></trkpt>\n'
+        yield "</trkseg></trk>\n"
+    yield "</gpx>\n"
+
+
+def recorrido_kml(lecturas: Iterable[tuple]) -> Iterator[str]:
+    """KML: one Placemark per efectivo with its track as a LineString and the time span."""
+    yield (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<kml xmlns="http://www.opengis.net/kml/2.2"><Document><name>Recorridos GRUPO_GAD</name>\n'
+    )
+    for (_, codigo, nombre), grupo in groupby(lecturas, key=lambda f: (f[0], f[1], f[2])):
+        puntos = (f for f in grupo if not f[10])
+        primera = next(puntos, None)
+        if primera is None:
+            continue
+        yield f"<Placemark><name>{escape(f'{codigo} · {nombre}')}</name><LineString><coordinates>\n"
+        yield f"{primera[3]:.7f},{primera[4]:.7f}\n"
+        ultima = primera
+        for f in puntos:
+            ultima = f
+            yield f"{f[3]:.7f},{f[4]:.7f}\n"
+        yield (
+            f"</coordinates></LineString><TimeSpan><begin>{_utc(primera[5])}</begin>"
+            f"<end>{_utc(ultima[5])}</end></TimeSpan></Placemark>\n"
+        )
+    yield "</Document></kml>\n"
+
+
+def recorrido_geojson(lecturas: Iterable[tuple]) -> Iterator[str]:
+    """GeoJSON: one Point feature per reading, with who, when (agency's zone) and its quality."""
+    yield '{"type": "FeatureCollection", "features": [\n'
+    primera = True
+    for f in lecturas:
+        props = {
+            "efectivo_id": f[0],
+            "codigo": f[1],
+            "nombre": f[2],
+            "registrada_en": _hora(f[5]),
+            "precision_m": f[6],
+            "velocidad_kmh": f[7],
+            "rumbo": f[8],
+            "fuente": f[9],
+            "implausible": f[10],
+        }
+        feature = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [f[3], f[4]]}, "properties": props}
+        yield ("" if primera else ",\n") + json.dumps(feature, ensure_ascii=False)
+        primera = False
+    yield "\n]}\n"
+
+
+def csv_filas(encabezado: Iterable[str], datos: Iterable[Iterable[Any]]) -> Iterator[str]:
+    """CSV (RFC 4180, UTF-8 with BOM so spreadsheets read the accents), one line per row."""
+    buffer = io.StringIO()
+    escritor = csv.writer(buffer, lineterminator="\r\n")
+
+    def linea(valores: Iterable[Any]) -> str:
+        buffer.seek(0)
+        buffer.truncate()
+        escritor.writerow(_hora(v) if isinstance(v, datetime) else v for v in valores)
+        return buffer.getvalue()
+
+    yield "\ufeff" + linea(encabezado)
+    for fila in datos:
+        yield linea(fila)
+
+
+def recorrido_csv(lecturas: Iterable[tuple]) -> Iterator[str]:
+    return csv_filas(CAMPOS_LECTURA, lecturas)
+
+
+RECORRIDO: dict[str, Callable[[Iterable[tuple]], Iterator[str]]] = {
+    "gpx": recorrido_gpx,
+    "kml": recorrido_kml,
+    "geojson": recorrido_geojson,
+    "csv": recorrido_csv,
+}
+
+
+def geojson_features(features: Iterable[dict[str, Any]]) -> Iterator[str]:
+    yield '{"type": "FeatureCollection", "features": [\n'
+    primera = True
+    for feature in features:
+        yield ("" if primera else ",\n") + json.dumps(feature, ensure_ascii=False, default=_json_defecto)
+        primera = False
+    yield "\n]}\n"
+
+
+def _json_defecto(v: Any) -> Any:
+    if isinstance(v, datetime):
+        return _hora(v)
+    raise TypeError(type(v).__name__)
