@@ -96,6 +96,8 @@ INSTALLED_APPS = [
     "realtime",
     "telegram_bot",
     "mapa",
+    "auditlog",
+    "auditoria",
 ]
 
 MIDDLEWARE = [
@@ -108,6 +110,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "auditoria.middleware.Auditoria",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
@@ -315,6 +318,11 @@ CONTENT_SECURITY_POLICY = {
 # (its origin must then be listed in MAPA_TILES_ORIGINS).
 MAPA_BASE_DIR = env_str("MAPA_BASE_DIR", str(BASE_DIR / ".run" / "base"))
 MAPA_TILES_URL = env_str("MAPA_TILES_URL", "")
+# The audit trail (auditoria): django-auditlog's capture into our chained model, kept this long.
+AUDITLOG_LOGENTRY_MODEL = "auditoria.Registro"
+# auditlog's own migrations create its default LogEntry table, which is swapped out for ours.
+MIGRATION_MODULES = {"auditlog": None}
+AUDITORIA_RETENCION_DIAS = env_int("AUDITORIA_RETENCION_DIAS", 1825, minimum=1)
 # Exports (/api/v1/exportes/): the longest window one request may ask for.
 EXPORTES_VENTANA_MAX_DIAS = env_int("EXPORTES_VENTANA_MAX_DIAS", 366, minimum=1)
 MAPA_CENTRO = (-58.4173, -34.6118)  # lon, lat: Buenos Aires

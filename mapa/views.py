@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
+from auditoria.web import auditar_acceso
 from efectivos.models import EstadoEfectivo
 from efectivos.selectors import efectivo_visible, rol_de, unidades_visibles
 from gad_project.api.errors import error_body
@@ -84,6 +85,7 @@ class EfectivoPanelView(APIView):
     @extend_schema(responses={200: EfectivoPanelSerializer})
     def get(self, request, efectivo_id: int):
         e = efectivo_visible(usuario=request.user, efectivo_id=efectivo_id)
+        auditar_acceso(request, e, "ficha del efectivo")
         tareas = tareas_de_efectivo(efectivo_id=e.pk)
         return Response(
             {

@@ -29,6 +29,8 @@ from telegram.ext import (
     filters,
 )
 
+from auditoria.models import Interfaz
+from auditoria.registro import contexto
 from efectivos.models import EstadoEfectivo
 from gad_project.exceptions import ErrorDominio
 from telegram_bot import acciones, mensajes, metrics, services
@@ -42,8 +44,15 @@ def _db(fn: Callable) -> Callable:
     @wraps(fn)
     def envuelta(*args, **kwargs):
         close_old_connections()
+        # Whatever it writes is audited as the linked user, from Telegram, with the account id.
+        telegram_id = kwargs.get("telegram_id", args[0] if args and isinstance(args[0], int) else None)
         try:
-            return fn(*args, **kwargs)
+            with contexto(
+                actor=lambda: services.usuario_de_telegram(telegram_id) if telegram_id else None,
+                interfaz=Interfaz.TELEGRAM,
+                extra={"telegram_id": telegram_id},
+            ):
+                return fn(*args, **kwargs)
         finally:
             close_old_connections()
 

@@ -10,6 +10,7 @@ from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from auditoria.web import auditar_acceso
 from efectivos import ingesta, selectors, services
 from efectivos.alcance import actor_de
 from efectivos.api.filtros import EfectivoFiltro
@@ -98,6 +99,7 @@ class RecorridoView(APIView):
         if desde >= hasta:
             raise EntradaInvalida("`desde` debe ser anterior a `hasta`.", detalle={"desde": iso(desde)})
         recorrido = selectors.recorrido_de(efectivo_id=efectivo.pk, desde=desde, hasta=hasta)
+        auditar_acceso(request, efectivo, "recorrido", desde=iso(desde), hasta=iso(hasta))
         return Response(
             {
                 "efectivo": efectivo.pk,

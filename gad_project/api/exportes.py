@@ -13,6 +13,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
+from auditoria.web import auditar_acceso
 from efectivos.selectors import efectivos_visibles
 from gad_project import exportes
 from gad_project.api.params import param_fecha, param_int, param_opcion
@@ -20,6 +21,19 @@ from gad_project.exceptions import EntradaInvalida, NoEncontrado
 from geocercas import formatos as geocercas_formatos
 from geocercas.selectors import alertas_visibles, geocercas_visibles
 from tareas.selectors import tareas_visibles
+
+
+def auditar_exporte(request, que: str, formato: str, desde, hasta, **parametros) -> None:
+    """An export is a sensitive read: recorded in the audit trail against the caller."""
+    auditar_acceso(
+        request,
+        request.user,
+        f"exporte de {que}",
+        formato=formato,
+        desde=desde.isoformat() if desde else None,
+        hasta=hasta.isoformat() if hasta else None,
+        **parametros,
+    )
 
 
 def _formato(request, opciones: tuple[str, ...]) -> str:
@@ -120,6 +134,9 @@ class RecorridosExportView(APIView):
             WHERE p.efectivo_id IN ({subconsulta}) AND p.registrada_en >= %s AND p.registrada_en <= %s
             ORDER BY p.efectivo_id, p.registrada_en, p.id
         """
+        auditar_exporte(
+            request, "recorridos", formato, desde, hasta, efectivos=ids or "todos en el alcance", unidad=unidad
+        )
         filas = exportes.filas(sql, [*params, desde, hasta])
         return exportes.respuesta(
             exportes.RECORRIDO[formato](filas), formato=formato, nombre=_nombre("recorridos", desde, hasta)
@@ -172,6 +189,7 @@ class AlertasExportView(APIView):
         qs = qs.select_related(
             "geocerca", "efectivo__unidad", "reconocida_por", "atendida_por", "resuelta_por"
         ).order_by("ocurrida_en", "id")
+        auditar_exporte(request, "alertas", formato, desde, hasta, unidad=unidad)
 
         def quien(u) -> str:
             return (u.get_full_name() or u.get_username()) if u else ""
@@ -253,6 +271,7 @@ class TareasExportView(APIView):
             qs = qs.filter(unidad_id=unidad)
         qs = qs.select_related("unidad").prefetch_related("eventos__usuario", "asignaciones__efectivo")
         qs = qs.order_by("creada_en", "id")
+        auditar_exporte(request, "tareas", formato, desde, hasta, unidad=unidad)
 
         def base(t) -> tuple:
             return (
@@ -331,6 +350,7 @@ class GeocercasExportView(APIView):
     def get(self, request):
         formato = _formato(request, ("geojson", "kml"))
         qs = geocercas_visibles(usuario=request.user).order_by("nombre", "id")
+        auditar_exporte(request, "geocercas", formato, None, None)
         if formato == "geojson":
             partes: Iterator[str] = exportes.geojson_features(
                 geocercas_formatos.a_feature(g) for g in qs.iterator(chunk_size=200)

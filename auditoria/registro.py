@@ -1,0 +1,120 @@
+"""What is audited and in which context.
+
+Capture is django-auditlog's: model signals record every create, update and delete of the
+registered models with the changed fields (before → after), through any interface that goes
+through the ORM (API, map, admin, bot, management commands, Celery). The context of each record —
+actor, role, unidad, interface, address or Telegram account — is set by `contexto` (the
+middleware for web requests, the bot's wrapper for Telegram). Sensitive reads are recorded with
+`acceso`.
+
+Positions are not audited row by row: they are themselves an append-only record with their
+source, and the ingest writes them with SQL at thousands a second. The fields the ingest keeps
+updating on an efectivo (its last position) are excluded for the same reason."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from auditlog.context import set_extra_data
+from auditlog.registry import auditlog
+from django.utils.functional import SimpleLazyObject
+
+# Fields never copied into the trail: secrets, and what the ingest rewrites on every reading.
+EXCLUIDOS = {
+    "efectivos.Usuario": ["password", "last_login"],
+    "efectivos.Efectivo": [
+        "ultima_posicion",
+        "ultima_posicion_en",
+        "ultima_precision_m",
+        "descartada_lon",
+        "descartada_lat",
+        "descartada_en",
+        "descartada_precision_m",
+        "actualizado_en",
+    ],
+    "telegram_bot.CodigoVinculacion": ["codigo"],
+}
+MODELOS = [
+    "efectivos.Usuario",
+    "efectivos.Unidad",
+    "efectivos.Efectivo",
+    "geocercas.Geocerca",
+    "geocercas.Alerta",
+    "tareas.Tarea",
+    "tareas.Asignacion",
+    "seguridad.Sos",
+    "telegram_bot.CodigoVinculacion",
+]
+M2M = {"geocercas.Geocerca": {"unidades"}}
+
+
+def registrar_modelos() -> None:
+    from django.apps import apps
+
+    for etiqueta in MODELOS:
+        modelo = apps.get_model(etiqueta)
+        if not auditlog.contains(modelo):
+            auditlog.register(modelo, exclude_fields=EXCLUIDOS.get(etiqueta, []), m2m_fields=M2M.get(etiqueta, set()))
+
+
+def _perezoso(fn: Callable[[], Any]) -> SimpleLazyObject:
+    return SimpleLazyObject(fn)
+
+
+@contextlib.contextmanager
+def contexto(
+    *,
+    actor: Callable[[], Any],
+    interfaz: str,
+    direccion: str | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Iterator[None]:
+    """Everything recorded inside the block carries this context. `actor` is called when the first
+    record is written (DRF authenticates a bearer token inside the view, after the middleware)."""
+    from efectivos.selectors import rol_de
+
+    usuario = _perezoso(actor)
+
+    def rol() -> str:
+        return (rol_de(usuario) or "") if _autenticado(usuario) else ""  # type: ignore[arg-type]  # a lazy Usuario
+
+    def unidad_id() -> int | None:
+        return getattr(usuario, "unidad_id", None) if _autenticado(usuario) else None
+
+    datos: dict[str, Any] = {
+        "actor": usuario,
+        "remote_addr": direccion,
+        "interfaz": interfaz,
+        "rol": rol,
+        "unidad_id": unidad_id,
+    }
+    if extra:
+        datos["additional_data"] = extra
+    with set_extra_data(context_data=datos):
+        yield
+
+
+def _autenticado(usuario: Any) -> bool:
+    return bool(usuario is not None and getattr(usuario, "is_authenticated", False))
+
+
+def acceso(*, usuario: Any, objeto: Any, que: str, interfaz: str, direccion: str | None, **parametros: Any) -> None:
+    """A sensitive read (a track replayed, an export, an efectivo's personal data): who read what,
+    with which parameters."""
+    from auditoria.models import Registro
+    from efectivos.selectors import rol_de
+
+    Registro.objects.log_create(
+        objeto,
+        force_log=True,
+        action=Registro.Action.ACCESS,
+        changes=None,
+        actor=usuario if _autenticado(usuario) else None,
+        remote_addr=direccion,
+        interfaz=interfaz,
+        rol=rol_de(usuario) or "",
+        unidad_id=getattr(usuario, "unidad_id", None),
+        additional_data={"lectura": que, **{k: v for k, v in parametros.items() if v is not None}},
+    )
