@@ -2,12 +2,13 @@ from __future__ import annotations
 
 from django.urls import path
 
-from efectivos.api import views
+from efectivos.api import quien, views
 
 urlpatterns = [
     path("posiciones/", views.PosicionesView.as_view(), name="posiciones"),
     path("yo/", views.YoView.as_view(), name="yo"),
     path("yo/estado/", views.YoEstadoView.as_view(), name="yo_estado"),
     path("efectivos/", views.EfectivosListView.as_view(), name="efectivos"),
+    path("efectivos/recorridos/", quien.RecorridosView.as_view(), name="efectivos_recorridos"),
     path("efectivos/<int:efectivo_id>/recorrido/", views.RecorridoView.as_view(), name="efectivo_recorrido"),
 ]

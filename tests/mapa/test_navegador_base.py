@@ -145,6 +145,13 @@ def test_la_densidad_tiene_leyenda_y_los_horarios_son_de_buenos_aires(servidor, 
                          return [api.hora("2026-12-02T20:21:07Z", {segundos: true}), api.fechaHora("2026-12-02T20:21:07Z")]; }"""
     )
     assert texto == ["17:21:07", "02/12/2026, 17:21:07"]
+    # ...and what a commander types is read in Buenos Aires too.
+    leido = pagina.evaluate(
+        """async () => { const api = await import("/static/js/mapa/api.js");
+                         return [new Date(api.leerFechaHora("02/12/2026 17:21")).toISOString(),
+                                 api.paraEscribir(Date.parse("2026-12-02T20:21:00Z")), Number.isNaN(api.leerFechaHora("31/13/2026 10:00"))]; }"""
+    )
+    assert leido == ["2026-12-02T20:21:00.000Z", "02/12/2026 17:21", True]  # an impossible date is refused
     contexto.close()
 
 
@@ -238,3 +245,50 @@ def test_el_comandante_vincula_el_telegram_de_un_efectivo_desde_su_panel(servido
     assert usuario == efectivo.usuario
     pagina.evaluate(f"window.gadMapa.acciones.abrirEfectivo({efectivo.pk})")
     pagina.wait_for_function("() => document.getElementById('tg')?.innerText.includes('Vinculado.')")
+
+
+def test_quien_estaba_donde_en_un_momento_de_la_ventana(servidor, navegador):  # noqa: F811
+    import uuid
+    from datetime import timedelta
+
+    from django.contrib.gis.geos import Point
+    from django.utils import timezone
+
+    from efectivos.models import Efectivo, Posicion
+    from tests.factories import desplazar
+
+    temprano, tarde = Efectivo.objects.filter(unidad__codigo="CC1").order_by("id")[:2]
+    ahora = timezone.now()
+    Posicion.objects.filter(efectivo__in=[temprano, tarde]).delete()
+    filas = []
+    for e, minutos in ((temprano, range(50, 40, -1)), (tarde, range(10, 0, -1))):  # minutes before now
+        for i, m in enumerate(minutos):
+            filas.append(
+                Posicion(
+                    efectivo=e,
+                    punto=Point(*desplazar(*osm_prueba.PLAZA_DE_MAYO, este_m=30 * i), srid=4326),
+                    registrada_en=ahora - timedelta(minutes=m),
+                    recibida_en=ahora,
+                    fuente="api",
+                    id_cliente=uuid.uuid4(),
+                )
+            )
+    Posicion.objects.bulk_create(filas)
+    pagina = abrir(navegador, servidor, (1366, 768))
+    ir_a(pagina, *osm_prueba.PLAZA_DE_MAYO, 15)
+    pagina.click("#quien-abrir")
+    pagina.click("#form-quien button[type=submit]")  # the last hour, the commander's unidad
+    pagina.wait_for_selector("#q-control:not([hidden])", timeout=10_000)
+    total = pagina.evaluate("window.gadMapa.quien.datos.efectivos.length")
+    assert total >= 2
+    # A quarter into the hour only the early one had reported; at the end both.
+    pagina.evaluate("window.gadMapa.quien.mostrar(0.25)")
+    ids = pagina.evaluate(
+        """() => new Promise((listo) => window.gadMapa.map.once("idle", () =>
+              listo(window.gadMapa.map.queryRenderedFeatures({layers: ["quien-puntos"]}).map((f) => f.properties.id))))"""
+    )
+    assert temprano.pk in ids and tarde.pk not in ids, ids
+    pagina.evaluate("window.gadMapa.quien.mostrar(1)")
+    assert pagina.evaluate("window.gadMapa.quien.visibles") >= 2
+    assert "efectivos" in pagina.inner_text("#q-hora")
+    para_readme(pagina, "mapa-quien-estaba-donde")

@@ -70,3 +70,37 @@ export function hora(valor, { segundos = false } = {}) {
 export function fechaHora(valor) {
   return FORMATOS.fechaHora.format(new Date(valor));
 }
+
+// Date and time typed by a commander ("dd/mm/aaaa hh:mm", 24 h) are in the agency's zone too.
+const PARTES = new Intl.DateTimeFormat("en-CA", {
+  timeZone: ZONA,
+  hourCycle: "h23",
+  year: "numeric",
+  month: "2-digit",
+  day: "2-digit",
+  hour: "2-digit",
+  minute: "2-digit",
+  second: "2-digit",
+});
+
+function enZona(ms) {
+  const p = Object.fromEntries(PARTES.formatToParts(new Date(ms)).map((x) => [x.type, x.value]));
+  return p;
+}
+
+export function paraEscribir(ms) {
+  const p = enZona(ms);
+  return `${p.day}/${p.month}/${p.year} ${p.hour}:${p.minute}`;
+}
+
+export function leerFechaHora(texto) {
+  // → epoch ms, or NaN. The zone's offset at that moment is found by difference (no DST table).
+  const m = /^\s*(\d{1,2})\/(\d{1,2})\/(\d{4})\s+(\d{1,2}):(\d{2})\s*$/.exec(texto || "");
+  if (!m) return NaN;
+  const [, d, mes, a, h, min] = m.map(Number);
+  if (mes < 1 || mes > 12 || d < 1 || d > 31 || h > 23 || min > 59) return NaN;
+  const comoUtc = Date.UTC(a, mes - 1, d, h, min);
+  const p = enZona(comoUtc);
+  const visto = Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute);
+  return comoUtc - (visto - comoUtc);
+}

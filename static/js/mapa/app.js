@@ -6,6 +6,7 @@ import { Acciones } from "./acciones.js";
 import { estiloBase, fuentesCargadas } from "./base.js";
 import { Capas } from "./capas.js";
 import { Conexion } from "./eventos.js";
+import { Quien } from "./quien.js";
 import { Silencios } from "./silencios.js";
 import { Sos } from "./sos.js";
 
@@ -62,6 +63,9 @@ async function iniciar() {
   );
 
   const acciones = new Acciones({ map, capas, config, avisar });
+  const quien = new Quien({ map, config, avisar, abrir: (html) => acciones.abrir(html) });
+  document.getElementById("quien-abrir").addEventListener("click", () => quien.formulario());
+  document.getElementById("panel-cerrar").addEventListener("click", () => quien.limpiar());
   document.getElementById("mi-telegram").addEventListener("click", () => {
     acciones.abrir(`<h3>Mi Telegram</h3><p class="tenue">Vincule su cuenta para recibir las alertas que nadie reconoce a tiempo.</p><div id="tg"></div>`);
     acciones.vincularTelegram(null, document.getElementById("tg"));
@@ -142,7 +146,7 @@ async function iniciar() {
     document.body.dataset.listo = "1";
     window.gadMapa.listoEn = performance.now();
   });
-  window.gadMapa = { map, capas, alertas, sos, silencios, acciones, conexion, listoEn: null };
+  window.gadMapa = { map, capas, alertas, sos, silencios, acciones, conexion, quien, listoEn: null };
 }
 
 window.addEventListener("DOMContentLoaded", () => {
