@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "mapa",
     "auditlog",
     "auditoria",
+    "reportes",
 ]
 
 MIDDLEWARE = [

@@ -292,3 +292,17 @@ def test_quien_estaba_donde_en_un_momento_de_la_ventana(servidor, navegador):  #
     assert pagina.evaluate("window.gadMapa.quien.visibles") >= 2
     assert "efectivos" in pagina.inner_text("#q-hora")
     para_readme(pagina, "mapa-quien-estaba-donde")
+
+
+def test_el_reporte_de_la_unidad_se_imprime_con_sus_graficos(servidor, navegador):  # noqa: F811
+    pagina = abrir(navegador, servidor, (1366, 768))
+    pagina.click("a[href='/reportes/']")
+    pagina.wait_for_selector("main.reporte h1")
+    assert "Reporte de CC1" in pagina.inner_text("h1")
+    graficos = pagina.locator(".grafico svg")
+    assert graficos.count() == 4 and all(g.bounding_box()["width"] > 300 for g in graficos.all())
+    pagina.emulate_media(media="print")
+    assert pagina.locator(".barra-reporte").is_hidden()  # the controls do not print
+    pagina.emulate_media(media="screen")
+    para_readme(pagina, "reporte-unidad")
+    assert pagina.errores == []

@@ -1,0 +1,182 @@
+"""The figures of a unidad's report for a period, from one set of SQL selectors (tested against
+hand-computed values on fixed data in tests/reportes/). Times are seconds; distances km."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+
+
+def _filas(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as c:
+        c.execute(sql, params)
+        return list(c.fetchall())
+
+
+def _fila(sql: str, params: list[Any]) -> tuple[Any, ...]:
+    return _filas(sql, params)[0]
+
+
+@dataclass
+class Reporte:
+    unidad_id: int
+    desde: datetime
+    hasta: datetime
+    tareas: list[tuple[str, str, int]] = field(default_factory=list)  # tipo, estado, cuántas
+    asignaciones: dict[str, Any] = field(default_factory=dict)
+    finalizar: dict[str, Any] = field(default_factory=dict)
+    alertas: list[dict[str, Any]] = field(default_factory=list)
+    alertas_por_hora: list[tuple[datetime, int]] = field(default_factory=list)
+    respuestas_s: list[float] = field(default_factory=list)  # each accepted assignment's time to accept
+    distancias: list[dict[str, Any]] = field(default_factory=list)
+    sin_reporte: dict[str, Any] = field(default_factory=dict)
+    puntos_alertas: list[tuple[float, float, str]] = field(default_factory=list)
+
+
+_SQL_ASIGNACIONES = """
+SELECT count(*),
+       count(*) FILTER (WHERE a.respondida_en IS NOT NULL AND a.estado <> 'rechazada'),
+       count(*) FILTER (WHERE a.estado = 'rechazada'),
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM a.respondida_en - a.asignada_en))
+           FILTER (WHERE a.respondida_en IS NOT NULL AND a.estado <> 'rechazada'),
+       percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM a.respondida_en - a.asignada_en))
+           FILTER (WHERE a.respondida_en IS NOT NULL AND a.estado <> 'rechazada'),
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM a.llegada_en - a.asignada_en))
+           FILTER (WHERE a.llegada_en IS NOT NULL),
+       percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM a.llegada_en - a.asignada_en))
+           FILTER (WHERE a.llegada_en IS NOT NULL),
+       count(*) FILTER (WHERE a.llegada_en IS NOT NULL)
+FROM tareas_asignacion a JOIN tareas_tarea t ON t.id = a.tarea_id
+WHERE t.unidad_id = %s AND a.asignada_en >= %s AND a.asignada_en < %s
+"""
+
+_SQL_FINALIZAR = """
+SELECT count(*),
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM t.fin_real - t.creada_en)),
+       percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM t.fin_real - t.creada_en))
+FROM tareas_tarea t
+WHERE t.unidad_id = %s AND t.estado = 'finalizada' AND t.creada_en >= %s AND t.creada_en < %s
+"""
+
+_SQL_ALERTAS = """
+SELECT g.nombre, a.tipo, count(*), sum(a.repeticiones)::int,
+       count(*) FILTER (WHERE a.reconocida_en IS NOT NULL),
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM a.reconocida_en - a.ocurrida_en))
+           FILTER (WHERE a.reconocida_en IS NOT NULL),
+       percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM a.reconocida_en - a.ocurrida_en))
+           FILTER (WHERE a.reconocida_en IS NOT NULL),
+       count(*) FILTER (WHERE a.escalada_en IS NOT NULL)
+FROM geocercas_alerta a
+JOIN geocercas_geocerca g ON g.id = a.geocerca_id
+JOIN efectivos_efectivo e ON e.id = a.efectivo_id
+WHERE e.unidad_id = %s AND a.ocurrida_en >= %s AND a.ocurrida_en < %s
+GROUP BY 1, 2
+ORDER BY 3 DESC, 1, 2
+"""
+
+# Each efectivo's path in the period: the sum of the distances between consecutive plausible
+# readings (device-time order), on the spheroid.
+_SQL_DISTANCIAS = """
+WITH p AS (
+    SELECT p.efectivo_id, p.punto::geography AS g,
+           lag(p.punto::geography) OVER (PARTITION BY p.efectivo_id ORDER BY p.registrada_en, p.id) AS previo
+    FROM efectivos_posicion p JOIN efectivos_efectivo e ON e.id = p.efectivo_id
+    WHERE e.unidad_id = %s AND p.registrada_en >= %s AND p.registrada_en < %s AND NOT p.implausible
+)
+SELECT e.id, e.codigo_interno, e.apellido || ', ' || e.nombre, count(*),
+       coalesce(sum(ST_Distance(p.g, p.previo)), 0) / 1000.0
+FROM p JOIN efectivos_efectivo e ON e.id = p.efectivo_id
+GROUP BY 1, 2, 3
+ORDER BY 5 DESC, 2
+"""
+
+_SQL_SIN_REPORTE = """
+SELECT count(*), count(DISTINCT s.efectivo_id),
+       coalesce(sum(extract(epoch FROM least(coalesce(s.cerrado_en, now()), %s) - greatest(s.creado_en, %s))), 0) / 3600.0
+FROM seguridad_sinreporte s JOIN efectivos_efectivo e ON e.id = s.efectivo_id
+WHERE e.unidad_id = %s AND s.creado_en < %s AND coalesce(s.cerrado_en, now()) > %s
+"""
+
+
+def reporte_unidad(*, unidad_id: int, desde: datetime, hasta: datetime) -> Reporte:
+    r = Reporte(unidad_id, desde, hasta)
+    periodo = [unidad_id, desde, hasta]
+    r.tareas = [
+        (tipo, estado, n)
+        for tipo, estado, n in _filas(
+            "SELECT tipo, estado, count(*) FROM tareas_tarea WHERE unidad_id = %s AND creada_en >= %s "
+            "AND creada_en < %s GROUP BY 1, 2 ORDER BY 1, 2",
+            periodo,
+        )
+    ]
+    total, aceptadas, rechazadas, a50, a90, l50, l90, llegadas = _fila(_SQL_ASIGNACIONES, periodo)
+    r.asignaciones = {
+        "total": total,
+        "aceptadas": aceptadas,
+        "rechazadas": rechazadas,
+        "exito": (aceptadas / total) if total else None,
+        "aceptar_p50_s": a50,
+        "aceptar_p90_s": a90,
+        "llegadas": llegadas,
+        "llegar_p50_s": l50,
+        "llegar_p90_s": l90,
+    }
+    r.respuestas_s = [
+        float(s)
+        for (s,) in _filas(
+            "SELECT extract(epoch FROM a.respondida_en - a.asignada_en) FROM tareas_asignacion a "
+            "JOIN tareas_tarea t ON t.id = a.tarea_id WHERE t.unidad_id = %s AND a.asignada_en >= %s "
+            "AND a.asignada_en < %s AND a.respondida_en IS NOT NULL AND a.estado <> 'rechazada'",
+            periodo,
+        )
+    ]
+    n, f50, f90 = _fila(_SQL_FINALIZAR, periodo)
+    r.finalizar = {"finalizadas": n, "p50_s": f50, "p90_s": f90}
+    r.alertas = [
+        {
+            "geocerca": g,
+            "tipo": tipo,
+            "alertas": n,
+            "repeticiones": rep,
+            "reconocidas": rec,
+            "reconocer_p50_s": p50,
+            "reconocer_p90_s": p90,
+            "escaladas": esc,
+        }
+        for g, tipo, n, rep, rec, p50, p90, esc in _filas(_SQL_ALERTAS, periodo)
+    ]
+    por_hora = dict(
+        _filas(
+            "SELECT date_trunc('hour', a.ocurrida_en AT TIME ZONE %s), count(*) FROM geocercas_alerta a "
+            "JOIN efectivos_efectivo e ON e.id = a.efectivo_id WHERE e.unidad_id = %s AND a.ocurrida_en >= %s "
+            "AND a.ocurrida_en < %s GROUP BY 1",
+            [settings.TIME_ZONE, *periodo],
+        )
+    )
+    from django.utils import timezone
+
+    hora = timezone.localtime(desde).replace(minute=0, second=0, microsecond=0, tzinfo=None)
+    fin = timezone.localtime(hasta).replace(tzinfo=None)
+    while hora < fin and len(r.alertas_por_hora) < 24 * 31:
+        r.alertas_por_hora.append((hora, por_hora.get(hora, 0)))
+        hora += timedelta(hours=1)
+    r.puntos_alertas = [
+        (x, y, sev)
+        for x, y, sev in _filas(
+            "SELECT ST_X(a.punto), ST_Y(a.punto), a.severidad FROM geocercas_alerta a "
+            "JOIN efectivos_efectivo e ON e.id = a.efectivo_id WHERE e.unidad_id = %s AND a.ocurrida_en >= %s "
+            "AND a.ocurrida_en < %s AND a.punto IS NOT NULL LIMIT 5000",
+            periodo,
+        )
+    ]
+    r.distancias = [
+        {"efectivo_id": i, "codigo": c, "nombre": nombre, "lecturas": n, "km": float(km)}
+        for i, c, nombre, n, km in _filas(_SQL_DISTANCIAS, periodo)
+    ]
+    silencios, efectivos, horas = _fila(_SQL_SIN_REPORTE, [hasta, desde, unidad_id, hasta, desde])
+    r.sin_reporte = {"avisos": silencios, "efectivos": efectivos, "horas": float(horas)}
+    return r

@@ -1,0 +1,102 @@
+"""`/reportes/`: a unidad's report for a shift, a day or a week — a page to read and print (the
+browser saves it as PDF, charts included), and the same figures as CSV."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from efectivos.models import Unidad
+from efectivos.selectors import unidades_visibles
+from gad_project import exportes
+from gad_project.api.params import param_fecha, param_int, param_opcion
+from gad_project.exceptions import EntradaInvalida, NoEncontrado
+from mapa import tiles
+from reportes import graficos, selectors
+from tareas.models import EstadoTarea, TipoTarea
+
+PERIODOS = {"turno": timedelta(hours=8), "dia": timedelta(days=1), "semana": timedelta(days=7)}
+VENTANA_MAX = timedelta(days=31)
+
+
+def _parametros(request: HttpRequest):
+    p = request.GET
+    unidades = unidades_visibles(usuario=request.user).order_by("codigo")
+    unidad_id = param_int(p, "unidad", minimo=1, maximo=2**62)
+    unidad = unidades.filter(pk=unidad_id).first() if unidad_id else unidades.first()
+    if unidad is None:
+        raise NoEncontrado("Unidad inexistente o fuera de su alcance.", detalle={"unidad": unidad_id})
+    periodo = param_opcion(p, "periodo", list(PERIODOS)) or "dia"
+    hasta = param_fecha(p, "hasta") or timezone.now()
+    desde = param_fecha(p, "desde") or hasta - PERIODOS[periodo]
+    if desde >= hasta:
+        raise EntradaInvalida("`desde` debe ser anterior a `hasta`.", detalle={"desde": p.get("desde")})
+    if hasta - desde > VENTANA_MAX:
+        raise EntradaInvalida("El período es de 31 días como máximo.", detalle={"dias_max": 31})
+    return unidades, unidad, periodo, desde, hasta
+
+
+def _contorno(unidad: Unidad) -> list[list[tuple[float, float]]]:
+    if unidad.jurisdiccion is None:
+        return []
+    return [list(p[0]) for p in unidad.jurisdiccion]  # exterior rings
+
+
+@login_required
+def reporte(request: HttpRequest) -> HttpResponse:
+    if tiles.alcance_de(request.user) is None:
+        return render(request, "mapa/rechazado.html", status=403)
+    try:
+        unidades, unidad, periodo, desde, hasta = _parametros(request)
+    except EntradaInvalida as exc:
+        return render(request, "reportes/error.html", {"error": exc.mensaje}, status=400)
+    except NoEncontrado as exc:
+        return render(request, "reportes/error.html", {"error": exc.mensaje}, status=404)
+    r = selectors.reporte_unidad(unidad_id=unidad.pk, desde=desde, hasta=hasta)
+    if request.GET.get("formato") == "csv":
+        return _csv(r, unidad)
+    etiquetas_estado = dict(EstadoTarea.choices)
+    contexto = {
+        "unidades": unidades,
+        "unidad": unidad,
+        "periodo": periodo,
+        "desde": timezone.localtime(desde),
+        "hasta": timezone.localtime(hasta),
+        "r": r,
+        "tareas": [(dict(TipoTarea.choices).get(t, t), etiquetas_estado.get(e, e), n) for t, e, n in r.tareas],
+        "graficos": {
+            "por_hora": graficos.alertas_por_hora(r.alertas_por_hora),
+            "respuesta": graficos.tiempos_de_respuesta(r.respuestas_s),
+            "estados": graficos.tareas_por_estado(r.tareas, etiquetas_estado),
+            "mapa": graficos.mapa_de_alertas(r.puntos_alertas, _contorno(unidad)),
+        },
+        "km_total": sum(d["km"] for d in r.distancias),
+        "total_tareas": sum(n for _, _, n in r.tareas),
+    }
+    return render(request, "reportes/unidad.html", contexto)
+
+
+def _csv(r: selectors.Reporte, unidad: Unidad) -> HttpResponse:
+    filas: list[list] = [["seccion", "clave", "detalle", "valor"]]
+    filas += [["tareas", tipo, estado, n] for tipo, estado, n in r.tareas]
+    filas += [["asignaciones", k, "", v] for k, v in r.asignaciones.items()]
+    filas += [["finalizar", k, "", v] for k, v in r.finalizar.items()]
+    for a in r.alertas:
+        filas += [
+            ["alertas", f"{a['geocerca']} · {a['tipo']}", k, v] for k, v in a.items() if k not in ("geocerca", "tipo")
+        ]
+    filas += [["alertas_por_hora", h.isoformat(), "", n] for h, n in r.alertas_por_hora]
+    filas += [["distancia_km", d["codigo"], d["nombre"], round(d["km"], 3)] for d in r.distancias]
+    filas += [["sin_reporte", k, "", v] for k, v in r.sin_reporte.items()]
+    cuerpo = "".join(exportes.csv_filas(filas[0], filas[1:]))
+    d, h = timezone.localtime(r.desde), timezone.localtime(r.hasta)
+    nombre = f"reporte-{unidad.codigo}-{d:%Y%m%d-%H%M}-{h:%Y%m%d-%H%M}.csv"
+    return HttpResponse(
+        cuerpo,
+        content_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{nombre}"'},
+    )

@@ -1,0 +1,198 @@
+"""A unidad's report: every figure checked against values computed by hand on fixed data."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.contrib.gis.geos import Point
+from django.test import Client
+from django.utils import timezone
+
+from efectivos.models import Posicion
+from geocercas.models import Alerta
+from reportes.selectors import reporte_unidad
+from seguridad.models import SinReporte
+from tareas.models import Asignacion, Tarea
+from tests.factories import CENTRO, AlertaFactory, EfectivoFactory, GeocercaFactory, TareaFactory, desplazar
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def turno(unidad_a, unidad_b):
+    """Eight hours starting on the hour (local time), and what happened in them."""
+    t0 = timezone.localtime().replace(minute=0, second=0, microsecond=0) - timedelta(hours=8)
+    h = timedelta(hours=1)
+    e1, e2 = EfectivoFactory(unidad=unidad_a), EfectivoFactory(unidad=unidad_a)
+    ajeno = EfectivoFactory(unidad=unidad_b)
+
+    def tarea(tipo, estado, creada, fin=None, unidad=unidad_a):
+        t = TareaFactory(unidad=unidad, tipo=tipo)
+        Tarea.objects.filter(pk=t.pk).update(estado=estado, creada_en=creada, fin_real=fin)
+        return t
+
+    t1 = tarea("patrullaje", "finalizada", t0 + h, t0 + 3 * h)  # 7,200 s
+    tarea("patrullaje", "programada", t0 + 2 * h)
+    tarea("emergencia", "finalizada", t0 + 2 * h, t0 + 2 * h + timedelta(minutes=30))  # 1,800 s
+    tarea("patrullaje", "finalizada", t0 - h, t0 + h)  # created before the shift: not counted
+    tarea("patrullaje", "programada", t0 + h, unidad=unidad_b)  # another unidad
+
+    def asignacion(estado, respuesta_s=None, llegada_s=None, efectivo=e1):
+        a = Asignacion.objects.create(tarea=t1, efectivo=efectivo, estado=estado)
+        asignada = t0 + h
+        Asignacion.objects.filter(pk=a.pk).update(
+            asignada_en=asignada,
+            respondida_en=asignada + timedelta(seconds=respuesta_s) if respuesta_s is not None else None,
+            llegada_en=asignada + timedelta(seconds=llegada_s) if llegada_s is not None else None,
+        )
+
+    asignacion("liberada", 60, 600)
+    asignacion("aceptada", 180, 1200, efectivo=e2)
+    asignacion("rechazada", 30, efectivo=ajeno)  # of a task of this unidad: counted
+    asignacion("pendiente", efectivo=EfectivoFactory(unidad=unidad_a))
+
+    casa = GeocercaFactory(nombre="Casa de Gobierno")
+    borde = GeocercaFactory(nombre="Borde")
+
+    def alerta(
+        geocerca, tipo, ocurrida, reconocer_s=None, repeticiones=1, escalada=False, efectivo=e1, estado="pendiente"
+    ):
+        a = AlertaFactory(geocerca=geocerca, tipo=tipo, efectivo=efectivo, severidad="critica", estado=estado)
+        Alerta.objects.filter(pk=a.pk).update(
+            ocurrida_en=ocurrida,
+            reconocida_en=ocurrida + timedelta(seconds=reconocer_s) if reconocer_s else None,
+            repeticiones=repeticiones,
+            escalada_en=ocurrida + timedelta(minutes=5) if escalada else None,
+        )
+
+    alerta(casa, "entrada", t0 + h + timedelta(minutes=5), 60, estado="resuelta")  # then it entered again
+    alerta(casa, "entrada", t0 + h + timedelta(minutes=40), 180, repeticiones=3, escalada=True)
+    alerta(borde, "salida", t0 + 5 * h + timedelta(minutes=1))
+    alerta(borde, "salida", t0 + 5 * h, efectivo=ajeno)  # another unidad's efectivo
+
+    puntos = [desplazar(*CENTRO, este_m=m) for m in (0, 100, 200)]
+    filas = [
+        Posicion(
+            efectivo=e1,
+            punto=Point(*p, srid=4326),
+            registrada_en=t0 + h + timedelta(minutes=i),
+            recibida_en=t0,
+            fuente="api",
+            id_cliente=uuid.uuid4(),
+        )
+        for i, p in enumerate(puntos)
+    ]
+    filas.append(
+        Posicion(
+            efectivo=e1,
+            punto=Point(*desplazar(*CENTRO, este_m=50_000), srid=4326),
+            registrada_en=t0 + h + timedelta(minutes=1, seconds=30),
+            recibida_en=t0,
+            fuente="api",
+            id_cliente=uuid.uuid4(),
+            implausible=True,
+        )
+    )
+    filas.append(
+        Posicion(
+            efectivo=ajeno,
+            punto=Point(*CENTRO, srid=4326),
+            registrada_en=t0 + h,
+            recibida_en=t0,
+            fuente="api",
+            id_cliente=uuid.uuid4(),
+        )
+    )
+    Posicion.objects.bulk_create(filas)
+
+    SinReporte.objects.create(
+        efectivo=e1, ultima_posicion_en=t0, creado_en=t0 + 2 * h, cerrado_en=t0 + 3 * h + timedelta(minutes=30)
+    )
+    SinReporte.objects.create(
+        efectivo=e2, ultima_posicion_en=t0 - h, creado_en=t0 - h, cerrado_en=t0 + timedelta(minutes=30)
+    )
+    return {"t0": t0, "desde": t0, "hasta": t0 + 8 * h, "e1": e1}
+
+
+def test_las_cifras_del_turno(turno, unidad_a):
+    r = reporte_unidad(unidad_id=unidad_a.pk, desde=turno["desde"], hasta=turno["hasta"])
+    assert r.tareas == [
+        ("emergencia", "finalizada", 1),
+        ("patrullaje", "finalizada", 1),
+        ("patrullaje", "programada", 1),
+    ]
+    assert r.finalizar == {"finalizadas": 2, "p50_s": 4500.0, "p90_s": 6660.0}
+    a = r.asignaciones
+    assert (a["total"], a["aceptadas"], a["rechazadas"], a["exito"]) == (4, 2, 1, 0.5)
+    assert (a["aceptar_p50_s"], a["aceptar_p90_s"]) == (120.0, 168.0)
+    assert (a["llegadas"], a["llegar_p50_s"], a["llegar_p90_s"]) == (2, 900.0, 1140.0)
+    assert sorted(r.respuestas_s) == [60.0, 180.0]
+    casa, borde = r.alertas
+    assert casa == {
+        "geocerca": "Casa de Gobierno",
+        "tipo": "entrada",
+        "alertas": 2,
+        "repeticiones": 4,
+        "reconocidas": 2,
+        "reconocer_p50_s": 120.0,
+        "reconocer_p90_s": 168.0,
+        "escaladas": 1,
+    }
+    assert (borde["geocerca"], borde["alertas"], borde["reconocidas"], borde["reconocer_p50_s"]) == (
+        "Borde",
+        1,
+        0,
+        None,
+    )
+    por_hora = dict(r.alertas_por_hora)
+    t0 = timezone.localtime(turno["t0"]).replace(tzinfo=None)
+    assert len(r.alertas_por_hora) == 8
+    assert (
+        por_hora[t0 + timedelta(hours=1)] == 2
+        and por_hora[t0 + timedelta(hours=5)] == 1
+        and sum(por_hora.values()) == 3
+    )
+    [d] = r.distancias
+    assert d["efectivo_id"] == turno["e1"].pk and d["lecturas"] == 3 and d["km"] == pytest.approx(0.2, abs=0.001)
+    assert r.sin_reporte == {"avisos": 2, "efectivos": 2, "horas": pytest.approx(2.0)}
+
+
+def test_la_pagina_se_lee_y_se_descarga_en_csv(turno, comandante_a, unidad_a):
+    c = Client()
+    c.force_login(comandante_a)
+    desde, hasta = turno["desde"].isoformat(), turno["hasta"].isoformat()
+    r = c.get("/reportes/", {"desde": desde, "hasta": hasta})
+    assert r.status_code == 200
+    html = r.content.decode()
+    assert f"Reporte de {unidad_a.codigo}" in html
+    assert '<strong id="c-tareas">3</strong>' in html
+    assert (
+        '<strong id="c-exito">50 %</strong>' in html and '<strong id="c-km">0,2 km</strong>' in html
+    )  # es-AR decimal comma
+    assert html.count("<svg") >= 4  # three charts and the alerts' map, drawn server-side
+    assert "cdn" not in html.lower() and "kozea.github.io" not in html
+    r = c.get("/reportes/", {"desde": desde, "hasta": hasta, "formato": "csv"})
+    filas = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+    assert ["asignaciones", "exito", "", "0.5"] in filas
+    assert ["finalizar", "p50_s", "", "4500.0"] in filas
+
+
+def test_alcance_y_periodos_mal_dados(comandante_a, unidad_b, efectivo):
+    c = Client()
+    c.force_login(comandante_a)
+    assert c.get("/reportes/", {"unidad": unidad_b.pk}).status_code == 404
+    assert (
+        c.get("/reportes/", {"desde": "2026-12-02T10:00:00-03:00", "hasta": "2026-12-01T10:00:00-03:00"}).status_code
+        == 400
+    )
+    assert (
+        c.get("/reportes/", {"desde": "2026-01-01T00:00:00-03:00", "hasta": "2026-12-01T00:00:00-03:00"}).status_code
+        == 400
+    )
+    assert c.get("/reportes/", {"periodo": "anio"}).status_code == 400
+    c.force_login(efectivo.usuario)
+    assert c.get("/reportes/").status_code == 403
