@@ -1,10 +1,11 @@
 """The audit trail: django-auditlog's log entry (who, what, before/after, when, from where),
 extended with the interface, the actor's role and unidad, and a hash chain.
 
-The chain is kept by PostgreSQL (migration 0001): a BEFORE INSERT trigger takes an advisory lock,
-numbers the row (`secuencia`) after the last one and sets `anterior` to that row's hash and `hash`
-to sha256(anterior ‖ the row as jsonb ‖ its timestamp as epoch). Another trigger refuses UPDATE and
-DELETE except for the retention sweep. `manage.py auditoria_verificar` recomputes every hash in
+The chain is kept by PostgreSQL (migration 0001): when the writing transaction commits, a deferred
+trigger takes an advisory lock, numbers the record (`secuencia`) after the last one and sets
+`anterior` to that record's hash and `hash` to sha256(anterior ‖ secuencia ‖ the record as jsonb ‖
+its timestamp as epoch). Another trigger refuses UPDATE and DELETE except for that sealing and the
+retention sweep. `manage.py auditoria_verificar` recomputes every hash in
 order and names the first record that does not match (auditoria.services.cadena_verificar)."""
 
 from __future__ import annotations

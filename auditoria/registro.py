@@ -14,7 +14,7 @@ updating on an efectivo (its last position) are excluded for the same reason."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from auditlog.context import set_extra_data
@@ -118,3 +118,19 @@ def acceso(*, usuario: Any, objeto: Any, que: str, interfaz: str, direccion: str
         unidad_id=getattr(usuario, "unidad_id", None),
         additional_data={"lectura": que, **{k: v for k, v in parametros.items() if v is not None}},
     )
+
+
+def en_bloque(objetos: Iterable[Any], cambios: dict[str, tuple[Any, Any]], *, alta: bool = False) -> None:
+    """Writes made in bulk — `QuerySet.update()` and `bulk_create()` send no model signals — are
+    recorded here, one entry per object, in the current context (who, from where). `cambios` is
+    field → (before, after); `alta` records them as creations."""
+    from auditoria.models import Registro
+
+    accion = Registro.Action.CREATE if alta else Registro.Action.UPDATE
+    diferencias = {campo: [_texto(antes), _texto(despues)] for campo, (antes, despues) in cambios.items()}
+    for objeto in objetos:
+        Registro.objects.log_create(objeto, force_log=True, action=accion, changes=diferencias)
+
+
+def _texto(valor: Any) -> str:
+    return "None" if valor is None else str(getattr(valor, "pk", valor))

@@ -12,15 +12,17 @@ from django.utils import timezone
 
 CERO = "0" * 64
 
-# The same expression as the trigger: sha256(anterior ‖ the row as jsonb without its hash, its
-# link and its timestamp ‖ the timestamp as epoch). Timestamps go as epoch so the text does not
-# depend on the session's time zone.
+# The same expression as the trigger: sha256(anterior ‖ secuencia ‖ the row as jsonb without its
+# chain columns and its timestamp ‖ the timestamp as epoch). Timestamps go as epoch so the text
+# does not depend on the session's time zone. Records are sealed when their transaction commits.
 _SQL_VERIFICAR = """
 SELECT r.id, r.secuencia, r.anterior, r.hash,
        encode(sha256(convert_to(
-           r.anterior || (to_jsonb(r) - 'hash' - 'anterior' - 'timestamp')::text
+           r.anterior || r.secuencia::text
+           || (to_jsonb(r) - 'hash' - 'anterior' - 'secuencia' - 'timestamp')::text
            || extract(epoch FROM r.timestamp)::text, 'UTF8')), 'hex')
 FROM auditoria_registro r
+WHERE r.secuencia IS NOT NULL
 ORDER BY r.secuencia
 """
 

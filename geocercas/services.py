@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from auditoria.registro import en_bloque
 from efectivos.alcance import exigir_mando
 from efectivos.models import Efectivo, Usuario
 from gad_project.exceptions import Conflicto, NoEncontrado, NoPermitido
@@ -425,6 +426,14 @@ def alertas_reconocer(*, usuario: Usuario, hasta_id: int, ids: Sequence[int] | N
         )
         AlertaNota.objects.bulk_create(
             AlertaNota(alerta=a, estado=EstadoAlerta.RECONOCIDA, usuario=usuario, nota="", en=ahora) for a in pendientes
+        )
+        en_bloque(
+            pendientes,
+            {
+                "estado": (EstadoAlerta.PENDIENTE, EstadoAlerta.RECONOCIDA),
+                "reconocida_por": (None, usuario),
+                "reconocida_en": (None, ahora),
+            },
         )
         for alerta in pendientes:
             alerta.estado, alerta.reconocida_por, alerta.reconocida_en = EstadoAlerta.RECONOCIDA, usuario, ahora

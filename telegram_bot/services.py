@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from auditoria.registro import en_bloque
 from efectivos.alcance import exigir_mando
 from efectivos.models import Rol, Usuario
 from efectivos.selectors import efectivos_visibles
@@ -99,6 +100,7 @@ def cuenta_vincular(*, codigo: str, telegram_id: int) -> Usuario:
 def cuenta_desvincular(*, usuario: Usuario) -> None:
     """From now on the bot no longer knows this Telegram account (checked on every update)."""
     Usuario.objects.filter(pk=usuario.pk).update(telegram_id=None)
+    en_bloque([usuario], {"telegram_id": (usuario.telegram_id, None)})
     Notificacion.objects.filter(usuario=usuario, estado=EstadoNotificacion.PENDIENTE).update(
         estado=EstadoNotificacion.FALLIDA, ultimo_error="Cuenta desvinculada"
     )

@@ -68,31 +68,48 @@ class Migration(migrations.Migration):
     ]
 
 
-# The chain, kept by PostgreSQL so that no writer can skip it: numbered and linked under one lock.
+# The chain, kept by PostgreSQL so that no writer can skip it. Sealed at commit (a deferred
+# constraint trigger): the advisory lock that orders the chain is held only while the committing
+# transaction numbers and links its own records, never while it waits for other row locks.
 ENCADENAR = """
 CREATE FUNCTION auditoria_encadenar() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     previo record;
+    fila auditoria_registro%ROWTYPE;
+    secuencia_nueva bigint;
+    anterior_nuevo text;
 BEGIN
     PERFORM pg_advisory_xact_lock(731700101);
-    SELECT secuencia, hash INTO previo FROM auditoria_registro ORDER BY secuencia DESC LIMIT 1;
+    SELECT * INTO fila FROM auditoria_registro WHERE id = NEW.id;
+    IF fila.secuencia IS NOT NULL THEN
+        RETURN NULL;
+    END IF;
+    SELECT secuencia, hash INTO previo FROM auditoria_registro
+        WHERE secuencia IS NOT NULL ORDER BY secuencia DESC LIMIT 1;
     IF previo IS NULL THEN
         SELECT secuencia, hash INTO previo FROM auditoria_ancla WHERE id = 1;
     END IF;
-    NEW.secuencia := coalesce(previo.secuencia, 0) + 1;
-    NEW.anterior := coalesce(previo.hash, repeat('0', 64));
-    NEW.hash := encode(sha256(convert_to(
-        NEW.anterior || (to_jsonb(NEW) - 'hash' - 'anterior' - 'timestamp')::text
-        || extract(epoch FROM NEW.timestamp)::text, 'UTF8')), 'hex');
-    RETURN NEW;
+    secuencia_nueva := coalesce(previo.secuencia, 0) + 1;
+    anterior_nuevo := coalesce(previo.hash, repeat('0', 64));
+    UPDATE auditoria_registro SET secuencia = secuencia_nueva, anterior = anterior_nuevo,
+        hash = encode(sha256(convert_to(
+            anterior_nuevo || secuencia_nueva::text
+            || (to_jsonb(fila) - 'hash' - 'anterior' - 'secuencia' - 'timestamp')::text
+            || extract(epoch FROM fila.timestamp)::text, 'UTF8')), 'hex')
+        WHERE id = NEW.id;
+    RETURN NULL;
 END $$;
-CREATE TRIGGER auditoria_encadenar BEFORE INSERT ON auditoria_registro
-    FOR EACH ROW EXECUTE FUNCTION auditoria_encadenar();
+CREATE CONSTRAINT TRIGGER auditoria_encadenar AFTER INSERT ON auditoria_registro
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION auditoria_encadenar();
 
 CREATE FUNCTION auditoria_inmutable() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'DELETE' AND current_setting('auditoria.podar', true) = 'si' THEN
         RETURN OLD;  -- the retention sweep (auditoria.services.podar)
+    END IF;
+    IF TG_OP = 'UPDATE' AND OLD.secuencia IS NULL AND NEW.secuencia IS NOT NULL
+       AND (to_jsonb(NEW) - 'hash' - 'anterior' - 'secuencia') = (to_jsonb(OLD) - 'hash' - 'anterior' - 'secuencia') THEN
+        RETURN NEW;  -- sealing: only the chain's columns, once
     END IF;
     RAISE EXCEPTION 'auditoria_registro es de solo agregado (% rechazado)', TG_OP;
 END $$;

@@ -12,6 +12,7 @@ from django.contrib.gis.geos import Point
 from django.db import connection, transaction
 from django.utils import timezone
 
+from auditoria.registro import en_bloque
 from efectivos.alcance import alcance_de
 from efectivos.models import Efectivo, EstadoEfectivo, Usuario
 from efectivos.selectors import efectivo_de
@@ -113,6 +114,16 @@ def tarea_asignar(
         )
         asignaciones = Asignacion.objects.bulk_create(
             Asignacion(tarea=tarea, efectivo_id=e, distancia_m=d, asignada_por=usuario) for e, d in elegidos
+        )
+        for a in asignaciones:
+            en_bloque(
+                [a],
+                {"tarea": (None, tarea.pk), "efectivo": (None, a.efectivo_id), "distancia_m": (None, a.distancia_m)},
+                alta=True,
+            )
+        en_bloque(
+            Efectivo.objects.filter(pk__in=[e for e, _ in elegidos]),
+            {"estado": (EstadoEfectivo.DISPONIBLE, EstadoEfectivo.EN_TAREA)},
         )
         anterior = tarea.estado
         if tarea.estado == EstadoTarea.PROGRAMADA:
@@ -218,6 +229,7 @@ def asignacion_responder(
             Efectivo.objects.filter(pk=efectivo.pk).update(
                 estado=EstadoEfectivo.DISPONIBLE, actualizado_en=timezone.now()
             )
+            en_bloque([efectivo], {"estado": (EstadoEfectivo.EN_TAREA, EstadoEfectivo.DISPONIBLE)})
             publicaciones.append(
                 efectivo_estado_evento(
                     efectivo=efectivo, anterior=EstadoEfectivo.EN_TAREA, estado=EstadoEfectivo.DISPONIBLE

@@ -10,6 +10,7 @@ from django.contrib.gis.geos import Point
 from django.db import connection, transaction
 from django.utils import timezone
 
+from auditoria.registro import en_bloque
 from efectivos.alcance import alcance_de, exigir_mando_en
 from efectivos.models import Efectivo, EstadoEfectivo, Unidad, Usuario
 from efectivos.services import efectivo_estado_evento
@@ -185,6 +186,7 @@ def _liberar(tarea: Tarea, ahora: datetime) -> list[Publicacion]:
     """A closed task frees its live assignments; efectivos with no other open task are available."""
     vivas = list(tarea.asignaciones.select_for_update().filter(estado__in=VIVAS).select_related("efectivo"))
     Asignacion.objects.filter(pk__in=[a.pk for a in vivas]).update(estado=EstadoAsignacion.LIBERADA, liberada_en=ahora)
+    en_bloque(vivas, {"estado": ("viva", EstadoAsignacion.LIBERADA), "liberada_en": (None, ahora)})
     ocupados = set(
         Asignacion.objects.filter(
             efectivo__in=[a.efectivo_id for a in vivas], estado__in=VIVAS, tarea__estado__in=ESTADOS_ABIERTOS
@@ -196,6 +198,7 @@ def _liberar(tarea: Tarea, ahora: datetime) -> list[Publicacion]:
     Efectivo.objects.filter(pk__in=[e.pk for e in libres]).update(
         estado=EstadoEfectivo.DISPONIBLE, actualizado_en=ahora
     )
+    en_bloque(libres, {"estado": (EstadoEfectivo.EN_TAREA, EstadoEfectivo.DISPONIBLE)})
     return [
         efectivo_estado_evento(efectivo=e, anterior=EstadoEfectivo.EN_TAREA, estado=EstadoEfectivo.DISPONIBLE)
         for e in libres

@@ -141,7 +141,15 @@ def _alterar(sql: str, params: list) -> None:
         c.execute("ALTER TABLE auditoria_registro ENABLE TRIGGER auditoria_inmutable")
 
 
+def _sellar_al_escribir() -> None:
+    """Records are sealed when their transaction commits; a test's transaction never does, so the
+    deferred sealing runs at each statement instead."""
+    with connection.cursor() as c:
+        c.execute("SET CONSTRAINTS auditoria_encadenar IMMEDIATE")
+
+
 def _cinco_registros() -> list[Registro]:
+    _sellar_al_escribir()
     for i in range(5):
         TareaFactory(titulo=f"T{i}")
     return list(Registro.objects.order_by("secuencia"))
@@ -164,6 +172,14 @@ def test_la_cadena_nota_un_registro_borrado():
     assert v.roto_id == registros[2].pk and "borrado" in v.motivo
 
 
+def test_un_registro_sin_sellar_no_cuenta_y_al_confirmar_se_sella():
+    TareaFactory(titulo="Pendiente")
+    assert Registro.objects.filter(secuencia__isnull=True).exists()  # not committed yet
+    _sellar_al_escribir()  # what COMMIT does
+    assert not Registro.objects.filter(secuencia__isnull=True).exists()
+    assert services.cadena_verificar().roto_id is None
+
+
 def test_la_aplicacion_no_puede_modificar_ni_borrar_registros():
     [r, *_] = _cinco_registros()
     for sql in (
@@ -175,6 +191,7 @@ def test_la_aplicacion_no_puede_modificar_ni_borrar_registros():
 
 
 def test_la_retencion_borra_lo_viejo_y_la_cadena_sigue_verificando():
+    _sellar_al_escribir()
     viejo = TareaFactory(titulo="Vieja")
     for i in range(3):
         Registro.objects.log_create(
@@ -197,3 +214,35 @@ def test_solo_los_administradores_ven_la_auditoria(admin, comandante_a):
     comandante_a.save()
     c.force_login(comandante_a)
     assert c.get(reverse("admin:auditoria_registro_changelist")).status_code in (302, 403)
+
+
+def test_lo_escrito_en_bloque_tambien_queda(comandante_a, unidad_a, efectivo):
+    """Assigning (bulk_create and update: no model signals) and acknowledging in bulk are audited."""
+    from django.contrib.gis.geos import Point
+
+    from geocercas.models import Alerta
+    from tareas.models import Asignacion
+    from tests.factories import AlertaFactory
+
+    Efectivo.objects.filter(pk=efectivo.pk).update(
+        ultima_posicion=Point(*CENTRO, srid=4326), ultima_posicion_en=timezone.now()
+    )
+    tarea = TareaFactory(unidad=unidad_a)
+    c = cliente_jwt(comandante_a)
+    assert c.post(f"/api/v1/tareas/{tarea.pk}/asignar/", {"efectivos": [efectivo.pk]}, format="json").status_code == 200
+    [asignacion] = Asignacion.objects.filter(tarea=tarea)
+    [alta] = de(Asignacion, asignacion.pk)
+    assert (
+        alta.action == Registro.Action.CREATE
+        and alta.actor == comandante_a
+        and alta.changes["efectivo"] == ["None", str(efectivo.pk)]
+    )
+    [estado] = [r for r in de(Efectivo, efectivo.pk) if r.action == Registro.Action.UPDATE]
+    assert estado.changes == {"estado": ["disponible", "en_tarea"]} and estado.actor == comandante_a
+
+    alertas = [AlertaFactory(efectivo=efectivo, geocerca=GeocercaFactory()) for _ in range(2)]
+    r = c.post("/api/v1/alertas/reconocer/", {"hasta_id": alertas[-1].pk}, format="json")
+    assert r.status_code == 200, r.content
+    for a in alertas:
+        [cambio] = [x for x in de(Alerta, a.pk) if x.action == Registro.Action.UPDATE]
+        assert cambio.changes["estado"] == ["pendiente", "reconocida"] and cambio.actor == comandante_a
