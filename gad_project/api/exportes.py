@@ -66,6 +66,16 @@ def _ventana(request, *, horas_defecto: int = 24) -> tuple[datetime, datetime]:
     return desde, hasta
 
 
+def _del_periodo(request, qs, *, fecha: str, unidad: str):
+    """The rows of the window (`desde`/`hasta` on `fecha`), of one unidad when asked."""
+    desde, hasta = _ventana(request)
+    qs = qs.filter(**{f"{fecha}__gte": desde, f"{fecha}__lte": hasta})
+    unidad_id = param_int(request.query_params, "unidad", minimo=1, maximo=2**62)
+    if unidad_id is not None:
+        qs = qs.filter(**{unidad: unidad_id})
+    return qs, desde, hasta, unidad_id
+
+
 def _nombre(base: str, desde: datetime, hasta: datetime) -> str:
     d, h = timezone.localtime(desde), timezone.localtime(hasta)
     return f"{base}-{d:%Y%m%d-%H%M}-{h:%Y%m%d-%H%M}"
@@ -182,10 +192,9 @@ class AlertasExportView(APIView):
     )
     def get(self, request):
         formato = _formato(request, ("csv", "geojson"))
-        desde, hasta = _ventana(request)
-        qs = alertas_visibles(usuario=request.user).filter(ocurrida_en__gte=desde, ocurrida_en__lte=hasta)
-        if (unidad := param_int(request.query_params, "unidad", minimo=1, maximo=2**62)) is not None:
-            qs = qs.filter(efectivo__unidad_id=unidad)
+        qs, desde, hasta, unidad = _del_periodo(
+            request, alertas_visibles(usuario=request.user), fecha="ocurrida_en", unidad="efectivo__unidad_id"
+        )
         qs = qs.select_related(
             "geocerca", "efectivo__unidad", "reconocida_por", "atendida_por", "resuelta_por"
         ).order_by("ocurrida_en", "id")
@@ -265,10 +274,9 @@ class TareasExportView(APIView):
     )
     def get(self, request):
         formato = _formato(request, ("csv", "geojson"))
-        desde, hasta = _ventana(request)
-        qs = tareas_visibles(usuario=request.user).filter(creada_en__gte=desde, creada_en__lte=hasta)
-        if (unidad := param_int(request.query_params, "unidad", minimo=1, maximo=2**62)) is not None:
-            qs = qs.filter(unidad_id=unidad)
+        qs, desde, hasta, unidad = _del_periodo(
+            request, tareas_visibles(usuario=request.user), fecha="creada_en", unidad="unidad_id"
+        )
         qs = qs.select_related("unidad").prefetch_related("eventos__usuario", "asignaciones__efectivo")
         qs = qs.order_by("creada_en", "id")
         auditar_exporte(request, "tareas", formato, desde, hasta, unidad=unidad)

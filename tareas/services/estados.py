@@ -186,7 +186,8 @@ def _liberar(tarea: Tarea, ahora: datetime) -> list[Publicacion]:
     """A closed task frees its live assignments; efectivos with no other open task are available."""
     vivas = list(tarea.asignaciones.select_for_update().filter(estado__in=VIVAS).select_related("efectivo"))
     Asignacion.objects.filter(pk__in=[a.pk for a in vivas]).update(estado=EstadoAsignacion.LIBERADA, liberada_en=ahora)
-    en_bloque(vivas, {"estado": ("viva", EstadoAsignacion.LIBERADA), "liberada_en": (None, ahora)})
+    for a in vivas:  # each with the state it really had (pending or accepted)
+        en_bloque([a], {"estado": (a.estado, EstadoAsignacion.LIBERADA), "liberada_en": (None, ahora)})
     ocupados = set(
         Asignacion.objects.filter(
             efectivo__in=[a.efectivo_id for a in vivas], estado__in=VIVAS, tarea__estado__in=ESTADOS_ABIERTOS

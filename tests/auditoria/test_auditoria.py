@@ -239,6 +239,10 @@ def test_lo_escrito_en_bloque_tambien_queda(comandante_a, unidad_a, efectivo):
     )
     [estado] = [r for r in de(Efectivo, efectivo.pk) if r.action == Registro.Action.UPDATE]
     assert estado.changes == {"estado": ["disponible", "en_tarea"]} and estado.actor == comandante_a
+    # Cancelling releases the assignment: recorded with the state it really had.
+    assert c.post(f"/api/v1/tareas/{tarea.pk}/cancelar/", {"motivo": "prueba"}, format="json").status_code == 200
+    [liberada] = [x for x in de(Asignacion, asignacion.pk) if x.action == Registro.Action.UPDATE]
+    assert liberada.changes["estado"] == ["pendiente", "liberada"] and liberada.actor == comandante_a
 
     alertas = [AlertaFactory(efectivo=efectivo, geocerca=GeocercaFactory()) for _ in range(2)]
     r = c.post("/api/v1/alertas/reconocer/", {"hasta_id": alertas[-1].pk}, format="json")
