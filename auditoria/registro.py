@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterable, Iterator
+from contextvars import ContextVar
 from typing import Any
 
 from auditlog.context import set_extra_data
@@ -59,6 +60,9 @@ def registrar_modelos() -> None:
             auditlog.register(modelo, exclude_fields=EXCLUIDOS.get(etiqueta, []), m2m_fields=M2M.get(etiqueta, set()))
 
 
+_vigente: ContextVar[dict[str, Any] | None] = ContextVar("auditoria_contexto", default=None)
+
+
 def _perezoso(fn: Callable[[], Any]) -> SimpleLazyObject:
     return SimpleLazyObject(fn)
 
@@ -92,8 +96,14 @@ def contexto(
     }
     if extra:
         datos["additional_data"] = extra
-    with set_extra_data(context_data=datos):
-        yield
+    marca = _vigente.set(datos)
+    try:
+        with set_extra_data(context_data=datos):
+            yield
+    finally:
+        # auditlog never resets its context variable: what the bulk entries read is ours, reset
+        # here, so a thread's next request cannot inherit this one's actor.
+        _vigente.reset(marca)
 
 
 def _autenticado(usuario: Any) -> bool:
@@ -120,16 +130,49 @@ def acceso(*, usuario: Any, objeto: Any, que: str, interfaz: str, direccion: str
     )
 
 
-def en_bloque(objetos: Iterable[Any], cambios: dict[str, tuple[Any, Any]], *, alta: bool = False) -> None:
+Cambios = dict[str, tuple[Any, Any]]
+
+
+def en_bloque(objetos: Iterable[Any], cambios: Cambios | Callable[[Any], Cambios], *, alta: bool = False) -> None:
     """Writes made in bulk — `QuerySet.update()` and `bulk_create()` send no model signals — are
-    recorded here, one entry per object, in the current context (who, from where). `cambios` is
-    field → (before, after); `alta` records them as creations."""
+    recorded here, one entry per object. `cambios` is field → (before, after), or a function of
+    the object giving it; `alta` records them as creations."""
+    entradas_registrar([(o, cambios(o) if callable(cambios) else cambios, alta) for o in objetos])
+
+
+def entradas_registrar(entradas: list[tuple[Any, Cambios, bool]]) -> None:
+    """(object, changes, is a creation) entries, in the current context (who, from where), with
+    one INSERT whatever their number or models."""
+    from auditlog.cid import get_cid
+    from django.contrib.contenttypes.models import ContentType
+
     from auditoria.models import Registro
 
-    accion = Registro.Action.CREATE if alta else Registro.Action.UPDATE
-    diferencias = {campo: [_texto(antes), _texto(despues)] for campo, (antes, despues) in cambios.items()}
-    for objeto in objetos:
-        Registro.objects.log_create(objeto, force_log=True, action=accion, changes=diferencias)
+    if not entradas:
+        return
+    ctx = _vigente.get() or {}
+    valor = {
+        k: (v() if callable(v) else v)
+        for k, v in ctx.items()
+        if k in ("remote_addr", "interfaz", "rol", "unidad_id", "additional_data")
+    }
+    actor = ctx.get("actor")
+    actor_id = actor.pk if actor is not None and _autenticado(actor) else None
+    cid = get_cid()
+    Registro.objects.bulk_create(
+        Registro(
+            content_type=ContentType.objects.get_for_model(o),
+            object_pk=str(o.pk),
+            object_id=o.pk if isinstance(o.pk, int) else None,
+            object_repr=str(o)[:2000],
+            action=Registro.Action.CREATE if alta else Registro.Action.UPDATE,
+            changes={campo: [_texto(antes), _texto(despues)] for campo, (antes, despues) in cambios.items()},
+            actor_id=actor_id,
+            cid=cid,
+            **valor,
+        )
+        for o, cambios, alta in entradas
+    )
 
 
 def _texto(valor: Any) -> str:

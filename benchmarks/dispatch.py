@@ -93,6 +93,52 @@ def vista_materializada() -> dict:
     return {"refresco_ms": percentiles(tiempos)}
 
 
+def asignar(veces: int = 100) -> dict:
+    """The assignment with and without the audit trail, in the same run: what auditing costs."""
+    from unittest import mock
+
+    from auditlog.context import disable_auditlog
+
+    con = _asignar(veces)
+    with (
+        disable_auditlog(),
+        mock.patch("tareas.services.despacho.entradas_registrar"),
+        mock.patch("tareas.services.despacho.en_bloque"),
+        mock.patch("tareas.services.estados.en_bloque"),
+    ):
+        sin = _asignar(veces)
+    return {"asignar_2_cercanos_ms": con, "asignar_2_cercanos_sin_auditoria_ms": sin}
+
+
+def _asignar(veces: int) -> dict:
+    """The whole write: create a task at a random point and assign its 2 nearest available
+    efectivos (claim, assignments, states, history, events, audit records), in one transaction;
+    then cancel it so the efectivos are free again (not timed)."""
+    from django.db import transaction
+
+    from efectivos.models import Efectivo, Usuario
+    from tareas import services
+
+    admin = Usuario.objects.get(username="bench")
+    unidad_id = Efectivo.objects.values_list("unidad_id", flat=True).first()
+    rnd = random.Random(9)
+    tiempos = []
+    for _ in range(veces):
+        tarea = services.tarea_crear(
+            usuario=admin,
+            titulo="Bench",
+            unidad_id=unidad_id,
+            lat=rnd.uniform(ZONA[1], ZONA[3]),
+            lon=rnd.uniform(ZONA[0], ZONA[2]),
+        )
+        t = time.perf_counter()
+        with transaction.atomic():
+            services.tarea_asignar(tarea_id=tarea.pk, usuario=admin, cercanos=2)
+        tiempos.append((time.perf_counter() - t) * 1000)
+        services.tarea_transicionar(tarea_id=tarea.pk, accion="cancelar", usuario=admin, motivo="bench")
+    return percentiles(tiempos)
+
+
 def http(consultas: int) -> dict:
     rnd = random.Random(4)
     with Servidor("daphne") as srv:
@@ -121,6 +167,7 @@ def main() -> None:
     }
     resultado.update(base_de_datos(args.consultas))
     resultado.update(vista_materializada())
+    resultado.update(asignar())
     resultado.update(http(args.consultas))
     print(json.dumps(resultado, indent=2, ensure_ascii=False))
 

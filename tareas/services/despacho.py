@@ -12,7 +12,7 @@ from django.contrib.gis.geos import Point
 from django.db import connection, transaction
 from django.utils import timezone
 
-from auditoria.registro import en_bloque
+from auditoria.registro import en_bloque, entradas_registrar
 from efectivos.alcance import alcance_de
 from efectivos.models import Efectivo, EstadoEfectivo, Usuario
 from efectivos.selectors import efectivo_de
@@ -115,15 +115,24 @@ def tarea_asignar(
         asignaciones = Asignacion.objects.bulk_create(
             Asignacion(tarea=tarea, efectivo_id=e, distancia_m=d, asignada_por=usuario) for e, d in elegidos
         )
-        for a in asignaciones:
-            en_bloque(
-                [a],
-                {"tarea": (None, tarea.pk), "efectivo": (None, a.efectivo_id), "distancia_m": (None, a.distancia_m)},
-                alta=True,
-            )
-        en_bloque(
-            Efectivo.objects.filter(pk__in=[e for e, _ in elegidos]),
-            {"estado": (EstadoEfectivo.DISPONIBLE, EstadoEfectivo.EN_TAREA)},
+        # The assignments and the efectivos they take, in the audit trail (bulk writes: no signals).
+        entradas_registrar(
+            [
+                (
+                    a,
+                    {
+                        "tarea": (None, tarea.pk),
+                        "efectivo": (None, a.efectivo_id),
+                        "distancia_m": (None, a.distancia_m),
+                    },
+                    True,
+                )
+                for a in asignaciones
+            ]
+            + [
+                (e, {"estado": (EstadoEfectivo.DISPONIBLE, EstadoEfectivo.EN_TAREA)}, False)
+                for e in Efectivo.objects.filter(pk__in=[e for e, _ in elegidos])
+            ]
         )
         anterior = tarea.estado
         if tarea.estado == EstadoTarea.PROGRAMADA:

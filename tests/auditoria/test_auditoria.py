@@ -250,3 +250,15 @@ def test_lo_escrito_en_bloque_tambien_queda(comandante_a, unidad_a, efectivo):
     for a in alertas:
         [cambio] = [x for x in de(Alerta, a.pk) if x.action == Registro.Action.UPDATE]
         assert cambio.changes["estado"] == ["pendiente", "reconocida"] and cambio.actor == comandante_a
+
+
+def test_un_registro_en_bloque_fuera_de_contexto_no_hereda_el_actor_anterior(comandante_a, efectivo):
+    """auditlog leaves its context variable set after a request: a later bulk entry in the same
+    thread (a Celery task, a command) must not be attributed to that request's user."""
+    from auditoria.registro import en_bloque
+
+    c = cliente_jwt(comandante_a)
+    assert c.post("/api/v1/tareas/", {"titulo": "x", "tipo": "patrullaje", "prioridad": 2}, format="json").status_code == 201
+    en_bloque([efectivo], {"estado": ("disponible", "no_disponible")})
+    [entrada] = [x for x in de(Efectivo, efectivo.pk) if x.action == Registro.Action.UPDATE]
+    assert entrada.actor is None and entrada.interfaz == "sistema"
