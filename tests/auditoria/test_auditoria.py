@@ -258,7 +258,10 @@ def test_un_registro_en_bloque_fuera_de_contexto_no_hereda_el_actor_anterior(com
     from auditoria.registro import en_bloque
 
     c = cliente_jwt(comandante_a)
-    assert c.post("/api/v1/tareas/", {"titulo": "x", "tipo": "patrullaje", "prioridad": 2}, format="json").status_code == 201
+    assert (
+        c.post("/api/v1/tareas/", {"titulo": "x", "tipo": "patrullaje", "prioridad": 2}, format="json").status_code
+        == 201
+    )
     en_bloque([efectivo], {"estado": ("disponible", "no_disponible")})
     [entrada] = [x for x in de(Efectivo, efectivo.pk) if x.action == Registro.Action.UPDATE]
     assert entrada.actor is None and entrada.interfaz == "sistema"
