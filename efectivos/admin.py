@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from efectivos import services
 from efectivos.models import Efectivo, Posicion, Unidad, Usuario
-from gad_project.admin_base import MapaAdmin, MapaSoloLecturaAdmin
+from gad_project.admin_base import ConDescargas, MapaAdmin, MapaSoloLecturaAdmin, descargas, descargas_html
 from gad_project.exceptions import ErrorDominio
 from telegram_bot import services as telegram_services
 
@@ -40,14 +40,16 @@ class UnidadAdmin(MapaAdmin):
 
 
 @admin.register(Efectivo)
-class EfectivoAdmin(MapaAdmin):
+class EfectivoAdmin(ConDescargas, MapaAdmin):
+    descargas_url = "exportes_recorridos"
+    descargas_formatos = ("gpx", "kml", "geojson", "csv")
     list_display = ("codigo_interno", "apellido", "nombre", "rango", "unidad", "estado", "ultima_posicion_en")
     list_filter = ("estado", "unidad", "rango")
     search_fields = ("codigo_interno", "dni", "apellido", "nombre", "usuario__username")
     list_select_related = ("unidad",)
     autocomplete_fields = ("usuario",)
     # The last position comes only from stored readings (the ingest service).
-    readonly_fields = ("ultima_posicion", "ultima_posicion_en", "ultima_precision_m", "actualizado_en")
+    readonly_fields = ("ultima_posicion", "ultima_posicion_en", "ultima_precision_m", "actualizado_en", "recorrido")
     list_per_page = 50
     actions = ["codigo_telegram"]
 
@@ -63,6 +65,12 @@ class EfectivoAdmin(MapaAdmin):
                 services.efectivo_estado_cambiar(efectivo=obj, estado=nuevo)
             except ErrorDominio as exc:
                 self.message_user(request, exc.mensaje, messages.ERROR)
+
+    @admin.display(description="Recorrido (descargar)")
+    def recorrido(self, obj: Efectivo) -> str:
+        if obj.pk is None:
+            return "—"
+        return descargas_html(descargas(self.descargas_url, self.descargas_formatos, efectivo=obj.pk))
 
     @admin.action(description="Generar código de vinculación de Telegram")
     def codigo_telegram(self, request, queryset):

@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from gad_project.admin_base import MapaAdmin, MapaSoloLecturaAdmin, SoloLecturaAdmin
+from gad_project.admin_base import ConDescargas, MapaAdmin, MapaSoloLecturaAdmin, SoloLecturaAdmin
 from gad_project.exceptions import EntradaInvalida
 from geocercas import formatos, services
 from geocercas.models import Alerta, AlertaNota, Geocerca, Presencia, TipoGeocerca
@@ -75,7 +75,10 @@ class GeocercaAdminForm(forms.ModelForm):
 
 
 @admin.register(Geocerca)
-class GeocercaAdmin(MapaAdmin):
+class GeocercaAdmin(ConDescargas, MapaAdmin):
+    descargas_url = "exportes_geocercas"
+    descargas_formatos = ("geojson", "kml")
+    descargas_ventanas = False
     form = GeocercaAdminForm
     list_display = ("nombre", "tipo", "severidad", "activa", "histeresis_m", "permanencia_min_s", "version")
     list_filter = ("tipo", "activa", "severidad", "unidades")
@@ -167,7 +170,9 @@ class EscaladaFiltro(admin.SimpleListFilter):
 
 
 @admin.register(Alerta)
-class AlertaAdmin(MapaSoloLecturaAdmin):
+class AlertaAdmin(ConDescargas, MapaSoloLecturaAdmin):
+    descargas_url = "exportes_alertas"
+    descargas_formatos = ("csv", "geojson")
     list_display = (
         "id",
         "tipo",

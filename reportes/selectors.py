@@ -9,15 +9,16 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 
 
-def _filas(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+def _filas(sql: str, params: list[Any] | dict[str, Any]) -> list[tuple[Any, ...]]:
     with connection.cursor() as c:
         c.execute(sql, params)
         return list(c.fetchall())
 
 
-def _fila(sql: str, params: list[Any]) -> tuple[Any, ...]:
+def _fila(sql: str, params: list[Any] | dict[str, Any]) -> tuple[Any, ...]:
     return _filas(sql, params)[0]
 
 
@@ -33,6 +34,7 @@ class Reporte:
     alertas_por_hora: list[tuple[datetime, int]] = field(default_factory=list)
     respuestas_s: list[float] = field(default_factory=list)  # each accepted assignment's time to accept
     distancias: list[dict[str, Any]] = field(default_factory=list)
+    servicio: list[dict[str, Any]] = field(default_factory=list)  # each efectivo's hours by state
     sin_reporte: dict[str, Any] = field(default_factory=dict)
     puntos_alertas: list[tuple[float, float, str]] = field(default_factory=list)
 
@@ -102,6 +104,43 @@ WHERE e.unidad_id = %s AND s.creado_en < %s AND coalesce(s.cerrado_en, now()) > 
 """
 
 
+# Each efectivo's hours in each availability state over the period, from the audit trail (every
+# change of `estado`, through any interface, is an entry with its before and after). The state at
+# the start is the last change's "after" before it, else the first later change's "before", else
+# the current state; the period ends at `hasta` or now, whichever is earlier.
+_SQL_SERVICIO = """
+WITH e AS (
+    SELECT id, codigo_interno AS codigo, apellido || ', ' || nombre AS nombre, estado
+    FROM efectivos_efectivo WHERE unidad_id = %(unidad)s
+), c AS (
+    SELECT r.object_pk::bigint AS efectivo_id, r.timestamp AS en, r.id,
+           r.changes -> 'estado' ->> 0 AS antes, r.changes -> 'estado' ->> 1 AS despues
+    FROM auditoria_registro r
+    WHERE r.content_type_id = %(tipo)s AND r.object_pk IN (SELECT id::text FROM e)
+      AND r.changes ? 'estado' AND r.timestamp < %(fin)s
+), tramos AS (
+    SELECT e.id AS efectivo_id, %(desde)s::timestamptz AS en, 0::bigint AS orden, coalesce(
+        (SELECT despues FROM c WHERE c.efectivo_id = e.id AND c.en <= %(desde)s ORDER BY c.en DESC, c.id DESC LIMIT 1),
+        (SELECT antes FROM c WHERE c.efectivo_id = e.id AND c.en > %(desde)s ORDER BY c.en, c.id LIMIT 1),
+        e.estado) AS estado
+    FROM e
+    UNION ALL
+    SELECT efectivo_id, en, id, despues FROM c WHERE en > %(desde)s
+), duraciones AS (
+    SELECT efectivo_id, estado,
+           extract(epoch FROM coalesce(lead(en) OVER (PARTITION BY efectivo_id ORDER BY en, orden), %(fin)s) - en) AS s
+    FROM tramos
+)
+SELECT e.id, e.codigo, e.nombre,
+       coalesce(sum(d.s) FILTER (WHERE d.estado IN ('disponible', 'en_tarea')), 0) / 3600.0,
+       coalesce(sum(d.s) FILTER (WHERE d.estado = 'en_tarea'), 0) / 3600.0,
+       coalesce(sum(d.s) FILTER (WHERE d.estado NOT IN ('disponible', 'en_tarea')), 0) / 3600.0
+FROM e JOIN duraciones d ON d.efectivo_id = e.id
+GROUP BY 1, 2, 3
+ORDER BY 4 DESC, 2
+"""
+
+
 def reporte_unidad(*, unidad_id: int, desde: datetime, hasta: datetime) -> Reporte:
     r = Reporte(unidad_id, desde, hasta)
     periodo = [unidad_id, desde, hasta]
@@ -157,8 +196,6 @@ def reporte_unidad(*, unidad_id: int, desde: datetime, hasta: datetime) -> Repor
             [settings.TIME_ZONE, *periodo],
         )
     )
-    from django.utils import timezone
-
     hora = timezone.localtime(desde).replace(minute=0, second=0, microsecond=0, tzinfo=None)
     fin = timezone.localtime(hasta).replace(tzinfo=None)
     while hora < fin and len(r.alertas_por_hora) < 24 * 31:
@@ -176,6 +213,32 @@ def reporte_unidad(*, unidad_id: int, desde: datetime, hasta: datetime) -> Repor
     r.distancias = [
         {"efectivo_id": i, "codigo": c, "nombre": nombre, "lecturas": n, "km": float(km)}
         for i, c, nombre, n, km in _filas(_SQL_DISTANCIAS, periodo)
+    ]
+    from django.contrib.contenttypes.models import ContentType
+
+    from efectivos.models import Efectivo
+
+    lecturas = {d["efectivo_id"]: d for d in r.distancias}
+    r.servicio = [
+        {
+            "efectivo_id": i,
+            "codigo": c,
+            "nombre": nombre,
+            "horas_servicio": float(servicio),
+            "horas_en_tarea": float(en_tarea),
+            "horas_fuera": float(fuera),
+            "lecturas": lecturas[i]["lecturas"] if i in lecturas else 0,
+            "km": lecturas[i]["km"] if i in lecturas else 0.0,
+        }
+        for i, c, nombre, servicio, en_tarea, fuera in _filas(
+            _SQL_SERVICIO,
+            {
+                "unidad": unidad_id,
+                "tipo": ContentType.objects.get_for_model(Efectivo).pk,
+                "desde": desde,
+                "fin": min(hasta, timezone.now()),
+            },
+        )
     ]
     silencios, efectivos, horas = _fila(_SQL_SIN_REPORTE, [hasta, desde, unidad_id, hasta, desde])
     r.sin_reporte = {"avisos": silencios, "efectivos": efectivos, "horas": float(horas)}

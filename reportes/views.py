@@ -1,5 +1,6 @@
-"""`/reportes/`: a unidad's report for a shift, a day or a week — a page to read and print (the
-browser saves it as PDF, charts included), and the same figures as CSV."""
+"""`/reportes/`: a unidad's report for a shift, a day or a week — a page to read and print, the
+same page as a PDF file drawn on the server (charts included), and the same figures as CSV. Every
+report read is in the audit trail (it names efectivos and their hours)."""
 
 from __future__ import annotations
 
@@ -8,19 +9,22 @@ from datetime import timedelta
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils import timezone
 
+from auditoria.web import auditar_acceso
 from efectivos.models import Unidad
 from efectivos.selectors import unidades_visibles
 from gad_project import exportes
 from gad_project.api.params import param_fecha, param_int, param_opcion
 from gad_project.exceptions import EntradaInvalida, NoEncontrado
 from mapa import tiles
-from reportes import graficos, selectors
+from reportes import graficos, pdf, selectors
 from tareas.models import EstadoTarea, TipoTarea
 
 PERIODOS = {"turno": timedelta(hours=8), "dia": timedelta(days=1), "semana": timedelta(days=7)}
 VENTANA_MAX = timedelta(days=31)
+FORMATOS = ("html", "pdf", "csv")
 
 
 def _parametros(request: HttpRequest):
@@ -56,8 +60,13 @@ def reporte(request: HttpRequest) -> HttpResponse:
         return render(request, "reportes/error.html", {"error": exc.mensaje}, status=400)
     except NoEncontrado as exc:
         return render(request, "reportes/error.html", {"error": exc.mensaje}, status=404)
+    formato = request.GET.get("formato") or "html"
+    if formato not in FORMATOS:
+        error = f"Formato desconocido: {formato[:20]!r}; uno de {', '.join(FORMATOS)}."
+        return render(request, "reportes/error.html", {"error": error}, status=400)
     r = selectors.reporte_unidad(unidad_id=unidad.pk, desde=desde, hasta=hasta)
-    if request.GET.get("formato") == "csv":
+    auditar_acceso(request, unidad, "reporte", formato=formato, desde=desde.isoformat(), hasta=hasta.isoformat())
+    if formato == "csv":
         return _csv(r, unidad)
     etiquetas_estado = dict(EstadoTarea.choices)
     contexto = {
@@ -75,9 +84,21 @@ def reporte(request: HttpRequest) -> HttpResponse:
             "mapa": graficos.mapa_de_alertas(r.puntos_alertas, _contorno(unidad)),
         },
         "km_total": sum(d["km"] for d in r.distancias),
+        "horas_servicio": sum(s["horas_servicio"] for s in r.servicio),
         "total_tareas": sum(n for _, _, n in r.tareas),
     }
+    if formato == "pdf":
+        return HttpResponse(
+            pdf.pdf_de(render_to_string("reportes/unidad.html", contexto, request=request)),
+            content_type="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="{_nombre(r, unidad, "pdf")}"'},
+        )
     return render(request, "reportes/unidad.html", contexto)
+
+
+def _nombre(r: selectors.Reporte, unidad: Unidad, extension: str) -> str:
+    d, h = timezone.localtime(r.desde), timezone.localtime(r.hasta)
+    return f"reporte-{unidad.codigo}-{d:%Y%m%d-%H%M}-{h:%Y%m%d-%H%M}.{extension}"
 
 
 def _csv(r: selectors.Reporte, unidad: Unidad) -> HttpResponse:
@@ -91,10 +112,15 @@ def _csv(r: selectors.Reporte, unidad: Unidad) -> HttpResponse:
         ]
     filas += [["alertas_por_hora", h.isoformat(), "", n] for h, n in r.alertas_por_hora]
     filas += [["distancia_km", d["codigo"], d["nombre"], round(d["km"], 3)] for d in r.distancias]
+    for e in r.servicio:
+        filas += [
+            ["horas_servicio", e["codigo"], e["nombre"], round(e["horas_servicio"], 3)],
+            ["horas_en_tarea", e["codigo"], e["nombre"], round(e["horas_en_tarea"], 3)],
+            ["horas_fuera_de_servicio", e["codigo"], e["nombre"], round(e["horas_fuera"], 3)],
+        ]
     filas += [["sin_reporte", k, "", v] for k, v in r.sin_reporte.items()]
     cuerpo = "".join(exportes.csv_filas(filas[0], filas[1:]))
-    d, h = timezone.localtime(r.desde), timezone.localtime(r.hasta)
-    nombre = f"reporte-{unidad.codigo}-{d:%Y%m%d-%H%M}-{h:%Y%m%d-%H%M}.csv"
+    nombre = _nombre(r, unidad, "csv")
     return HttpResponse(
         cuerpo,
         content_type="text/csv; charset=utf-8",

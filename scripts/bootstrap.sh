@@ -16,6 +16,7 @@ command -v haproxy >/dev/null || need_pkgs+=(haproxy)
 # (One `ls` of two globs fails when either matches nothing, which reinstalled GDAL on every run.)
 command -v ogrinfo >/dev/null || need_pkgs+=(gdal-bin)
 compgen -G "/usr/lib/*/libgeos_c.so*" >/dev/null || need_pkgs+=(libgeos-c1v5)
+compgen -G "/usr/lib/*/libpangoft2-1.0.so*" >/dev/null || need_pkgs+=(libpango-1.0-0 libpangoft2-1.0-0)  # WeasyPrint
 command -v npm >/dev/null || need_pkgs+=(nodejs npm)
 command -v runuser >/dev/null || need_pkgs+=(util-linux)
 command -v curl >/dev/null || need_pkgs+=(curl)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 
-from gad_project.admin_base import MapaAdmin, SoloLecturaAdmin
+from gad_project.admin_base import ConDescargas, MapaAdmin, SoloLecturaAdmin
 from gad_project.exceptions import ErrorDominio
 from tareas import services
 from tareas.models import Asignacion, Tarea, TareaEvento
@@ -23,7 +23,9 @@ class TareaEventoInline(SoloLecturaAdmin, admin.TabularInline):
 
 
 @admin.register(Tarea)
-class TareaAdmin(MapaAdmin):
+class TareaAdmin(ConDescargas, MapaAdmin):
+    descargas_url = "exportes_tareas"
+    descargas_formatos = ("csv", "geojson")
     list_display = ("codigo", "titulo", "tipo", "prioridad", "estado", "unidad", "inicio_programado", "creada_en")
     list_filter = ("estado", "prioridad", "tipo", "unidad")
     search_fields = ("codigo", "titulo", "descripcion")

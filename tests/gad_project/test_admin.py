@@ -169,3 +169,53 @@ def test_el_detalle_de_una_alerta_se_lee_con_nombres_hora_local_y_mapa(client, a
         efectivo=alerta.efectivo, registrada_en=datetime(2026, 12, 2, 20, 21, 5, tzinfo=ZoneInfo("UTC"))
     )
     assert str(posicion).endswith("@ 02/12/2026 17:21:05")
+
+
+def _enlaces(html: str) -> list[str]:
+    import html as html_mod
+    import re
+
+    return [html_mod.unescape(h) for h in re.findall(r'href="(/api/v1/exportes/[^"]+)" download', html)]
+
+
+@pytest.mark.filterwarnings("ignore:StreamingHttpResponse must consume")
+def test_el_admin_descarga_el_recorrido_de_un_efectivo_y_las_alertas_tareas_y_geocercas(client, admin, efectivo):
+    import uuid
+
+    from django.contrib.gis.geos import Point
+    from django.utils import timezone
+
+    from efectivos.models import Posicion
+    from tests.factories import CENTRO, GeocercaFactory
+
+    Posicion.objects.create(
+        efectivo=efectivo,
+        punto=Point(*CENTRO, srid=4326),
+        registrada_en=timezone.now(),
+        recibida_en=timezone.now(),
+        fuente="api",
+        id_cliente=uuid.uuid4(),
+    )
+    GeocercaFactory(nombre="Perímetro Casa Rosada")
+    client.force_login(admin)
+    ficha = client.get(reverse("admin:efectivos_efectivo_change", args=[efectivo.pk]))
+    enlaces = _enlaces(ficha.content.decode())
+    assert len(enlaces) == 12  # 3 windows × GPX, KML, GeoJSON, CSV
+    gpx = next(u for u in enlaces if "formato=gpx" in u and f"efectivo={efectivo.pk}" in u)
+    r = client.get(gpx)
+    cuerpo = b"".join(r) if r.streaming else r.content
+    assert r.status_code == 200 and b"<trkpt" in cuerpo and b"<gpx" in cuerpo
+
+    for modelo, formato, esperado in (
+        ("geocercas_alerta", "csv", b"id,"),
+        ("tareas_tarea", "geojson", b'"FeatureCollection"'),
+        ("geocercas_geocerca", "kml", "Perímetro Casa Rosada".encode()),
+        ("efectivos_efectivo", "csv", efectivo.codigo_interno.encode()),
+    ):
+        lista = client.get(reverse(f"admin:{modelo}_changelist"))
+        enlaces = _enlaces(lista.content.decode())
+        assert enlaces, modelo
+        url = next(u for u in enlaces if f"formato={formato}" in u)
+        r = client.get(url)
+        cuerpo = b"".join(r) if r.streaming else r.content
+        assert r.status_code == 200 and esperado in cuerpo, (modelo, cuerpo[:200])

@@ -8,11 +8,14 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.contrib.gis.geos import Point
 from django.test import Client
 from django.utils import timezone
+from pypdf import PdfReader
 
-from efectivos.models import Posicion
+from auditoria.models import Registro
+from efectivos.models import Efectivo, Posicion
 from geocercas.models import Alerta
 from reportes.selectors import reporte_unidad
 from seguridad.models import SinReporte
@@ -115,7 +118,28 @@ def turno(unidad_a, unidad_b):
     SinReporte.objects.create(
         efectivo=e2, ultima_posicion_en=t0 - h, creado_en=t0 - h, cerrado_en=t0 + timedelta(minutes=30)
     )
-    return {"t0": t0, "desde": t0, "hasta": t0 + 8 * h, "e1": e1}
+
+    # Availability changes, as the audit trail records them (through any interface).
+    tipo = ContentType.objects.get_for_model(Efectivo)
+
+    def cambio(efectivo, en, antes, despues):
+        Registro.objects.create(
+            content_type=tipo,
+            object_pk=str(efectivo.pk),
+            object_id=efectivo.pk,
+            object_repr=str(efectivo),
+            action=Registro.Action.UPDATE,
+            changes={"estado": [antes, despues]},
+            timestamp=en,
+        )
+
+    cambio(e1, t0 + h, "disponible", "en_tarea")
+    cambio(e1, t0 + 3 * h, "en_tarea", "disponible")
+    cambio(e1, t0 + 6 * h, "disponible", "fuera_servicio")
+    cambio(e2, t0 - h, "disponible", "no_disponible")  # before the shift: its state at the start
+    cambio(e2, t0 + 4 * h, "no_disponible", "disponible")
+    cambio(ajeno, t0 + h, "disponible", "fuera_servicio")  # another unidad
+    return {"t0": t0, "desde": t0, "hasta": t0 + 8 * h, "e1": e1, "e2": e2}
 
 
 def test_las_cifras_del_turno(turno, unidad_a):
@@ -159,6 +183,18 @@ def test_las_cifras_del_turno(turno, unidad_a):
     [d] = r.distancias
     assert d["efectivo_id"] == turno["e1"].pk and d["lecturas"] == 3 and d["km"] == pytest.approx(0.2, abs=0.001)
     assert r.sin_reporte == {"avisos": 2, "efectivos": 2, "horas": pytest.approx(2.0)}
+    # e1: in service 0–6 h (2 h of them on a task), then off duty; e2: off until 4 h; the third
+    # efectivo (never changed, available now) all 8 h.
+    servicio = {s["efectivo_id"]: s for s in r.servicio}
+    assert len(servicio) == 3
+    s1, s2 = servicio[turno["e1"].pk], servicio[turno["e2"].pk]
+    assert (s1["horas_servicio"], s1["horas_en_tarea"], s1["horas_fuera"]) == pytest.approx((6.0, 2.0, 2.0))
+    assert (s1["lecturas"], s1["km"]) == (3, pytest.approx(0.2, abs=0.001))
+    assert (s2["horas_servicio"], s2["horas_en_tarea"], s2["horas_fuera"], s2["lecturas"]) == pytest.approx(
+        (4.0, 0.0, 4.0, 0)
+    )
+    [tercero] = [s for i, s in servicio.items() if i not in (turno["e1"].pk, turno["e2"].pk)]
+    assert tercero["horas_servicio"] == pytest.approx(8.0)
 
 
 def test_la_pagina_se_lee_y_se_descarga_en_csv(turno, comandante_a, unidad_a):
@@ -179,6 +215,36 @@ def test_la_pagina_se_lee_y_se_descarga_en_csv(turno, comandante_a, unidad_a):
     filas = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
     assert ["asignaciones", "exito", "", "0.5"] in filas
     assert ["finalizar", "p50_s", "", "4500.0"] in filas
+    e1 = turno["e1"]
+    assert ["horas_servicio", e1.codigo_interno, f"{e1.apellido}, {e1.nombre}", "6.0"] in filas
+
+
+def test_el_pdf_se_dibuja_en_el_servidor_con_las_mismas_cifras(turno, comandante_a, unidad_a):
+    c = Client()
+    c.force_login(comandante_a)
+    desde, hasta = turno["desde"].isoformat(), turno["hasta"].isoformat()
+    r = c.get("/reportes/", {"desde": desde, "hasta": hasta, "formato": "pdf"})
+    assert r.status_code == 200 and r["Content-Type"] == "application/pdf"
+    assert r["Content-Disposition"].startswith(f'attachment; filename="reporte-{unidad_a.codigo}-')
+    pdf = PdfReader(io.BytesIO(r.content))
+    assert pdf.pages[0].mediabox.width == pytest.approx(595, abs=1)  # A4, portrait
+    texto = " ".join(p.extract_text() for p in pdf.pages)
+    assert f"Reporte de {unidad_a.codigo}" in texto
+    assert "50 %" in texto and "0,2 km" in texto and "18,0 h" in texto  # 6 + 4 + 8 hours in service
+    assert "Hasta finalizar 75 min 111 min 2" in texto and "Borde salida 1 1 0 — — 0" in texto
+    assert "Imprimir" not in texto  # the page's toolbar is not printed
+    fuentes = {
+        str(f["/BaseFont"])
+        for p in pdf.pages
+        for f in (p["/Resources"].get("/Font") or {}).values()
+        if "/BaseFont" in f.get_object()
+    }
+    assert any("Noto-Sans" in f for f in fuentes), fuentes  # the page's font, read from the static files
+    # The charts are drawn in the PDF as vectors (pygal's SVG): their axis labels are text.
+    assert "Alertas por hora" in texto or "alertas" in texto.lower()
+    registro = Registro.objects.filter(action=Registro.Action.ACCESS, additional_data__lectura="reporte").get()
+    assert registro.actor == comandante_a and registro.additional_data["formato"] == "pdf"
+    assert c.get("/reportes/", {"formato": "docx"}).status_code == 400
 
 
 def test_alcance_y_periodos_mal_dados(comandante_a, unidad_b, efectivo):
