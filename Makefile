@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 PY := .venv/bin/python
 
-.PHONY: run test stop bootstrap services migrate demo lint bench clean capturas
+.PHONY: run test stop bootstrap services migrate demo lint bench clean capturas backup
 
 bootstrap:
 	@bash scripts/bootstrap.sh
@@ -18,12 +18,15 @@ migrate: services
 run: migrate
 	@$(PY) manage.py collectstatic --noinput -v0
 	@$(PY) manage.py cargar_demo
+	@bash scripts/respaldo.sh configurar
+	@bash scripts/respaldo.sh info | grep -q "full backup" || bash scripts/respaldo.sh respaldar full
 	@bash scripts/run.sh
 
 test:
-	@GAD_BROWSER=1 bash scripts/bootstrap.sh
+	@GAD_BROWSER=1 GAD_OPS=1 bash scripts/bootstrap.sh
 	@bash scripts/services.sh start
 	@$(PY) manage.py collectstatic --noinput -v0
+	@rm -rf .run/metricas-$${REDIS_PREFIX:-gadtest}
 	@REDIS_PREFIX=$${REDIS_PREFIX:-gadtest} $(PY) -m pytest $(PYTEST_ARGS)
 
 # The README's screenshots (docs/*.png), written by the browser tests from the demo data.
@@ -36,6 +39,12 @@ capturas:
 
 stop:
 	@bash scripts/services.sh stop
+
+# A base backup of the local cluster (pgBackRest; WAL is archived continuously by make run).
+backup: bootstrap
+	@bash scripts/services.sh start
+	@bash scripts/respaldo.sh configurar
+	@bash scripts/respaldo.sh respaldar $${TIPO:-incr}
 
 lint: bootstrap
 	@.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy

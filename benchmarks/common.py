@@ -201,6 +201,9 @@ class Servidor:
             # The probes jump a kilometre every 100 ms and loads land anywhere: real tracks are
             # plausible, so here every reading takes the full path (the check still runs).
             "VELOCIDAD_MAX_KMH": "1000000",
+            # One account loads for many efectivos: the per-user limits count, never bind.
+            "LIMITE_POSICIONES": "1000000000/min",
+            "LIMITE_ESCRITURAS": "1000000000/min",
             **self.env,
         }
         venv = RAIZ / ".venv" / "bin"

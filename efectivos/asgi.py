@@ -32,6 +32,7 @@ from efectivos import ingesta
 from efectivos.agrupador import Agrupador
 from efectivos.alcance import Actor, actor_de
 from efectivos.models import Usuario
+from gad_project import limites
 from gad_project.api.errors import error_body
 from gad_project.asgi_util import cabecera
 from gad_project.exceptions import EntradaInvalida, ServicioNoDisponible
@@ -56,6 +57,7 @@ class IngestaRapida:
     def __init__(self, app) -> None:
         self.app = app
         self.redis: aioredis.Redis | None = None
+        self.limite = limites.posiciones()
         self.agrupador = Agrupador(max_lecturas=settings.INGESTA_GRUPO_MAX, escritores=settings.INGESTA_ESCRITORES)
 
     async def __call__(self, scope, receive, send) -> None:
@@ -87,9 +89,11 @@ class IngestaRapida:
         if usuario_id is None:
             return _no_autenticado("El token no es válido o expiró.")
         try:
-            actor = await self._actor(usuario_id)
+            actor, espera = await self._actor(usuario_id)
         except ServicioNoDisponible:
             return _no_disponible()
+        if espera is not None:
+            return _limitado(espera)
         if actor is None or not actor.activo:
             return _no_autenticado("El usuario no existe o está inactivo.")
         try:
@@ -102,26 +106,39 @@ class IngestaRapida:
         estado, respuesta = ingesta.respuesta_armar(preparadas, resultado)
         return estado, respuesta, []
 
-    async def _actor(self, usuario_id: Any) -> Actor | None:
+    async def _actor(self, usuario_id: Any) -> tuple[Actor | None, int | None]:
         """The caller, from Redis when cached there; from PostgreSQL otherwise, also while Redis
-        is down (readings are stored through a Redis outage: the event log is in PostgreSQL)."""
+        is down (readings are stored through a Redis outage: the event log is in PostgreSQL).
+        In the same round trip, the request is counted against the user's LIMITE_POSICIONES
+        (the seconds to wait if it is over, else None)."""
         if self.redis is None:
             self.redis = aioredis.from_url(settings.REDIS_URL, socket_timeout=0.5, socket_connect_timeout=0.5)
         clave = clave_actor(usuario_id)
+        limite = self.limite
+        espera: int | None = None
         try:
-            crudo = await self.redis.get(clave)
+            tubo = self.redis.pipeline(transaction=False)
+            tubo.get(clave)
+            if limite.cantidad:
+                ventana, resta = limite.clave("posiciones", usuario_id, time.time())
+                tubo.incr(ventana)
+                tubo.expire(ventana, limite.periodo_s + 1)
+            respuestas = await tubo.execute()
         except (RedisError, OSError):
             crudo = None
             redis_ok = False
         else:
+            crudo = respuestas[0]
             redis_ok = True
+            if limite.cantidad and respuestas[1] > limite.cantidad:
+                espera = resta
         if crudo is not None:
-            return Actor.de_dict(orjson.loads(crudo))
+            return Actor.de_dict(orjson.loads(crudo)), espera
         actor = await sync_to_async(_actor_leer, thread_sensitive=False)(usuario_id)
         if actor is not None and redis_ok:
             with contextlib.suppress(RedisError, OSError):
                 await self.redis.set(clave, orjson.dumps(actor.a_dict()), ex=settings.INGESTA_ACTOR_TTL_S)
-        return actor
+        return actor, espera
 
 
 # Verified tokens: raw bytes -> (expiry, user id). Verification is a pure function of the bytes
@@ -161,6 +178,15 @@ def _actor_leer(usuario_id: Any) -> Actor | None:
 
 def _no_autenticado(mensaje: str) -> tuple[int, dict[str, Any], list]:
     return 401, error_body("autenticacion_fallida", mensaje), [(b"www-authenticate", b'Bearer realm="api"')]
+
+
+def _limitado(espera: int) -> tuple[int, dict[str, Any], list]:
+    cuerpo = error_body(
+        "demasiadas_solicitudes",
+        "Demasiadas solicitudes de posiciones: reintente más tarde.",
+        {"reintentar_en_s": espera},
+    )
+    return 429, cuerpo, [(b"retry-after", str(espera).encode())]
 
 
 def _no_disponible() -> tuple[int, dict[str, Any], list]:

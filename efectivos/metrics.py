@@ -9,8 +9,8 @@ IMPLAUSIBLES = Counter(
 )
 RECHAZADAS = Counter("gad_posiciones_rechazadas_total", "Readings rejected as invalid", ["motivo"])
 EVALUACION = Histogram(
-    "gad_posiciones_lote_segundos",
-    "Time to store a batch and evaluate its geofences",
+    "gad_ingesta_lote_seconds",
+    "Time to store a batch of readings and evaluate its geofences",
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
 GRUPOS = Histogram(
@@ -19,7 +19,20 @@ GRUPOS = Histogram(
     buckets=(1, 2, 4, 8, 16, 32, 64, 128),
 )
 ESPERA = Histogram(
-    "gad_ingesta_espera_segundos",
+    "gad_ingesta_espera_seconds",
     "From a request's readings being queued to their group being committed",
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
+GEOCERCAS = Histogram(
+    "gad_geocercas_evaluacion_seconds",
+    "Time to evaluate a batch's readings against the geofences (the engine's part of a batch)",
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1),
+)
+
+# Every series exists from the start (at 0), so rules and dashboards never see an absent one.
+for _f in ("api", "telegram", "simulador"):  # FuentePosicion
+    INGESTADAS.labels(fuente=_f)
+    DUPLICADAS.labels(fuente=_f)
+    IMPLAUSIBLES.labels(fuente=_f)
+for _m in ("lote_demasiado_grande", "lectura_invalida"):
+    RECHAZADAS.labels(motivo=_m)

@@ -233,9 +233,11 @@ def posiciones_registrar(*, lecturas: Sequence[LecturaNueva], fuente: str = Fuen
             connection.cursor().execute(_SQL_MARCAR_IMPLAUSIBLES, [implausibles])
         if descartes:
             connection.cursor().execute(_SQL_DESCARTADA, [orjson.dumps(descartes).decode()])
+        evaluar = time.perf_counter()
         resultado.alertas, eventos_alerta = geocercas_services.geocercas_evaluar_terminar(
             evaluacion, lecturas=evaluables, nombres={eid: fila[4] for eid, fila in efectivos.items()}
         )
+        metrics.GEOCERCAS.observe(time.perf_counter() - evaluar)
         publish_many_diferido([*posiciones_eventos(ultima=ultima.values(), efectivos=efectivos), *eventos_alerta])
     metrics.INGESTADAS.labels(fuente=fuente).inc(resultado.aceptadas)
     metrics.DUPLICADAS.labels(fuente=fuente).inc(resultado.duplicadas)

@@ -12,8 +12,10 @@ from channels.layers import get_channel_layer
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
+from django_redis import get_redis_connection
 
-TIMEOUT_S = 2.0
+# A readiness probe must answer within a second whatever is down, and name only what is.
+TIMEOUT_S = 0.8
 
 
 def health(request: HttpRequest) -> JsonResponse:
@@ -21,17 +23,22 @@ def health(request: HttpRequest) -> JsonResponse:
 
 
 def _check_database() -> str:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT postgis_lib_version()")
-        return f"postgis {cursor.fetchone()[0]}"
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT postgis_lib_version()")
+            return f"postgis {cursor.fetchone()[0]}"
+    finally:
+        connection.close()  # back to the pool: this is a worker thread, not a request's
 
 
 def _check_cache() -> str:
-    key = f"health:{uuid.uuid4().hex}"
-    cache.set(key, "1", timeout=5)
-    if cache.get(key) != "1":
+    # The raw client: the cache itself turns Redis errors into misses (see CACHES).
+    redis = get_redis_connection("default")
+    key = cache.make_key(f"health:{uuid.uuid4().hex}")
+    redis.set(key, "1", ex=5)
+    if redis.get(key) != b"1":
         raise RuntimeError("el valor escrito no se pudo leer")
-    cache.delete(key)
+    redis.delete(key)
     return "ok"
 
 
@@ -48,7 +55,9 @@ async def _check_channel_layer() -> str:
 async def _run(name: str, check) -> tuple[str, dict]:
     started = time.perf_counter()
     try:
-        coro = check() if asyncio.iscoroutinefunction(check) else sync_to_async(check)()
+        # Each blocking check in its own thread: one stuck on a dead PostgreSQL must not hold up
+        # (and get blamed on) the others, as it did when they shared the thread-sensitive one.
+        coro = check() if asyncio.iscoroutinefunction(check) else sync_to_async(check, thread_sensitive=False)()
         detail = await asyncio.wait_for(coro, timeout=TIMEOUT_S)
         ok = True
     except Exception as exc:  # noqa: BLE001 - any failure means "not ready", reported by name
@@ -66,4 +75,7 @@ async def ready(request: HttpRequest) -> JsonResponse:
     )
     caidos = [name for name, r in results.items() if not r["ok"]]
     body = {"estado": "ok" if not caidos else "degradado", "caidos": caidos, "checks": results}
-    return JsonResponse(body, status=503 if caidos else 200)
+    respuesta = JsonResponse(body, status=503 if caidos else 200)
+    if caidos:
+        respuesta["Retry-After"] = "5"
+    return respuesta

@@ -1,5 +1,12 @@
 from __future__ import annotations
 
+import logging
+
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse, JsonResponse
+
+logger = logging.getLogger(__name__)
+
 
 class CadenaSincronica:
     """Keeps the whole middleware chain in sync mode under ASGI.
@@ -19,3 +26,44 @@ class CadenaSincronica:
 
     def __call__(self, request):
         return self.get_response(request)
+
+
+class Degradacion:
+    """A view outside the API (the map's pages, the admin, reports) that fails because PostgreSQL
+    or Redis is unreachable answers 503 with Retry-After — JSON in the project's error shape for
+    machine paths, a short page for people — never Django's 500 page. (The API's own handler does
+    the same for DRF views.)"""
+
+    sync_capable = True
+    async_capable = False
+    REINTENTAR_S = 5
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exc):
+        from gad_project.api.errors import ERRORES_REDIS, error_body
+
+        if isinstance(exc, (OperationalError, InterfaceError)):
+            que = "La base de datos no está disponible."
+        elif isinstance(exc, ERRORES_REDIS):
+            que = "Redis no está disponible."
+        else:
+            return None
+        logger.warning("503 on %s: %s", request.path, type(exc).__name__)
+        if request.path.startswith(("/api/", "/mapa/datos/", "/metrics")) or "json" in request.headers.get(
+            "Accept", ""
+        ):
+            r: HttpResponse = JsonResponse(error_body("servicio_no_disponible", que), status=503)
+        else:
+            r = HttpResponse(
+                f'<!DOCTYPE html><html lang="es-AR"><meta charset="utf-8"><title>Servicio no disponible</title>'
+                f"<h1>Servicio no disponible</h1><p>{que} Reintente en unos segundos.</p></html>",
+                status=503,
+                content_type="text/html; charset=utf-8",
+            )
+        r["Retry-After"] = str(self.REINTENTAR_S)
+        return r

@@ -3,6 +3,7 @@ with `make run`. Malformed values stop start-up with ImproperlyConfigured."""
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -58,6 +59,27 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", True)
+
+# --- Metrics -------------------------------------------------------------------------------------
+# prometheus_client's multiprocess mode: every process (the servers, Celery, the simulator, the bot,
+# management commands) writes its metrics to files in this directory and /metrics on any server
+# process adds them up. Set here, before any metric exists (prometheus_client reads it when the
+# first metric is created, after the settings). One directory per machine and per REDIS_PREFIX (a
+# test run does not count into `make run`'s); `make run` empties it when it starts.
+PROMETHEUS_MULTIPROC_DIR = env_str(
+    "PROMETHEUS_MULTIPROC_DIR", str(BASE_DIR / ".run" / f"metricas-{os.environ.get('REDIS_PREFIX') or 'gad'}")
+)
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = PROMETHEUS_MULTIPROC_DIR
+Path(PROMETHEUS_MULTIPROC_DIR).mkdir(parents=True, exist_ok=True)
+# Who may read /metrics: a bearer token (METRICS_TOKEN, empty = none accepted) or a client address
+# in these networks (loopback by default: the Prometheus next to the app, or through the proxy,
+# which passes the client's address).
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+METRICS_REDES = env_list("METRICS_REDES", ["127.0.0.0/8", "::1/128"])
+try:
+    _redes = [ipaddress.ip_network(r, strict=False) for r in METRICS_REDES]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"METRICS_REDES: {exc}") from exc
 SECRET_KEY = env_str("SECRET_KEY", DEV_SECRET_KEY)
 if not DEBUG and SECRET_KEY == DEV_SECRET_KEY:
     raise ImproperlyConfigured("DEBUG=False with the development SECRET_KEY: set SECRET_KEY (or SECRET_KEY_FILE).")
@@ -81,6 +103,7 @@ INSTALLED_APPS = [
     "django.contrib.gis",
     "django.contrib.postgres",
     "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
     "rest_framework_gis",
     "django_filters",
     "drf_spectacular",
@@ -115,6 +138,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
+    "gad_project.middleware.Degradacion",  # PostgreSQL or Redis down: 503, never Django's 500 page
     "gad_project.middleware.CadenaSincronica",  # innermost on purpose: see its docstring
 ]
 
@@ -170,7 +194,20 @@ try:
     _db["OPTIONS"]["prepare_threshold"] = int(_preparar) if _preparar else None
 except ValueError as exc:
     raise ImproperlyConfigured(f"DB_PREPARE_THRESHOLD={_preparar!r} is not an integer") from exc
-_db["OPTIONS"]["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 5, minimum=1)
+_db["OPTIONS"]["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 2, minimum=1)
+# Bounds on every connection (0 disables one): a runaway query, a lock held by a stuck
+# transaction, or a transaction left open by a process that hung cannot take connections and
+# locks from everyone else. A statement over the limit is cancelled (the API answers 503 and the
+# client retries); long maintenance sets its own (`SET LOCAL statement_timeout`). Behind PgBouncer
+# in transaction mode, set them on the role instead (ALTER ROLE gad SET ...; see README).
+DB_STATEMENT_TIMEOUT_MS = env_int("DB_STATEMENT_TIMEOUT_MS", 30_000, minimum=0)
+DB_LOCK_TIMEOUT_MS = env_int("DB_LOCK_TIMEOUT_MS", 5_000, minimum=0)
+DB_IDLE_TX_TIMEOUT_MS = env_int("DB_IDLE_TX_TIMEOUT_MS", 60_000, minimum=0)
+if env_bool("DB_OPCIONES_DE_SESION", True):
+    _db["OPTIONS"]["options"] = (
+        f"-c statement_timeout={DB_STATEMENT_TIMEOUT_MS} -c lock_timeout={DB_LOCK_TIMEOUT_MS} "
+        f"-c idle_in_transaction_session_timeout={DB_IDLE_TX_TIMEOUT_MS}"
+    )
 # Parameters travel separately from the SQL: the ingest path sends arrays of hundreds of values,
 # which client-side interpolation spent more time quoting than PostgreSQL spent running.
 _db["OPTIONS"]["server_side_binding"] = env_bool("DB_SERVER_SIDE_BINDING", True)
@@ -192,9 +229,15 @@ CACHES = {
             "CLIENT_CLASS": "django_redis.client.DefaultClient",
             "SOCKET_CONNECT_TIMEOUT": 1,
             "SOCKET_TIMEOUT": 1,
+            # Redis down: the cache is a miss (sessions fall back to PostgreSQL, tiles are built
+            # again) instead of an error. What needs Redis itself (WebSocket tickets, the channel
+            # layer) uses the raw client and answers 503.
+            "IGNORE_EXCEPTIONS": True,
         },
     }
 }
+
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 
 CHANNEL_LAYERS = {
     "default": {
@@ -215,9 +258,27 @@ CHANNEL_LAYERS = {
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+# A task is acknowledged after it ran, and a task whose worker process died (SIGKILL, OOM) goes
+# back to the queue and runs again: every task is idempotent (set-based refreshes and sweeps, the
+# bot's deliveries claimed row by row). A message taken by a worker that vanished altogether is
+# redelivered after the visibility timeout, which must exceed the longest task (the daily audit
+# sweep: well under a minute) but not keep work waiting for Redis' default hour.
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": f"{REDIS_PREFIX}:celery:"}
+TAREAS_VISIBILIDAD_S = env_int("CELERY_VISIBILITY_TIMEOUT_S", 300, minimum=10)
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT_S", 240, minimum=1)
+CELERY_TASK_SOFT_TIME_LIMIT = max(1, CELERY_TASK_TIME_LIMIT - 30)
+if CELERY_TASK_TIME_LIMIT >= TAREAS_VISIBILIDAD_S:
+    raise ImproperlyConfigured("CELERY_TASK_TIME_LIMIT_S must be below CELERY_VISIBILITY_TIMEOUT_S")
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "global_keyprefix": f"{REDIS_PREFIX}:celery:",
+    "visibility_timeout": TAREAS_VISIBILIDAD_S,
+    # kombu sweeps for expired unacknowledged messages every interval × throttle seconds (100 by
+    # default): every 10 s instead, so redelivery comes within the visibility timeout plus 10 s.
+    "unacked_restore_interval": 10,
+    "unacked_restore_throttle": 1,
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 
@@ -257,16 +318,23 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "gad_project.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "gad_project.api.esquema.Esquema",
+    "DEFAULT_THROTTLE_CLASSES": ["gad_project.limites.Escrituras"],
     "DEFAULT_THROTTLE_RATES": {"token": env_str("THROTTLE_TOKEN", "30/min")},
     # Proxies in front of the app (HAProxy in `make run`): the client address for throttling is
     # the one the last of them appended to X-Forwarded-For, which a client cannot forge.
     "NUM_PROXIES": env_int("NUM_PROXIES", 1, minimum=0),
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
+# Per-user limits on writes (gad_project/limites.py): 429 with Retry-After beyond them.
+LIMITE_POSICIONES = env_str("LIMITE_POSICIONES", "600/min")
+LIMITE_ESCRITURAS = env_str("LIMITE_ESCRITURAS", "120/min")
+THROTTLE_TOKEN_USUARIO = env_str("THROTTLE_TOKEN_USUARIO", "10/15min")
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("JWT_ACCESS_MINUTES", 15, minimum=1)),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env_int("JWT_REFRESH_DAYS", 7, minimum=1)),
     "ROTATE_REFRESH_TOKENS": True,
+    # A refresh token that has been rotated (or revoked) is refused from then on.
+    "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": False,
     "SIGNING_KEY": SECRET_KEY,
 }
@@ -290,6 +358,9 @@ SPECTACULAR_SETTINGS = {
         "TipoGeocercaEnum": "geocercas.models.TipoGeocerca",
         "TipoAlertaEnum": "geocercas.models.TipoAlerta",
         "SeveridadEnum": "geocercas.models.Severidad",
+        "EstadoAlertaEnum": "geocercas.models.EstadoAlerta",
+        # What an efectivo may set themselves (not en_tarea: that comes with an assignment).
+        "DisponibilidadEnum": ["disponible", "no_disponible", "fuera_servicio"],
     },
 }
 
@@ -300,7 +371,14 @@ SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
-X_FRAME_OPTIONS = "SAMEORIGIN"  # the admin map widget
+X_FRAME_OPTIONS = "DENY"  # nothing of ours is ever framed
+# Behind the TLS proxy in production (deploy/gad.env.example): plain HTTP is redirected and
+# browsers told to use HTTPS only. Probes and Prometheus reach the app directly, unredirected.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_REDIRECT_EXEMPT = [r"^health", r"^metrics$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
@@ -376,7 +454,6 @@ TELEGRAM_CODIGO_TTL_MIN = env_int("TELEGRAM_CODIGO_TTL_MIN", 15, minimum=1)
 TELEGRAM_POLL_TIMEOUT_S = env_int("TELEGRAM_POLL_TIMEOUT_S", 30, minimum=0)
 TELEGRAM_REINTENTO_MAX_S = env_int("TELEGRAM_REINTENTO_MAX_S", 300, minimum=1)
 TELEGRAM_WEBHOOK_SECRET = env_str("TELEGRAM_WEBHOOK_SECRET", "")
-TELEGRAM_METRICAS_PUERTO = env_int("TELEGRAM_METRICAS_PUERTO", 0, minimum=0)
 
 LOGGING = {
     "version": 1,
@@ -384,7 +461,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.channels.server": {"level": "WARNING"}},
+    "loggers": {
+        "django.channels.server": {"level": "WARNING"},
+        # Their progress (every stylesheet, font and page of a PDF) at INFO is noise.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }
 
 # Debian 12 ships GDAL 3.6. The check warns that GDAL < 3.9 cannot block file/network access from

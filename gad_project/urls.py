@@ -8,7 +8,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from gad_project import health
+from gad_project import health, metricas
 from gad_project.api import exportes
 from gad_project.api.auth import ObtenerToken, RenovarToken
 from gad_project.api.errors import error_body
@@ -50,7 +50,7 @@ urlpatterns = [
     re_path(r"^(?:api|mapa/datos)/(?P<ruta>.*)$", api_no_encontrado),
     path("health", health.health, name="health"),
     path("health/ready", health.ready, name="health_ready"),
-    path("", include("django_prometheus.urls")),
+    path("metrics", metricas.metricas, name="metrics"),
 ]
 
 admin.site.site_header = "GRUPO_GAD · Administración"

@@ -144,6 +144,9 @@ CAPAS: dict[str, str] = {
 }
 # The base map is the same for every viewer: one cached copy, under this scope key.
 CAPAS_COMUNES = frozenset({"base", "osm"})
+for _capa in CAPAS:  # every tile series exists from the start, at 0
+    for _cache in ("acierto", "fallo", "sin_cache", "no_modificada"):
+        metrics.TILES.labels(capa=_capa, cache=_cache)
 CLAVE_COMUN = "comun"
 
 

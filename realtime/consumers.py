@@ -35,6 +35,31 @@ CAPA_CAIDA = 4503  # Redis unavailable: retry with backoff; replay fills the gap
 _ERRORES_CAPA = (RedisError, ConnectionError)
 
 
+def origen_propio(origen: str, host: str, *, seguro: bool) -> bool:
+    """The page that opens the socket must come from the very origin it connects to — scheme
+    (https exactly when the connection is secure), host and port — with the host in
+    ALLOWED_HOSTS; or be listed in CSRF_TRUSTED_ORIGINS."""
+    if not origen:
+        return False
+    if origen in settings.CSRF_TRUSTED_ORIGINS:
+        return True
+    try:
+        o, h = urlparse(origen), urlparse(f"//{host}")
+        o_puerto, h_puerto = o.port, h.port
+    except ValueError:
+        return False
+    # A plain page opens ws://, a secure one wss:// (the TLS proxy says so in X-Forwarded-Proto).
+    if o.scheme != ("https" if seguro else "http") or not o.hostname:
+        return False
+    defecto = 443 if o.scheme == "https" else 80
+    nombre = f"[{o.hostname}]" if ":" in o.hostname else o.hostname  # as ALLOWED_HOSTS writes IPv6
+    return (
+        validate_host(nombre, settings.ALLOWED_HOSTS)
+        and o.hostname == h.hostname
+        and (o_puerto or defecto) == (h_puerto or defecto)
+    )
+
+
 class EventosConsumer(AsyncWebsocketConsumer):
     usuario_id: int | None = None
     rol = None
@@ -63,7 +88,7 @@ class EventosConsumer(AsyncWebsocketConsumer):
             for grupo in self.grupos:
                 await self.channel_layer.group_add(grupo, self.channel_name)
         except _ERRORES_CAPA:
-            metrics.SEND_ERRORS.inc()
+            metrics.ERRORES.inc()
             await self.close(code=CAPA_CAIDA)
             return
         # Renewal is spread over the interval so a process does not renew every socket at once.
@@ -74,9 +99,8 @@ class EventosConsumer(AsyncWebsocketConsumer):
         self.usuario_id = usuario.pk
         self.scope.pop("session", None)
         self.scope["user"] = None
-        metrics.CONNECTIONS_TOTAL.inc()
-        metrics.ACTIVE_CONNECTIONS.inc()
-        metrics.ACTIVE_CONNECTIONS_BY_ROLE.labels(rol=self.rol).inc()
+        metrics.CONEXIONES_TOTAL.inc()
+        metrics.CONEXIONES.labels(rol=self.rol).inc()
         if desde >= 0:
             await self._reproducir(desde)
         else:
@@ -95,9 +119,10 @@ class EventosConsumer(AsyncWebsocketConsumer):
         if usuario is None or not usuario.is_authenticated:
             return None
         # A session cookie rides along on any cross-site request: only our own pages may use it.
-        origen = dict(self.scope.get("headers", [])).get(b"origin", b"").decode()
-        host = urlparse(origen).hostname if origen else None
-        if not host or not validate_host(host, settings.ALLOWED_HOSTS):
+        cabeceras = dict(self.scope.get("headers", []))
+        origen = cabeceras.get(b"origin", b"").decode("latin-1")
+        seguro = self.scope.get("scheme") == "wss" or cabeceras.get(b"x-forwarded-proto", b"") == b"https"
+        if not origen_propio(origen, cabeceras.get(b"host", b"").decode("latin-1"), seguro=seguro):
             logger.info("websocket refused: origin %r not allowed", origen)
             return None
         return usuario
@@ -111,7 +136,7 @@ class EventosConsumer(AsyncWebsocketConsumer):
             return
         for evento in rep.eventos:
             await self._enviar_frame(frame(evento))
-        metrics.REPLAYED.inc(len(rep.eventos))
+        metrics.REPRODUCIDOS.inc(len(rep.eventos))
 
     async def eventos_enviar(self, message: dict) -> None:
         """Live events from the channel layer (realtime.emisor groups them per batch)."""
@@ -119,7 +144,7 @@ class EventosConsumer(AsyncWebsocketConsumer):
             await self._enviar_frame(f)
         enviado = message.get("enviado")
         if enviado:
-            metrics.LATENCY.observe(max(0.0, time.time() - enviado))
+            metrics.ENTREGA.observe(max(0.0, time.time() - enviado))
 
     async def _enviar_frame(self, f: dict) -> None:
         if f["id"] in self.enviados:
@@ -131,7 +156,7 @@ class EventosConsumer(AsyncWebsocketConsumer):
 
     async def _enviar_texto(self, datos: bytes) -> None:
         await self.send(text_data=datos.decode())
-        metrics.MESSAGES_SENT.inc()
+        metrics.FRAMES.inc()
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         try:
@@ -153,7 +178,7 @@ class EventosConsumer(AsyncWebsocketConsumer):
         the previous ping within WS_PONG_TIMEOUT_S is gone, or too slow to read its frames: close
         it (it resumes by replay)."""
         if self.esperando_pong_desde and ahora - self.esperando_pong_desde > settings.WS_PONG_TIMEOUT_S:
-            metrics.SLOW_CLOSES.inc()
+            metrics.CIERRES_LENTOS.inc()
             latido.quitar(self)
             await self.close(code=SIN_LATIDO)
             return
@@ -173,8 +198,7 @@ class EventosConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         latido.quitar(self)
         if self.rol is not None:
-            metrics.ACTIVE_CONNECTIONS.dec()
-            metrics.ACTIVE_CONNECTIONS_BY_ROLE.labels(rol=self.rol).dec()
+            metrics.CONEXIONES.labels(rol=self.rol).dec()
         for grupo in self.grupos:
             try:
                 await self.channel_layer.group_discard(grupo, self.channel_name)
@@ -188,7 +212,7 @@ class EventosConsumer(AsyncWebsocketConsumer):
             logger.warning("closing socket, channel layer failed: %r", exc, exc_info=True)
             # The channel layer failed under a live socket (Redis stopped): tell the client to
             # reconnect; its replay from PostgreSQL fills whatever was not delivered.
-            metrics.SEND_ERRORS.inc()
+            metrics.ERRORES.inc()
             await self.disconnect(CAPA_CAIDA)
             with contextlib.suppress(Exception):  # the socket may already be gone
                 await send({"type": "websocket.close", "code": CAPA_CAIDA})

@@ -51,10 +51,11 @@ def encolar(por_grupo: dict[str, list[dict[str, Any]]]) -> None:
     loop = _arrancar()
     with _lock:
         if _pendientes > MAX_PENDIENTES:
-            metrics.SEND_ERRORS.inc()
+            metrics.ERRORES.inc()
             return
         _pendientes += 1
         _cola.append((por_grupo, time.time()))
+    metrics.PENDIENTES.inc()
     assert _despertar is not None
     loop.call_soon_threadsafe(_despertar.set)
 
@@ -84,6 +85,7 @@ async def _bucle() -> None:
             # nobody listens, and a commit's alert goes to three groups. Order within a group is
             # kept (one message per group per pass, passes in sequence); across groups no order
             # was ever promised (clients de-duplicate by id).
+            inicio = time.perf_counter()
             resultados = await asyncio.gather(
                 *(
                     layer.group_send(grupo, {"type": "eventos.enviar", "eventos": frames, "enviado": tomados[0][1]})
@@ -91,13 +93,15 @@ async def _bucle() -> None:
                 ),
                 return_exceptions=True,
             )
+            metrics.CAPA.observe(time.perf_counter() - inicio)
             fallidos = [r for r in resultados if isinstance(r, BaseException)]
-            metrics.BROADCASTS.inc(len(resultados) - len(fallidos))
+            metrics.DIFUSIONES.inc(len(resultados) - len(fallidos))
             if fallidos:  # the rows are committed; delivery falls back to replay
-                metrics.SEND_ERRORS.inc()
+                metrics.ERRORES.inc()
                 logger.warning("channel layer unavailable; events left for replay", exc_info=fallidos[0])
             with _lock:
                 _pendientes -= len(tomados)
+            metrics.PENDIENTES.dec(len(tomados))
 
 
 def vaciar(timeout: float = 5.0) -> bool:

@@ -47,4 +47,4 @@ async def _bucle() -> None:
             with contextlib.suppress(Exception):  # one broken socket must not stop the others' pings
                 await consumer.latir(ahora)
                 await consumer.renovar_grupos(ahora)
-        metrics.HEARTBEAT.set(time.time())
+        metrics.LATIDO.set(time.time())

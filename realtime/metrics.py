@@ -1,20 +1,35 @@
-"""Realtime metrics, under the ggrt_ names operators already use."""
+"""Realtime metrics: sockets, the per-process sender and delivery."""
 
 from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
-ACTIVE_CONNECTIONS = Gauge("ggrt_active_connections", "WebSocket connections open now")
-ACTIVE_CONNECTIONS_BY_ROLE = Gauge("ggrt_active_connections_by_role", "Open connections by role", ["rol"])
-CONNECTIONS_TOTAL = Counter("ggrt_connections_total", "WebSocket connections accepted")
-MESSAGES_SENT = Counter("ggrt_messages_sent_total", "Frames sent to sockets")
-BROADCASTS = Counter("ggrt_broadcasts_total", "Group sends to the channel layer")
-SEND_ERRORS = Counter("ggrt_send_errors_total", "Failed sends to the channel layer or a socket")
-HEARTBEAT = Gauge("ggrt_heartbeat_timestamp", "Unix time of the last heartbeat sent")
-LATENCY = Histogram(
-    "ggrt_message_latency_seconds",
-    "From event commit to frame sent on a socket",
+# Gauges are summed over the live processes (multiprocess mode): a dead process's sockets are gone.
+CONEXIONES = Gauge(
+    "gad_realtime_conexiones", "WebSocket connections open now, by role", ["rol"], multiprocess_mode="livesum"
+)
+CONEXIONES_TOTAL = Counter("gad_realtime_conexiones_aceptadas_total", "WebSocket connections accepted")
+FRAMES = Counter("gad_realtime_frames_enviados_total", "Event frames sent to sockets")
+DIFUSIONES = Counter("gad_realtime_difusiones_total", "Group sends to the channel layer")
+ERRORES = Counter("gad_realtime_errores_envio_total", "Failed sends to the channel layer or a socket")
+LATIDO = Gauge("gad_realtime_latido_timestamp_seconds", "Unix time of the last heartbeat sent", multiprocess_mode="max")
+ENTREGA = Histogram(
+    "gad_realtime_entrega_seconds",
+    "Delivery lag: from the event's commit to its frame sent on a socket",
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
-REPLAYED = Counter("ggrt_replayed_events_total", "Events sent by replay from PostgreSQL")
-SLOW_CLOSES = Counter("ggrt_slow_closes_total", "Sockets closed for falling too far behind")
+CAPA = Histogram(
+    "gad_realtime_capa_envio_seconds",
+    "Channel-layer send latency: one pass of the sender's group sends to Redis",
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1),
+)
+PENDIENTES = Gauge(
+    "gad_realtime_envios_pendientes",
+    "Event-log backlog: committed events waiting in the processes' senders",
+    multiprocess_mode="livesum",
+)
+REPRODUCIDOS = Counter("gad_realtime_reproducidos_total", "Events sent by replay from PostgreSQL")
+CIERRES_LENTOS = Counter("gad_realtime_cierres_lentos_total", "Sockets closed for falling too far behind")
+
+for _rol in ("administrador", "comandante", "efectivo"):  # Rol: every series exists from the start
+    CONEXIONES.labels(rol=_rol)

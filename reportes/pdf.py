@@ -9,7 +9,6 @@ import mimetypes
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.contrib.staticfiles.storage import staticfiles_storage
-from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
 
 BASE = "http://gad.pdf/"  # a name no request resolves: every URL is answered below
@@ -33,4 +32,6 @@ class _Estaticos(URLFetcher):
 
 
 def pdf_de(html: str) -> bytes:
+    from weasyprint import HTML  # its stylesheets are parsed on import: only when a PDF is asked for
+
     return HTML(string=html, base_url=BASE, url_fetcher=_Estaticos(), media_type="print").write_pdf()

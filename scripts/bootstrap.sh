@@ -13,6 +13,7 @@ ls /usr/share/postgresql/"${pg_ver:-15}"/extension/postgis.control >/dev/null 2>
   || need_pkgs+=("postgresql-${pg_ver:-15}-postgis-3")
 command -v redis-server >/dev/null || need_pkgs+=(redis-server)
 command -v haproxy >/dev/null || need_pkgs+=(haproxy)
+command -v pgbackrest >/dev/null || need_pkgs+=(pgbackrest)
 # (One `ls` of two globs fails when either matches nothing, which reinstalled GDAL on every run.)
 command -v ogrinfo >/dev/null || need_pkgs+=(gdal-bin)
 compgen -G "/usr/lib/*/libgeos_c.so*" >/dev/null || need_pkgs+=(libgeos-c1v5)
@@ -22,6 +23,10 @@ command -v runuser >/dev/null || need_pkgs+=(util-linux)
 command -v curl >/dev/null || need_pkgs+=(curl)
 if [ "${GAD_BROWSER:-0}" = 1 ]; then
   command -v chromium >/dev/null || need_pkgs+=(chromium)
+fi
+if [ "${GAD_OPS:-0}" = 1 ]; then  # the tests check the Prometheus rules and Alertmanager routing
+  command -v promtool >/dev/null || need_pkgs+=(prometheus)
+  command -v amtool >/dev/null || need_pkgs+=(prometheus-alertmanager)
 fi
 if [ "${GAD_BENCH:-0}" = 1 ]; then
   command -v wrk >/dev/null || need_pkgs+=(wrk)

@@ -3,7 +3,7 @@
 # tiles) and daphne (WebSockets) with one process per core each, sharing the Redis channel layer;
 # a Celery worker, Celery beat, the patrol simulator (demo mode) and the Telegram bot when
 # TELEGRAM_BOT_TOKEN is set. DEBUG is off, with a secret generated once under .run/.
-# Ctrl-C stops them all.
+# Each runs under supervisord, which restarts it if it dies. Ctrl-C stops them all.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
@@ -12,7 +12,6 @@ PORT=${GAD_PORT:-8000}
 PROCESOS=${GAD_PROCESOS:-$(nproc)}
 LOGS=${GAD_LOGS:-.run/logs}
 mkdir -p "$LOGS"
-pids=()
 
 # Production settings on plain HTTP over loopback (cookies cannot be Secure without TLS).
 export DEBUG=${DEBUG:-false}
@@ -22,48 +21,85 @@ if [ -z "${SECRET_KEY:-}" ] && [ -z "${SECRET_KEY_FILE:-}" ]; then
 fi
 export SESSION_COOKIE_SECURE=${SESSION_COOKIE_SECURE:-false} CSRF_COOKIE_SECURE=${CSRF_COOKIE_SECURE:-false}
 
-stop_all() {
-  trap - INT TERM
-  echo
-  echo "==> Stopping app processes (PostgreSQL and Redis keep running; 'make stop' stops them)"
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null; done
-  wait
-  exit 0
-}
-trap stop_all INT TERM
+# Every process runs under supervisord (PyPI's supervisor): one that crashes is started again,
+# the rest keep serving. Its configuration is written here, with this run's ports.
+conf=".run/supervisord-$PORT.conf"
+sock="$PWD/.run/supervisord-$PORT.sock"
+cat > "$conf" <<CONF
+[supervisord]
+nodaemon=true
+logfile=$PWD/$LOGS/supervisord.log
+pidfile=$PWD/.run/supervisord-$PORT.pid
+childlogdir=$PWD/$LOGS
+[unix_http_server]
+file=$sock
+[supervisorctl]
+serverurl=unix://$sock
+[rpcinterface:supervisor]
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+CONF
 
-start() {  # name, command...
+program() {  # name, command... — restarted whenever it exits; its output in $LOGS/name.log
   local name=$1; shift
-  "$@" > "$LOGS/$name.log" 2>&1 &
-  pids+=($!)
+  cat >> "$conf" <<CONF
+[program:$name]
+command=$*
+directory=$PWD
+autorestart=true
+startsecs=2
+startretries=20
+stopasgroup=true
+killasgroup=true
+stopwaitsecs=15
+redirect_stderr=true
+stdout_logfile=$PWD/$LOGS/$name.log
+stdout_logfile_maxbytes=50MB
+stdout_logfile_backups=2
+CONF
 }
 
 # Back ends on the ports after PORT; HAProxy on PORT routes /ws/ to daphne and the rest to uvicorn.
 http_port=$((PORT + 1))
-start uvicorn .venv/bin/uvicorn gad_project.asgi:application --host 127.0.0.1 --port "$http_port" \
-  --workers "$PROCESOS" --proxy-headers --forwarded-allow-ips 127.0.0.1 --no-access-log --log-level warning
+program uvicorn "$PWD/.venv/bin/uvicorn gad_project.asgi:application --host 127.0.0.1 --port $http_port \
+  --workers $PROCESOS --proxy-headers --forwarded-allow-ips 127.0.0.1 --no-access-log --log-level warning"
 ws_servers=""
 for i in $(seq 1 "$PROCESOS"); do
   ws_port=$((PORT + 1 + i))
-  start "daphne-$i" .venv/bin/daphne -b 127.0.0.1 -p "$ws_port" --proxy-headers -v 0 gad_project.asgi:application
+  program "daphne-$i" "$PWD/.venv/bin/daphne -b 127.0.0.1 -p $ws_port --proxy-headers -v 0 gad_project.asgi:application"
   ws_servers+="    server daphne$i 127.0.0.1:$ws_port check"$'\n'
 done
 sed -e "s|@BIND@|$HOST:$PORT|" -e "s|@HTTP@|127.0.0.1:$http_port|" deploy/haproxy/gad.cfg \
   | awk -v s="$ws_servers" '{ if ($0 == "@WS_SERVERS@") printf "%s", s; else print }' > ".run/haproxy-$PORT.cfg"
-start haproxy haproxy -db -f ".run/haproxy-$PORT.cfg"
+program haproxy "$(command -v haproxy) -db -f $PWD/.run/haproxy-$PORT.cfg"
 if [ "${GAD_CELERY:-1}" = 1 ]; then  # 0: only the servers (benchmarks of the request paths)
-  start celery-worker .venv/bin/celery -A gad_project worker -l info --concurrency 2 -n "worker@%h"
-  start celery-beat .venv/bin/celery -A gad_project beat -l info -s ".run/celerybeat-schedule-$PORT"
+  program celery-worker "$PWD/.venv/bin/celery -A gad_project worker -l info --concurrency 2 -n worker-$PORT@%%h"
+  program celery-beat "$PWD/.venv/bin/celery -A gad_project beat -l info -s $PWD/.run/celerybeat-schedule-$PORT"
 fi
 if [ "${GAD_SIMULADOR:-1}" = 1 ]; then
-  start simulador "$PY" manage.py simular_patrullas
+  program simulador "$PWD/$PY manage.py simular_patrullas"
 fi
 if [ -n "${TELEGRAM_BOT_TOKEN:-}" ]; then
-  start telegram-bot "$PY" manage.py run_telegram_bot
+  program telegram-bot "$PWD/$PY manage.py run_telegram_bot"
   bot="Telegram bot:  running (log .run/logs/telegram-bot.log)"
 else
   bot="Telegram bot:  not started (set TELEGRAM_BOT_TOKEN to run it; see README)"
 fi
+
+# Every process's metrics go to one directory, emptied now (see PROMETHEUS_MULTIPROC_DIR in the README).
+export PROMETHEUS_MULTIPROC_DIR=${PROMETHEUS_MULTIPROC_DIR:-$PWD/.run/metricas-${REDIS_PREFIX:-gad}}
+rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
+
+.venv/bin/supervisord -c "$conf" &
+supervisor=$!
+stop_all() {
+  trap - INT TERM
+  echo
+  echo "==> Stopping app processes (PostgreSQL and Redis keep running; 'make stop' stops them)"
+  kill -TERM "$supervisor" 2>/dev/null
+  wait "$supervisor"
+  exit 0
+}
+trap stop_all INT TERM
 
 for _ in $(seq 300); do
   curl -fsS "http://$HOST:$PORT/health" >/dev/null 2>&1 && break
@@ -92,7 +128,5 @@ cat <<MSG
   Live event stream:      .venv/bin/python -m realtime.cliente --usuario comandante --clave comandante1234
   Logs: .run/logs/   Ready: $(curl -s -o /dev/null -w '%{http_code}' "$base/health/ready")
 MSG
-wait -n "${pids[@]}"
-# 128+: Ctrl-C reached the children too; anything else is a process that died on its own.
-[ $? -ge 128 ] || echo "A process exited; see .run/logs/. Stopping the rest."
-stop_all
+echo "  Processes:  .venv/bin/supervisorctl -c $conf status   (a crashed one is restarted)"
+wait "$supervisor"

@@ -49,6 +49,10 @@ maintenance_work_mem = 256MB
 synchronous_commit = off
 random_page_cost = 1.1
 jit = off
+# WAL archiving is always on (no restart to turn backups on); scripts/respaldo.sh configurar points
+# archive_command at pgBackRest (make run, make backup). Until then WAL is not kept.
+archive_mode = on
+archive_command = '/bin/true'
 CONF
   fi
   if ! as_postgres "$pg_bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then

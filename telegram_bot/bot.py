@@ -60,6 +60,8 @@ def _db(fn: Callable) -> Callable:
 
 
 def _medido(comando: str):
+    assert comando in metrics.MEDIDOS, comando  # its series is created at start-up (metrics.py)
+
     def decorador(handler):
         @wraps(handler)
         async def envuelto(update: Update, context: ContextTypes.DEFAULT_TYPE):

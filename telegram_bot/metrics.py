@@ -3,7 +3,7 @@ from __future__ import annotations
 from prometheus_client import Counter, Histogram
 
 COMANDOS = Histogram(
-    "gad_bot_comando_segundos",
+    "gad_bot_comando_seconds",
     "Time the bot takes to handle a command, button or location (until its replies are sent)",
     ["comando"],
     buckets=(0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2.5, 5),
@@ -38,3 +38,13 @@ class NotificacionesPorEstado:
         yield GaugeMetricFamily(
             "gad_bot_notificaciones_intentos", "Delivery attempts over all notifications", value=extra["intentos"] or 0
         )
+
+
+# What telegram_bot.bot measures with _medido (tests/telegram_bot checks the list).
+MEDIDOS = ("ayuda", "boton", "emergencia", "estado", "sos", "start", "tareas", "ubicacion")
+for _c in MEDIDOS:
+    COMANDOS.labels(comando=_c)
+for _r in ("enviada", "reintento", "fallida"):  # every series exists from the start
+    NOTIFICACIONES.labels(resultado=_r)
+for _t in ("mensaje", "edicion", "boton", "duplicada", "no_privada"):
+    ACTUALIZACIONES.labels(tipo=_t)

@@ -17,6 +17,18 @@ def _hash_rapido(settings):
     settings.PASSWORD_HASHERS = ["tests.hashers.ScryptRapido", "django.contrib.auth.hashers.ScryptPasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _limites_de_cero():
+    """Each test starts with no request counted against anyone's limits (gad_project.limites)."""
+    from django.conf import settings
+    from django_redis import get_redis_connection
+
+    redis = get_redis_connection("default")
+    claves = list(redis.scan_iter(match=f"{settings.REDIS_PREFIX}:limite:*", count=1000))
+    if claves:
+        redis.delete(*claves)
+
+
 @pytest.fixture
 def unidad_a():
     return UnidadFactory(codigo="UA", nombre="Unidad A")

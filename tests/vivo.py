@@ -4,6 +4,7 @@ clients, real Redis (the shared one, or a dedicated redis-server the test stops 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -69,7 +70,8 @@ def proceso(nombre: str, comando: list[str], **env: str):
     try:
         yield proc
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):  # it may have ended on its own
+            os.killpg(proc.pid, signal.SIGTERM)
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:

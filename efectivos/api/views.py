@@ -62,6 +62,8 @@ class PosicionesView(APIView):
     JWT clients are answered by the lean path in efectivos.asgi (group commit) with the same
     rules; this view serves everything else (a browser session) and documents the endpoint."""
 
+    limite_ambito = "posiciones"  # LIMITE_POSICIONES, the same window as the lean ASGI path
+
     parser_classes = [LecturasParser]
 
     @extend_schema(

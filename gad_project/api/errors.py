@@ -10,6 +10,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.csrf import csrf_failure
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -62,6 +64,9 @@ def _motivo_autenticacion(exc: exceptions.AuthenticationFailed) -> str | None:
     return getattr(detalle, "code", None) or None
 
 
+ERRORES_REDIS = (RedisConnectionError, RedisTimeoutError)
+
+
 def error_body(codigo: str, mensaje: str, detalle: Any = None) -> dict[str, Any]:
     return {"error": {"codigo": codigo, "mensaje": mensaje, "detalle": _claves_en_texto(detalle)}}
 
@@ -77,8 +82,11 @@ def _claves_en_texto(valor: Any) -> Any:
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, (OperationalError, InterfaceError)):
-        # PostgreSQL unreachable (or the pool exhausted): the client should retry, not report a bug.
+        # PostgreSQL unreachable, the pool exhausted, a statement or lock timeout: the client
+        # should retry, not report a bug.
         exc = ServicioNoDisponible("La base de datos no está disponible.")
+    elif isinstance(exc, ERRORES_REDIS):
+        exc = ServicioNoDisponible("Redis no está disponible.")
     if isinstance(exc, ErrorDominio):
         estado = next((s for cls, s in _ESTADOS.items() if isinstance(exc, cls)), 400)
         respuesta = Response(error_body(exc.codigo, exc.mensaje, exc.detalle), status=estado)

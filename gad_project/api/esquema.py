@@ -6,7 +6,8 @@ rather than repeated on every view:
 
 - 400 when it takes parameters or a body; 401 always (a bad or expired token is refused even where
   no sign-in is required); 403 unless anyone may call it; 404 when its path or body names a
-  resource; 409 when it changes state; 429 when it is throttled; 503 always (PostgreSQL down)."""
+  resource; 409 when it changes state; 429 when it is throttled (every write, per user: gad_project.limites);
+503 always (PostgreSQL or Redis down)."""
 
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ _DESCRIPCIONES = {
     "409": "El estado actual no lo permite (p. ej. una transición de tarea inválida).",
     "413": "El cuerpo supera el tamaño máximo.",
     "429": "Demasiadas solicitudes: reintente más tarde.",
-    "503": "Un servicio (PostgreSQL) no está disponible: reintente en `Retry-After` segundos.",
+    "503": "Un servicio (PostgreSQL o Redis) no está disponible: reintente en `Retry-After` segundos.",
 }
 
 
@@ -54,7 +55,7 @@ class Esquema(AutoSchema):
             if codigo not in respuestas:
                 respuestas[codigo] = self._get_response_for_code(ErrorSerializer, codigo)
                 respuestas[codigo]["description"] = _DESCRIPCIONES[codigo]
-            if codigo == "503":
+            if codigo in ("429", "503"):
                 respuestas[codigo]["headers"] = {
                     "Retry-After": {"schema": {"type": "integer"}, "description": "Segundos hasta reintentar."}
                 }
@@ -73,6 +74,9 @@ class Esquema(AutoSchema):
             codigos.append("404")
         if escribe:
             codigos.append("409")
-        if self.view.get_throttles():
+        from gad_project.limites import Escrituras
+
+        # The default throttle counts writes only (per user); sign-in has its own.
+        if any(not isinstance(t, Escrituras) or escribe for t in self.view.get_throttles()):
             codigos.append("429")
         return codigos

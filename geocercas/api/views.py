@@ -97,7 +97,11 @@ class AlertaViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         """Closes the alert: the next transition of its kind raises a new one."""
         return self._accion(request, pk, "resolver")
 
-    @extend_schema(request=ReconocerVariasSerializer, responses={200: ReconocidasSerializer})
+    @extend_schema(
+        operation_id="alertas_reconocer_varias",
+        request=ReconocerVariasSerializer,
+        responses={200: ReconocidasSerializer},
+    )
     @action(detail=False, methods=["post"], url_path="reconocer", permission_classes=[EsMando])
     def reconocer_varias(self, request):
         """Acknowledge every pending alert up to `hasta_id` (the newest on screen), or only `ids`."""

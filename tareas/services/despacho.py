@@ -4,6 +4,7 @@ their answers with re-dispatch, and emergencies dispatched at once."""
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -20,7 +21,7 @@ from efectivos.services import efectivo_estado_evento
 from gad_project.exceptions import Conflicto, EntradaInvalida, NoPermitido
 from realtime import eventos
 from realtime.services import publish_many
-from tareas import selectors
+from tareas import metrics, selectors
 from tareas.models import (
     Asignacion,
     EstadoAsignacion,
@@ -65,6 +66,8 @@ def tarea_asignar(
     Nearest ones are claimed FOR UPDATE SKIP LOCKED and marked en_tarea in the same transaction,
     so concurrent dispatches never take the same efectivo. Explicit ones must be available and in
     the dispatcher's scope. The task becomes `asignada`."""
+    inicio = time.perf_counter()
+    modo = "elegidos" if efectivos else ("automatico" if despacho_automatico else "cercanos")
     with transaction.atomic():
         tarea = Tarea.objects.select_for_update().get(pk=tarea_id)
         if not (despacho_automatico and cercanos and not efectivos):
@@ -100,6 +103,7 @@ def tarea_asignar(
                 if elegidos:
                     break
             if not elegidos:
+                metrics.SIN_CANDIDATOS.inc()
                 raise Conflicto(
                     f"Ningún efectivo disponible a menos de {radio / 1000:g} km.",
                     detalle={"radio_m": radio},
@@ -108,6 +112,7 @@ def tarea_asignar(
         else:
             elegidos = _explicitos(tarea, efectivos)
         if not elegidos:
+            metrics.SIN_CANDIDATOS.inc()
             raise Conflicto("No hay efectivos disponibles para asignar.", codigo="sin_efectivos_disponibles")
         Efectivo.objects.filter(pk__in=[e for e, _ in elegidos]).update(
             estado=EstadoEfectivo.EN_TAREA, actualizado_en=timezone.now()
@@ -165,7 +170,9 @@ def tarea_asignar(
                 )
             )
         publish_many(publicaciones)
-        return [Asignado(efectivos_map[a.efectivo_id], a.distancia_m) for a in asignaciones]
+    metrics.DESPACHO.labels(modo=modo).observe(time.perf_counter() - inicio)
+    metrics.ASIGNACIONES.labels(modo=modo).inc(len(asignaciones))
+    return [Asignado(efectivos_map[a.efectivo_id], a.distancia_m) for a in asignaciones]
 
 
 def asignacion_llegar(*, tarea_id: int, usuario: Usuario) -> Asignacion:
@@ -226,6 +233,7 @@ def asignacion_responder(
         asignacion.respondida_en = timezone.now()
         asignacion.save(update_fields=["estado", "respondida_en"])
         accion = "aceptada" if acepta else "rechazada"
+        metrics.RESPUESTAS.labels(respuesta=accion).inc()
         _registrar(
             tarea,
             usuario,

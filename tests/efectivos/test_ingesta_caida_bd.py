@@ -18,7 +18,7 @@ import httpx
 import psycopg
 import pytest
 
-from tests.vivo import RAIZ, esperar_http, puerto_libre
+from tests.vivo import RAIZ, esperar_http, puerto_libre, sesion_navegador
 
 pytestmark = pytest.mark.lento
 PG_BIN = Path(sorted(Path("/usr/lib/postgresql").glob("*/bin"))[-1])
@@ -194,3 +194,61 @@ async def _cargar(url: str, token: str, efectivos: list[int], cluster: ClusterPr
         "total": 12 * por_telefono,
         "esperas_503_s": espera_503,
     }
+
+
+def test_con_postgresql_detenido_todo_responde_503_pronto_y_ready_nombra_solo_la_base(cluster):
+    """Sign-in, token refresh, a WebSocket ticket, a list, a report page and readiness while
+    PostgreSQL is down: 503 with Retry-After in the error shape within 2 s (readiness within 1 s,
+    naming only the database), never Django's 500 page; all of it serves again once it is back."""
+    puerto = puerto_libre()
+    env = {**os.environ, "DATABASE_URL": cluster.url, "LOG_LEVEL": "WARNING", "REDIS_PREFIX": "gadtestcaida2"}
+    comando = [str(RAIZ / ".venv/bin/uvicorn"), "gad_project.asgi:application", "--port", str(puerto), "--workers", "2"]
+    registro = RAIZ / ".run" / "logs" / "test-caida-bd-todo.log"
+    servidor = subprocess.Popen(comando, cwd=RAIZ, env=env, stdout=subprocess.DEVNULL, stderr=registro.open("w"))
+    url = f"http://127.0.0.1:{puerto}"
+    try:
+        esperar_http(f"{url}/health")
+        cliente = httpx.Client(base_url=url, timeout=10)
+        tokens = cliente.post("/api/v1/auth/token/", json={"username": "caida", "password": "caida-clave-1"}).json()
+        jwt = {"Authorization": f"Bearer {tokens['access']}"}
+        pedidos = [
+            ("POST", "/api/v1/auth/token/", {"json": {"username": "caida", "password": "caida-clave-1"}}),
+            ("POST", "/api/v1/auth/token/refresh/", {"json": {"refresh": tokens["refresh"]}}),
+            ("POST", "/api/v1/ws/ticket/", {"headers": jwt}),
+            ("GET", "/api/v1/efectivos/", {"headers": jwt}),
+            ("GET", "/api/v1/tareas/", {"headers": jwt}),
+        ]
+        assert [cliente.request(m, r, **kw).status_code for m, r, kw in pedidos] == [200, 200, 201, 200, 200]
+        cookie = sesion_navegador(url, "caida", "caida-clave-1")
+        assert cliente.get("/reportes/", headers={"Cookie": cookie}).status_code == 200
+        cluster.detener()
+        try:
+            for _ in range(2):  # the first round finds the pool's connections dead, the second none
+                for metodo, ruta, kw in pedidos:
+                    inicio = time.monotonic()
+                    r = cliente.request(metodo, ruta, **kw)
+                    espera = time.monotonic() - inicio
+                    assert r.status_code == 503, (ruta, r.status_code, r.text[:300])
+                    assert r.headers["retry-after"] == "5" and r.json()["error"]["codigo"] == "servicio_no_disponible"
+                    assert espera < 2.5, (ruta, espera)
+                inicio = time.monotonic()
+                r = cliente.get("/health/ready")
+                assert time.monotonic() - inicio < 1.2
+                assert r.status_code == 503 and r.json()["caidos"] == ["database"], r.text
+                assert r.headers["retry-after"] == "5"
+                # A page for people: a short 503 page in Spanish, not Django's 500 page.
+                r = cliente.get("/reportes/", headers={"Cookie": cookie})
+                assert r.status_code == 503 and "Servicio no disponible" in r.text, r.text[:300]
+                assert r.headers["retry-after"] == "5"
+        finally:
+            cluster.iniciar()
+        fin = time.monotonic() + 15
+        while cliente.get("/health/ready").status_code != 200 and time.monotonic() < fin:
+            time.sleep(0.2)
+        tokens = cliente.post("/api/v1/auth/token/", json={"username": "caida", "password": "caida-clave-1"}).json()
+        jwt = {"Authorization": f"Bearer {tokens['access']}"}
+        assert cliente.get("/api/v1/efectivos/", headers=jwt).status_code == 200
+        assert cliente.post("/api/v1/ws/ticket/", headers=jwt).status_code == 201
+    finally:
+        servidor.terminate()
+        servidor.wait(timeout=20)

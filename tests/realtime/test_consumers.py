@@ -178,6 +178,10 @@ def test_la_sesion_del_navegador_vale_solo_desde_un_origen_propio(escenario):
         assert asyncio.run(aceptado()) == "hola"
         assert _rechazado(ws_url(url), additional_headers={"Origin": "https://evil.example", "Cookie": cookie}) == 403
         assert _rechazado(ws_url(url), additional_headers={"Cookie": cookie}) == 403  # no Origin at all
+        # Same host, another port or scheme: another origin (a page served by something else).
+        puerto = int(url.rsplit(":", 1)[1])
+        for ajeno in (f"http://127.0.0.1:{puerto + 1}", url.replace("http://", "https://"), "http://127.0.0.1"):
+            assert _rechazado(ws_url(url), additional_headers={"Origin": ajeno, "Cookie": cookie}) == 403, ajeno
 
 
 def test_un_socket_que_no_lee_no_demora_a_los_demas(escenario, servidor):
@@ -271,3 +275,24 @@ def test_un_socket_vivo_renueva_su_pertenencia_a_los_grupos(escenario):
 
         frames = asyncio.run(caso())
     assert _alertas(frames)[0]["datos"]["efectivo_id"] == escenario.efectivo_a.pk
+
+
+@pytest.mark.parametrize(
+    ("origen", "host", "seguro", "esperado"),
+    [
+        ("http://localhost:8000", "localhost:8000", False, True),
+        ("http://localhost:9999", "localhost:8000", False, False),
+        ("https://localhost:8000", "localhost:8000", False, False),
+        ("http://localhost", "localhost:80", False, True),
+        ("https://gad.example", "gad.example", True, False),  # not in ALLOWED_HOSTS
+        ("http://localhost:8000", "localhost:8000", True, False),  # a secure socket from a plain page
+        ("https://localhost", "localhost:443", True, True),
+        ("http://[::1]:8000", "[::1]:8000", False, True),
+        ("null", "localhost:8000", False, False),
+        ("http://localhost:99999", "localhost:8000", False, False),
+    ],
+)
+def test_el_origen_de_la_pagina_es_esquema_host_y_puerto(origen, host, seguro, esperado):
+    from realtime.consumers import origen_propio
+
+    assert origen_propio(origen, host, seguro=seguro) is esperado

@@ -1,4 +1,4 @@
-"""python manage.py run_telegram_bot [--webhook URL] [--puerto N] [--metricas-puerto N]
+"""python manage.py run_telegram_bot [--webhook URL] [--puerto N]
 
 Long polling by default. With --webhook, Telegram posts updates to URL (served here on --puerto,
 behind the TLS proxy), and every request must carry TELEGRAM_WEBHOOK_SECRET in the
@@ -11,7 +11,6 @@ import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from prometheus_client import start_http_server
 from telegram import Update
 
 logger = logging.getLogger(__name__)
@@ -29,13 +28,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--webhook", help="Public URL Telegram posts updates to (webhook mode).")
         parser.add_argument("--puerto", type=int, default=8443, help="Local port of the webhook server.")
-        parser.add_argument("--metricas-puerto", type=int, default=settings.TELEGRAM_METRICAS_PUERTO)
 
-    def handle(self, *args, webhook=None, puerto=8443, metricas_puerto=0, **options):
+    def handle(self, *args, webhook=None, puerto=8443, **options):
         if not settings.TELEGRAM_BOT_TOKEN:
             raise CommandError("TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather (see README).")
-        if metricas_puerto:
-            start_http_server(metricas_puerto, addr="127.0.0.1")
         app = self._construir()
         if webhook:
             if not settings.TELEGRAM_WEBHOOK_SECRET:
