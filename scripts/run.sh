@@ -28,6 +28,7 @@ sock="$PWD/.run/supervisord-$PORT.sock"
 cat > "$conf" <<CONF
 [supervisord]
 nodaemon=true
+silent=true
 logfile=$PWD/$LOGS/supervisord.log
 pidfile=$PWD/.run/supervisord-$PORT.pid
 childlogdir=$PWD/$LOGS
