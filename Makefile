@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 PY := .venv/bin/python
 
-.PHONY: run test stop bootstrap services migrate demo lint bench clean capturas backup
+.PHONY: run test stop bootstrap services migrate demo lint bench clean capturas backup cluster
 
 bootstrap:
 	@bash scripts/bootstrap.sh
@@ -37,7 +37,15 @@ capturas:
 	@GAD_CAPTURAS=1 REDIS_PREFIX=$${REDIS_PREFIX:-gadtest} $(PY) -m pytest -q tests/mapa/test_navegador_base.py tests/gad_project/test_admin_navegador.py \
 	  tests/mapa/test_navegador.py::test_el_comandante_ve_moverse_a_un_efectivo_y_reconoce_su_alerta_en_vivo
 
+# The multi-node topology on this machine (scripts/cluster.sh): primary + streaming replica,
+# PgBouncer, two app nodes behind HAProxy on :8100, Celery workers and one beat, two Redis.
+cluster: migrate
+	@$(PY) manage.py collectstatic --noinput -v0
+	@$(PY) manage.py cargar_demo
+	@bash scripts/cluster.sh start
+
 stop:
+	@bash scripts/cluster.sh stop
 	@bash scripts/services.sh stop
 
 # A base backup of the local cluster (pgBackRest; WAL is archived continuously by make run).

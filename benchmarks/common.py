@@ -34,9 +34,10 @@ def preparar_django() -> None:
     os.environ.setdefault("REDIS_PREFIX", "gadbench")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gad_project.settings")
     admin_url = BENCH_DB_URL.replace("postgis://", "postgresql://").rsplit("/", 1)[0] + "/postgres"
+    nombre = BENCH_DB_URL.rsplit("/", 1)[1]
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = 'gad_bench'").fetchone():
-            conn.execute("CREATE DATABASE gad_bench")
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [nombre]).fetchone():
+            conn.execute(f'CREATE DATABASE "{nombre}"')
     import django
 
     django.setup()

@@ -117,7 +117,11 @@ class FuentePosicion(models.TextChoices):
 
 
 class Posicion(models.Model):
-    """Position history: append-only and large. Written only by posiciones_registrar."""
+    """Position history: append-only and large. Written only by posiciones_registrar.
+
+    Range-partitioned by day of `registrada_en` and kept POSICIONES_RETENCION_DIAS days
+    (gad_project/particiones.py, migration 0006): the table's primary key is (id, registrada_en)
+    and a reading is stored once per (id_cliente, registrada_en)."""
 
     # No single-column index: posicion_efectivo_fecha (efectivo, registrada_en) serves the same
     # lookups, and every index is paid on each of the millions of inserts.
@@ -129,7 +133,8 @@ class Posicion(models.Model):
     velocidad_kmh = models.FloatField("velocidad (km/h)", null=True, blank=True)
     rumbo = models.FloatField(null=True, blank=True)
     fuente = models.CharField(max_length=12, choices=FuentePosicion.choices)
-    id_cliente = models.UUIDField(unique=True, default=uuid.uuid4)
+    # Unique with the device time (the partition column): see the constraint below.
+    id_cliente = models.UUIDField(default=uuid.uuid4)
     implausible = models.BooleanField(
         default=False,
         db_default=False,
@@ -142,6 +147,9 @@ class Posicion(models.Model):
         indexes = [
             models.Index(fields=["efectivo", "registrada_en"], name="posicion_efectivo_fecha"),
             BrinIndex(fields=["recibida_en"], name="posicion_recibida_brin"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["id_cliente", "registrada_en"], name="posicion_id_cliente_unica"),
         ]
 
     def __str__(self) -> str:

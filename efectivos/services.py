@@ -83,7 +83,7 @@ FROM jsonb_to_recordset(%s::jsonb)
           todo bool, un bigint, ef bigint)
 JOIN efectivos_efectivo e ON e.id = t.e
 WHERE t.todo OR e.unidad_id = t.un OR e.id = t.ef
-ON CONFLICT (id_cliente) DO NOTHING
+ON CONFLICT (id_cliente, registrada_en) DO NOTHING
 RETURNING id, id_cliente
 """
 
@@ -95,7 +95,10 @@ FROM jsonb_to_recordset(%s::jsonb) AS v(id bigint, lon float8, lat float8, r tim
 WHERE e.id = v.id
 """
 
-_SQL_MARCAR_IMPLAUSIBLES = "UPDATE efectivos_posicion SET implausible = true WHERE id = ANY(%s)"
+# The device-time bounds let the planner visit only those days' partitions.
+_SQL_MARCAR_IMPLAUSIBLES = (
+    "UPDATE efectivos_posicion SET implausible = true WHERE id = ANY(%s) AND registrada_en BETWEEN %s AND %s"
+)
 
 # The reading set aside, kept for the next one to confirm (or none: nulls clear it).
 _SQL_DESCARTADA = """
@@ -184,7 +187,7 @@ def posiciones_registrar(*, lecturas: Sequence[LecturaNueva], fuente: str = Fuen
                 nuevas.setdefault(lec.efectivo_id, []).append(idx)
         evaluables: list[LecturaEval] = []
         ultima: dict[int, LecturaNueva] = {}
-        implausibles: list[int] = []  # posicion ids
+        implausibles: list[tuple[int, datetime]] = []  # (posicion id, its device time)
         descartes: list[dict[str, Any]] = []
         for eid, idxs in nuevas.items():
             idxs.sort(key=lambda i: lecturas[i].registrada_en)
@@ -208,7 +211,7 @@ def posiciones_registrar(*, lecturas: Sequence[LecturaNueva], fuente: str = Fuen
             for idx, implausible in zip(idxs, marcas, strict=True):
                 lec = lecturas[idx]
                 if implausible:
-                    implausibles.append(insertadas[idx])
+                    implausibles.append((insertadas[idx], lec.registrada_en))
                     resultado.implausibles.append(idx)
                     continue
                 evaluables.append(
@@ -230,7 +233,10 @@ def posiciones_registrar(*, lecturas: Sequence[LecturaNueva], fuente: str = Fuen
                 ],
             )
         if implausibles:
-            connection.cursor().execute(_SQL_MARCAR_IMPLAUSIBLES, [implausibles])
+            connection.cursor().execute(
+                _SQL_MARCAR_IMPLAUSIBLES,
+                [[i for i, _ in implausibles], min(r for _, r in implausibles), max(r for _, r in implausibles)],
+            )
         if descartes:
             connection.cursor().execute(_SQL_DESCARTADA, [orjson.dumps(descartes).decode()])
         evaluar = time.perf_counter()

@@ -12,6 +12,7 @@ app.autodiscover_tasks()
 app.conf.beat_schedule = {
     "geocercas-permanencias": {"task": "geocercas.tasks.permanencias_verificar", "schedule": 15.0},
     "realtime-eventos-podar": {"task": "realtime.tasks.eventos_podar", "schedule": 3600.0},
+    "efectivos-particiones": {"task": "efectivos.tasks.particiones_mantener", "schedule": 3600.0},
     "auditoria-podar": {"task": "auditoria.tasks.podar", "schedule": 86400.0},
     "geocercas-escalar-alertas": {"task": "geocercas.tasks.alertas_escalar", "schedule": 60.0},
     "seguridad-sin-reporte": {"task": "seguridad.tasks.sin_reporte_revisar", "schedule": 60.0},

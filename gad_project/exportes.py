@@ -19,10 +19,11 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from asgiref.sync import sync_to_async
-from django.db import connection
+from django.db import connections
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
+from gad_project import bd
 from gad_project.tiempo import iso
 
 BLOQUE_FILAS = 2000
@@ -35,8 +36,16 @@ TIPOS: dict[str, tuple[str, str]] = {
 
 
 def filas(sql: str, params: dict[str, Any] | list[Any]) -> Iterator[tuple]:
-    """The query's rows, fetched BLOQUE_FILAS at a time through a server-side cursor."""
-    with connection.chunked_cursor() as cursor:
+    """The query's rows, fetched BLOQUE_FILAS at a time through a server-side cursor — on the
+    replica when there is a fit one (an export tolerates its lag; chosen now, while the body is
+    built later)."""
+    with bd.lectura_tolerante():
+        alias = bd.alias_lectura()
+    return _filas(sql, params, alias)
+
+
+def _filas(sql: str, params: dict[str, Any] | list[Any], alias: str) -> Iterator[tuple]:
+    with connections[alias].chunked_cursor() as cursor:
         cursor.execute(sql, params)
         while bloque := cursor.fetchmany(BLOQUE_FILAS):
             yield from bloque

@@ -96,6 +96,27 @@ class BaseDeDatos:
             ultimo, filas = c.fetchone()
             c.execute("SELECT estado, count(*) FROM efectivos_efectivo GROUP BY 1")
             por_estado = dict(c.fetchall())
+            # Streaming replicas as the primary sees them: how far behind each one replays.
+            c.execute(
+                "SELECT application_name, coalesce(extract(epoch FROM replay_lag), 0), "
+                "coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn), 0) FROM pg_stat_replication"
+            )
+            replicas = c.fetchall()
+        retraso = GaugeMetricFamily(
+            "gad_postgresql_replica_retraso_seconds",
+            "How far behind each streaming replica replays",
+            labels=["replica"],
+        )
+        retraso_bytes = GaugeMetricFamily(
+            "gad_postgresql_replica_retraso_bytes",
+            "WAL bytes each streaming replica has yet to replay",
+            labels=["replica"],
+        )
+        for nombre, segundos, faltan in replicas:
+            retraso.add_metric([nombre or "replica"], float(segundos))
+            retraso_bytes.add_metric([nombre or "replica"], float(faltan))
+        yield retraso
+        yield retraso_bytes
         from efectivos.models import EstadoEfectivo
 
         efectivos = GaugeMetricFamily("gad_efectivos", "Efectivos by availability", labels=["estado"])

@@ -213,6 +213,22 @@ if env_bool("DB_OPCIONES_DE_SESION", True):
 _db["OPTIONS"]["server_side_binding"] = env_bool("DB_SERVER_SIDE_BINDING", True)
 _db["TEST"] = {"NAME": env_str("DATABASE_TEST_NAME", "test_gad")}
 DATABASES = {"default": _db}
+# A streaming replica for the reads that tolerate lag (gad_project/bd.py): direct, not through
+# PgBouncer, with the primary's options. Unset: everything reads from the primary.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    try:
+        _replica = dj_database_url.parse(DATABASE_REPLICA_URL)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"DATABASE_REPLICA_URL is malformed: {exc}") from exc
+    _replica["ENGINE"] = _db["ENGINE"]
+    _replica["CONN_MAX_AGE"] = 0
+    _replica["OPTIONS"] = {**_db["OPTIONS"], "pool": dict(_db["OPTIONS"]["pool"]), "prepare_threshold": 5}
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES["replica"] = _replica
+DATABASE_ROUTERS = ["gad_project.bd.Enrutador"]
+REPLICA_REVISION_S = env_int("REPLICA_REVISION_S", 5, minimum=1)  # how often its health and lag are checked
+REPLICA_RETRASO_MAX_S = env_int("REPLICA_RETRASO_MAX_S", 30, minimum=0)  # further behind: reads go to the primary
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL", f"redis://127.0.0.1:{GAD_REDIS_PORT}/0")
@@ -243,7 +259,9 @@ CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {
-            "hosts": [REDIS_URL],
+            # Several Redis hosts shard the channel layer (channels-redis hashes each channel and
+            # group to one of them): CHANNEL_REDIS_URLS, comma-separated; by default REDIS_URL.
+            "hosts": env_list("CHANNEL_REDIS_URLS", [REDIS_URL]),
             "prefix": f"{REDIS_PREFIX}:asgi",
             "capacity": env_int("CHANNEL_CAPACITY", 500, minimum=10),
             "expiry": 30,
@@ -427,6 +445,10 @@ INGESTA_ESCRITORES = env_int("INGESTA_ESCRITORES", 1, minimum=1)
 INGESTA_ACTOR_TTL_S = env_int("INGESTA_ACTOR_TTL_S", 60, minimum=1)
 POSICIONES_FUTURO_MAX_S = env_int("POSICIONES_FUTURO_MAX_S", 300, minimum=0)
 POSICIONES_ANTIGUEDAD_MAX_H = env_int("POSICIONES_ANTIGUEDAD_MAX_H", 72, minimum=1)
+# The position history is kept this many days, then its day partitions are dropped (pg_partman,
+# hourly): 90 days cover an investigation's usual window; at 1,000 efectivos every 5 s that is
+# about 1.5 billion rows (~150 GB with indexes). At least the oldest reading accepted, plus a day.
+POSICIONES_RETENCION_DIAS = env_int("POSICIONES_RETENCION_DIAS", 90, minimum=-(-POSICIONES_ANTIGUEDAD_MAX_H // 24) + 1)
 DESPACHO_FIX_MAX_MIN = env_int("DESPACHO_FIX_MAX_MIN", 15, minimum=1)
 # Nobody is ever dispatched from farther than this (metres), whatever radius is asked for.
 DESPACHO_RADIO_MAX_M = env_int("DESPACHO_RADIO_MAX_M", 10_000, minimum=100)

@@ -170,8 +170,10 @@ class Alerta(models.Model):
     tipo = models.CharField(max_length=12, choices=TipoAlerta.choices)
     efectivo = models.ForeignKey("efectivos.Efectivo", on_delete=models.CASCADE, related_name="alertas")
     geocerca = models.ForeignKey(Geocerca, on_delete=models.CASCADE, related_name="alertas")
+    # The reading that raised it, by id: no database constraint (positions are partitioned by
+    # day and dropped after their retention; the alert keeps its own point and times).
     posicion = models.ForeignKey(
-        "efectivos.Posicion", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "efectivos.Posicion", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_constraint=False
     )
     punto = models.PointField(srid=4326, null=True, blank=True, help_text="Dónde ocurrió la última vez.")
     ocurrida_en = models.DateTimeField(help_text="La primera vez.")

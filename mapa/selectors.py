@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.gis.db.models import Extent
-from django.db import connection
 
 from efectivos.alcance import Solicitante
 from efectivos.models import Unidad
 from efectivos.selectors import unidades_visibles
+from gad_project import bd
 from mapa.tiles import Alcance
 from realtime.selectors import ultimo_id
 from tareas.models import EstadoTarea
@@ -57,10 +57,13 @@ def mapa_inicial(*, usuario: Solicitante, alcance: Alcance) -> str:
     was read: the socket resumes from it, so nothing between the two is missed; events replayed
     twice are harmless because the page applies positions only forward in device time), and
     FeatureCollections of efectivos, open tasks and jurisdictions."""
-    cursor_id = ultimo_id()
+    # On the replica when there is a fit one — the cursor too, from the same source: the socket
+    # replays from the primary whatever the replica had not applied yet.
+    with bd.lectura_tolerante():
+        cursor_id = ultimo_id()
     unidades = list(unidades_visibles(usuario=usuario).values_list("pk", flat=True))
     params = {"unidad": alcance.unidad_id, "cerradas": [EstadoTarea.FINALIZADA, EstadoTarea.CANCELADA]}
-    with connection.cursor() as cursor:
+    with bd.cursor_tolerante() as cursor:
         cursor.execute(_SQL_EFECTIVOS, params)
         efectivos = cursor.fetchone()[0]
         cursor.execute(_SQL_TAREAS, params)

@@ -16,13 +16,13 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection
 from django_redis import get_redis_connection
 from django_redis.exceptions import ConnectionInterrupted
 from redis.exceptions import RedisError
 
 from efectivos import alcance as efectivos_alcance
 from efectivos.alcance import Solicitante
+from gad_project import bd
 from gad_project.exceptions import EntradaInvalida, NoEncontrado
 from mapa import base, metrics
 
@@ -160,7 +160,7 @@ def tile_generar(*, capa: str, z: int, x: int, y: int, alcance: Alcance) -> byte
     if capa == "osm":
         datos = base.osm_tile(z, x, y)
     else:
-        with connection.cursor() as cursor:
+        with bd.cursor_tolerante() as cursor:  # tiles tolerate the replica's lag
             cursor.execute(CAPAS[capa], {"z": z, "x": x, "y": y, "unidad": alcance.unidad_id})
             datos = bytes(cursor.fetchone()[0] or b"")
     metrics.GENERACION.labels(capa=capa).observe(time.perf_counter() - inicio)

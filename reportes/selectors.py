@@ -8,12 +8,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
+
+from gad_project import bd
 
 
 def _filas(sql: str, params: list[Any] | dict[str, Any]) -> list[tuple[Any, ...]]:
-    with connection.cursor() as c:
+    with bd.cursor_tolerante() as c:  # reports tolerate the replica's lag
         c.execute(sql, params)
         return list(c.fetchall())
 

@@ -14,6 +14,9 @@ ls /usr/share/postgresql/"${pg_ver:-15}"/extension/postgis.control >/dev/null 2>
 command -v redis-server >/dev/null || need_pkgs+=(redis-server)
 command -v haproxy >/dev/null || need_pkgs+=(haproxy)
 command -v pgbackrest >/dev/null || need_pkgs+=(pgbackrest)
+command -v pgbouncer >/dev/null || [ -x /usr/sbin/pgbouncer ] || need_pkgs+=(pgbouncer)  # make cluster
+ls /usr/share/postgresql/"${pg_ver:-15}"/extension/pg_partman.control >/dev/null 2>&1 \
+  || need_pkgs+=("postgresql-${pg_ver:-15}-partman")  # the position history's day partitions
 # (One `ls` of two globs fails when either matches nothing, which reinstalled GDAL on every run.)
 command -v ogrinfo >/dev/null || need_pkgs+=(gdal-bin)
 compgen -G "/usr/lib/*/libgeos_c.so*" >/dev/null || need_pkgs+=(libgeos-c1v5)

@@ -23,41 +23,8 @@ export SESSION_COOKIE_SECURE=${SESSION_COOKIE_SECURE:-false} CSRF_COOKIE_SECURE=
 
 # Every process runs under supervisord (PyPI's supervisor): one that crashes is started again,
 # the rest keep serving. Its configuration is written here, with this run's ports.
-conf=".run/supervisord-$PORT.conf"
-sock="$PWD/.run/supervisord-$PORT.sock"
-cat > "$conf" <<CONF
-[supervisord]
-nodaemon=true
-silent=true
-logfile=$PWD/$LOGS/supervisord.log
-pidfile=$PWD/.run/supervisord-$PORT.pid
-childlogdir=$PWD/$LOGS
-[unix_http_server]
-file=$sock
-[supervisorctl]
-serverurl=unix://$sock
-[rpcinterface:supervisor]
-supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
-CONF
-
-program() {  # name, command... — restarted whenever it exits; its output in $LOGS/name.log
-  local name=$1; shift
-  cat >> "$conf" <<CONF
-[program:$name]
-command=$*
-directory=$PWD
-autorestart=true
-startsecs=2
-startretries=20
-stopasgroup=true
-killasgroup=true
-stopwaitsecs=15
-redirect_stderr=true
-stdout_logfile=$PWD/$LOGS/$name.log
-stdout_logfile_maxbytes=50MB
-stdout_logfile_backups=2
-CONF
-}
+. scripts/supervisor.sh
+supervisor_iniciar ".run/supervisord-$PORT.conf" "$PWD/.run/supervisord-$PORT.sock"
 
 # Back ends on the ports after PORT; HAProxy on PORT routes /ws/ to daphne and the rest to uvicorn.
 http_port=$((PORT + 1))

@@ -33,7 +33,10 @@ class Notificacion(models.Model):
     """One outgoing Telegram message and its delivery record."""
 
     usuario = models.ForeignKey("efectivos.Usuario", on_delete=models.CASCADE, related_name="+")
-    evento = models.ForeignKey("realtime.Evento", on_delete=models.SET_NULL, null=True, related_name="+")
+    # By id, no database constraint: the event log is partitioned by day and pruned.
+    evento = models.ForeignKey(
+        "realtime.Evento", on_delete=models.SET_NULL, null=True, related_name="+", db_constraint=False
+    )
     texto = models.TextField()
     botones = models.JSONField(default=list, blank=True)
     # Sent after the text as a Telegram venue (a pin the efectivo can open in their maps app):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from django.db import connection
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -16,6 +15,7 @@ from rest_framework.views import APIView
 
 from auditoria.web import auditar_acceso
 from efectivos.selectors import efectivos_visibles
+from gad_project import bd
 from gad_project.api.params import param_bbox, param_fecha, param_int
 from gad_project.api.permissions import EsMando
 from gad_project.exceptions import EntradaInvalida
@@ -99,7 +99,7 @@ class RecorridosView(APIView):
             area = "SRID=4326;POLYGON(({0} {1},{2} {1},{2} {3},{0} {3},{0} {1}))".format(*bbox)
         sub, params = alcance.values("id").query.sql_with_params()
         sql = _SQL.format(alcance=sub, max_efectivos=MAX_EFECTIVOS + 1, max_puntos=MAX_PUNTOS)
-        with connection.cursor() as c:
+        with bd.cursor_tolerante() as c:  # a replay tolerates the replica's lag
             c.execute(sql, [*params, desde, hasta, area, area, area, desde, hasta])
             filas = c.fetchall()
         auditar_acceso(

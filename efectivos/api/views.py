@@ -23,6 +23,7 @@ from efectivos.api.serializers import (
     YoSerializer,
 )
 from efectivos.models import FuentePosicion
+from gad_project import bd
 from gad_project.api.esquema import ErrorSerializer
 from gad_project.api.pagination import PaginacionGeoJson
 from gad_project.api.params import param_fecha, param_int
@@ -90,6 +91,7 @@ class RecorridoView(APIView):
         ],
         responses={200: RecorridoSerializer},
     )
+    @bd.tolerante  # a track tolerates the replica's lag
     def get(self, request, efectivo_id: int):
         efectivo = selectors.efectivo_visible(usuario=request.user, efectivo_id=efectivo_id)
         p = request.query_params

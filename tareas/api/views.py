@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from efectivos.models import EstadoEfectivo
 from efectivos.selectors import efectivos_visibles
+from gad_project import bd
 from gad_project.api.params import param_float, param_int, param_opcion
 from gad_project.api.permissions import EsEfectivo, EsMando
 from gad_project.exceptions import EntradaInvalida, NoEncontrado
@@ -240,6 +241,7 @@ class EstadisticasUnidadesView(APIView):
     permission_classes = [EsMando]
 
     @extend_schema(responses={200: EstadisticaUnidadSerializer(many=True)})
+    @bd.tolerante  # statistics tolerate the replica's lag
     def get(self, request):
         filas = selectors.estadisticas_unidades(usuario=request.user)
         return Response(
@@ -271,6 +273,7 @@ class EfectivoEstadisticasView(APIView):
         parameters=[OpenApiParameter("dias", int, description="1 a 366; por defecto 30")],
         responses={200: EfectivoEstadisticasSerializer},
     )
+    @bd.tolerante
     def get(self, request, efectivo_id: int):
         if not efectivos_visibles(usuario=request.user).filter(pk=efectivo_id).exists():
             raise NoEncontrado("Efectivo inexistente o fuera de su alcance.")

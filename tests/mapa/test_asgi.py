@@ -17,7 +17,9 @@ from tests.vivo import daphne, sesion_navegador
 
 @pytest.fixture
 def servidor(transactional_db):
-    with daphne() as base:
+    # The efectivos layer's version moves every TILES_EFECTIVOS_TTL_S (5 s): a longer one here, so
+    # the requests a test compares never straddle a change of version.
+    with daphne(TILES_EFECTIVOS_TTL_S="600") as base:
         yield base
 
 
