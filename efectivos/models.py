@@ -120,8 +120,8 @@ class Posicion(models.Model):
     """Position history: append-only and large. Written only by posiciones_registrar.
 
     Range-partitioned by day of `registrada_en` and kept POSICIONES_RETENCION_DIAS days
-    (gad_project/particiones.py, migration 0006): the table's primary key is (id, registrada_en)
-    and a reading is stored once per (id_cliente, registrada_en)."""
+    (gad_project/particiones.py, migration 0006): the table's primary key is (id, registrada_en),
+    its unique key (id_cliente, registrada_en); the ingest refuses a reused id_cliente outright."""
 
     # No single-column index: posicion_efectivo_fecha (efectivo, registrada_en) serves the same
     # lookups, and every index is paid on each of the millions of inserts.
