@@ -67,21 +67,26 @@ def _arrancar(nodos: int) -> subprocess.Popen:
         "GAD_CLUSTER_DIR": str(RAIZ / ".run" / "cluster-bench"),
         "GAD_LOGS": str(RAIZ / ".run" / "logs" / "cluster-bench"),
         "GAD_SIMULADOR": "0",
+        # The request paths alone: beat's density refresh (seconds of both cores every minute on
+        # this data) would land in random rounds.
+        "GAD_BEAT": "0",
         "REDIS_PREFIX": "gadbench",
         "SECRET_KEY": "b" * 50,
         "LOG_LEVEL": "WARNING",
         "VELOCIDAD_MAX_KMH": "1000000",
         "LIMITE_POSICIONES": "1000000000/min",
     }
+    registro = RAIZ / ".run" / "logs" / f"bench-cluster-{nodos}.log"
+    registro.parent.mkdir(parents=True, exist_ok=True)
     proc = subprocess.Popen(
         ["bash", "scripts/cluster.sh", "start"],
         cwd=RAIZ,
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=registro.open("w"),
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    fin = time.monotonic() + 120
+    fin = time.monotonic() + 600  # the first start copies the primary into the replica
     while time.monotonic() < fin:
         try:
             if urllib.request.urlopen(f"http://127.0.0.1:{FRENTE}/health/ready", timeout=2).status == 200:

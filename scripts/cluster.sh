@@ -14,7 +14,7 @@
 # processes; `scripts/cluster.sh stop` (and `make stop`) the replica and the second Redis too.
 #
 #   scripts/cluster.sh start|stop|status
-# Environment: GAD_CLUSTER_PORT (8100), GAD_NODOS (2), GAD_SIMULADOR (1); the primary's
+# Environment: GAD_CLUSTER_PORT (8100), GAD_NODOS (2), GAD_SIMULADOR (1), GAD_BEAT (1); the primary's
 # GAD_PG_PORT/GAD_PG_DATA/GAD_PG_SOCKET, GAD_REPLICA_PORT/GAD_REPLICA_DIR, GAD_BOUNCER_PORT,
 # GAD_REDIS2_PORT, GAD_CLUSTER_DIR, GAD_CLUSTER_DB (gad) — the tests run a second one.
 set -euo pipefail
@@ -134,8 +134,10 @@ for n in $(seq 1 "$NODOS"); do
   http_servers+="    server nodo$n 127.0.0.1:$base check"$'\n'
   ws_servers+="    server nodo$n 127.0.0.1:$((base + 1)) check"$'\n'
 done
-program celery-beat "$PWD/.venv/bin/celery -A gad_project beat -l info -s $RUN/celerybeat-schedule"
-echo "environment=PROMETHEUS_MULTIPROC_DIR=\"$RUN/metricas-nodo1\"" >> "$conf"
+if [ "${GAD_BEAT:-1}" = 1 ]; then  # 0: no scheduled work (benchmarks of the request paths)
+  program celery-beat "$PWD/.venv/bin/celery -A gad_project beat -l info -s $RUN/celerybeat-schedule"
+  echo "environment=PROMETHEUS_MULTIPROC_DIR=\"$RUN/metricas-nodo1\"" >> "$conf"
+fi
 if [ "${GAD_SIMULADOR:-1}" = 1 ]; then
   program simulador "$PWD/$PY manage.py simular_patrullas"
   echo "environment=PROMETHEUS_MULTIPROC_DIR=\"$RUN/metricas-nodo1\"" >> "$conf"

@@ -5,13 +5,14 @@
 supervisor_iniciar() {
   conf=$1
   local sock=$2
+  LOGS=$(readlink -m "$LOGS")  # relative to the checkout, or absolute
   cat > "$conf" <<CONF
 [supervisord]
 nodaemon=true
 silent=true
-logfile=$PWD/$LOGS/supervisord.log
+logfile=$LOGS/supervisord.log
 pidfile=${sock%.sock}.pid
-childlogdir=$PWD/$LOGS
+childlogdir=$LOGS
 [unix_http_server]
 file=$sock
 [supervisorctl]
@@ -34,7 +35,7 @@ stopasgroup=true
 killasgroup=true
 stopwaitsecs=15
 redirect_stderr=true
-stdout_logfile=$PWD/$LOGS/$name.log
+stdout_logfile=$LOGS/$name.log
 stdout_logfile_maxbytes=50MB
 stdout_logfile_backups=2
 CONF

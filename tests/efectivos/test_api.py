@@ -113,21 +113,24 @@ def test_un_id_de_efectivo_fuera_de_rango_es_400_y_no_un_error_de_la_base(api, a
     }
 
 
-def test_un_id_cliente_reusado_no_mueve_al_efectivo_ni_pasa_sin_evaluar(api, efectivo):
-    """The defect: a retried id_cliente with another place moved the efectivo unseen."""
+def test_un_id_cliente_reusado_con_otra_hora_es_otra_lectura_y_se_evalua(api, efectivo):
+    """A retry (the same reading) is stored once; an id_cliente reused with another device time is
+    another reading (the history's unique key is (id_cliente, registrada_en)) — stored and
+    evaluated, never moving the efectivo unseen (the old defect)."""
     GeocercaFactory(tipo="restringida", geom=cuadrado(desplazar(*CENTRO, este_m=2000), lado_m=200))
     dentro = desplazar(*CENTRO, este_m=2000)
     Efectivo.objects.filter(pk=efectivo.pk).update(ultima_posicion=None, ultima_posicion_en=None)
     u = str(uuid.uuid4())
     t0 = timezone.now() - timedelta(seconds=30)
     client = api(efectivo.usuario)
-    assert client.post(URL, lectura(id_cliente=u, registrada_en=t0.isoformat()), format="json").status_code == 201
-    otra = lectura(id_cliente=u, lon=dentro[0], lat=dentro[1], registrada_en=(t0 + timedelta(seconds=10)).isoformat())
-    assert client.post(URL, otra, format="json").json() == {"aceptadas": 0, "duplicadas": 1, "implausibles": 0}
+    primera = lectura(id_cliente=u, registrada_en=t0.isoformat())
+    assert client.post(URL, primera, format="json").status_code == 201
+    assert client.post(URL, primera, format="json").json() == {"aceptadas": 0, "duplicadas": 1, "implausibles": 0}
+    otra = lectura(id_cliente=u, lon=dentro[0], lat=dentro[1], registrada_en=(t0 + timedelta(seconds=100)).isoformat())
+    assert client.post(URL, otra, format="json").json() == {"aceptadas": 1, "duplicadas": 0, "implausibles": 0}
     efectivo.refresh_from_db()
-    assert efectivo.ultima_posicion.coords == pytest.approx(CENTRO)
-    assert efectivo.ultima_posicion_en == t0
-    assert not Alerta.objects.exists()
+    assert efectivo.ultima_posicion.coords == pytest.approx(dentro)
+    assert Alerta.objects.filter(efectivo=efectivo, tipo="entrada").count() == 1  # evaluated
 
 
 def test_un_id_cliente_repetido_en_el_mismo_lote_cuenta_la_primera_lectura(api, efectivo):
