@@ -3,12 +3,13 @@ million rows by default) against the same with an empty one, in the same run.
 
     .venv/bin/python benchmarks/historia.py [--filas 50000000] [--dias 60] [--lotes 300]
 
-A database of its own (`gad_historia`). For each state — empty history, then full — it measures
+A database of its own (`gad_historia`). For each state — full history, then empty — it measures
 (a) the ingest service in-process: batches of 100 readings from random efectivos through
 posiciones_registrar (store, move, evaluate geofences, events), readings per second; and (b) one
 efectivo's track over the last hour (the recorrido endpoint's query), database execution time
 from EXPLAIN ANALYZE. The history is loaded straight into the day partitions (INSERT ... SELECT,
-two sessions at a time), spread over `--dias` days before today, 1,000 efectivos."""
+two sessions at a time), spread over `--dias` days before today, 1,000 efectivos. The empty state is
+measured last, after a TRUNCATE: a rerun loads the history again."""
 
 from __future__ import annotations
 
@@ -85,7 +86,7 @@ def cargar(filas: int, dias: int) -> float:
     dsn = BENCH_DB_URL.replace("postgis://", "postgresql://")
     with psycopg.connect(dsn, autocommit=True) as c:
         (ya,) = c.execute(
-            "SELECT count(*) FROM efectivos_posicion WHERE registrada_en < now() - interval '1 day'"
+            "SELECT count(*) FROM efectivos_posicion WHERE registrada_en < date_trunc('day', now())"
         ).fetchone()
         if ya >= filas * 0.99:
             return 0.0
@@ -139,6 +140,24 @@ def vaciar() -> None:
         c.execute("ANALYZE efectivos_posicion")
 
 
+def fase(lotes: int) -> dict:
+    """The same conditions for both states: today emptied (the history is older), a
+    checkpoint (no dirty pages of the load being written meanwhile), the same warm-up."""
+    from django.db import connection
+
+    with connection.cursor() as c:
+        c.execute("SET statement_timeout = 0")
+        # Truncated, not deleted: dead index entries would slow the second state's queries.
+        c.execute("SELECT partition_table FROM partman.show_partition_name('public.efectivos_posicion', now()::text)")
+        (hoy,) = c.fetchone()
+        c.execute(f'TRUNCATE "{hoy}"')
+        c.execute("CHECKPOINT")
+        c.execute("ANALYZE efectivos_posicion")
+    rnd = random.Random(11)
+    ingest(20, rnd)
+    return {"ingesta": ingest(lotes, rnd), "recorrido": recorrido(rnd)}
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--filas", type=int, default=50_000_000)
@@ -148,12 +167,8 @@ def main() -> None:
     os.environ["POSICIONES_RETENCION_DIAS"] = str(max(90, args.dias + 5))
     preparar_django()
     sembrar(efectivos=EFECTIVOS, geocercas=200)
-    rnd = random.Random(11)
     resultado: dict = {"filas_objetivo": args.filas, "dias": args.dias}
-    vaciar()
-    ingest(20, rnd)  # warm-up
-    resultado["vacia"] = {"ingesta": ingest(args.lotes, rnd), "recorrido": recorrido(rnd)}
-    resultado["carga_s"] = round(cargar(args.filas, args.dias), 1)
+    resultado["carga_s"] = round(cargar(args.filas, args.dias), 1)  # 0: already loaded
     from django.db import connection
 
     with connection.cursor() as c:
@@ -162,12 +177,15 @@ def main() -> None:
         c.execute("SELECT count(*) FROM partman.show_partitions('public.efectivos_posicion')")
         resultado["particiones"] = c.fetchone()[0]
         c.execute(
-            "SELECT pg_size_pretty(sum(pg_total_relation_size(partition_schemaname || '.' || partition_tablename))) "
+            "SELECT sum(pg_total_relation_size(partition_schemaname || '.' || partition_tablename)) "
             "FROM partman.show_partitions('public.efectivos_posicion')"
         )
-        resultado["tamano"] = c.fetchone()[0]
-    ingest(20, rnd)
-    resultado["llena"] = {"ingesta": ingest(args.lotes, rnd), "recorrido": recorrido(rnd)}
+        total = int(c.fetchone()[0])
+    resultado["tamano_gib"] = round(total / 2**30, 2)
+    resultado["bytes_por_fila"] = round(total / max(resultado["filas"], 1))
+    resultado["llena"] = fase(args.lotes)
+    vaciar()
+    resultado["vacia"] = fase(args.lotes)
     v, ll = resultado["vacia"], resultado["llena"]
     resultado["razon_ingesta_llena_vacia"] = round(ll["ingesta"]["lecturas_por_s"] / v["ingesta"]["lecturas_por_s"], 3)
     resultado["razon_recorrido_p50_llena_vacia"] = round(

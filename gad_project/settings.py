@@ -447,7 +447,8 @@ POSICIONES_FUTURO_MAX_S = env_int("POSICIONES_FUTURO_MAX_S", 300, minimum=0)
 POSICIONES_ANTIGUEDAD_MAX_H = env_int("POSICIONES_ANTIGUEDAD_MAX_H", 72, minimum=1)
 # The position history is kept this many days, then its day partitions are dropped (pg_partman,
 # hourly): 90 days cover an investigation's usual window; at 1,000 efectivos every 5 s that is
-# about 1.5 billion rows (~150 GB with indexes). At least the oldest reading accepted, plus a day.
+# about 1.5 billion rows (~480 GB with indexes: 309 bytes a row, measured in benchmarks/historia.py).
+# At least the oldest reading accepted, plus a day.
 POSICIONES_RETENCION_DIAS = env_int("POSICIONES_RETENCION_DIAS", 90, minimum=-(-POSICIONES_ANTIGUEDAD_MAX_H // 24) + 1)
 DESPACHO_FIX_MAX_MIN = env_int("DESPACHO_FIX_MAX_MIN", 15, minimum=1)
 # Nobody is ever dispatched from farther than this (metres), whatever radius is asked for.
