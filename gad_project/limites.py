@@ -71,35 +71,22 @@ def consumir(limite: Limite, ambito: str, usuario_id: object) -> int | None:
     return resta if n > limite.cantidad else None
 
 
-class _Limitado(BaseThrottle):
-    ambito = ""
-
-    def _limite(self, request, view) -> Limite:
-        raise NotImplementedError
+class Escrituras(BaseThrottle):
+    """The API's default throttle: every write, per user — the readings endpoint
+    (`limite_ambito = "posiciones"`) in its own window, shared with the lean ASGI path."""
 
     def allow_request(self, request, view) -> bool:
         self.espera: int | None = None
         usuario = getattr(request, "user", None)
         if request.method in SAFE_METHODS or usuario is None or not usuario.is_authenticated:
             return True
-        self.espera = consumir(self._limite(request, view), self.ambito_de(view), usuario.pk)
+        ambito = getattr(view, "limite_ambito", "") or "escrituras"
+        limite = posiciones() if ambito == "posiciones" else escrituras()
+        self.espera = consumir(limite, ambito, usuario.pk)
         return self.espera is None
-
-    def ambito_de(self, view) -> str:
-        return self.ambito
 
     def wait(self) -> float | None:
         return self.espera
-
-
-class Escrituras(_Limitado):
-    """The API's default: every write, per user. The readings endpoint has its own window."""
-
-    def _limite(self, request, view) -> Limite:
-        return posiciones() if getattr(view, "limite_ambito", "") == "posiciones" else escrituras()
-
-    def ambito_de(self, view) -> str:
-        return getattr(view, "limite_ambito", "") or "escrituras"
 
 
 class FallosPorUsuario(BaseThrottle):
