@@ -25,9 +25,8 @@ from pathlib import Path
 
 sys.path.append(str(Path(__file__).resolve().parent))
 
-from common import RAIZ, preparar_django, sembrar, token, wrk
+from common import RAIZ, preparar_django, sembrar, token, wrk_lecturas
 
-LUA = Path(__file__).with_name("ingest.lua")
 FRENTE = 8300
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -104,18 +103,10 @@ def _parar(proc: subprocess.Popen) -> None:
 
 
 def _ronda(tok: str, id_base: int, segundos: int, conexiones: int, lote: int, mismo: bool) -> dict:
-    env = {
-        "EFECTIVOS": "10000",
-        "ID_BASE": str(id_base),
-        "TOKEN": tok,
-        "LOTE": str(lote),
-        "MISMO": "1" if mismo else "0",
-    }
     antes = _cpu_por_tipo()
     t = time.monotonic()
-    r = wrk(f"http://127.0.0.1:{FRENTE}", script=LUA, segundos=segundos, conexiones=conexiones, env=env)
+    r = wrk_lecturas(f"http://127.0.0.1:{FRENTE}", tok, id_base, segundos, conexiones, lote, mismo)
     r["nucleos_por_proceso"] = _diferencia(antes, _cpu_por_tipo(), time.monotonic() - t)
-    r["lecturas_por_s"] = round(r["requests"] * lote / r["segundos"])
     return r
 
 

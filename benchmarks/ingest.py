@@ -50,10 +50,9 @@ from common import (
     preparar_sonda,
     sembrar,
     token,
-    wrk,
+    wrk_lecturas,
 )
 
-LUA = Path(__file__).with_name("ingest.lua")
 FINA = RAIZ.parent / "shared" / "bench"
 CLAVE = "b" * 50
 PUERTO = 8770
@@ -240,20 +239,6 @@ def fina():
     return _proceso(cmd, env, "http://127.0.0.1:8099/")  # any answer (404) means it is up
 
 
-def _wrk(url: str, tok: str, id_base: int, segundos: int, conexiones: int, lote: int, mismo: bool = False) -> dict:
-    """wrk with ingest.lua; `mismo`: each request is one efectivo's buffer (else LOTE random)."""
-    env = {
-        "EFECTIVOS": "10000",
-        "ID_BASE": str(id_base),
-        "TOKEN": tok,
-        "LOTE": str(lote),
-        "MISMO": "1" if mismo else "0",
-    }
-    r = wrk(url, script=LUA, segundos=segundos, conexiones=conexiones, env=env)
-    r["lecturas_por_s"] = round(r["requests"] * lote / r["segundos"])
-    return r
-
-
 def _lectura(efectivo: int, *, lat: float | None = None, lon: float | None = None, precision: float = 8.0) -> dict:
     return {
         "id_cliente": str(uuid.uuid4()),
@@ -380,14 +365,14 @@ def main() -> None:
     rondas = []
     with pila():
         tok = token(nuestro)
-        _wrk(nuestro, tok, id_base, 3, 8, 1)  # warm-up: connections, prepared statements, caches
+        wrk_lecturas(nuestro, tok, id_base, 3, 8, 1)  # warm-up: connections, prepared statements, caches
         for _ in range(args.rondas):
             ronda = {}
             if FINA.is_dir():
                 with fina():
-                    _wrk("http://127.0.0.1:8099", tok, id_base, 3, 8, 1)
-                    ronda["fina"] = _wrk("http://127.0.0.1:8099", tok, id_base, args.segundos, 32, 1)
-            ronda["gad"] = _wrk(nuestro, tok, id_base, args.segundos, 32, 1)
+                    wrk_lecturas("http://127.0.0.1:8099", tok, id_base, 3, 8, 1)
+                    ronda["fina"] = wrk_lecturas("http://127.0.0.1:8099", tok, id_base, args.segundos, 32, 1)
+            ronda["gad"] = wrk_lecturas(nuestro, tok, id_base, args.segundos, 32, 1)
             if "fina" in ronda:
                 ronda["razon"] = round(ronda["gad"]["lecturas_por_s"] / ronda["fina"]["lecturas_por_s"], 3)
             rondas.append(ronda)
@@ -399,11 +384,13 @@ def main() -> None:
             else None,
             "razon_mediana": statistics.median(r["razon"] for r in rondas) if FINA.is_dir() else None,
         }
-        resultado["individuales_uvicorn_directo"] = _wrk(
+        resultado["individuales_uvicorn_directo"] = wrk_lecturas(
             f"http://127.0.0.1:{PUERTO + 1}", tok, id_base, args.segundos, 32, 1
         )
-        resultado["lotes_de_100_efectivos_al_azar"] = _wrk(nuestro, tok, id_base, args.segundos, 8, 100)
-        resultado["lotes_de_100_de_un_efectivo"] = _wrk(nuestro, tok, id_base, args.segundos, 16, 100, mismo=True)
+        resultado["lotes_de_100_efectivos_al_azar"] = wrk_lecturas(nuestro, tok, id_base, args.segundos, 8, 100)
+        resultado["lotes_de_100_de_un_efectivo"] = wrk_lecturas(
+            nuestro, tok, id_base, args.segundos, 16, 100, mismo=True
+        )
         resultado["abierto_500_por_s"] = abierto_500(tok, ids, args.segundos)
         resultado["alerta_e2e_con_500_por_s"] = alerta_e2e(tok, ids, sonda_id, args.segundos)
     print(json.dumps(resultado, indent=2, ensure_ascii=False))

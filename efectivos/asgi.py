@@ -120,9 +120,7 @@ class IngestaRapida:
             tubo = self.redis.pipeline(transaction=False)
             tubo.get(clave)
             if limite.cantidad:
-                ventana, resta = limite.clave("posiciones", usuario_id, time.time())
-                tubo.incr(ventana)
-                tubo.expire(ventana, limite.periodo_s + 1)
+                resta = limite.contar(tubo, "posiciones", usuario_id)
             respuestas = await tubo.execute()
         except (RedisError, OSError):
             crudo = None
@@ -130,8 +128,8 @@ class IngestaRapida:
         else:
             crudo = respuestas[0]
             redis_ok = True
-            if limite.cantidad and respuestas[1] > limite.cantidad:
-                espera = resta
+            if limite.cantidad:
+                espera = limite.espera(respuestas[1], resta)
         if crudo is not None:
             return Actor.de_dict(orjson.loads(crudo)), espera
         actor = await sync_to_async(_actor_leer, thread_sensitive=False)(usuario_id)

@@ -47,6 +47,19 @@ class Limite:
         resta = self.periodo_s - int(ahora - ventana * self.periodo_s)
         return f"{settings.REDIS_PREFIX}:limite:{ambito}:{usuario_id}:{ventana}", max(1, resta)
 
+    def contar(self, tubo, ambito: str, usuario_id: object) -> int:
+        """Queues one request's count on a Redis pipeline (sync or asyncio: the caller's round
+        trip); returns the seconds until the window ends. The pipeline's first result of the two
+        queued here is the count so far, for `espera`."""
+        clave, resta = self.clave(ambito, usuario_id, time.time())
+        tubo.incr(clave)
+        tubo.expire(clave, self.periodo_s + 1)
+        return resta
+
+    def espera(self, cuenta: int, resta: int) -> int | None:
+        """The seconds to wait when `cuenta` is over the limit, else None."""
+        return resta if self.cantidad and cuenta > self.cantidad else None
+
 
 def posiciones() -> Limite:
     return Limite.leer("LIMITE_POSICIONES", settings.LIMITE_POSICIONES)
@@ -60,15 +73,13 @@ def consumir(limite: Limite, ambito: str, usuario_id: object) -> int | None:
     """Counts one request; the seconds to wait if it is over the limit, else None."""
     if not limite.cantidad:
         return None
-    clave, resta = limite.clave(ambito, usuario_id, time.time())
     try:
         tubo = get_redis_connection("default").pipeline(transaction=False)
-        tubo.incr(clave)
-        tubo.expire(clave, limite.periodo_s + 1)
+        resta = limite.contar(tubo, ambito, usuario_id)
         n, _ = tubo.execute()
     except RedisError:
         return None
-    return resta if n > limite.cantidad else None
+    return limite.espera(n, resta)
 
 
 class Escrituras(BaseThrottle):

@@ -61,6 +61,10 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$sum" ]; then
   .venv/bin/pip install -q --disable-pip-version-check -r requirements.txt
   echo "$sum" > "$stamp"
 fi
+# The profiler the benchmarks are read with (py-spy record/dump on a server process).
+if [ "${GAD_BENCH:-0}" = 1 ] && [ ! -x .venv/bin/py-spy ]; then
+  .venv/bin/pip install -q --disable-pip-version-check py-spy==0.4.3
+fi
 
 # Front-end assets: from the npm registry at install time, served locally (never a CDN).
 stamp=node_modules/.lock.sha

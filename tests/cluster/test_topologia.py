@@ -24,8 +24,8 @@ import psycopg
 import pytest
 import websockets
 
-from tests.efectivos.test_ingesta_caida_bd import PG_BIN, ClusterPropio, _como_postgres
 from tests.factories import CENTRO, desplazar
+from tests.pg_propio import PG_BIN, ClusterPropio, como_postgres
 from tests.vivo import RAIZ, proceso, puerto_libre
 
 pytestmark = pytest.mark.lento
@@ -52,33 +52,13 @@ def _base_libre() -> int:
 def primario():
     c = ClusterPropio()
     c.iniciar()
-    with psycopg.connect(f"postgresql://gad@127.0.0.1:{c.puerto}/postgres", autocommit=True) as conn:
-        conn.execute("CREATE DATABASE gad")
-        conn.execute("ALTER ROLE gad PASSWORD 'gad'")
-    env = {**os.environ, "DATABASE_URL": c.url}
-    py = str(RAIZ / ".venv/bin/python")
-    subprocess.run([py, "manage.py", "migrate", "-v0"], cwd=RAIZ, env=env, check=True)
     zona = (
         "from geocercas.models import Geocerca; from django.contrib.gis.geos import Polygon, MultiPolygon;"
         f"x, y = {CENTRO[0]}, {CENTRO[1]}; d = 0.001;"
         "Geocerca.objects.create(nombre='Zona', tipo='restringida', severidad='critica',"
         " geom=MultiPolygon(Polygon(((x-d, y-d), (x+d, y-d), (x+d, y+d), (x-d, y+d), (x-d, y-d)), srid=4326)))"
     )
-    subprocess.run(
-        [
-            py,
-            "manage.py",
-            "shell",
-            "-c",
-            "from efectivos.models import *; u = Unidad.objects.create(codigo='C', nombre='C');"
-            f"Usuario.objects.create_superuser('jefe', password='{CLAVE}', rol='administrador');"
-            "[Efectivo.objects.create(codigo_interno=f'C{i}', dni=f'C{i}', nombre='N', apellido='A', unidad=u)"
-            " for i in range(12)];" + zona,
-        ],
-        cwd=RAIZ,
-        env=env,
-        check=True,
-    )
+    c.base_crear(admin="jefe", clave=CLAVE, efectivos=12, ademas=zona, clave_gad=True)
     try:
         yield c
     finally:
@@ -115,7 +95,7 @@ def test_la_topologia_sobrevive_a_perder_un_nodo_la_replica_y_pgbouncer(primario
     finally:
         subprocess.run(["bash", "scripts/cluster.sh", "stop"], cwd=RAIZ, env={**os.environ, **env}, capture_output=True)
         subprocess.run(
-            _como_postgres(str(PG_BIN / "pg_ctl"), "-D", str(trabajo / "replica"), "-m", "immediate", "stop"),
+            como_postgres(str(PG_BIN / "pg_ctl"), "-D", str(trabajo / "replica"), "-m", "immediate", "stop"),
             capture_output=True,
         )
         shutil.rmtree(trabajo, ignore_errors=True)
@@ -237,7 +217,7 @@ async def _carga(url: str, primario: ClusterPropio, ctl: list[str], replica: Pat
         # The replica dies: the reads that tolerate lag fall back to the primary.
         await asyncio.to_thread(
             subprocess.run,
-            _como_postgres(str(PG_BIN / "pg_ctl"), "-D", str(replica), "-m", "immediate", "stop"),
+            como_postgres(str(PG_BIN / "pg_ctl"), "-D", str(replica), "-m", "immediate", "stop"),
             capture_output=True,
         )
 
@@ -253,9 +233,7 @@ async def _carga(url: str, primario: ClusterPropio, ctl: list[str], replica: Pat
         await hasta_sano("replica_caida", recorrido_ok)
         await asyncio.to_thread(
             subprocess.run,
-            _como_postgres(
-                str(PG_BIN / "pg_ctl"), "-D", str(replica), "-l", str(replica / "server.log"), "-w", "start"
-            ),
+            como_postgres(str(PG_BIN / "pg_ctl"), "-D", str(replica), "-l", str(replica / "server.log"), "-w", "start"),
             capture_output=True,
         )
         await asyncio.sleep(2)

@@ -6,93 +6,26 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import subprocess
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 import psycopg
 import pytest
 
+from tests.pg_propio import ClusterPropio
 from tests.vivo import RAIZ, esperar_http, puerto_libre, sesion_navegador
 
 pytestmark = pytest.mark.lento
-PG_BIN = Path(sorted(Path("/usr/lib/postgresql").glob("*/bin"))[-1])
-
-
-def _como_postgres(*cmd: str) -> list[str]:
-    return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else list(cmd)
-
-
-class ClusterPropio:
-    def __init__(self) -> None:
-        self.dir = Path(tempfile.mkdtemp(prefix="gad-pg-"))
-        self.puerto = puerto_libre()
-        if os.geteuid() == 0:
-            shutil.chown(self.dir, "postgres")
-        subprocess.run(
-            _como_postgres(str(PG_BIN / "initdb"), "-D", str(self.dir / "datos"), "-U", "gad", "--auth=trust"),
-            check=True,
-            capture_output=True,
-        )
-        with (self.dir / "datos" / "postgresql.conf").open("a") as conf:
-            conf.write(
-                f"port = {self.puerto}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{self.dir}'\n"
-            )
-            conf.write("fsync = off\nsynchronous_commit = off\n")
-
-    @property
-    def url(self) -> str:
-        return f"postgis://gad@127.0.0.1:{self.puerto}/gad"
-
-    def iniciar(self) -> None:
-        subprocess.run(
-            _como_postgres(
-                str(PG_BIN / "pg_ctl"), "-D", str(self.dir / "datos"), "-l", str(self.dir / "log"), "-w", "start"
-            ),
-            check=True,
-            capture_output=True,
-        )
-
-    def detener(self) -> None:
-        subprocess.run(
-            _como_postgres(str(PG_BIN / "pg_ctl"), "-D", str(self.dir / "datos"), "-m", "fast", "-w", "stop"),
-            check=True,
-            capture_output=True,
-        )
-
-    def borrar(self) -> None:
-        subprocess.run(_como_postgres(str(PG_BIN / "pg_ctl"), "-D", str(self.dir / "datos"), "-m", "immediate", "stop"))
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 @pytest.fixture
 def cluster():
     c = ClusterPropio()
     c.iniciar()
-    with psycopg.connect(f"postgresql://gad@127.0.0.1:{c.puerto}/postgres", autocommit=True) as conn:
-        conn.execute("CREATE DATABASE gad")
-    env = {**os.environ, "DATABASE_URL": c.url}
-    subprocess.run([str(RAIZ / ".venv/bin/python"), "manage.py", "migrate", "-v0"], cwd=RAIZ, env=env, check=True)
-    subprocess.run(
-        [
-            str(RAIZ / ".venv/bin/python"),
-            "manage.py",
-            "shell",
-            "-c",
-            "from efectivos.models import *; u = Unidad.objects.create(codigo='C', nombre='C');"
-            "Usuario.objects.create_superuser('caida', password='caida-clave-1', rol='administrador');"
-            "[Efectivo.objects.create(codigo_interno=f'C{i}', dni=f'C{i}', nombre='N', apellido='A', unidad=u)"
-            " for i in range(20)]",
-        ],
-        cwd=RAIZ,
-        env=env,
-        check=True,
-    )
+    c.base_crear(admin="caida", clave="caida-clave-1", efectivos=20)
     try:
         yield c
     finally:

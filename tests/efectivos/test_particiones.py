@@ -19,8 +19,8 @@ from efectivos.tasks import particiones_mantener
 from gad_project import particiones
 from realtime.models import Evento, Poda
 from realtime.services import eventos_podar
-from tests.efectivos.test_ingesta_caida_bd import ClusterPropio
 from tests.factories import CENTRO
+from tests.pg_propio import ClusterPropio
 from tests.vivo import RAIZ
 
 pytestmark = pytest.mark.django_db

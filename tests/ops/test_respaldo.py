@@ -17,7 +17,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.efectivos.test_ingesta_caida_bd import ClusterPropio
+from tests.pg_propio import ClusterPropio
 from tests.vivo import RAIZ, puerto_libre
 
 pytestmark = pytest.mark.lento
