@@ -89,12 +89,14 @@ f AS (
 SELECT ST_AsMVT(f, 'efectivos', 4096, 'geom', 'id') FROM f WHERE f.geom IS NOT NULL
 """
 
-# A fence applies to a unidad when it names it or names none (see geocercas.selectors).
+# A fence applies to a unidad when it names it or names none (see geocercas.selectors). Two layers:
+# the shapes (clipped to the tile) and, from z13, one label point per fence (the centre of its
+# largest inscribed circle: inside the shape, away from its edges), in the one tile that holds it —
+# a label placed on the clipped shapes would be drawn again in every tile the fence crosses.
 _SQL_GEOCERCAS = """
 WITH t AS (SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS env),
-f AS (
-    SELECT g.id, g.nombre, g.tipo, g.severidad, g.version,
-           ST_AsMVTGeom(ST_Transform(g.geom, 3857), t.env, 4096, 64, true) AS geom
+g AS (
+    SELECT g.id, g.nombre, g.tipo, g.severidad, g.version, g.geom
     FROM geocercas_geocerca g, t
     WHERE g.activa
       AND g.geom && ST_Transform(t.env, 4326)
@@ -102,8 +104,21 @@ f AS (
            OR NOT EXISTS (SELECT 1 FROM geocercas_geocerca_unidades gu WHERE gu.geocerca_id = g.id)
            OR EXISTS (SELECT 1 FROM geocercas_geocerca_unidades gu
                       WHERE gu.geocerca_id = g.id AND gu.unidad_id = %(unidad)s::bigint))
+),
+f AS (
+    SELECT g.id, g.nombre, g.tipo, g.severidad, g.version,
+           ST_AsMVTGeom(ST_Transform(g.geom, 3857), t.env, 4096, 64, true) AS geom
+    FROM g, t
+),
+n AS (
+    SELECT g.id, g.nombre, g.tipo,
+           ST_AsMVTGeom(ST_Transform((ST_MaximumInscribedCircle(g.geom)).center, 3857), t.env, 4096, 0, true)
+               AS geom
+    FROM g, t
+    WHERE %(z)s >= 13
 )
-SELECT ST_AsMVT(f, 'geocercas', 4096, 'geom', 'id') FROM f WHERE f.geom IS NOT NULL
+SELECT coalesce((SELECT ST_AsMVT(f, 'geocercas', 4096, 'geom', 'id') FROM f WHERE f.geom IS NOT NULL), '')
+    || coalesce((SELECT ST_AsMVT(n, 'geocercas_nombres', 4096, 'geom', 'id') FROM n WHERE n.geom IS NOT NULL), '')
 """
 
 # The view holds ~100 m cells; at lower zooms they are merged into cells of about 1/128 of the

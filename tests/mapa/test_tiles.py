@@ -115,6 +115,25 @@ def test_geocercas_del_tile_respetan_el_alcance(comandante_a, unidad_a, unidad_b
     assert nombres == {"Común", "Propia"}
 
 
+def test_el_nombre_de_una_geocerca_va_una_sola_vez_aunque_cruce_muchos_tiles(admin):
+    """Labels come from one point per fence, in the tile that holds it; the shapes are in every
+    tile the fence crosses (a label on them would be drawn once per tile)."""
+    geocerca = GeocercaFactory(nombre="Grande", geom=cuadrado(CENTRO, lado_m=6000))
+    c = sesion(admin)
+    xmin, ymin, xmax, ymax = geocerca.geom.extent
+    formas, rotulos = 0, []
+    zona = tiles.tiles_de_zona(bbox=(xmin, ymin, xmax, ymax), zooms=range(14, 15))
+    for z, x, y in zona:
+        capas = mapbox_vector_tile.decode(c.get(f"/tiles/geocercas/{z}/{x}/{y}.pbf").content)
+        formas += len(capas["geocercas"]["features"])
+        rotulos += [((x, y), f) for f in capas.get("geocercas_nombres", {}).get("features", [])]
+    assert len(zona) >= 9 and formas == len(zona)
+    [((x, y), rotulo)] = rotulos
+    assert (14, x, y) == tile_de(*CENTRO, 14)  # the centre of the inscribed circle: the square's
+    assert rotulo["properties"] == {"nombre": "Grande", "tipo": geocerca.tipo}
+    assert "geocercas_nombres" not in mapbox_vector_tile.decode(c.get(url("geocercas", z=12)).content)
+
+
 def test_editar_una_geocerca_cambia_el_siguiente_tile(admin, django_capture_on_commit_callbacks):
     g = GeocercaFactory(nombre="Antes", geom=cuadrado(lado_m=300))
     cliente = sesion(admin)

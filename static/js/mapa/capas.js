@@ -167,7 +167,7 @@ export class Capas {
       id: "geocercas-nombre",
       type: "symbol",
       source: "geocercas",
-      "source-layer": "geocercas",
+      "source-layer": "geocercas_nombres", // one point per fence (mapa.tiles), not per tile it crosses
       minzoom: 13,
       layout: {
         "text-field": ["get", "nombre"],
