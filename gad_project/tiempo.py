@@ -10,4 +10,6 @@ from django.utils import timezone
 
 
 def iso(momento: datetime) -> str:
-    return timezone.localtime(momento).isoformat()
+    # The default zone (cached), not timezone.localtime's current one: that lookup goes through
+    # asgiref's context-local storage on every call, and the ingest formats every reading's time.
+    return momento.astimezone(timezone.get_default_timezone()).isoformat()
