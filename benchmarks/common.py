@@ -291,16 +291,25 @@ def wrk(url: str, *, script: Path, segundos: int, conexiones: int, hilos: int = 
 
 
 def wrk_lecturas(
-    url: str, tok: str, id_base: int, segundos: int, conexiones: int, lote: int, mismo: bool = False
+    url: str,
+    tok: str,
+    id_base: int,
+    segundos: int,
+    conexiones: int,
+    lote: int,
+    mismo: bool = False,
+    recorrido: bool = False,
 ) -> dict:
     """wrk with ingest.lua against a readings endpoint: `lote` readings a request, each a random
-    efectivo's of the bench's 10,000 (`mismo`: each request one efectivo's buffer)."""
+    efectivo's of the bench's 10,000 (`mismo`: each request one efectivo's buffer), anywhere in
+    the area (`recorrido`: each efectivo a few tens of metres from its previous reading)."""
     env = {
         "EFECTIVOS": "10000",
         "ID_BASE": str(id_base),
         "TOKEN": tok,
         "LOTE": str(lote),
         "MISMO": "1" if mismo else "0",
+        "RECORRIDO": "1" if recorrido else "0",
     }
     r = wrk(url, script=Path(__file__).with_name("ingest.lua"), segundos=segundos, conexiones=conexiones, env=env)
     r["lecturas_por_s"] = round(r["requests"] * lote / r["segundos"])

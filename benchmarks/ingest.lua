@@ -2,11 +2,16 @@
 -- spread over the operating area. Every reading has a fresh UUID and a device time that moves
 -- forward, so each is stored and evaluated against the geofences. MISMO=1: every reading of a
 -- request is of one efectivo (a phone emptying its buffer) instead of LOTE random efectivos.
+-- RECORRIDO=1: each efectivo moves 10-50 m from its previous reading (a patrol's track) instead of
+-- jumping anywhere in the area: random jumps cross a fence's edge at every other reading (an alert
+-- each time, the engine's worst case); tracks cross one now and then, as in the field.
 local lote = tonumber(os.getenv("LOTE") or "100")
 local efectivos = tonumber(os.getenv("EFECTIVOS") or "10000")
 local id_base = tonumber(os.getenv("ID_BASE") or "1")
 local token = os.getenv("TOKEN")
 local mismo = os.getenv("MISMO") == "1"
+local recorrido = os.getenv("RECORRIDO") == "1"
+local posiciones = {}
 local n = 0
 local semilla_hilo = 0
 
@@ -27,16 +32,32 @@ local function uuid()
   end))
 end
 
+local function lugar(efectivo)
+  if not recorrido then
+    return -34.70 + math.random() * 0.17, -58.53 + math.random() * 0.19
+  end
+  local p = posiciones[efectivo]
+  if p == nil then
+    p = {-34.70 + math.random() * 0.17, -58.53 + math.random() * 0.19}
+    posiciones[efectivo] = p
+  end
+  local paso, rumbo = (10 + math.random() * 40) / 111000, math.random() * 2 * math.pi
+  p[1] = p[1] + paso * math.sin(rumbo)
+  p[2] = p[2] + paso * math.cos(rumbo) / 0.823 -- cos(34.6 degrees)
+  return p[1], p[2]
+end
+
 function request()
   n = n + 1
   local ahora = os.date("!%Y-%m-%dT%H:%M:%S")
   local partes = {}
   local propio = id_base + math.random(0, efectivos - 1)
   for i = 1, lote do
+    local efectivo = mismo and propio or (id_base + math.random(0, efectivos - 1))
+    local lat, lon = lugar(efectivo)
     partes[i] = string.format(
       '{"id_cliente":"%s","efectivo":%d,"lat":%.6f,"lon":%.6f,"registrada_en":"%s.%06dZ","precision_m":%.1f}',
-      uuid(), mismo and propio or (id_base + math.random(0, efectivos - 1)), -34.70 + math.random() * 0.17,
-      -58.53 + math.random() * 0.19, ahora, (n * lote + i) % 1000000, 3 + math.random() * 12)
+      uuid(), efectivo, lat, lon, ahora, (n * lote + i) % 1000000, 3 + math.random() * 12)
   end
   local cuerpo = (lote == 1) and partes[1] or ("[" .. table.concat(partes, ",") .. "]")
   return wrk.format("POST", "/api/v1/posiciones/", {

@@ -376,8 +376,12 @@ def main() -> None:
                     wrk_lecturas("http://127.0.0.1:8099", tok, id_base, 3, 8, 1)
                     ronda["fina"] = wrk_lecturas("http://127.0.0.1:8099", tok, id_base, args.segundos, 32, 1)
             ronda["gad"] = wrk_lecturas(nuestro, tok, id_base, args.segundos, 32, 1)
+            ronda["gad_recorridos"] = wrk_lecturas(nuestro, tok, id_base, args.segundos, 32, 1, recorrido=True)
             if "fina" in ronda:
                 ronda["razon"] = round(ronda["gad"]["lecturas_por_s"] / ronda["fina"]["lecturas_por_s"], 3)
+                ronda["razon_recorridos"] = round(
+                    ronda["gad_recorridos"]["lecturas_por_s"] / ronda["fina"]["lecturas_por_s"], 3
+                )
             rondas.append(ronda)
         resultado["individuales_32_conexiones"] = {
             "rondas": rondas,
@@ -386,6 +390,10 @@ def main() -> None:
             if FINA.is_dir()
             else None,
             "razon_mediana": statistics.median(r["razon"] for r in rondas) if FINA.is_dir() else None,
+            "recorridos_mediana_por_s": statistics.median(r["gad_recorridos"]["lecturas_por_s"] for r in rondas),
+            "razon_recorridos_mediana": statistics.median(r["razon_recorridos"] for r in rondas)
+            if FINA.is_dir()
+            else None,
         }
         resultado["individuales_uvicorn_directo"] = wrk_lecturas(
             f"http://127.0.0.1:{PUERTO + 1}", tok, id_base, args.segundos, 32, 1
