@@ -60,6 +60,7 @@ lint: bootstrap
 bench:
 	@GAD_BENCH=1 GAD_BROWSER=1 bash scripts/bootstrap.sh
 	@bash scripts/services.sh start
+	@$(PY) manage.py collectstatic --noinput -v0
 	@$(PY) benchmarks/ingest.py
 	@$(PY) benchmarks/dispatch.py
 	@$(PY) benchmarks/realtime.py

@@ -90,9 +90,10 @@ SELECT ST_AsMVT(f, 'efectivos', 4096, 'geom', 'id') FROM f WHERE f.geom IS NOT N
 """
 
 # A fence applies to a unidad when it names it or names none (see geocercas.selectors). Two layers:
-# the shapes (clipped to the tile) and, from z13, one label point per fence (the centre of its
-# largest inscribed circle: inside the shape, away from its edges), in the one tile that holds it —
-# a label placed on the clipped shapes would be drawn again in every tile the fence crosses.
+# the shapes (clipped to the tile) and, from z13, one label point per fence (ST_PointOnSurface:
+# always inside the shape), in the one tile that holds it — a label placed on the clipped shapes
+# would be drawn again in every tile the fence crosses. (ST_MaximumInscribedCircle centres labels
+# better but made a z14 tile 4x slower to build, 5.6 against 1.3 ms, measured; this costs +15 %.)
 _SQL_GEOCERCAS = """
 WITH t AS (SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS env),
 g AS (
@@ -112,8 +113,7 @@ f AS (
 ),
 n AS (
     SELECT g.id, g.nombre, g.tipo,
-           ST_AsMVTGeom(ST_Transform((ST_MaximumInscribedCircle(g.geom)).center, 3857), t.env, 4096, 0, true)
-               AS geom
+           ST_AsMVTGeom(ST_Transform(ST_PointOnSurface(g.geom), 3857), t.env, 4096, 0, true) AS geom
     FROM g, t
     WHERE %(z)s >= 13
 )

@@ -129,7 +129,7 @@ def test_el_nombre_de_una_geocerca_va_una_sola_vez_aunque_cruce_muchos_tiles(adm
         rotulos += [((x, y), f) for f in capas.get("geocercas_nombres", {}).get("features", [])]
     assert len(zona) >= 9 and formas == len(zona)
     [((x, y), rotulo)] = rotulos
-    assert (14, x, y) == tile_de(*CENTRO, 14)  # the centre of the inscribed circle: the square's
+    assert (14, x, y) == tile_de(*CENTRO, 14)  # a square's point on surface: its centre
     assert rotulo["properties"] == {"nombre": "Grande", "tipo": geocerca.tipo}
     assert "geocercas_nombres" not in mapbox_vector_tile.decode(c.get(url("geocercas", z=12)).content)
 
