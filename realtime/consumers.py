@@ -33,6 +33,7 @@ DEMASIADO_LENTO = 4429
 CAPA_CAIDA = 4503  # Redis unavailable: retry with backoff; replay fills the gap
 
 _ERRORES_CAPA = (RedisError, ConnectionError)
+MAX_ORIGENES = 1000  # (sender, group) pairs a socket remembers
 
 
 def origen_propio(origen: str, host: str, *, seguro: bool) -> bool:
@@ -67,6 +68,8 @@ class EventosConsumer(AsyncWebsocketConsumer):
 
     async def connect(self) -> None:
         self.enviados: OrderedDict[int, None] = OrderedDict()  # recent ids: no frame twice
+        # (sender, group) -> last sequence number seen; the first message of each only sets it.
+        self.secuencias: OrderedDict[tuple[str, str | None], int] = OrderedDict()
         self.esperando_pong_desde: float | None = None
         params = parse_qs(self.scope.get("query_string", b"").decode())
         usuario = await self._autenticar(params)
@@ -139,12 +142,28 @@ class EventosConsumer(AsyncWebsocketConsumer):
         metrics.REPRODUCIDOS.inc(len(rep.eventos))
 
     async def eventos_enviar(self, message: dict) -> None:
-        """Live events from the channel layer (realtime.emisor groups them per batch)."""
+        """Live events from the channel layer (realtime.emisor groups them per batch). A jump in
+        the sender's sequence for this group means messages were lost on the way (the channel
+        layer drops what a slow socket cannot take, a failed send never arrives): the client
+        reloads its snapshot, as for a gap too large to replay, and this message's frames follow."""
+        if self._hueco(message.get("origen"), message.get("grupo"), message.get("seq")):
+            metrics.HUECOS.inc()
+            await self._enviar_texto(orjson.dumps({"tipo": "resync"}))
         for f in message["eventos"]:
             await self._enviar_frame(f)
         enviado = message.get("enviado")
         if enviado:
             metrics.ENTREGA.observe(max(0.0, time.time() - enviado))
+
+    def _hueco(self, origen: str | None, grupo: str | None, seq: int | None) -> bool:
+        if origen is None or seq is None:
+            return False
+        clave = (origen, grupo)
+        previo = self.secuencias.pop(clave, None)
+        self.secuencias[clave] = seq
+        if len(self.secuencias) > MAX_ORIGENES:  # senders of restarted processes: forget the oldest
+            self.secuencias.popitem(last=False)
+        return previo is not None and seq > previo + 1
 
     async def _enviar_frame(self, f: dict) -> None:
         if f["id"] in self.enviados:

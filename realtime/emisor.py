@@ -6,6 +6,11 @@ it a new Redis connection pool, on every call (about 9 ms per batch, measured). 
 keeps its connections, and the request that caused the events does not wait for Redis at all.
 Sends run in FIFO order from one loop, so one process never reorders its own events. If Redis is down the send
 fails, is counted, and the sockets get those events by replay from PostgreSQL.
+
+Every message carries this sender's id (`origen`) and a per-group sequence number (`seq`) that
+also counts the messages that never left (a failed send, a dropped backlog). The channel layer
+drops silently what a slow socket cannot take (a channel over capacity, a full receive buffer);
+a socket that sees its sequence jump knows it missed events and tells its client to resync.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import asyncio
 import logging
 import threading
 import time
+import uuid
 from collections import deque
 from typing import Any
 
@@ -28,13 +34,17 @@ _loop: asyncio.AbstractEventLoop | None = None
 _despertar: asyncio.Event | None = None
 _cola: deque[tuple[dict[str, list[dict[str, Any]]], float]] = deque()
 _pendientes = 0  # commits queued or being sent
+_origen = uuid.uuid4().hex  # this sender, as the sockets see it (a new one with each event loop)
+_secuencias: dict[str, int] = {}  # group -> number of the last message sent, or lost, to it
 MAX_PENDIENTES = 10_000  # beyond this, Redis is clearly not keeping up: drop to replay
 
 
 def _arrancar() -> asyncio.AbstractEventLoop:
-    global _loop, _despertar
+    global _loop, _despertar, _origen
     with _lock:
         if _loop is None or _loop.is_closed():
+            _origen = uuid.uuid4().hex  # a forked child is not its parent
+            _secuencias.clear()
             loop = asyncio.new_event_loop()
             _despertar = asyncio.Event()
             hilo = threading.Thread(target=loop.run_forever, name="realtime-emisor", daemon=True)
@@ -51,6 +61,8 @@ def encolar(por_grupo: dict[str, list[dict[str, Any]]]) -> None:
     loop = _arrancar()
     with _lock:
         if _pendientes > MAX_PENDIENTES:
+            for grupo in por_grupo:  # lost: the next message to each group shows the gap
+                _secuencias[grupo] = _secuencias.get(grupo, 0) + 1
             metrics.ERRORES.inc()
             return
         _pendientes += 1
@@ -85,13 +97,26 @@ async def _bucle() -> None:
             # nobody listens, and a commit's alert goes to three groups. Order within a group is
             # kept (one message per group per pass, passes in sequence); across groups no order
             # was ever promised (clients de-duplicate by id).
+            with _lock:
+                for grupo in por_grupo:
+                    _secuencias[grupo] = _secuencias.get(grupo, 0) + 1
+                mensajes = [
+                    (
+                        grupo,
+                        {
+                            "type": "eventos.enviar",
+                            "eventos": frames,
+                            "enviado": tomados[0][1],
+                            "grupo": grupo,
+                            "origen": _origen,
+                            "seq": _secuencias[grupo],
+                        },
+                    )
+                    for grupo, frames in por_grupo.items()
+                ]
             inicio = time.perf_counter()
             resultados = await asyncio.gather(
-                *(
-                    layer.group_send(grupo, {"type": "eventos.enviar", "eventos": frames, "enviado": tomados[0][1]})
-                    for grupo, frames in por_grupo.items()
-                ),
-                return_exceptions=True,
+                *(layer.group_send(grupo, mensaje) for grupo, mensaje in mensajes), return_exceptions=True
             )
             metrics.CAPA.observe(time.perf_counter() - inicio)
             fallidos = [r for r in resultados if isinstance(r, BaseException)]

@@ -29,6 +29,10 @@ PENDIENTES = Gauge(
     multiprocess_mode="livesum",
 )
 REPRODUCIDOS = Counter("gad_realtime_reproducidos_total", "Events sent by replay from PostgreSQL")
+HUECOS = Counter(
+    "gad_realtime_huecos_total",
+    "Live messages a socket found missing (a jump in its sender's sequence): its client was told to resync",
+)
 CIERRES_LENTOS = Counter("gad_realtime_cierres_lentos_total", "Sockets closed for falling too far behind")
 
 for _rol in ("administrador", "comandante", "efectivo"):  # Rol: every series exists from the start

@@ -85,13 +85,20 @@ TIEMPO_COMPRIMIDO = {"VELOCIDAD_MAX_KMH": "1000000"}
 
 
 @contextmanager
-def daphne(**env: str):
-    """A daphne process serving the project on the test database; yields its base URL."""
+def daphne_proceso(**env: str):
+    """A daphne process serving the project on the test database; yields its base URL and process."""
     puerto = puerto_libre()
     comando = [str(RAIZ / ".venv/bin/daphne"), "-b", "127.0.0.1", "-p", str(puerto), "gad_project.asgi:application"]
-    with proceso(f"daphne-{puerto}", comando, **env):
+    with proceso(f"daphne-{puerto}", comando, **env) as proc:
         url = f"http://127.0.0.1:{puerto}"
         esperar_http(f"{url}/health")
+        yield url, proc
+
+
+@contextmanager
+def daphne(**env: str):
+    """A daphne process serving the project on the test database; yields its base URL."""
+    with daphne_proceso(**env) as (url, _):
         yield url
 
 

@@ -8,6 +8,7 @@ import base64
 import contextlib
 import json
 import os
+import signal
 import socket
 import time
 from datetime import timedelta
@@ -20,7 +21,17 @@ from realtime.models import Evento
 from realtime.services import Publicacion, eventos_podar, publish_many
 from tests.conftest import CLAVE
 from tests.realtime.conftest import provocar_alerta
-from tests.vivo import TIEMPO_COMPRIMIDO, conectar, daphne, recibir, sesion_navegador, ticket, token, ws_url
+from tests.vivo import (
+    TIEMPO_COMPRIMIDO,
+    conectar,
+    daphne,
+    daphne_proceso,
+    recibir,
+    sesion_navegador,
+    ticket,
+    token,
+    ws_url,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -296,3 +307,47 @@ def test_el_origen_de_la_pagina_es_esquema_host_y_puerto(origen, host, seguro, e
     from realtime.consumers import origen_propio
 
     assert origen_propio(origen, host, seguro=seguro) is esperado
+
+
+def test_un_socket_que_pierde_mensajes_en_la_capa_de_canales_pide_resync(escenario):
+    """The channel layer drops silently what a socket's process cannot take: here the process is
+    frozen while more messages arrive than its channel holds (CHANNEL_CAPACITY). The socket learns
+    of the loss from the next message (its sender's sequence jumps) and tells the client to reload
+    its snapshot, instead of going on live with a hole the client cannot see."""
+    from django.conf import settings
+
+    from realtime import emisor
+
+    capacidad = settings.CHANNEL_LAYERS["default"]["CONFIG"]["capacity"]  # the sender enforces it
+
+    def publicar() -> int:
+        [evento] = publish_many([Publicacion("prueba", {}, ["rol.administrador"])])
+        assert emisor.vaciar()  # one channel-layer message per event
+        return evento.id
+
+    with daphne_proceso(**TIEMPO_COMPRIMIDO) as (url, proc):
+
+        async def caso():
+            async with await conectar(ws_url(url, ticket=ticket(url, "admin", CLAVE))) as ws:
+                assert json.loads(await ws.recv())["tipo"] == "hola"
+                antes = await asyncio.to_thread(publicar)
+                await recibir(ws, hasta=lambda fs: any(f.get("id") == antes for f in fs))
+                os.kill(proc.pid, signal.SIGSTOP)
+                try:
+                    perdidos = [await asyncio.to_thread(publicar) for _ in range(capacidad + 20)]
+                finally:
+                    os.kill(proc.pid, signal.SIGCONT)
+                # What the channel held, first: while it is still full, a new message is dropped too.
+                frames = await recibir(ws, hasta=lambda fs: any(f.get("id") == perdidos[capacidad - 1] for f in fs))
+                ultimo = await asyncio.to_thread(publicar)
+                frames += await recibir(ws, hasta=lambda fs: any(f.get("id") == ultimo for f in fs))
+                return perdidos, ultimo, frames
+
+        perdidos, ultimo, frames = asyncio.run(caso())
+    recibidos = {f["id"] for f in frames if "id" in f}
+    assert set(perdidos) - recibidos, "nothing was dropped: the test did not overflow the channel"
+    assert set(perdidos[:capacidad]) <= recibidos  # what the channel held arrived
+    # The resync comes with the first message after the loss, before its frames.
+    tipos = [f.get("tipo") for f in frames]
+    assert tipos.count("resync") == 1, tipos[-5:]
+    assert tipos.index("resync") == len(frames) - 2 and frames[-1]["id"] == ultimo
