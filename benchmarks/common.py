@@ -188,8 +188,15 @@ class Servidor:
     """An ASGI server on the bench database: daphne (one process, as `make run` serves) or
     uvicorn with N workers (the comparison the issue asks for)."""
 
-    def __init__(self, tipo: str = "daphne", puerto: int = 8765, workers: int = 1, env: dict | None = None) -> None:
-        self.tipo, self.puerto, self.workers, self.env = tipo, puerto, workers, env or {}
+    def __init__(
+        self,
+        tipo: str = "daphne",
+        puerto: int = 8765,
+        workers: int = 1,
+        env: dict | None = None,
+        app: str = "gad_project.asgi:application",
+    ) -> None:
+        self.tipo, self.puerto, self.workers, self.env, self.app = tipo, puerto, workers, env or {}, app
         self.proc: subprocess.Popen | None = None
 
     def __enter__(self) -> Servidor:
@@ -213,11 +220,11 @@ class Servidor:
         }
         venv = RAIZ / ".venv" / "bin"
         if self.tipo == "daphne":
-            cmd = [str(venv / "daphne"), "-b", "127.0.0.1", "-p", str(self.puerto), "gad_project.asgi:application"]
+            cmd = [str(venv / "daphne"), "-b", "127.0.0.1", "-p", str(self.puerto), self.app]
         else:
             cmd = [
                 str(venv / "uvicorn"),
-                "gad_project.asgi:application",
+                self.app,
                 "--host",
                 "127.0.0.1",
                 "--port",

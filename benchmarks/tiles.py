@@ -2,7 +2,8 @@
 
 Targets, with 100,000 efectivos and 1,000 geocercas: cached tiles >= 1,500 tiles/s; uncached z14
 tiles p95 <= 50 ms; the map page in headless Chromium with 10,000 efectivos in scope: first
-complete render <= 2 s.
+complete render <= 2 s. Cached tiles are also reported as a ratio to thin_tiles.py (the same
+bytes, one Redis GET each) served by the same kind of server right after, in the same run.
 
     .venv/bin/python benchmarks/tiles.py [--segundos 30]
 """
@@ -24,6 +25,7 @@ from common import ZONA, Servidor, percentiles, preparar_django, sembrar, wrk
 AQUI = Path(__file__).resolve().parent
 MAPA_UNIDAD = "BMAPA"  # a unidad holding exactly 10,000 of the efectivos, for the page test
 MAPA_EFECTIVOS = 10_000
+PREFIJO_THIN = "gadbench:thin:"
 
 
 def sesion(url: str, usuario: str, clave: str) -> str:
@@ -144,8 +146,17 @@ def http_con_cache(url: str, cookie: str, segundos: int) -> dict:
         for capa in ("geocercas", "densidad", "base")
         for z, x, y in tiles_de_zona(bbox=ZONA, zooms=range(12, 15))
     ]
+    cuerpos = {}
     for ruta in rutas:  # warm
-        urllib.request.urlopen(urllib.request.Request(url + ruta, headers={"Cookie": cookie}), timeout=10).read()
+        req = urllib.request.Request(url + ruta, headers={"Cookie": cookie})
+        cuerpos[ruta] = urllib.request.urlopen(req, timeout=10).read()
+    res = _wrk_tiles(url, rutas, cookie, segundos)
+    res["rutas"] = len(rutas)
+    res["bytes_medio"] = round(sum(map(len, cuerpos.values())) / len(cuerpos))
+    return res, cuerpos
+
+
+def _wrk_tiles(url: str, rutas: list[str], cookie: str, segundos: int) -> dict:
     res = wrk(
         url,
         script=AQUI / "tiles.lua",
@@ -155,8 +166,33 @@ def http_con_cache(url: str, cookie: str, segundos: int) -> dict:
         env={"TILES": ",".join(rutas), "COOKIE": cookie},
     )
     res["tiles_s"] = round(res["requests"] / res["segundos"], 1)
-    res["rutas"] = len(rutas)
     return res
+
+
+def con_cache_y_referencia(tipo: str, workers: int, segundos: int) -> dict:
+    """Cached tiles/s on our server, then on the thin reference (thin_tiles.py: the same bytes,
+    one Redis GET each) under the same server kind right after: their ratio is the figure that
+    holds from one run to the next."""
+    import redis
+    from django.conf import settings
+
+    with Servidor(tipo, workers=workers) as srv:
+        cookie = sesion(srv.url, "bench", "bench-clave")
+        nuestro, cuerpos = http_con_cache(srv.url, cookie, segundos)
+    cliente = redis.Redis.from_url(settings.REDIS_URL)
+    cliente.mset({f"{PREFIJO_THIN}{ruta}": cuerpo for ruta, cuerpo in cuerpos.items()})
+    entorno = {"PYTHONPATH": str(AQUI), "REDIS_URL": settings.REDIS_URL, "THIN_PREFIJO": PREFIJO_THIN}
+    try:
+        with Servidor(tipo, puerto=8766, workers=workers, env=entorno, app="thin_tiles:application") as srv:
+            referencia = _wrk_tiles(srv.url, list(cuerpos), cookie, segundos)
+    finally:
+        cliente.delete(*(f"{PREFIJO_THIN}{ruta}" for ruta in cuerpos))
+    assert referencia["errores_http"] == 0, referencia
+    return {
+        "nuestro": nuestro,
+        "referencia_thin": referencia,
+        "razon": round(nuestro["tiles_s"] / referencia["tiles_s"], 3),
+    }
 
 
 def pagina(url: str, repeticiones: int = 5) -> dict:
@@ -219,12 +255,9 @@ def main() -> None:
         url = f"http://127.0.0.1:{srv.puerto}"
         cookie = sesion(url, "bench", "bench-clave")
         resultado["http_sin_cache_z14_daphne"] = http_sin_cache(url, cookie)
-        resultado["http_con_cache_daphne"] = http_con_cache(url, cookie, args.segundos)
         resultado["pagina_daphne"] = pagina(url)
-    with Servidor("uvicorn", workers=2) as srv:
-        url = f"http://127.0.0.1:{srv.puerto}"
-        cookie = sesion(url, "bench", "bench-clave")
-        resultado["http_con_cache_uvicorn_x2"] = http_con_cache(url, cookie, args.segundos)
+    resultado["http_con_cache_daphne"] = con_cache_y_referencia("daphne", 1, args.segundos)
+    resultado["http_con_cache_uvicorn_x2"] = con_cache_y_referencia("uvicorn", 2, args.segundos)
     (AQUI / "resultados_tiles.json").write_text(json.dumps(resultado, indent=2, ensure_ascii=False) + "\n")
     print(json.dumps(resultado, indent=2, ensure_ascii=False))
 
