@@ -3,9 +3,11 @@
 Measured on the 2-core machine: the Django stack alone (middleware, session, user) serves about
 360 requests/s per daphne process even for `/health`, while a map in use asks for tiles by the
 dozen. A tile that is already cached for a browser session that Django has already authorized
-is therefore answered here, from Redis, without entering Django: three keys read in one round
-trip (the session still in the session cache, its tile scope, the layer version) and the tile
-itself. Anything else — first tile of a session, JWT clients, a miss, a bad address, an outage —
+is therefore answered here, from Redis, without entering Django, in one round trip: a server-side
+script (`_LEER`) reads the session's presence in the session cache, its tile scope and the layer's
+version, and with them the tile itself (or nothing, when the client's ETag already matches).
+Measured on cached tiles: two round trips (a pipeline, then the tile) served 0.42 of a thin
+server's tiles/s on two uvicorn workers. Anything else — first tile of a session, JWT clients, a miss, a bad address, an outage —
 goes to the Django view (mapa.views.tile), which builds, caches and authorizes.
 
 Signing out deletes the session from the cache, so its tiles stop here at once."""
@@ -15,7 +17,9 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Callable
 from http.cookies import CookieError, SimpleCookie
+from typing import Any
 
 import redis.asyncio as aioredis
 from django.conf import settings
@@ -27,6 +31,28 @@ from gad_project.asgi_util import cabecera
 from mapa import metrics, tiles
 
 logger = logging.getLogger(__name__)
+
+# KEYS: session in the session cache, the session's tile scope, the layer's version.
+# ARGV: the tile key's prefix and suffix (around "<version>:<scope>"), the version when the layer
+# has no version key (efectivos: a time bucket), the scope when the layer is common to everyone,
+# the layer name and the client's If-None-Match.
+# Returns {status, version, scope, tile}: status 0 = not servable here (Django decides), 1 = the
+# ETag matches (no tile read), 2 = tile read (nil when not cached). The tile key is built from
+# values read inside the script, so this Redis must not be a cluster (it is one server).
+_LEER = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return {0} end
+local alcance = redis.call('GET', KEYS[2])
+if not alcance then return {0} end
+if ARGV[4] ~= '' then alcance = ARGV[4] end
+local version = ARGV[3]
+if version == '' then
+  version = redis.call('GET', KEYS[3])
+  if not version then return {0} end
+end
+if ARGV[6] == '"' .. ARGV[5] .. '-' .. version .. '-' .. alcance .. '"' then return {1, version, alcance} end
+return {2, version, alcance, redis.call('GET', ARGV[1] .. version .. ':' .. alcance .. ARGV[2])}
+"""
+
 RUTA = re.compile(r"^/tiles/(efectivos|geocercas|densidad|base|osm)/(\d{1,2})/(\d{1,7})/(\d{1,7})\.pbf$")
 
 
@@ -34,6 +60,9 @@ class TeselasRapidas:
     def __init__(self, app) -> None:
         self.app = app
         self.redis: aioredis.Redis | None = None
+        self.leer: Any = None  # the registered _LEER script (EVALSHA, loaded again if Redis lost it)
+        # The session cache's make_key: a pure function, looked up once (not per request).
+        self.clave_sesion: Callable[[str], str] | None = None
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET" and (m := RUTA.match(scope["path"])):
@@ -53,33 +82,40 @@ class TeselasRapidas:
             return False
         if self.redis is None:
             self.redis = aioredis.from_url(settings.REDIS_URL)
-        clave_sesion = caches[settings.SESSION_CACHE_ALIAS].make_key(SESION_PREFIJO + session_key)
-        async with self.redis.pipeline(transaction=False) as p:
-            p.exists(clave_sesion)
-            p.get(tiles.clave_sesion(session_key))
-            p.get(tiles.clave_version(capa))
-            viva, alcance, version = await p.execute()
-        if not viva or not alcance:
+            self.leer = self.redis.register_script(_LEER)
+            self.clave_sesion = caches[settings.SESSION_CACHE_ALIAS].make_key
+        assert self.leer is not None and self.clave_sesion is not None
+        fija = str(int(time.time() // settings.TILES_EFECTIVOS_TTL_S)) if capa == "efectivos" else ""
+        antes, despues = tiles.clave_tile_partes(capa, z, x, y)
+        respuesta = await self.leer(
+            keys=[
+                self.clave_sesion(SESION_PREFIJO + session_key),
+                tiles.clave_sesion(session_key),
+                tiles.clave_version(capa),
+            ],
+            args=[
+                antes,
+                despues,
+                fija,
+                tiles.CLAVE_COMUN if capa in tiles.CAPAS_COMUNES else "",
+                capa,
+                cabecera(scope, b"if-none-match") or b"",
+            ],
+        )
+        if respuesta[0] == 0:
             return False
-        alcance = tiles.CLAVE_COMUN if capa in tiles.CAPAS_COMUNES else alcance.decode()
-        if capa == "efectivos":
-            version = int(time.time() // settings.TILES_EFECTIVOS_TTL_S)
-        elif version is None:
-            return False
-        else:
-            version = int(version)
-        etag = f'"{capa}-{version}-{alcance}"'.encode()
+        etag = b'"%s-%s-%s"' % (capa.encode(), respuesta[1], respuesta[2])
         cabeceras = [
             (b"cache-control", f"private, max-age={tiles.max_age_de(capa)}".encode()),
             (b"vary", b"Cookie, Authorization"),
             (b"etag", etag),
             (b"x-content-type-options", b"nosniff"),
         ]
-        if cabecera(scope, b"if-none-match") == etag:
+        if respuesta[0] == 1:
             await _responder(send, 304, cabeceras, b"")
             metrics.TILES.labels(capa=capa, cache="no_modificada").inc()
             return True
-        datos = await self.redis.get(tiles.clave_tile(capa, version, alcance, z, x, y))
+        datos = respuesta[3] if len(respuesta) > 3 else None
         if datos is None:
             return False
         metrics.TILES.labels(capa=capa, cache="acierto").inc()

@@ -200,7 +200,13 @@ def clave_version(capa: str) -> str:
 
 
 def clave_tile(capa: str, version: int, alcance: str, z: int, x: int, y: int) -> str:
-    return f"{_prefijo()}:t:{capa}:{version}:{alcance}:{z}:{x}:{y}"
+    antes, despues = clave_tile_partes(capa, z, x, y)
+    return f"{antes}{version}:{alcance}{despues}"
+
+
+def clave_tile_partes(capa: str, z: int, x: int, y: int) -> tuple[str, str]:
+    """A tile key around its "<version>:<scope>" (the fast path completes it inside Redis)."""
+    return f"{_prefijo()}:t:{capa}:", f":{z}:{x}:{y}"
 
 
 def clave_sesion(session_key: str) -> str:
