@@ -6,9 +6,10 @@ dozen. A tile that is already cached for a browser session that Django has alrea
 is therefore answered here, from Redis, without entering Django, in one round trip: a server-side
 script (`_LEER`) reads the session's presence in the session cache, its tile scope and the layer's
 version, and with them the tile itself (or nothing, when the client's ETag already matches).
-Measured on cached tiles: two round trips (a pipeline, then the tile) served 0.42 of a thin
-server's tiles/s on two uvicorn workers. Anything else — first tile of a session, JWT clients, a miss, a bad address, an outage —
-goes to the Django view (mapa.views.tile), which builds, caches and authorizes.
+(Two round trips, a pipeline and then the tile, served 0.42 of a thin server's cached tiles/s on
+two uvicorn workers; this serves 0.57, measured in benchmarks/tiles.py.) Anything else — first
+tile of a session, JWT clients, a miss, a bad address, an outage — goes to the Django view
+(mapa.views.tile), which builds, caches and authorizes.
 
 Signing out deletes the session from the cache, so its tiles stop here at once."""
 
@@ -19,12 +20,12 @@ import re
 import time
 from collections.abc import Callable
 from http.cookies import CookieError, SimpleCookie
-from typing import Any
 
 import redis.asyncio as aioredis
 from django.conf import settings
 from django.contrib.sessions.backends.cached_db import KEY_PREFIX as SESION_PREFIJO
 from django.core.cache import caches
+from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError
 
 from gad_project.asgi_util import cabecera
@@ -60,7 +61,7 @@ class TeselasRapidas:
     def __init__(self, app) -> None:
         self.app = app
         self.redis: aioredis.Redis | None = None
-        self.leer: Any = None  # the registered _LEER script (EVALSHA, loaded again if Redis lost it)
+        self.leer: AsyncScript | None = None  # _LEER by EVALSHA, loaded again if Redis lost it
         # The session cache's make_key: a pure function, looked up once (not per request).
         self.clave_sesion: Callable[[str], str] | None = None
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 import time
 import uuid
@@ -34,17 +35,29 @@ _loop: asyncio.AbstractEventLoop | None = None
 _despertar: asyncio.Event | None = None
 _cola: deque[tuple[dict[str, list[dict[str, Any]]], float]] = deque()
 _pendientes = 0  # commits queued or being sent
-_origen = uuid.uuid4().hex  # this sender, as the sockets see it (a new one with each event loop)
+_origen = uuid.uuid4().hex  # this sender, as the sockets see it
 _secuencias: dict[str, int] = {}  # group -> number of the last message sent, or lost, to it
 MAX_PENDIENTES = 10_000  # beyond this, Redis is clearly not keeping up: drop to replay
 
 
+def _en_el_hijo() -> None:
+    """A forked child (Celery's prefork pool, a server's workers) inherits the parent's loop
+    object but not its thread, and the parent's id and sequences: it starts a sender of its own."""
+    global _lock, _loop, _despertar, _pendientes, _origen
+    _lock = threading.Lock()  # the parent's may have been held by another thread at fork time
+    _loop, _despertar, _pendientes = None, None, 0
+    _cola.clear()
+    _origen = uuid.uuid4().hex
+    _secuencias.clear()
+
+
+os.register_at_fork(after_in_child=_en_el_hijo)
+
+
 def _arrancar() -> asyncio.AbstractEventLoop:
-    global _loop, _despertar, _origen
+    global _loop, _despertar
     with _lock:
         if _loop is None or _loop.is_closed():
-            _origen = uuid.uuid4().hex  # a forked child is not its parent
-            _secuencias.clear()
             loop = asyncio.new_event_loop()
             _despertar = asyncio.Event()
             hilo = threading.Thread(target=loop.run_forever, name="realtime-emisor", daemon=True)

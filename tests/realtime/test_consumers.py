@@ -351,3 +351,27 @@ def test_un_socket_que_pierde_mensajes_en_la_capa_de_canales_pide_resync(escenar
     tipos = [f.get("tipo") for f in frames]
     assert tipos.count("resync") == 1, tipos[-5:]
     assert tipos.index("resync") == len(frames) - 2 and frames[-1]["id"] == ultimo
+
+
+def test_un_proceso_hijo_envia_con_su_propio_emisor():
+    """A forked child (Celery's prefork pool) inherits the parent's sender loop without its
+    thread: it must start its own, under an id of its own, or its events never leave."""
+    from realtime import emisor
+
+    emisor.encolar({"prueba.padre": [{"id": -1}]})
+    assert emisor.vaciar()
+    padre = emisor._origen
+    lectura, escritura = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report whether its own sender drained what it queued
+        os.close(lectura)
+        emisor.encolar({"prueba.hijo": [{"id": -2}]})
+        enviado = emisor.vaciar(timeout=10)
+        os.write(escritura, json.dumps({"enviado": enviado, "origen": emisor._origen}).encode())
+        os._exit(0)
+    os.close(escritura)
+    with os.fdopen(lectura) as canal:
+        hijo = json.loads(canal.read() or "{}")
+    os.waitpid(pid, 0)
+    assert hijo == {"enviado": True, "origen": hijo["origen"]}
+    assert hijo["origen"] != padre
