@@ -42,18 +42,13 @@ pg_start() {
 listen_addresses = '127.0.0.1'
 port = $PG_PORT
 unix_socket_directories = '$data'
-max_connections = 200
-shared_buffers = 1GB
-work_mem = 16MB
-maintenance_work_mem = 256MB
-synchronous_commit = off
-random_page_cost = 1.1
-jit = off
-# WAL archiving is always on (no restart to turn backups on); scripts/respaldo.sh configurar points
-# archive_command at pgBackRest (make run, make backup). Until then WAL is not kept.
-archive_mode = on
-archive_command = '/bin/true'
 CONF
+    as_postgres tee -a "$data/postgresql.conf" < deploy/postgresql/gad.conf >/dev/null
+  fi
+  # Clusters made before synchronous commit was turned back on: an acknowledgement is a promise.
+  if as_postgres grep -q '^synchronous_commit = off' "$data/postgresql.conf" 2>/dev/null; then
+    as_postgres sed -i 's/^synchronous_commit = off/synchronous_commit = on/' "$data/postgresql.conf"
+    as_postgres "$pg_bin/pg_ctl" -D "$data" reload >/dev/null 2>&1 || true
   fi
   if ! as_postgres "$pg_bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
     echo "==> Starting PostgreSQL on 127.0.0.1:$PG_PORT"

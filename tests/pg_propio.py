@@ -21,7 +21,10 @@ def como_postgres(*cmd: str) -> list[str]:
 
 
 class ClusterPropio:
-    def __init__(self) -> None:
+    """`produccion`: with the settings `make run` gives its cluster (deploy/postgresql/gad.conf)
+    and durable writes, for the crash tests; otherwise fast and not crash-safe."""
+
+    def __init__(self, *, produccion: bool = False) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="gad-pg-"))
         self.puerto = puerto_libre()
         if os.geteuid() == 0:
@@ -35,7 +38,10 @@ class ClusterPropio:
             conf.write(
                 f"port = {self.puerto}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{self.dir}'\n"
             )
-            conf.write("fsync = off\nsynchronous_commit = off\n")
+            if produccion:
+                conf.write((RAIZ / "deploy" / "postgresql" / "gad.conf").read_text().replace("1GB", "128MB"))
+            else:
+                conf.write("fsync = off\nsynchronous_commit = off\n")
 
     @property
     def url(self) -> str:
@@ -53,6 +59,14 @@ class ClusterPropio:
     def detener(self) -> None:
         subprocess.run(
             como_postgres(str(PG_BIN / "pg_ctl"), "-D", str(self.dir / "datos"), "-m", "fast", "-w", "stop"),
+            check=True,
+            capture_output=True,
+        )
+
+    def matar(self) -> None:
+        """A crash: the postmaster and its backends stop at once, nothing flushed or checkpointed."""
+        subprocess.run(
+            como_postgres(str(PG_BIN / "pg_ctl"), "-D", str(self.dir / "datos"), "-m", "immediate", "-w", "stop"),
             check=True,
             capture_output=True,
         )
