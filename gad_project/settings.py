@@ -330,7 +330,7 @@ REST_FRAMEWORK = {
         "gad_project.api.render.RenderJson",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
-    "DEFAULT_PARSER_CLASSES": ["drf_orjson_renderer.parsers.ORJSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["gad_project.api.parsers.JsonAcotado"],
     "DEFAULT_FILTER_BACKENDS": ["gad_project.api.filtros.FiltroBackend"],
     "DEFAULT_PAGINATION_CLASS": "gad_project.api.pagination.Paginacion",
     "PAGE_SIZE": 100,
@@ -486,13 +486,27 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.channels.server": {"level": "WARNING"},
+        # httpx logs every request's full URL at INFO, and the Bot API's carry the bot's token
+        # (/bot<TOKEN>/...): never below WARNING, whatever LOG_LEVEL says.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
         # Their progress (every stylesheet, font and page of a PDF) at INFO is noise.
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
     },
 }
 
-# Debian 12 ships GDAL 3.6. The check warns that GDAL < 3.9 cannot block file/network access from
-# spatial references; we never load rasters or SRS definitions from user input (geometries arrive as
-# GeoJSON in SRID 4326), so the warning does not apply.
-SILENCED_SYSTEM_CHECKS = ["gis.W001"]
+# GDAL never opens what a user sends: KML is parsed by geocercas.formatos with a hardened XML
+# parser, and a GeoJSON `crs` other than WGS 84 is refused before GDAL sees it. As a second wall
+# GDAL may not reach the network from this process: /vsicurl/ opens no file extension at all and
+# any HTTP it attempts goes to a closed local port. Debian 12's GDAL 3.6 still cannot block file
+# access from spatial references, which `manage.py check` says (gis.W001): it is left on so an
+# operator sees it; GDAL 3.9 or newer removes it.
+for _nombre, _valor in {
+    "CPL_VSIL_CURL_ALLOWED_EXTENSIONS": ".gad-sin-red",
+    "GDAL_HTTP_PROXY": "127.0.0.1:9",
+    "GDAL_HTTP_TIMEOUT": "1",
+    "GDAL_HTTP_MAX_RETRY": "0",
+    "PROJ_NETWORK": "OFF",
+}.items():
+    os.environ[_nombre] = _valor

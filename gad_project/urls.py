@@ -53,6 +53,8 @@ urlpatterns = [
     path("metrics", metricas.metricas, name="metrics"),
 ]
 
+handler400 = "gad_project.api.errors.solicitud_invalida"
+
 admin.site.site_header = "GRUPO_GAD · Administración"
 admin.site.site_title = "GRUPO_GAD"
 admin.site.index_title = "Centro de operaciones"

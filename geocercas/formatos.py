@@ -1,18 +1,24 @@
 """Geocerca shapes in and out: reading a GeoJSON or KML someone drew elsewhere (a file or pasted
 text), the validation every shape goes through (API, admin, import), and export to both formats.
 
-GDAL (through GeoDjango) reads KML; GEOS validates. Errors are EntradaInvalida with a Spanish
-message that says what to fix."""
+KML is read here with a hardened XML parser (defusedxml: no DTD, no entities, no external
+references) and only its geometry elements are turned into GEOS geometries; GDAL never opens what a
+user sends (its format auto-detection would take an OGR VRT for KML, and a VRT can read server
+files or fetch URLs). GEOS validates. Errors are EntradaInvalida with a Spanish message that says
+what to fix."""
 
 from __future__ import annotations
 
 import json
-import tempfile
+import math
 from collections.abc import Iterable, Iterator
+from xml.etree.ElementTree import Element, ParseError
 from xml.sax.saxutils import escape
 
-from django.contrib.gis.gdal import DataSource, GDALException
-from django.contrib.gis.geos import GEOSException, GEOSGeometry, LinearRing, LineString, MultiPolygon, Polygon
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring as xml_leer
+from django.contrib.gis.gdal import GDALException
+from django.contrib.gis.geos import GEOSException, GEOSGeometry, LinearRing, LineString, MultiPolygon, Point, Polygon
 
 from gad_project.exceptions import EntradaInvalida
 
@@ -98,6 +104,54 @@ def leer(contenido: bytes | str, nombre: str = "") -> MultiPolygon | LineString:
     raise _error(f"El documento mezcla geometrías ({tipos}): importe un área o una ruta, no ambas.")
 
 
+# A `crs` member naming WGS 84 lon/lat (what RFC 7946 GeoJSON always is) is accepted; any other
+# is refused, never resolved: GDAL < 3.9 would read or fetch a "link" CRS, and a projected one
+# would silently be reinterpreted. One rule for the API and the admin's import.
+_CRS_WGS84 = {
+    "epsg:4326",
+    "crs84",
+    "ogc:crs84",
+    "wgs84",
+    "urn:ogc:def:crs:ogc:1.3:crs84",
+    "urn:ogc:def:crs:ogc::crs84",
+    "urn:ogc:def:crs:epsg::4326",
+    "urn:ogc:def:crs:epsg:6.6:4326",
+}
+
+
+def crs_validar(doc: object) -> None:
+    """Refuses a GeoJSON document (or any part of one) that declares a coordinate reference system
+    other than WGS 84 lon/lat, wherever the `crs` member sits."""
+    pendientes = [doc]
+    while pendientes:
+        actual = pendientes.pop()
+        if isinstance(actual, list):
+            pendientes.extend(x for x in actual if isinstance(x, dict | list))
+            continue
+        if not isinstance(actual, dict):
+            continue
+        for clave, valor in actual.items():
+            clave = str(clave).split("\0", 1)[0].lower()  # as GDAL compares member names
+            if clave == "crs" and valor is not None:
+                _crs_wgs84(valor)
+            elif clave in ("geometry", "geometries", "features"):
+                pendientes.append(valor)
+
+
+def _crs_wgs84(crs: object) -> None:
+    nombre = None
+    if isinstance(crs, dict) and str(crs.get("type", "")).lower() == "name":
+        propiedades = crs.get("properties")
+        nombre = propiedades.get("name") if isinstance(propiedades, dict) else None
+    if isinstance(nombre, str) and nombre.strip().lower() in _CRS_WGS84:
+        return
+    descripcion = nombre if isinstance(nombre, str) else json.dumps(crs, ensure_ascii=False)[:80]
+    raise _error(
+        f"El GeoJSON declara el sistema de coordenadas «{descripcion[:80]}»: solo se acepta WGS 84 "
+        "(lon/lat, EPSG:4326, como exige RFC 7946). Reproyéctelo o quite «crs»."
+    )
+
+
 def _de_geojson(contenido: bytes) -> list[GEOSGeometry]:
     try:
         doc = json.loads(contenido)
@@ -105,6 +159,7 @@ def _de_geojson(contenido: bytes) -> list[GEOSGeometry]:
         raise _error(f"No es un GeoJSON válido: {exc}.") from exc
     if not isinstance(doc, dict) or "type" not in doc:
         raise _error("No es un GeoJSON: falta «type».")
+    crs_validar(doc)
     if doc["type"] == "FeatureCollection":
         crudas = [f.get("geometry") for f in doc.get("features") or [] if isinstance(f, dict)]
     elif doc["type"] == "Feature":
@@ -116,29 +171,66 @@ def _de_geojson(contenido: bytes) -> list[GEOSGeometry]:
         if not cruda:
             continue
         try:
-            g = GEOSGeometry(json.dumps(cruda))
-        except (GEOSException, GDALException, ValueError, TypeError) as exc:
+            g = GEOSGeometry(json.dumps({k: v for k, v in cruda.items() if k.lower() != "crs"}))
+        except (GEOSException, GDALException, ValueError, TypeError, AttributeError) as exc:
             raise _error(f"Geometría GeoJSON ilegible: {exc}.") from exc
         g.srid = 4326  # RFC 7946: GeoJSON is WGS 84 lon/lat
         geometrias.append(g)
     return geometrias
 
 
+KML_NS = "http://www.opengis.net/kml/2.2"
+_K = f"{{{KML_NS}}}"
+
+
 def _de_kml(contenido: bytes) -> list[GEOSGeometry]:
-    with tempfile.NamedTemporaryFile(suffix=".kml") as f:
-        f.write(contenido)
-        f.flush()
-        try:
-            fuente = DataSource(f.name)
-            geometrias = []
-            for capa in (fuente[i] for i in range(len(fuente))):
-                for feature in capa:
-                    g = feature.geom.clone()
-                    g.set_3d(False)  # KML carries altitude; a fence is flat
-                    geometrias.append(GEOSGeometry(g.wkt, srid=4326))
-        except (GDALException, GEOSException, ValueError) as exc:
-            raise _error(f"No es un KML válido: {exc}.") from exc
+    """The Polygons (with their holes), LineStrings and Points of a KML 2.2 document, wherever they
+    sit (Placemarks, MultiGeometry, folders). Altitudes are dropped: a fence is flat."""
+    try:
+        raiz = xml_leer(contenido, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException as exc:
+        raise _error("El KML declara un DTD o entidades, que no se aceptan: expórtelo de nuevo sin ellos.") from exc
+    except ParseError as exc:
+        raise _error(f"No es un KML válido: {exc}.") from exc
+    if raiz.tag != f"{_K}kml":
+        raise _error(f"No es un documento KML 2.2 (raíz «{raiz.tag}», se esperaba «kml» de {KML_NS}).")
+    geometrias: list[GEOSGeometry] = []
+    try:
+        for poligono in raiz.iter(f"{_K}Polygon"):
+            exterior = poligono.find(f"{_K}outerBoundaryIs/{_K}LinearRing/{_K}coordinates")
+            if exterior is None:
+                raise _error("Un Polygon del KML no tiene borde exterior (outerBoundaryIs).")
+            agujeros = poligono.findall(f"{_K}innerBoundaryIs/{_K}LinearRing/{_K}coordinates")
+            geometrias.append(
+                Polygon(LinearRing(_coordenadas(exterior)), *(LinearRing(_coordenadas(a)) for a in agujeros), srid=4326)
+            )
+        for linea in raiz.iter(f"{_K}LineString"):
+            geometrias.append(LineString(_coordenadas(linea.find(f"{_K}coordinates")), srid=4326))
+        for punto in raiz.iter(f"{_K}Point"):
+            geometrias.append(Point(*_coordenadas(punto.find(f"{_K}coordinates"))[:1], srid=4326))
+    except (GEOSException, ValueError, TypeError, IndexError) as exc:
+        raise _error(f"Geometría KML ilegible: {exc}.") from exc
     return geometrias
+
+
+def _coordenadas(elemento: Element | None) -> list[tuple[float, float]]:
+    """KML's `lon,lat[,alt]` tuples separated by whitespace, as (lon, lat)."""
+    texto = (elemento.text or "") if elemento is not None else ""
+    puntos = []
+    for tupla in texto.split():
+        partes = tupla.split(",")
+        if len(partes) not in (2, 3):
+            raise _error(f"Coordenada KML ilegible: «{tupla[:40]}» (se espera lon,lat o lon,lat,alt).")
+        try:
+            lon, lat = float(partes[0]), float(partes[1])
+        except ValueError as exc:
+            raise _error(f"Coordenada KML ilegible: «{tupla[:40]}».") from exc
+        if not (math.isfinite(lon) and math.isfinite(lat)):
+            raise _error("Coordenadas fuera de rango (lon -180..180, lat -90..90).")
+        puntos.append((lon, lat))
+    if not puntos:
+        raise _error("Una geometría del KML no tiene coordenadas.")
+    return puntos
 
 
 # --- writing -------------------------------------------------------------------------------------

@@ -242,6 +242,11 @@ async def ubicacion(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await mensaje.reply_text("📍 Ubicación registrada.")
 
 
+@_medido("ubicacion_reenviada")
+async def ubicacion_reenviada(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await update.effective_message.reply_text(mensajes.UBICACION_REENVIADA)
+
+
 @_medido("boton")
 async def boton(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     consulta = update.callback_query
@@ -352,6 +357,8 @@ def construir() -> Application:
     app.add_handler(MessageHandler(filters.Text([mensajes.BOTON_TAREAS]), tareas))
     app.add_handler(MessageHandler(filters.Text([mensajes.BOTON_ESTADO]), estado))
     app.add_handler(CallbackQueryHandler(boton))
+    # A forwarded location is someone else's (or an old one): never the officer's position.
+    app.add_handler(MessageHandler(filters.LOCATION & filters.FORWARDED, ubicacion_reenviada))
     app.add_handler(MessageHandler(filters.LOCATION, ubicacion))
     app.add_handler(MessageHandler(filters.UpdateType.MESSAGE, otro))
     app.add_error_handler(error)

@@ -107,6 +107,11 @@ def motivos_botones(tarea_id: int) -> list:
     return [*filas, [boton("Sin motivo", f"r:{tarea_id}:-"), boton("↩️ Volver", f"r:{tarea_id}:x")]]
 
 
+UBICACION_REENVIADA = (
+    "⚠️ No se registran ubicaciones reenviadas: envíe la suya con el botón «📍 Enviar mi ubicación»."
+)
+
+
 def ubicacion_de(tipo: str, datos: dict) -> dict | None:
     """Where a notification points to (sent as a venue after its text): the task's place for an
     assignment (emergencies and SOS backup are assignments too)."""

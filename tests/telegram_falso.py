@@ -209,6 +209,7 @@ class TelegramFalso:
         en_vivo: bool = False,
         editar: dict | None = None,
         precision=5.0,
+        reenviada_de: int | None = None,
     ) -> dict:
         loc = {"latitude": lat, "longitude": lon, "horizontal_accuracy": precision}
         if en_vivo:
@@ -216,6 +217,12 @@ class TelegramFalso:
         if editar is None:
             m = self._mensaje(telegram_id)
             m["location"] = loc
+            if reenviada_de is not None:  # forwarded from another user's chat (Bot API 7.0 shape)
+                m["forward_origin"] = {
+                    "type": "user",
+                    "date": m["date"] - 60,
+                    "sender_user": self.usuario(reenviada_de),
+                }
             return self.encolar({"update_id": self.update_id(), "message": m})
         m = {**editar, "location": loc, "edit_date": int(time.time()) + next(self._ids) % 1000}
         return self.encolar({"update_id": self.update_id(), "edited_message": m})

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -99,6 +100,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, SuspiciousOperation):
+        codigo = "cuerpo_demasiado_grande" if isinstance(exc, RequestDataTooBig) else "solicitud_invalida"
+        return Response(
+            error_body(codigo, "La solicitud no es válida." if codigo == "solicitud_invalida" else str(exc)),
+            status=413 if isinstance(exc, RequestDataTooBig) else 400,
+        )
 
     response = drf_exception_handler(exc, context)
     if response is None:
@@ -121,6 +128,34 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         detalle = {"reintentar_en_s": int(espera)}
     response.data = error_body(codigo, mensaje, detalle)
     return response
+
+
+def _quiere_json(request: HttpRequest) -> bool:
+    return request.path.startswith(("/api/", "/mapa/datos/", "/tiles/")) or "json" in request.headers.get("Accept", "")
+
+
+def solicitud_invalida(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Django's handler400: what Django itself refuses before any view (SuspiciousOperation: a
+    body over DATA_UPLOAD_MAX_MEMORY_SIZE, too many fields, a GeoJSON naming an external CRS).
+    JSON in the project's error shape for API clients, a short page in Spanish for people."""
+    if isinstance(exception, RequestDataTooBig):
+        estado, codigo = 413, "cuerpo_demasiado_grande"
+        mensaje = (
+            f"La solicitud supera {settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024} KB. "
+            "Para importar una forma grande use el campo de archivo."
+        )
+    elif isinstance(exception, TooManyFieldsSent):
+        estado, codigo, mensaje = 400, "demasiados_campos", "La solicitud tiene demasiados campos."
+    else:
+        estado, codigo, mensaje = 400, "solicitud_invalida", "La solicitud no es válida."
+    if _quiere_json(request):
+        return JsonResponse(error_body(codigo, mensaje), status=estado)
+    return HttpResponse(
+        f'<!DOCTYPE html><html lang="es-AR"><meta charset="utf-8"><title>Solicitud rechazada</title>'
+        f"<h1>Solicitud rechazada</h1><p>{mensaje}</p><p><a href=\"javascript:history.back()\">Volver</a></p></html>",
+        status=estado,
+        content_type="text/html; charset=utf-8",
+    )
 
 
 def csrf_rechazado(request: HttpRequest, reason: str = "") -> HttpResponse:

@@ -99,6 +99,12 @@ class GeocercaSerializer(GeoFeatureModelSerializer):
             )
         if "properties" in data and not isinstance(data["properties"], dict):
             raise serializers.ValidationError({"properties": ["Debe ser un objeto JSON."]})
+        try:
+            formatos.crs_validar(data)
+        except EntradaInvalida as exc:
+            raise serializers.ValidationError({"geom": [exc.mensaje]}) from exc
+        if isinstance(data.get("geometry"), dict):  # WGS 84 declared: nothing for GDAL to resolve
+            data = {**data, "geometry": {k: v for k, v in data["geometry"].items() if k.lower() != "crs"}}
         return super().to_internal_value(data)
 
     def validate_geom(self, geom: GEOSGeometry) -> MultiPolygon | LineString:

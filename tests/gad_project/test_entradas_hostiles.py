@@ -109,3 +109,60 @@ def test_los_instantes_usan_la_hora_de_la_agencia_en_todas_las_respuestas(api, c
     r = api(comandante_a).get("/api/v1/efectivos/cercanos/", {"lat": CENTRO[1], "lon": CENTRO[0]})
     assert r.status_code == 200
     assert r.json()[0]["ultima_posicion_en"].endswith("-03:00")
+
+
+def test_un_cuerpo_demasiado_grande_en_la_api_es_413_en_json(api, admin, settings):
+    relleno = "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 10)
+    r = api(admin).post("/api/v1/geocercas/", {"type": "Feature", "relleno": relleno}, format="json")
+    assert r.status_code == 413
+    assert r.json()["error"]["codigo"] == "cuerpo_demasiado_grande"
+
+
+def test_pegar_en_el_admin_mas_de_lo_que_admite_un_formulario_es_una_pagina_413_en_castellano(client, admin, settings):
+    client.force_login(admin)
+    texto = "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 10)
+    r = client.post("/admin/geocercas/geocerca/add/", {"nombre": "Grande", "importar_texto": texto})
+    assert r.status_code == 413
+    assert r["Content-Type"].startswith("text/html")
+    assert "use el campo de archivo" in r.content.decode()
+
+
+def test_haproxy_rechaza_un_cuerpo_enorme_con_json_en_la_forma_del_proyecto(tmp_path):
+    import json
+    import socket
+    import subprocess
+    import time
+
+    from tests.vivo import RAIZ, puerto_libre
+
+    puerto = puerto_libre()
+    cfg = (RAIZ / "deploy" / "haproxy" / "gad.cfg").read_text()
+    cfg = cfg.replace("@BIND@", f"127.0.0.1:{puerto}").replace("@HTTP@", "127.0.0.1:9").replace("@WS_SERVERS@", "")
+    (tmp_path / "gad.cfg").write_text(cfg)
+    proc = subprocess.Popen(
+        ["haproxy", "-db", "-f", str(tmp_path / "gad.cfg")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    pedido = (
+        "POST /api/v1/posiciones/ HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {9 * 1024 * 1024}\r\nConnection: close\r\n\r\n"
+    ).encode()
+    try:
+        fin = time.monotonic() + 10
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", puerto), timeout=5) as s:
+                    s.sendall(pedido)
+                    respuesta = b""
+                    while trozo := s.recv(65536):
+                        respuesta += trozo
+                break
+            except OSError:
+                if time.monotonic() > fin:
+                    raise
+                time.sleep(0.1)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    cabeza, _, cuerpo = respuesta.partition(b"\r\n\r\n")
+    assert cabeza.startswith(b"HTTP/1.1 413")
+    assert json.loads(cuerpo)["error"]["codigo"] == "cuerpo_demasiado_grande"

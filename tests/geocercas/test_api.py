@@ -200,3 +200,61 @@ def test_editar_una_geocerca_borrada_mientras_tanto_es_404(api, admin):
     with pytest.raises(NoEncontrado):
         geocerca_guardar(geocerca=geocerca, usuario=admin)
     assert not Geocerca.objects.exists()
+
+
+def test_un_crs_externo_en_el_geojson_es_un_400_en_la_forma_del_proyecto(api, admin):
+    """GDAL would resolve a "link" CRS (a file or a URL); Django refuses it with an HTML page."""
+    for crs in (
+        {"type": "link", "properties": {"href": "http://127.0.0.1:9/crs.wkt", "type": "ogcwkt"}},
+        {"type": "name", "properties": {"name": "/etc/passwd"}},
+    ):
+        geometria = {**CUADRADO, "crs": crs}
+        r = api(admin).post("/api/v1/geocercas/", _feature(geometria), format="json")
+        assert r.status_code == 400, r.content[:200]
+        assert r.json()["error"]["codigo"] == "entrada_invalida"
+        assert "WGS 84" in r.json()["error"]["detalle"]["geom"][0]
+    assert not Geocerca.objects.exists()
+
+
+def test_api_e_importacion_aplican_la_misma_regla_al_crs(api, admin):
+    from geocercas import formatos
+
+    mercator = {**CUADRADO, "crs": {"type": "name", "properties": {"name": "EPSG:3857"}}}
+    r = api(admin).post("/api/v1/geocercas/", _feature(mercator), format="json")
+    assert r.status_code == 400 and "EPSG:3857" in r.json()["error"]["detalle"]["geom"][0]
+    with pytest.raises(formatos.EntradaInvalida, match="EPSG:3857"):
+        formatos.leer(str(_feature(mercator)).replace("'", '"'))
+    # WGS 84 declared explicitly is what GeoJSON is anyway: accepted by both.
+    wgs84 = {**CUADRADO, "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}}}
+    r = api(admin).post("/api/v1/geocercas/", _feature(wgs84), format="json")
+    assert r.status_code == 201, r.content[:300]
+    assert formatos.leer(str(_feature(wgs84)).replace("'", '"')).srid == 4326
+
+
+def test_gdal_no_sale_a_la_red_desde_el_proceso():
+    import http.server
+    import threading
+
+    from django.contrib.gis.gdal import DataSource, GDALException
+
+    pedidos: list[str] = []
+
+    class Manejador(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            pedidos.append(self.path)
+            self.send_response(404)
+            self.end_headers()
+
+        do_HEAD = do_GET
+
+        def log_message(self, *args):
+            pass
+
+    servidor = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Manejador)
+    threading.Thread(target=servidor.serve_forever, daemon=True).start()
+    try:
+        with pytest.raises(GDALException):
+            DataSource(f"/vsicurl/http://127.0.0.1:{servidor.server_address[1]}/zona.geojson")
+    finally:
+        servidor.shutdown()
+    assert pedidos == []

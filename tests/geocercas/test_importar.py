@@ -157,3 +157,118 @@ def test_exportar_geojson_y_kml_devuelve_la_misma_forma(client, admin):
     # The change page links both.
     html = client.get(reverse("admin:geocercas_geocerca_change", args=[g.pk])).content.decode()
     assert f"/{g.pk}/exportar.geojson" in html and f"/{g.pk}/exportar.kml" in html
+
+
+# --- hostile documents: GDAL never opens what a user sends ----------------------------------------
+
+
+@pytest.fixture
+def escucha():
+    """A local HTTP listener that records every request it gets (an SSRF would reach it)."""
+    import http.server
+    import threading
+
+    pedidos: list[str] = []
+
+    class Manejador(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            pedidos.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"x,y\n-58.38,-34.60\n")
+
+        do_HEAD = do_GET
+
+        def log_message(self, *args):
+            pass
+
+    servidor = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Manejador)
+    hilo = threading.Thread(target=servidor.serve_forever, daemon=True)
+    hilo.start()
+    yield servidor.server_address[1], pedidos
+    servidor.shutdown()
+
+
+def _vrt_ssrf(puerto: int) -> str:
+    return (
+        f'<OGRVRTDataSource><OGRVRTLayer name="x"><SrcDataSource>/vsicurl/http://127.0.0.1:{puerto}/x.csv'
+        '</SrcDataSource><GeometryType>wkbPoint</GeometryType><GeometryField encoding="PointFromColumns" x="x" y="y"/>'
+        "</OGRVRTLayer></OGRVRTDataSource>"
+    )
+
+
+def _vrt_archivo(ruta: str) -> str:
+    return (
+        f'<OGRVRTDataSource><OGRVRTLayer name="x"><SrcDataSource>CSV:{ruta}</SrcDataSource>'
+        '<SrcSQL dialect="SQLITE">SELECT MakeLine(MakePoint(0, 0), MakePoint(length(field_1), 1)) FROM x</SrcSQL>'
+        "</OGRVRTLayer></OGRVRTDataSource>"
+    )
+
+
+_XXE = (
+    '<?xml version="1.0"?><!DOCTYPE kml [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+    '<kml xmlns="http://www.opengis.net/kml/2.2"><Placemark><name>&x;</name><LineString><coordinates>'
+    "-58.38,-34.60 -58.37,-34.61</coordinates></LineString></Placemark></kml>"
+)
+_RISAS = (
+    '<?xml version="1.0"?><!DOCTYPE kml [<!ENTITY a "jajajajaja">'
+    + "".join(f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(8))
+    + ']><kml xmlns="http://www.opengis.net/kml/2.2"><Placemark><name>&i;</name></Placemark></kml>'
+)
+
+
+def test_un_vrt_de_ogr_pegado_o_subido_no_hace_ninguna_solicitud(client, admin, escucha):
+    puerto, pedidos = escucha
+    client.force_login(admin)
+    vrt = _vrt_ssrf(puerto)
+    r = client.post(reverse(AGREGAR), _formulario(tipo="corredor", ancho_m="30", importar_texto=vrt))
+    assert r.status_code == 200
+    assert "No es un documento KML 2.2" in r.context["adminform"].form.errors["importar_texto"][0]
+    archivo = SimpleUploadedFile("zona.kml", vrt.encode(), content_type="application/vnd.google-earth.kml+xml")
+    r = client.post(reverse(AGREGAR), _formulario(tipo="corredor", ancho_m="30", importar_archivo=archivo))
+    assert "No es un documento KML 2.2" in r.context["adminform"].form.errors["importar_archivo"][0]
+    assert pedidos == []
+    assert not Geocerca.objects.exists()
+
+
+def test_un_vrt_que_lee_un_archivo_del_servidor_se_rechaza(tmp_path):
+    secreto = tmp_path / "secreto.csv"
+    secreto.write_text("field_1\nclave-del-servidor\n")
+    with pytest.raises(formatos.EntradaInvalida, match="No es un documento KML 2.2"):
+        formatos.leer(_vrt_archivo(str(secreto)), "corredor.kml")
+
+
+@pytest.mark.parametrize("documento", [_XXE, _RISAS], ids=["xxe", "mil_millones_de_risas"])
+def test_xxe_y_entidades_anidadas_se_rechazan_sin_expandirlas(client, admin, documento):
+    client.force_login(admin)
+    r = client.post(reverse(AGREGAR), _formulario(tipo="corredor", ancho_m="30", importar_texto=documento))
+    assert r.status_code == 200
+    assert "DTD o entidades" in r.context["adminform"].form.errors["importar_texto"][0]
+    assert not Geocerca.objects.exists()
+
+
+def test_un_kml_con_agujeros_y_multigeometria_conserva_cada_anillo():
+    exterior = _anillo_kml(300)
+    agujero = " ".join(
+        f"{lon},{lat}"
+        for lon, lat in [
+            desplazar(*CENTRO, este_m=e, norte_m=n) for e, n in [(100, 100), (200, 100), (200, 200), (100, 100)]
+        ]
+    )
+    otro = " ".join(
+        f"{lon},{lat}"
+        for lon, lat in [
+            desplazar(*CENTRO, este_m=e, norte_m=n) for e, n in [(900, 0), (1000, 0), (1000, 100), (900, 0)]
+        ]
+    )
+    kml = (
+        '<kml xmlns="http://www.opengis.net/kml/2.2"><Placemark><MultiGeometry>'
+        f"<Polygon><outerBoundaryIs><LinearRing><coordinates>{exterior}</coordinates></LinearRing></outerBoundaryIs>"
+        f"<innerBoundaryIs><LinearRing><coordinates>{agujero}</coordinates></LinearRing></innerBoundaryIs></Polygon>"
+        f"<Polygon><outerBoundaryIs><LinearRing><coordinates>{otro}</coordinates></LinearRing></outerBoundaryIs></Polygon>"
+        "</MultiGeometry></Placemark></kml>"
+    )
+    geom = formatos.leer(kml)
+    assert isinstance(geom, MultiPolygon) and len(geom) == 2
+    assert len(geom[0]) == 2  # the exterior ring and its hole
+    assert geom.srid == 4326

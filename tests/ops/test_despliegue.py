@@ -8,6 +8,8 @@ import secrets
 import subprocess
 from pathlib import Path
 
+from django.contrib.gis.gdal import GDAL_VERSION
+
 from tests.vivo import RAIZ
 
 
@@ -38,6 +40,13 @@ def test_check_deploy_sin_advertencias_con_el_entorno_de_produccion(tmp_path: Pa
         text=True,
         timeout=120,
     )
-    assert r.returncode == 0, r.stdout + r.stderr
-    assert "System check identified no issues" in r.stdout, r.stdout + r.stderr
-    assert "W0" not in r.stdout + r.stderr
+    salida = r.stdout + r.stderr
+    if GDAL_VERSION < (3, 9):
+        # The one warning left on purpose: this GDAL cannot block file access from spatial
+        # references (settings.py; GDAL never opens user input here). Anything else fails.
+        assert r.returncode != 0 and "gis.W001" in salida, salida
+        assert "System check identified 1 issue" in salida, salida
+        return
+    assert r.returncode == 0, salida
+    assert "System check identified no issues" in r.stdout, salida
+    assert "W0" not in salida

@@ -403,3 +403,31 @@ def test_en_un_grupo_el_bot_no_muestra_nada(bot, falso, vinculado, comandante_a)
     falso.esperar("sendMessage", 2, chat_id=-100200)
     assert all("Reservada" not in p.get("text", "") for p in falso.llamadas_a("sendMessage"))
     assert not vinculado.sos.exists()  # an SOS typed in a group raises nothing
+
+
+def test_una_ubicacion_reenviada_no_se_registra_como_la_del_efectivo(bot, falso, vinculado):
+    falso.ubicacion(TG, -34.61, -58.41, reenviada_de=OTRO_TG)
+    assert "reenviadas" in falso.esperar("sendMessage", chat_id=TG)[-1]["text"]
+    assert not Posicion.objects.filter(efectivo=vinculado).exists()
+    falso.ubicacion(TG, -34.61, -58.41)  # the officer's own, sent from the chat: stored
+    assert "registrada" in falso.esperar("sendMessage", 2, chat_id=TG)[-1]["text"]
+    assert Posicion.objects.filter(efectivo=vinculado, fuente=FuentePosicion.TELEGRAM).count() == 1
+
+
+def test_ninguna_linea_del_registro_del_bot_contiene_su_token(transactional_db, falso, vinculado):
+    """httpx logs each request's URL at INFO, and the Bot API's carry the token."""
+    from tests.telegram_falso import TOKEN
+    from tests.vivo import RAIZ, proceso
+
+    nombre = f"bot-token-{puerto_libre()}"
+    entorno = {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": falso.url, "TELEGRAM_POLL_TIMEOUT_S": "1"}
+    with proceso(
+        nombre, [str(RAIZ / ".venv/bin/python"), "manage.py", "run_telegram_bot"], LOG_LEVEL="DEBUG", **entorno
+    ):
+        falso.esperar("getUpdates", timeout=30)
+        falso.mensaje(TG, "/estado")
+        falso.esperar("sendMessage", chat_id=TG)
+    registro = (RAIZ / ".run" / "logs" / f"test-{nombre}.log").read_text()
+    assert "getUpdates" in registro or "sendMessage" in registro or registro.strip()  # it did log
+    assert TOKEN not in registro
+    assert TOKEN.split(":")[1] not in registro
