@@ -107,9 +107,7 @@ def motivos_botones(tarea_id: int) -> list:
     return [*filas, [boton("Sin motivo", f"r:{tarea_id}:-"), boton("↩️ Volver", f"r:{tarea_id}:x")]]
 
 
-UBICACION_REENVIADA = (
-    "⚠️ No se registran ubicaciones reenviadas: envíe la suya con el botón «📍 Enviar mi ubicación»."
-)
+UBICACION_REENVIADA = "⚠️ No se registran ubicaciones reenviadas: envíe la suya con el botón «📍 Enviar mi ubicación»."
 
 
 def ubicacion_de(tipo: str, datos: dict) -> dict | None:

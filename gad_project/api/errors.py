@@ -152,7 +152,7 @@ def solicitud_invalida(request: HttpRequest, exception: Exception | None = None)
         return JsonResponse(error_body(codigo, mensaje), status=estado)
     return HttpResponse(
         f'<!DOCTYPE html><html lang="es-AR"><meta charset="utf-8"><title>Solicitud rechazada</title>'
-        f"<h1>Solicitud rechazada</h1><p>{mensaje}</p><p><a href=\"javascript:history.back()\">Volver</a></p></html>",
+        f'<h1>Solicitud rechazada</h1><p>{mensaje}</p><p><a href="javascript:history.back()">Volver</a></p></html>',
         status=estado,
         content_type="text/html; charset=utf-8",
     )

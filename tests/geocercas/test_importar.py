@@ -234,7 +234,7 @@ def test_un_vrt_de_ogr_pegado_o_subido_no_hace_ninguna_solicitud(client, admin, 
 def test_un_vrt_que_lee_un_archivo_del_servidor_se_rechaza(tmp_path):
     secreto = tmp_path / "secreto.csv"
     secreto.write_text("field_1\nclave-del-servidor\n")
-    with pytest.raises(formatos.EntradaInvalida, match="No es un documento KML 2.2"):
+    with pytest.raises(formatos.EntradaInvalida, match=r"No es un documento KML 2\.2"):
         formatos.leer(_vrt_archivo(str(secreto)), "corredor.kml")
 
 
