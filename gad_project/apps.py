@@ -20,4 +20,4 @@ class GadProjectConfig(AppConfig):
             logger.error("prometheus_client is not in multiprocess mode: set PROMETHEUS_MULTIPROC_DIR")
         metricas.celery_conectar()
         # A malformed limit stops start-up (ImproperlyConfigured), like every other setting.
-        limites.posiciones(), limites.escrituras(), limites.fallos_limite()
+        limites.posiciones(), limites.escrituras(), limites.ingreso_limites()

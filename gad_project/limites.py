@@ -4,9 +4,9 @@
   that sends one a second and uploads its buffer after a dead zone (a batch is one request). Both
   the lean ASGI path and the DRF view count into the same window.
 - `LIMITE_ESCRITURAS` (120/min): every other POST/PUT/PATCH/DELETE of the API, per user.
-- Signing in: `THROTTLE_TOKEN` (30/min) attempts per client address, and `THROTTLE_TOKEN_USUARIO`
-  (10/15min) wrong passwords per username from any address — then that account is locked out of
-  sign-in until the window ends.
+- Signing in (the token endpoint and both sign-in forms): wrong passwords per username and address,
+  per username and per address (see "Signing in" below), plus `THROTTLE_TOKEN` (300/min) requests
+  to the token endpoints per address, a flood bound.
 
 Over a limit the answer is 429 with Retry-After. A rate is "N/s", "N/min", "N/h" or "N/d"; "0"
 turns a limit off. If Redis is down the limits are not enforced (readings keep being stored)."""
@@ -18,7 +18,9 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ImproperlyConfigured
+from django.dispatch import receiver
 from django_redis import get_redis_connection
 from redis.exceptions import RedisError
 from rest_framework.permissions import SAFE_METHODS
@@ -100,57 +102,97 @@ class Escrituras(BaseThrottle):
         return self.espera
 
 
-class FallosPorUsuario(BaseThrottle):
-    """Wrong passwords per username, from any address: past `THROTTLE_TOKEN_USUARIO` failures in
-    its window the account's sign-in answers 429 until the window ends (a lockout that a right
-    password does not lift early). Successful sign-ins are not counted."""
+# --- Signing in --------------------------------------------------------------------------------
+# One set of counters for every way in — the token endpoint, /login/ and /admin/login/ — fed by
+# Django's `user_login_failed` signal (each of them authenticates through `authenticate()` with the
+# request). Wrong passwords are counted, never right ones, in three windows:
+#   par: one username from one address (INGRESO_FALLOS_PAR): the lockout a guesser meets first.
+#     An attacker elsewhere cannot lock an officer's own phone out with it.
+#   usuario: one username from every address (INGRESO_FALLOS_USUARIO): a slower backstop against
+#     guessing spread over many addresses.
+#   direccion: one address, every username (INGRESO_FALLOS_DIRECCION): password spraying. Only
+#     failures count, so a shift behind one NAT signing in is never throttled.
+# Any window over its limit refuses that sign-in (429, Retry-After: the window's rest), even with
+# the right password, until the window ends.
+
+VENTANAS_INGRESO = ("par", "usuario", "direccion")
+
+
+def ingreso_limites() -> dict[str, Limite]:
+    return {
+        "par": Limite.leer("INGRESO_FALLOS_PAR", settings.INGRESO_FALLOS_PAR),
+        "usuario": Limite.leer("INGRESO_FALLOS_USUARIO", settings.INGRESO_FALLOS_USUARIO),
+        "direccion": Limite.leer("INGRESO_FALLOS_DIRECCION", settings.INGRESO_FALLOS_DIRECCION),
+    }
+
+
+def direccion_de(request) -> str:
+    """The client's address as the API's throttles see it (NUM_PROXIES: the entry the nearest
+    proxy appended to X-Forwarded-For, which a client cannot forge)."""
+    return BaseThrottle().get_ident(request) or "?"
+
+
+def nombre_normalizado(nombre: object) -> str | None:
+    return nombre.strip().lower()[:150] if isinstance(nombre, str) and nombre.strip() else None
+
+
+def _claves_ingreso(nombre: str | None, direccion: str) -> dict[str, str]:
+    base = f"{settings.REDIS_PREFIX}:limite:ingreso"
+    claves = {"direccion": f"{base}:direccion:{direccion}"}
+    if nombre is not None:
+        claves["par"] = f"{base}:par:{nombre}|{direccion}"
+        claves["usuario"] = f"{base}:usuario:{nombre}"
+    return claves
+
+
+def ingreso_espera(*, nombre: str | None, direccion: str) -> int | None:
+    """The seconds this sign-in must wait (one of its windows is over its limit), else None."""
+    limites = ingreso_limites()
+    claves = {v: c for v, c in _claves_ingreso(nombre, direccion).items() if limites[v].cantidad}
+    if not claves:
+        return None
+    try:
+        redis = get_redis_connection("default")
+        cuentas = redis.mget(list(claves.values()))
+        llenas = [c for (v, c), n in zip(claves.items(), cuentas, strict=True) if int(n or 0) >= limites[v].cantidad]
+        if not llenas:
+            return None
+        return max(max(1, int(redis.ttl(c))) for c in llenas)
+    except RedisError:
+        return None  # Redis down: sign-in goes on unlimited rather than not at all
+
+
+def ingreso_fallido(*, nombre: str | None, direccion: str) -> None:
+    """A sign-in refused for bad credentials: counted in each window (fixed, from its first failure)."""
+    limites = ingreso_limites()
+    try:
+        tubo = get_redis_connection("default").pipeline(transaction=False)
+        for ventana, clave in _claves_ingreso(nombre, direccion).items():
+            if limites[ventana].cantidad:
+                tubo.set(clave, 0, ex=limites[ventana].periodo_s, nx=True)
+                tubo.incr(clave)
+        tubo.execute()
+    except RedisError:
+        return
+
+
+@receiver(user_login_failed)
+def _ingreso_fallido(sender, credentials: dict, request=None, **kwargs) -> None:
+    if request is None or getattr(request, "_gad_ingreso_bloqueado", False):
+        return  # no client to count against; or refused by the lockout itself, not by a password
+    ingreso_fallido(nombre=nombre_normalizado(credentials.get("username")), direccion=direccion_de(request))
+
+
+class IngresoBloqueado(BaseThrottle):
+    """The token endpoint's side of the sign-in lockout."""
 
     def allow_request(self, request, view) -> bool:
-        self.espera: int | None = None
-        nombre = _usuario_de(request)
-        limite = fallos_limite()
-        if nombre is None or not limite.cantidad:
-            return True
-        try:
-            redis = get_redis_connection("default")
-            n = int(redis.get(_clave_fallos(nombre)) or 0)
-            if n >= limite.cantidad:
-                self.espera = max(1, int(redis.ttl(_clave_fallos(nombre))))
-        except RedisError:
-            return True
+        datos = request.data if hasattr(request.data, "get") else {}
+        self.espera = ingreso_espera(nombre=nombre_normalizado(datos.get("username")), direccion=direccion_de(request))
         return self.espera is None
 
     def wait(self) -> float | None:
         return self.espera
 
 
-def fallo_registrar(request) -> None:
-    """A sign-in refused for bad credentials counts against the username."""
-    nombre = _usuario_de(request)
-    limite = fallos_limite()
-    if nombre is None or not limite.cantidad:
-        return
-    try:
-        tubo = get_redis_connection("default").pipeline(transaction=False)
-        tubo.set(_clave_fallos(nombre), 0, ex=limite.periodo_s, nx=True)
-        tubo.incr(_clave_fallos(nombre))
-        tubo.execute()
-    except RedisError:
-        return
-
-
-def fallos_limite() -> Limite:
-    return Limite.leer("THROTTLE_TOKEN_USUARIO", settings.THROTTLE_TOKEN_USUARIO)
-
-
-def _usuario_de(request) -> str | None:
-    datos = request.data if hasattr(request.data, "get") else {}
-    nombre = datos.get("username")
-    return nombre.strip().lower()[:150] if isinstance(nombre, str) and nombre.strip() else None
-
-
-def _clave_fallos(nombre: str) -> str:
-    return f"{settings.REDIS_PREFIX}:limite:ingreso:{nombre}"
-
-
-INGRESO = [ScopedRateThrottle, FallosPorUsuario]
+INGRESO = [ScopedRateThrottle, IngresoBloqueado]

@@ -337,7 +337,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "gad_project.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "gad_project.api.esquema.Esquema",
     "DEFAULT_THROTTLE_CLASSES": ["gad_project.limites.Escrituras"],
-    "DEFAULT_THROTTLE_RATES": {"token": env_str("THROTTLE_TOKEN", "30/min")},
+    "DEFAULT_THROTTLE_RATES": {"token": env_str("THROTTLE_TOKEN", "300/min")},
     # Proxies in front of the app (HAProxy in `make run`): the client address for throttling is
     # the one the last of them appended to X-Forwarded-For, which a client cannot forge.
     "NUM_PROXIES": env_int("NUM_PROXIES", 1, minimum=0),
@@ -346,7 +346,20 @@ REST_FRAMEWORK = {
 # Per-user limits on writes (gad_project/limites.py): 429 with Retry-After beyond them.
 LIMITE_POSICIONES = env_str("LIMITE_POSICIONES", "600/min")
 LIMITE_ESCRITURAS = env_str("LIMITE_ESCRITURAS", "120/min")
-THROTTLE_TOKEN_USUARIO = env_str("THROTTLE_TOKEN_USUARIO", "10/15min")
+# Wrong passwords (gad_project/limites.py, "Signing in"): per username and address, per username
+# from anywhere (a slower backstop), per address for any username.
+INGRESO_FALLOS_PAR = env_str("INGRESO_FALLOS_PAR", "10/15min")
+INGRESO_FALLOS_USUARIO = env_str("INGRESO_FALLOS_USUARIO", "100/h")
+INGRESO_FALLOS_DIRECCION = env_str("INGRESO_FALLOS_DIRECCION", "100/15min")
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": env_int("CLAVE_LARGO_MIN", 12, minimum=8)},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("JWT_ACCESS_MINUTES", 15, minimum=1)),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env_int("JWT_REFRESH_DAYS", 7, minimum=1)),

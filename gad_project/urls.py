@@ -12,6 +12,7 @@ from gad_project import health, metricas
 from gad_project.api import exportes
 from gad_project.api.auth import ObtenerToken, RenovarToken
 from gad_project.api.errors import error_body
+from gad_project.ingreso import FormularioIngreso, FormularioIngresoAdmin, con_bloqueo
 
 api_v1: list[URLPattern | URLResolver] = [
     path("auth/token/", ObtenerToken.as_view(), name="token_obtain"),
@@ -41,8 +42,10 @@ def api_no_encontrado(request, ruta: str = "") -> JsonResponse:
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="mapa", permanent=False)),
     path("", include("mapa.urls")),
+    # Both sign-in forms behind the API's lockout (gad_project.ingreso); the admin's before its urls.
+    path("admin/login/", con_bloqueo(admin.site.login)),
     path("admin/", admin.site.urls),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", con_bloqueo(auth_views.LoginView.as_view(authentication_form=FormularioIngreso)), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -55,6 +58,7 @@ urlpatterns = [
 
 handler400 = "gad_project.api.errors.solicitud_invalida"
 
+admin.site.login_form = FormularioIngresoAdmin
 admin.site.site_header = "GRUPO_GAD · Administración"
 admin.site.site_title = "GRUPO_GAD"
 admin.site.index_title = "Centro de operaciones"

@@ -72,22 +72,95 @@ def test_el_camino_rapido_cuenta_en_la_misma_ventana_y_responde_429(transactiona
     assert Posicion.objects.filter(efectivo=efectivo).count() == 4
 
 
-def test_las_claves_equivocadas_bloquean_la_cuenta_desde_cualquier_direccion(settings, efectivo):
-    settings.THROTTLE_TOKEN_USUARIO = "3/15min"
+def _intento(c, nombre: str, clave: str, ip: str) -> int:
+    datos = {"username": nombre, "password": clave}
+    return c.post("/api/v1/auth/token/", datos, format="json", HTTP_X_FORWARDED_FOR=ip).status_code
+
+
+def test_las_claves_equivocadas_bloquean_ese_usuario_desde_esa_direccion_y_no_desde_otra(settings, efectivo):
+    """The lockout is per (username, address): a guesser elsewhere cannot lock the officer's own
+    phone out. However the name is written, it is the same account."""
+    settings.INGRESO_FALLOS_PAR = "3/15min"
     c = APIClient()
+    assert _intento(c, "efectivo", CLAVE, "10.0.0.1") == 200  # successful sign-ins are not counted
+    assert [_intento(c, n, "mal", "10.6.6.6") for n in ("efectivo", "Efectivo ", "EFECTIVO")] == [401] * 3
+    r = c.post(
+        "/api/v1/auth/token/",
+        {"username": "efectivo", "password": CLAVE},
+        format="json",
+        HTTP_X_FORWARDED_FOR="10.6.6.6",
+    )
+    assert r.status_code == 429 and 800 < int(r["Retry-After"]) <= 900  # locked there for the window
+    assert _intento(c, "efectivo", CLAVE, "10.0.0.1") == 200  # the officer's phone still signs in
+    assert _intento(c, "otro", "x", "10.6.6.6") == 401  # and another account from the guesser's address
 
-    def intento(nombre: str, clave: str, ip: str) -> int:
-        datos = {"username": nombre, "password": clave}
-        return c.post("/api/v1/auth/token/", datos, format="json", HTTP_X_FORWARDED_FOR=ip).status_code
 
-    # Successful sign-ins are not counted; three wrong ones, each from another address and however
-    # the name is written, are.
-    assert intento("efectivo", CLAVE, "10.0.0.1") == 200
-    assert [intento(n, "mal", f"10.0.1.{i}") for i, n in enumerate(("efectivo", "Efectivo ", "EFECTIVO"))] == [401] * 3
-    r = c.post("/api/v1/auth/token/", {"username": "efectivo", "password": CLAVE}, format="json")
-    assert r.status_code == 429 and 800 < int(r["Retry-After"]) <= 900  # locked for the window
-    # Another account is not affected.
-    assert c.post("/api/v1/auth/token/", {"username": "otro", "password": "x"}, format="json").status_code == 401
+def test_un_tope_global_mas_lento_frena_al_que_adivina_desde_muchas_direcciones(settings, efectivo):
+    settings.INGRESO_FALLOS_PAR = "3/15min"
+    settings.INGRESO_FALLOS_USUARIO = "5/h"
+    c = APIClient()
+    assert [_intento(c, "efectivo", "mal", f"10.0.9.{i}") for i in range(5)] == [401] * 5
+    r = c.post(
+        "/api/v1/auth/token/",
+        {"username": "efectivo", "password": CLAVE},
+        format="json",
+        HTTP_X_FORWARDED_FOR="10.1.1.1",
+    )
+    assert r.status_code == 429 and 3000 < int(r["Retry-After"]) <= 3600
+
+
+def test_una_direccion_que_prueba_muchas_cuentas_se_frena_y_los_aciertos_no_cuentan(settings, efectivo):
+    settings.INGRESO_FALLOS_DIRECCION = "4/15min"
+    c = APIClient()
+    # A shift behind one NAT signing in: right passwords are never counted against the address.
+    assert [_intento(c, "efectivo", CLAVE, "10.7.7.7") for _ in range(6)] == [200] * 6
+    assert [_intento(c, f"nadie{i}", "x", "10.7.7.7") for i in range(4)] == [401] * 4
+    assert _intento(c, "efectivo", CLAVE, "10.7.7.7") == 429
+
+
+def test_los_formularios_de_ingreso_comparten_el_bloqueo_de_la_api(settings, client, admin, efectivo):
+    """/login/ and /admin/login/ count wrong passwords into the same windows as the token endpoint,
+    and a sign-in the API locked is refused by both forms (with the right password too)."""
+    settings.INGRESO_FALLOS_PAR = "3/15min"
+    ip = {"REMOTE_ADDR": "10.3.3.3", "HTTP_X_FORWARDED_FOR": "10.3.3.3"}
+    r = client.post("/login/", {"username": "admin", "password": "mal"}, **ip)
+    assert r.status_code == 200  # the form again, with its error
+    r = client.post("/admin/login/", {"username": "admin", "password": "mal", "next": "/admin/"}, **ip)
+    assert r.status_code == 200
+    assert _intento(APIClient(), "admin", "mal", "10.3.3.3") == 401  # the third, through the API
+    for ruta in ("/login/", "/admin/login/"):
+        r = client.post(ruta, {"username": "admin", "password": CLAVE, "next": "/admin/"}, **ip)
+        assert r.status_code == 429, ruta
+        assert 800 < int(r["Retry-After"]) <= 900
+        assert "Demasiados intentos fallidos" in r.content.decode()
+        assert "_auth_user_id" not in client.session
+    # Another address signs in (the lockout is the pair's).
+    r = client.post(
+        "/login/", {"username": "admin", "password": CLAVE}, REMOTE_ADDR="10.4.4.4", HTTP_X_FORWARDED_FOR="10.4.4.4"
+    )
+    assert r.status_code == 302
+
+
+def test_la_api_bloquea_lo_que_los_formularios_contaron(settings, client, efectivo):
+    settings.INGRESO_FALLOS_PAR = "2/15min"
+    for _ in range(2):
+        client.post("/login/", {"username": "efectivo", "password": "mal"}, HTTP_X_FORWARDED_FOR="10.5.5.5")
+    assert _intento(APIClient(), "efectivo", CLAVE, "10.5.5.5") == 429
+
+
+@pytest.mark.parametrize(
+    ("clave", "motivo"),
+    [("a", "demasiado corta"), ("password123456", "demasiado común"), ("483920174625", "completamente por dígitos")],
+)
+def test_el_admin_no_acepta_contrasenas_debiles(client, admin, clave, motivo):
+    client.force_login(admin)
+    r = client.post(
+        "/admin/efectivos/usuario/add/",
+        {"username": "nuevo", "password1": clave, "password2": clave, "usable_password": "true", "rol": "efectivo"},
+    )
+    assert r.status_code == 200
+    assert motivo in r.content.decode()
+    assert not type(admin).objects.filter(username="nuevo").exists()
 
 
 @pytest.mark.parametrize("texto", ["10", "x/min", "10/semana", "-1/min", "10/0xmin"])
