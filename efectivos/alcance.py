@@ -14,6 +14,7 @@ from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q
+from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from efectivos.models import Efectivo, Rol, Usuario
 from gad_project.exceptions import NoPermitido
@@ -125,6 +126,9 @@ class Actor:
     es_mando: bool
     efectivo_id: int | None
     alcance: Alcance
+    # simplejwt's fingerprint of the password hash (CHECK_REVOKE_TOKEN): a token carrying another
+    # one was issued before a password change and is refused.
+    huella_clave: str = ""
 
     def a_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -143,4 +147,5 @@ def actor_de(usuario: Usuario) -> Actor:
         es_mando=alcance.es_mando,
         efectivo_id=efectivo.pk if efectivo else None,
         alcance=alcance,
+        huella_clave=get_md5_hash_password(usuario.password),
     )

@@ -42,7 +42,7 @@ RUTA = "/api/v1/posiciones/"
 
 
 def clave_actor(usuario_id: int | str) -> str:
-    return f"{settings.REDIS_PREFIX}:actor:v2:{usuario_id}"
+    return f"{settings.REDIS_PREFIX}:actor:v3:{usuario_id}"
 
 
 class CuerpoDemasiadoGrande(Exception):
@@ -85,9 +85,10 @@ class IngestaRapida:
         await _responder(send, estado, respuesta, extra=extra)
 
     async def _atender(self, crudo: bytes, cuerpo: bytes) -> tuple[int, dict[str, Any], list]:
-        usuario_id = _usuario_del_token(crudo)
-        if usuario_id is None:
+        verificado = _usuario_del_token(crudo)
+        if verificado is None:
             return _no_autenticado("El token no es válido o expiró.")
+        usuario_id, huella = verificado
         try:
             actor, espera = await self._actor(usuario_id)
         except ServicioNoDisponible:
@@ -96,6 +97,8 @@ class IngestaRapida:
             return _limitado(espera)
         if actor is None or not actor.activo:
             return _no_autenticado("El usuario no existe o está inactivo.")
+        if jwt_settings.CHECK_REVOKE_TOKEN and huella != actor.huella_clave:
+            return _no_autenticado("El token no es válido o expiró.")  # issued before a password change
         try:
             preparadas = ingesta.lecturas_preparar(ingesta.cuerpo_leer(cuerpo), actor=actor, ahora=timezone.now())
             resultado = await self.agrupador.registrar(preparadas.lecturas)
@@ -139,25 +142,27 @@ class IngestaRapida:
         return actor, espera
 
 
-# Verified tokens: raw bytes -> (expiry, user id). Verification is a pure function of the bytes
-# (signature, type) and the clock (expiry, re-checked on every hit), so remembering it is safe in
-# any number of processes; a phone reuses one token for its whole lifetime (minutes).
-_verificados: dict[bytes, tuple[float, Any]] = {}
+# Verified tokens: raw bytes -> (expiry, user id, password fingerprint). Verification is a pure
+# function of the bytes (signature, type) and the clock (expiry, re-checked on every hit), so
+# remembering it is safe in any number of processes; a phone reuses one token for its whole
+# lifetime (minutes). The fingerprint is compared with the caller's current one on every request.
+_verificados: dict[bytes, tuple[float, Any, str | None]] = {}
 _VERIFICADOS_MAX = 20_000
 
 
-def _usuario_del_token(crudo: bytes) -> Any | None:
+def _usuario_del_token(crudo: bytes) -> tuple[Any, str | None] | None:
     conocido = _verificados.get(crudo)
     if conocido is not None and conocido[0] > time.time():
-        return conocido[1]
+        return conocido[1], conocido[2]
     try:
         token = AccessToken(crudo.decode("latin-1"))  # type: ignore[arg-type]  # the stub omits str
     except TokenError:
         return None
     if len(_verificados) >= _VERIFICADOS_MAX:
         _verificados.clear()
-    _verificados[crudo] = (float(token["exp"]), token[jwt_settings.USER_ID_CLAIM])
-    return token[jwt_settings.USER_ID_CLAIM]
+    huella = token.get(jwt_settings.REVOKE_TOKEN_CLAIM)
+    _verificados[crudo] = (float(token["exp"]), token[jwt_settings.USER_ID_CLAIM], huella)
+    return token[jwt_settings.USER_ID_CLAIM], huella
 
 
 def _actor_leer(usuario_id: Any) -> Actor | None:

@@ -12,7 +12,7 @@ class GadProjectConfig(AppConfig):
     def ready(self) -> None:
         from prometheus_client import values
 
-        from gad_project import limites, metricas
+        from gad_project import accesos, limites, metricas  # noqa: F401  (accesos: its receivers)
 
         if values.ValueClass is values.MutexValue:
             # prometheus_client was imported before the settings set PROMETHEUS_MULTIPROC_DIR:

@@ -14,12 +14,11 @@ sys.setswitchinterval(float(os.environ.get("GAD_GIL_SWITCH_S", "0.0005")))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gad_project.settings")
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs the app registry ready)
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from efectivos.asgi import IngestaRapida  # noqa: E402
 from mapa.asgi import TeselasRapidas  # noqa: E402
-from realtime.routing import websocket_urlpatterns  # noqa: E402
+from realtime.routing import pila, websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
@@ -28,6 +27,6 @@ application = ProtocolTypeRouter(
         "http": IngestaRapida(TeselasRapidas(django_asgi_app)),
         # Origin is checked by the consumer for session-authenticated sockets only: mobile clients
         # authenticate with a single-use ticket and send no browser Origin.
-        "websocket": AuthMiddlewareStack(URLRouter(websocket_urlpatterns)),
+        "websocket": pila(URLRouter(websocket_urlpatterns)),
     }
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
 import time
@@ -135,3 +136,17 @@ def cursor_tolerante():
         if alias == REPLICA:
             replica_caida()
         raise
+
+
+def conexiones_revisar() -> None:
+    """After a failure that may mean PostgreSQL restarted: this thread's connection is closed if it
+    is broken, and every idle connection of the pool is checked, the dead ones replaced (they all
+    died with the server; the next caller would otherwise meet them one by one)."""
+    from django.db import close_old_connections, connections
+
+    close_old_connections()
+    for alias in connections:
+        pool = getattr(connections[alias], "pool", None)
+        if pool is not None:
+            with contextlib.suppress(Exception):  # the server may still be down: nothing to check
+                pool.check()

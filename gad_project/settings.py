@@ -367,6 +367,9 @@ SIMPLE_JWT = {
     # A refresh token that has been rotated (or revoked) is refused from then on.
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": False,
+    # Tokens carry a fingerprint of the password hash: a password change invalidates every access
+    # token at once (refresh tokens are also blacklisted then: gad_project/accesos.py).
+    "CHECK_REVOKE_TOKEN": True,
     "SIGNING_KEY": SECRET_KEY,
 }
 SPECTACULAR_SETTINGS = {

@@ -235,11 +235,34 @@ def capa_invalidar(capa: str) -> int:
     return int(r.incr(clave_version(capa)))
 
 
-def sesion_recordar(session_key: str, alcance: Alcance) -> None:
+def sesion_recordar(session_key: str, alcance: Alcance, *, usuario_id: int) -> None:
     """Let the fast path serve this browser session's cached tiles without Django. It only does
-    while the session itself is in the cache, so signing out stops it at once; a change of role
-    or unidad is seen within SESION_TTL_S."""
-    _redis().set(clave_sesion(session_key), alcance.clave, ex=SESION_TTL_S)
+    while the session itself is in the cache, so signing out stops it at once; the user's
+    sessions are listed so that a change of access (deactivation, role, unidad, password) forgets
+    them at once (sesiones_olvidar)."""
+    tubo = _redis().pipeline(transaction=False)
+    tubo.set(clave_sesion(session_key), alcance.clave, ex=SESION_TTL_S)
+    tubo.sadd(clave_sesiones_de(usuario_id), session_key)
+    tubo.expire(clave_sesiones_de(usuario_id), SESION_TTL_S)
+    tubo.execute()
+
+
+def clave_sesiones_de(usuario_id: int) -> str:
+    return f"{_prefijo()}:su:{usuario_id}"
+
+
+def sesion_olvidar(session_key: str) -> None:
+    _redis().delete(clave_sesion(session_key))
+
+
+def sesiones_olvidar(usuario_id: int) -> None:
+    """The fast path stops serving every session of this user: the next tile goes through Django,
+    which sees the user as they are now."""
+    r = _redis()
+    claves = [
+        clave_sesion(k.decode() if isinstance(k, bytes) else k) for k in r.smembers(clave_sesiones_de(usuario_id))
+    ]
+    r.delete(clave_sesiones_de(usuario_id), *claves)
 
 
 SESION_TTL_S = 300

@@ -168,7 +168,7 @@ def tile(request: HttpRequest, capa: str, z: str, x: str, y: str) -> HttpRespons
         return _error(404, exc.codigo, exc.mensaje, exc.detalle)
     if request.user.is_authenticated and request.session.session_key:
         with contextlib.suppress(*tiles.ERRORES_CACHE):
-            tiles.sesion_recordar(request.session.session_key, alcance)
+            tiles.sesion_recordar(request.session.session_key, alcance, usuario_id=request.user.pk)
     if not datos:
         return HttpResponse(status=204, headers=cabeceras)
     return HttpResponse(datos, content_type=tiles.CONTENT_TYPE, headers=cabeceras)

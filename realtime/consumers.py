@@ -15,10 +15,13 @@ import orjson
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.http.request import validate_host
 from redis.exceptions import RedisError
 
+from efectivos.models import Usuario
 from efectivos.selectors import rol_de
+from gad_project.bd import conexiones_revisar
 from realtime import grupos, latido, metrics, selectors, tickets
 from realtime.services import frame
 
@@ -30,9 +33,23 @@ NO_AUTENTICADO = 4401
 PROHIBIDO = 4403
 SIN_LATIDO = 4408
 DEMASIADO_LENTO = 4429
-CAPA_CAIDA = 4503  # Redis unavailable: retry with backoff; replay fills the gap
+CAPA_CAIDA = 4503  # Redis or PostgreSQL unavailable: retry with backoff; replay fills the gap
 
 _ERRORES_CAPA = (RedisError, ConnectionError)
+_ERRORES_BD = (OperationalError, InterfaceError)
+
+
+async def _bd(funcion, *args, **kwargs):
+    """A database call from a socket, retried once: after a PostgreSQL restart the pool may hand
+    out a connection that died with it, which the first failure discards (channels closes
+    unusable connections around every call)."""
+    try:
+        return await database_sync_to_async(funcion)(*args, **kwargs)
+    except _ERRORES_BD:
+        await database_sync_to_async(conexiones_revisar)()
+        return await database_sync_to_async(funcion)(*args, **kwargs)
+
+
 MAX_ORIGENES = 1000  # (sender, group) pairs a socket remembers
 
 
@@ -61,10 +78,21 @@ def origen_propio(origen: str, host: str, *, seguro: bool) -> bool:
     )
 
 
+def _acceso_releer(usuario_id: int) -> tuple[str | None, list[str]] | None:
+    """The user's role and groups as they are now; None if the user is gone or deactivated."""
+    usuario = Usuario.objects.filter(pk=usuario_id, is_active=True).first()
+    if usuario is None:
+        return None
+    return rol_de(usuario), grupos.de_usuario(usuario)
+
+
 class EventosConsumer(AsyncWebsocketConsumer):
     usuario_id: int | None = None
     rol = None
     grupos: list[str] = []
+    # The user's and the browser session's own groups: control messages only (realtime.grupos).
+    grupos_control: list[str] = []
+    cerrado = False
 
     async def connect(self) -> None:
         self.enviados: OrderedDict[int, None] = OrderedDict()  # recent ids: no frame twice
@@ -72,14 +100,28 @@ class EventosConsumer(AsyncWebsocketConsumer):
         self.secuencias: OrderedDict[tuple[str, str | None], int] = OrderedDict()
         self.esperando_pong_desde: float | None = None
         params = parse_qs(self.scope.get("query_string", b"").decode())
-        usuario = await self._autenticar(params)
+        try:
+            if self.scope.get("gad_bd_caida"):
+                raise OperationalError("the session's user could not be read")
+            usuario = await self._autenticar(params)
+            if usuario is not None:
+                self.grupos = await _bd(grupos.de_usuario, usuario)
+        except _ERRORES_BD:
+            # Accepted to be closed with a code the client understands (retry later), instead of
+            # a handshake refused with HTTP 500.
+            metrics.ERRORES.inc()
+            await self.accept()
+            await self.close(code=CAPA_CAIDA)
+            return
         if usuario is None:
             await self.close(code=NO_AUTENTICADO)  # before accept: the handshake is refused
             return
-        self.grupos = await database_sync_to_async(grupos.de_usuario)(usuario)
         if not self.grupos:
             await self.close(code=PROHIBIDO)
             return
+        # Deactivation, a new role, unidad or password, and signing out reach the socket here.
+        session_key = getattr(self.scope.get("session"), "session_key", None) if not params.get("ticket") else None
+        self.grupos_control = [grupos.usuario(usuario.pk), *([grupos.sesion(session_key)] if session_key else [])]
         try:
             desde = int(params.get("desde", [""])[0] or -1)
         except ValueError:
@@ -88,7 +130,7 @@ class EventosConsumer(AsyncWebsocketConsumer):
         try:
             # Join first, then replay: anything published meanwhile is both queued live and maybe
             # replayed, and `enviados` drops the second copy. Nothing falls between the two.
-            for grupo in self.grupos:
+            for grupo in [*self.grupos_control, *self.grupos]:
                 await self.channel_layer.group_add(grupo, self.channel_name)
         except _ERRORES_CAPA:
             metrics.ERRORES.inc()
@@ -108,9 +150,7 @@ class EventosConsumer(AsyncWebsocketConsumer):
             await self._reproducir(desde)
         else:
             await self._enviar_texto(
-                orjson.dumps(
-                    {"tipo": "hola", "datos": {"ultimo_id": await database_sync_to_async(selectors.ultimo_id)()}}
-                )
+                orjson.dumps({"tipo": "hola", "datos": {"ultimo_id": await _bd(selectors.ultimo_id)}})
             )
         latido.registrar(self)
 
@@ -131,9 +171,7 @@ class EventosConsumer(AsyncWebsocketConsumer):
         return usuario
 
     async def _reproducir(self, desde: int) -> None:
-        rep = await database_sync_to_async(selectors.eventos_reproducir)(
-            grupos=self.grupos, desde=desde, limite=settings.WS_REPLAY_MAX
-        )
+        rep = await _bd(selectors.eventos_reproducir, grupos=self.grupos, desde=desde, limite=settings.WS_REPLAY_MAX)
         if rep.resync:
             await self._enviar_texto(orjson.dumps({"tipo": "resync"}))
             return
@@ -141,11 +179,49 @@ class EventosConsumer(AsyncWebsocketConsumer):
             await self._enviar_frame(frame(evento))
         metrics.REPRODUCIDOS.inc(len(rep.eventos))
 
+    async def acceso_revisar(self, message: dict) -> None:
+        """The user's access changed (realtime.services.sockets_revisar): close the socket, or move
+        it to the groups the new role or unidad gives, and have the client reload its snapshot."""
+        if self.cerrado or self.usuario_id is None:
+            return
+        ahora = None if message.get("cerrar") else await database_sync_to_async(_acceso_releer)(self.usuario_id)
+        if ahora is None:
+            await self._cerrar(NO_AUTENTICADO)
+            return
+        rol, nuevos = ahora
+        if not nuevos:
+            await self._cerrar(PROHIBIDO)
+            return
+        if nuevos == self.grupos and rol == self.rol:
+            return
+        for grupo in set(self.grupos) - set(nuevos):
+            await self.channel_layer.group_discard(grupo, self.channel_name)
+        for grupo in set(nuevos) - set(self.grupos):
+            await self.channel_layer.group_add(grupo, self.channel_name)
+        self.grupos = nuevos
+        if rol != self.rol:
+            metrics.CONEXIONES.labels(rol=self.rol).dec()
+            metrics.CONEXIONES.labels(rol=rol).inc()
+            self.rol = rol
+        await self._enviar_texto(orjson.dumps({"tipo": "resync"}))
+
+    async def _cerrar(self, codigo: int) -> None:
+        """Closed by the server for access: out of every group now, so nothing more is relayed
+        between this close and the disconnect that follows it."""
+        self.cerrado = True
+        latido.quitar(self)
+        for grupo in [*self.grupos_control, *self.grupos]:
+            with contextlib.suppress(*_ERRORES_CAPA):
+                await self.channel_layer.group_discard(grupo, self.channel_name)
+        await self.close(code=codigo)
+
     async def eventos_enviar(self, message: dict) -> None:
         """Live events from the channel layer (realtime.emisor groups them per batch). A jump in
         the sender's sequence for this group means messages were lost on the way (the channel
         layer drops what a slow socket cannot take, a failed send never arrives): the client
         reloads its snapshot, as for a gap too large to replay, and this message's frames follow."""
+        if self.cerrado:
+            return
         if self._hueco(message.get("origen"), message.get("grupo"), message.get("seq")):
             metrics.HUECOS.inc()
             await self._enviar_texto(orjson.dumps({"tipo": "resync"}))
@@ -211,14 +287,14 @@ class EventosConsumer(AsyncWebsocketConsumer):
         if ahora - self.grupos_renovados < settings.WS_GRUPOS_RENOVAR_S:
             return
         self.grupos_renovados = ahora
-        for grupo in self.grupos:
+        for grupo in [*self.grupos_control, *self.grupos]:
             await self.channel_layer.group_add(grupo, self.channel_name)
 
     async def disconnect(self, code: int) -> None:
         latido.quitar(self)
         if self.rol is not None:
             metrics.CONEXIONES.labels(rol=self.rol).dec()
-        for grupo in self.grupos:
+        for grupo in [*self.grupos_control, *self.grupos]:
             try:
                 await self.channel_layer.group_discard(grupo, self.channel_name)
             except _ERRORES_CAPA:
@@ -227,8 +303,8 @@ class EventosConsumer(AsyncWebsocketConsumer):
     async def __call__(self, scope, receive, send):
         try:
             await super().__call__(scope, receive, send)
-        except _ERRORES_CAPA as exc:
-            logger.warning("closing socket, channel layer failed: %r", exc, exc_info=True)
+        except (*_ERRORES_CAPA, *_ERRORES_BD) as exc:
+            logger.warning("closing socket, channel layer or database failed: %r", exc, exc_info=True)
             # The channel layer failed under a live socket (Redis stopped): tell the client to
             # reconnect; its replay from PostgreSQL fills whatever was not delivered.
             metrics.ERRORES.inc()

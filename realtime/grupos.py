@@ -3,6 +3,8 @@ its user may see. Channels group names allow ASCII letters, digits, '-', '_' and
 
 from __future__ import annotations
 
+import hashlib
+
 from efectivos.alcance import alcance_de
 from efectivos.models import Usuario
 
@@ -17,6 +19,18 @@ def unidad(unidad_id: int) -> str:
 
 def efectivo(efectivo_id: int) -> str:
     return f"efectivo.{efectivo_id}"
+
+
+def usuario(usuario_id: int) -> str:
+    """Every socket of one user, whatever they see: for control messages (access changed), never
+    for events."""
+    return f"usuario.{usuario_id}"
+
+
+def sesion(session_key: str) -> str:
+    """Every socket opened with one browser session (closed when it signs out). The key itself
+    never leaves the process: the group is named by its hash."""
+    return f"sesion.{hashlib.sha256(session_key.encode()).hexdigest()[:40]}"
 
 
 def de_usuario(usuario: Usuario) -> list[str]:

@@ -147,3 +147,21 @@ def eventos_podar(*, retencion: timedelta | None = None, lote: int = 10_000) -> 
         total += len(ids)
         if len(ids) < lote:
             return total
+
+
+def sockets_revisar(*, usuario_id: int | None = None, session_key: str | None = None, cerrar: bool = False) -> None:
+    """Tell the open sockets of a user (or of one browser session) that their access changed, in
+    every server process, through the channel layer: each re-reads its user and closes (4401:
+    deactivated, new credentials, signed out; 4403: nothing left to see) or moves to the groups its
+    new role or unidad gives it. `cerrar`: close them whatever the user now is. Called after
+    commit. Redis down: the socket's own checks (group renewal) are the fallback."""
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    from realtime import grupos
+
+    destino = grupos.usuario(usuario_id) if usuario_id is not None else grupos.sesion(session_key or "")
+    try:
+        async_to_sync(get_channel_layer().group_send)(destino, {"type": "acceso.revisar", "cerrar": cerrar})
+    except Exception:
+        logger.warning("could not tell %s's sockets that their access changed", destino, exc_info=True)

@@ -7,9 +7,11 @@ from __future__ import annotations
 import secrets
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django_redis import get_redis_connection
 
 from efectivos.models import Usuario
+from gad_project.bd import conexiones_revisar
 
 
 def _clave(ticket: str) -> str:
@@ -29,4 +31,11 @@ def ticket_canjear(*, ticket: str) -> Usuario | None:
     usuario_id = get_redis_connection("default").getdel(_clave(ticket))
     if usuario_id is None:
         return None
-    return Usuario.objects.filter(pk=int(usuario_id), is_active=True).select_related("efectivo").first()
+    consulta = Usuario.objects.filter(pk=int(usuario_id), is_active=True).select_related("efectivo")
+    try:
+        return consulta.first()
+    except (OperationalError, InterfaceError):
+        # A pooled connection that died with a PostgreSQL restart; the ticket is already spent,
+        # so the read is retried here, on a fresh connection, rather than by the caller.
+        conexiones_revisar()
+        return consulta.first()
