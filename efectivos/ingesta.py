@@ -106,7 +106,7 @@ def lecturas_preparar(datos: Any, *, actor: Actor, ahora: datetime) -> Preparada
 
 
 def respuesta_armar(preparadas: Preparadas, resultado: ResultadoIngesta) -> tuple[int, dict[str, Any]]:
-    """(status, body): 201 {aceptadas, duplicadas, implausibles}, or 400 naming every rejected
+    """(status, body): 201 {aceptadas, duplicadas, implausibles, imprecisas}, or 400 naming every rejected
     reading while saying how many of the others were stored."""
     rechazadas = list(preparadas.rechazadas)
     for pos, motivo in resultado.rechazos.items():
@@ -118,6 +118,7 @@ def respuesta_armar(preparadas: Preparadas, resultado: ResultadoIngesta) -> tupl
         "aceptadas": resultado.aceptadas,
         "duplicadas": resultado.duplicadas,
         "implausibles": len(resultado.implausibles),
+        "imprecisas": len(resultado.imprecisas),
     }
     if not rechazadas:
         return 201, cuerpo
@@ -140,6 +141,7 @@ def resultado_parcial(resultado: ResultadoIngesta, desde: int, hasta: int) -> Re
         destinos=destinos,
         rechazos={i - desde: m for i, m in resultado.rechazos.items() if desde <= i < hasta},
         implausibles=[i - desde for i in resultado.implausibles if desde <= i < hasta],
+        imprecisas=[i - desde for i in resultado.imprecisas if desde <= i < hasta],
     )
 
 

@@ -7,6 +7,11 @@ DUPLICADAS = Counter("gad_posiciones_duplicadas_total", "Readings already stored
 IMPLAUSIBLES = Counter(
     "gad_posiciones_implausibles_total", "Readings stored but flagged: an impossible speed", ["fuente"]
 )
+IMPRECISAS = Counter(
+    "gad_posiciones_imprecisas_total",
+    "Readings whose stated error exceeds PRECISION_DECIDIR_M: never taken as leaving a zone",
+    ["fuente"],
+)
 RECHAZADAS = Counter("gad_posiciones_rechazadas_total", "Readings rejected as invalid", ["motivo"])
 EVALUACION = Histogram(
     "gad_ingesta_lote_seconds",

@@ -62,6 +62,9 @@ class ResultadoIngesta:
     alertas: list[AlertaNueva] = field(default_factory=list)
     # Indices of readings stored (counted in aceptadas) but flagged implausible and used for nothing.
     implausibles: list[int] = field(default_factory=list)
+    # Indices of readings whose stated error exceeds PRECISION_DECIDIR_M: used, but never as
+    # evidence that the efectivo left a zone (geocercas.engine).
+    imprecisas: list[int] = field(default_factory=list)
 
 
 _SQL_BLOQUEAR = """
@@ -157,7 +160,9 @@ def posiciones_registrar(*, lecturas: Sequence[LecturaNueva], fuente: str = Fuen
         )
         evaluacion = geocercas_services.geocercas_evaluar_iniciar(
             lecturas=[
-                LecturaEval(idx, lec.efectivo_id, 0, lec.lon, lec.lat, lec.registrada_en, lec.precision_m)
+                LecturaEval(
+                    idx, lec.efectivo_id, 0, lec.lon, lec.lat, lec.registrada_en, precision_util(lec.precision_m)
+                )
                 for idx in primeras.values()
                 for lec in (lecturas[idx],)
             ]
@@ -202,7 +207,12 @@ def posiciones_registrar(*, lecturas: Sequence[LecturaNueva], fuente: str = Fuen
                 aceptada=None if previa is None else Fix(lon, lat, previa, precision),
                 descartada=descartada,
                 lecturas=[
-                    Fix(lecturas[i].lon, lecturas[i].lat, lecturas[i].registrada_en, lecturas[i].precision_m)
+                    Fix(
+                        lecturas[i].lon,
+                        lecturas[i].lat,
+                        lecturas[i].registrada_en,
+                        precision_util(lecturas[i].precision_m),
+                    )
                     for i in idxs
                 ],
                 maximo_kmh=settings.VELOCIDAD_MAX_KMH,
@@ -219,9 +229,20 @@ def posiciones_registrar(*, lecturas: Sequence[LecturaNueva], fuente: str = Fuen
                     implausibles.append((insertadas[idx], lec.registrada_en))
                     resultado.implausibles.append(idx)
                     continue
+                imprecisa = lec.precision_m is not None and lec.precision_m > settings.PRECISION_DECIDIR_M
+                if imprecisa:
+                    resultado.imprecisas.append(idx)
                 evaluables.append(
                     LecturaEval(
-                        idx, eid, unidad_id, lec.lon, lec.lat, lec.registrada_en, lec.precision_m, insertadas[idx]
+                        idx,
+                        eid,
+                        unidad_id,
+                        lec.lon,
+                        lec.lat,
+                        lec.registrada_en,
+                        precision_util(lec.precision_m),
+                        insertadas[idx],
+                        imprecisa,
                     )
                 )
                 ultima[eid] = lec  # in time order: the last one wins
@@ -254,8 +275,16 @@ def posiciones_registrar(*, lecturas: Sequence[LecturaNueva], fuente: str = Fuen
     metrics.DUPLICADAS.labels(fuente=fuente).inc(resultado.duplicadas)
     if resultado.implausibles:
         metrics.IMPLAUSIBLES.labels(fuente=fuente).inc(len(resultado.implausibles))
+    if resultado.imprecisas:
+        metrics.IMPRECISAS.labels(fuente=fuente).inc(len(resultado.imprecisas))
     metrics.EVALUACION.observe(time.perf_counter() - inicio)
     return resultado
+
+
+def precision_util(precision_m: float | None) -> float | None:
+    """The stated error the geofences and the speed check may use: capped, so that a reading
+    claiming a huge error (by fault, or to slip past a fence) cannot widen every margin."""
+    return None if precision_m is None else min(precision_m, settings.PRECISION_DECIDIR_M)
 
 
 def _fila_insertar(lec: LecturaNueva) -> dict[str, Any]:

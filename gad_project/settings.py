@@ -471,6 +471,10 @@ DESPACHO_FIX_MAX_MIN = env_int("DESPACHO_FIX_MAX_MIN", 15, minimum=1)
 DESPACHO_RADIO_MAX_M = env_int("DESPACHO_RADIO_MAX_M", 10_000, minimum=100)
 # An efectivo in service with no fix for this many minutes raises "sin reporte".
 SIN_REPORTE_MIN = env_int("SIN_REPORTE_MIN", 10, minimum=1)
+# A reading's stated error (precision_m) is used up to this many metres by the geofences'
+# hysteresis and the speed check; a reading less precise than this is flagged ("imprecisa") and
+# never taken as evidence that an efectivo left a zone.
+PRECISION_DECIDIR_M = env_int("PRECISION_DECIDIR_M", 100, minimum=5)
 # A reading implying a faster move than this from the last accepted fix is flagged, not used.
 VELOCIDAD_MAX_KMH = env_int("VELOCIDAD_MAX_KMH", 250, minimum=1)
 # A geofence alert still pending after this many minutes is escalated (map and bot).

@@ -8,7 +8,11 @@ Two halves:
   a Schmitt trigger per fence. A fence absent from a reading's candidates is "clearly outside".
 
 Hysteresis: an efectivo enters when inside by at least max(histeresis_m, precision_m) and exits
-when outside by at least that; in between the last state holds, so GPS jitter never flaps.
+when outside by at least that; in between the last state holds, so GPS jitter never flaps. The
+precision used is capped (PRECISION_DECIDIR_M, by the ingest): a fix claiming a huge error cannot
+widen the margin until nothing is ever "inside". A fix less precise than that cap (`imprecisa`)
+may still enter a zone it is clearly inside, but never counts as outside: it neither exits nor
+completes a crossing.
 
 Schedules: a fence with a `Horario` applies only then (days and hours in the agency's zone, at the
 reading's device time). Outside it the pair is not evaluated at all, so its state holds: leaving a
@@ -45,8 +49,9 @@ class LecturaEval:
     lon: float
     lat: float
     registrada_en: datetime
-    precision_m: float | None
+    precision_m: float | None  # capped at PRECISION_DECIDIR_M by the ingest
     posicion_id: int | None = None
+    imprecisa: bool = False  # its stated error exceeded the cap: never evidence of being outside
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,6 +311,8 @@ def transiciones_calcular(
                 nuevo = _schmitt(muestra)
                 estado = estados.get(gid)
                 previo = estado.dentro if estado else False
+                if nuevo is False and lectura.imprecisa:
+                    nuevo = None  # too imprecise to say the efectivo is out: the state holds
                 if nuevo is not None and nuevo != previo:
                     estado = estados[gid] = EstadoPresencia(dentro=nuevo, desde=lectura.registrada_en, cambiado=True)
                     tipo = TipoAlerta.ENTRADA if nuevo else TipoAlerta.SALIDA
@@ -319,7 +326,7 @@ def transiciones_calcular(
                         transiciones.append(
                             Transicion(TipoAlerta.PERMANENCIA, efectivo_id, gid, lectura, lectura.registrada_en, True)
                         )
-            for cruce in (cruces or {}).get(lectura.idx, ()):
+            for cruce in () if lectura.imprecisa else (cruces or {}).get(lectura.idx, ()):
                 cerca = cercas.get(cruce.geocerca_id)
                 estado = estados.get(cruce.geocerca_id)
                 if cerca is None or (estado is not None and estado.dentro):

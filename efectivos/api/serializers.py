@@ -34,6 +34,9 @@ class IngestaRespuestaSerializer(serializers.Serializer):
     implausibles = serializers.IntegerField(
         help_text="Guardadas pero marcadas: implican una velocidad imposible desde la última posición aceptada."
     )
+    imprecisas = serializers.IntegerField(
+        help_text="Guardadas con un error declarado mayor que PRECISION_DECIDIR_M: nunca cuentan como salida de una zona."
+    )
 
 
 class LecturaSerializer(serializers.Serializer):

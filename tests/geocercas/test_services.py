@@ -200,3 +200,33 @@ def test_las_alertas_solo_se_publican_tras_el_commit(efectivo, django_capture_on
 
 def _al_instante(x: float) -> datetime:
     return T0 + timedelta(seconds=x)
+
+
+def test_una_precision_enorme_no_evade_una_zona_restringida(efectivo, settings):
+    """A reading claiming 100 km of error used to widen the hysteresis margin past the fence:
+    three readings in the middle of a restricted zone raised nothing."""
+    settings.PRECISION_DECIDIR_M = 50
+    GeocercaFactory(tipo=TipoGeocerca.RESTRINGIDA, geom=cuadrado(lado_m=LADO))
+    registrar(lectura(efectivo, 500, 0, precision=100_000))
+    resultado = registrar(lectura(efectivo, 0, 10, precision=100_000), lectura(efectivo, 5, 20, precision=100_000))
+    assert [a.tipo for a in resultado.alertas] == ["entrada"]
+    assert resultado.imprecisas == [0, 1]
+
+
+def test_una_lectura_imprecisa_nunca_cuenta_como_salida(efectivo, settings):
+    settings.PRECISION_DECIDIR_M = 50
+    GeocercaFactory(tipo=TipoGeocerca.PERIMETRO, geom=cuadrado(lado_m=LADO))
+    registrar(lectura(efectivo, 0, 0))  # inside the perimeter
+    resultado = registrar(lectura(efectivo, 500, 10, precision=800))  # "outside", but ±800 m
+    assert resultado.alertas == [] and resultado.imprecisas == [0]
+    assert Presencia.objects.get(efectivo=efectivo).dentro is True
+    assert [a.tipo for a in registrar(lectura(efectivo, 500, 20, precision=10)).alertas] == ["salida"]
+
+
+def test_las_lecturas_imprecisas_se_cuentan_en_una_metrica(efectivo, settings):
+    from efectivos import metrics
+
+    settings.PRECISION_DECIDIR_M = 50
+    antes = metrics.IMPRECISAS.labels(fuente="api")._value.get()
+    registrar(lectura(efectivo, 0, 0, precision=51), lectura(efectivo, 1, 5, precision=50))
+    assert metrics.IMPRECISAS.labels(fuente="api")._value.get() == antes + 1
