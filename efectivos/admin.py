@@ -90,7 +90,16 @@ class EfectivoAdmin(ConDescargas, MapaAdmin):
 
 @admin.register(Posicion)
 class PosicionAdmin(MapaSoloLecturaAdmin):
-    list_display = ("id", "efectivo", "registrada_en", "recibida_en", "precision_m", "velocidad_kmh", "fuente")
+    list_display = (
+        "id",
+        "efectivo",
+        "registrada_en",
+        "recibida_en",
+        "precision_m",
+        "velocidad_kmh",
+        "fuente",
+        "registrada_por",
+    )
     list_filter = ("fuente",)
     search_fields = ("efectivo__codigo_interno", "efectivo__apellido", "id_cliente")
     list_select_related = ("efectivo",)

@@ -100,6 +100,7 @@ def lecturas_preparar(datos: Any, *, actor: Actor, ahora: datetime) -> Preparada
                 velocidad_kmh=lectura.velocidad_kmh,
                 rumbo=lectura.rumbo,
                 alcance=actor.alcance,
+                registrada_por=None if efectivo_id == actor.efectivo_id else actor.usuario_id,
             )
         )
     return preparadas

@@ -133,6 +133,20 @@ class Posicion(models.Model):
     velocidad_kmh = models.FloatField("velocidad (km/h)", null=True, blank=True)
     rumbo = models.FloatField(null=True, blank=True)
     fuente = models.CharField(max_length=12, choices=FuentePosicion.choices)
+    # Who posted a reading for another efectivo (a commander or an admin through the API); null when
+    # it came from the efectivo's own account or device. No foreign key: it costs a lookup on every
+    # insert, and users are deactivated, never deleted, once they have a trail.
+    registrada_por = models.ForeignKey(
+        "Usuario",
+        verbose_name="registrada por",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Quien la envió en nombre del efectivo; vacío si la envió su propio equipo o cuenta.",
+    )
     # Unique with the device time (the partition column): see the constraint below.
     id_cliente = models.UUIDField(default=uuid.uuid4)
     implausible = models.BooleanField(

@@ -15,6 +15,7 @@ import orjson
 from django.conf import settings
 from django.db import connection, transaction
 
+from auditoria import registro
 from efectivos import metrics, plausibilidad
 from efectivos.alcance import Alcance
 from efectivos.models import Efectivo, EstadoEfectivo, FuentePosicion
@@ -42,6 +43,8 @@ class LecturaNueva:
     # The poster's scope, checked against the efectivo's unidad under the row lock. None: the
     # caller already resolved the efectivo itself (the bot, the simulator).
     alcance: Alcance | None = None
+    # The user who posted it for another efectivo (None: the efectivo's own account or device).
+    registrada_por: int | None = None
 
 
 class Destino(StrEnum):
@@ -84,11 +87,12 @@ WHERE id = ANY(%s) ORDER BY id FOR UPDATE
 # rest of the ingest — so it is not done.)
 _SQL_INSERTAR = """
 INSERT INTO efectivos_posicion
-    (efectivo_id, punto, registrada_en, recibida_en, precision_m, velocidad_kmh, rumbo, fuente, id_cliente)
-SELECT t.e, ST_SetSRID(ST_MakePoint(t.lon, t.lat), 4326), t.r, now(), t.p, t.v, t.ru, %s, t.u
+    (efectivo_id, punto, registrada_en, recibida_en, precision_m, velocidad_kmh, rumbo, fuente, id_cliente,
+     registrada_por_id)
+SELECT t.e, ST_SetSRID(ST_MakePoint(t.lon, t.lat), 4326), t.r, now(), t.p, t.v, t.ru, %s, t.u, t.rp
 FROM jsonb_to_recordset(%s::jsonb)
      AS t(e bigint, lon float8, lat float8, r timestamptz, p float8, v float8, ru float8, u uuid,
-          todo bool, un bigint, ef bigint)
+          todo bool, un bigint, ef bigint, rp bigint)
 JOIN efectivos_efectivo e ON e.id = t.e
 WHERE t.todo OR e.unidad_id = t.un OR e.id = t.ef
 ON CONFLICT (id_cliente, registrada_en) DO NOTHING
@@ -183,6 +187,7 @@ def posiciones_registrar(*, lecturas: Sequence[LecturaNueva], fuente: str = Fuen
         for idx in insertadas:
             resultado.destinos[idx] = Destino.ACEPTADA
         resultado.aceptadas = len(insertadas)
+        _por_terceros_auditar(lecturas, insertadas, efectivos)
         resultado.duplicadas = len(lecturas) - resultado.aceptadas - len(resultado.rechazos)
 
         # Stored readings newer than what was last evaluated go through the geofence engine, and
@@ -281,6 +286,26 @@ def posiciones_registrar(*, lecturas: Sequence[LecturaNueva], fuente: str = Fuen
     return resultado
 
 
+def _por_terceros_auditar(
+    lecturas: Sequence[LecturaNueva], insertadas: dict[int, int], efectivos: dict[int, tuple[Any, ...]]
+) -> None:
+    """Readings stored for an efectivo by someone else (a commander, an admin) are recorded in the
+    audit trail: one entry per poster and efectivo, naming the positions. Rare by nature; the
+    efectivos' own readings are not audited (they are their own record)."""
+    por_par: dict[tuple[int, int], list[int]] = {}
+    for idx, pid in insertadas.items():
+        lec = lecturas[idx]
+        if lec.registrada_por is not None:
+            por_par.setdefault((lec.registrada_por, lec.efectivo_id), []).append(pid)
+    if por_par:
+        registro.lecturas_por_terceros(
+            [
+                (actor_id, efectivo_id, efectivos[efectivo_id][4], ids)
+                for (actor_id, efectivo_id), ids in por_par.items()
+            ]
+        )
+
+
 def precision_util(precision_m: float | None) -> float | None:
     """The stated error the geofences and the speed check may use: capped, so that a reading
     claiming a huge error (by fault, or to slip past a fence) cannot widen every margin."""
@@ -301,6 +326,7 @@ def _fila_insertar(lec: LecturaNueva) -> dict[str, Any]:
         "todo": alcance is None or alcance.todo,
         "un": alcance.unidad_id if alcance else None,
         "ef": alcance.efectivo_id if alcance else None,
+        "rp": lec.registrada_por,
     }
 
 

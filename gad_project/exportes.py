@@ -85,7 +85,7 @@ def _utc(t: datetime) -> str:
 
 # --- tracks --------------------------------------------------------------------------------------
 # A track row: (efectivo_id, codigo, nombre, lon, lat, registrada_en, precision_m, velocidad_kmh,
-# rumbo, fuente, implausible), ordered by efectivo and device time.
+# rumbo, fuente, implausible, registrada_por), ordered by efectivo and device time.
 
 CAMPOS_LECTURA = (
     "efectivo_id",
@@ -99,6 +99,7 @@ CAMPOS_LECTURA = (
     "rumbo",
     "fuente",
     "implausible",
+    "registrada_por",
 )
 
 
@@ -158,6 +159,7 @@ def recorrido_geojson(lecturas: Iterable[tuple]) -> Iterator[str]:
             "rumbo": f[8],
             "fuente": f[9],
             "implausible": f[10],
+            "registrada_por": f[11],
         }
         feature = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [f[3], f[4]]}, "properties": props}
         yield ("" if primera else ",\n") + json.dumps(feature, ensure_ascii=False)

@@ -459,6 +459,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = POSICIONES_CUERPO_MAX_BYTES
 INGESTA_GRUPO_MAX = env_int("INGESTA_GRUPO_MAX", 1000, minimum=1)
 INGESTA_ESCRITORES = env_int("INGESTA_ESCRITORES", 1, minimum=1)
 INGESTA_ACTOR_TTL_S = env_int("INGESTA_ACTOR_TTL_S", 60, minimum=1)
+# The longest window one request for an efectivo's track may cover (exports cover longer ones).
+RECORRIDO_VENTANA_MAX_H = env_int("RECORRIDO_VENTANA_MAX_H", 168, minimum=1)
 POSICIONES_FUTURO_MAX_S = env_int("POSICIONES_FUTURO_MAX_S", 300, minimum=0)
 POSICIONES_ANTIGUEDAD_MAX_H = env_int("POSICIONES_ANTIGUEDAD_MAX_H", 72, minimum=1)
 # The position history is kept this many days, then its day partitions are dropped (pg_partman,

@@ -58,9 +58,10 @@ class RecorridoSerializer(serializers.Serializer):
     hasta = serializers.DateTimeField()
     lecturas = serializers.IntegerField(help_text="Lecturas en la ventana (más que `puntos` si se raleó).")
     puntos = serializers.ListField(
-        child=serializers.ListField(child=serializers.JSONField(), min_length=4, max_length=4),
-        help_text="[lon, lat, registrada_en, implausible], de la más antigua a la más nueva. Una implausible "
-        "(velocidad imposible desde la anterior aceptada) no forma parte del trazo.",
+        child=serializers.ListField(child=serializers.JSONField(), min_length=5, max_length=5),
+        help_text="[lon, lat, registrada_en, implausible, registrada_por], de la más antigua a la más nueva. "
+        "Una implausible (velocidad imposible desde la anterior aceptada) no forma parte del trazo; "
+        "registrada_por es el usuario que la envió en nombre del efectivo (null: su propio equipo o cuenta).",
     )
 
 

@@ -79,7 +79,8 @@ class PosicionesView(APIView):
 
 class RecorridoView(APIView):
     """An efectivo's track: the readings of the last `horas` hours (or between `desde` and
-    `hasta`), oldest first, as [lon, lat, registrada_en]; thinned evenly past 5,000 points."""
+    `hasta`, at most RECORRIDO_VENTANA_MAX_H apart), oldest first, as [lon, lat, registrada_en,
+    implausible, registrada_por]; thinned evenly past 5,000 points."""
 
     permission_classes = [EsMando]
 
@@ -102,6 +103,13 @@ class RecorridoView(APIView):
             desde = hasta - timedelta(hours=horas)
         if desde >= hasta:
             raise EntradaInvalida("`desde` debe ser anterior a `hasta`.", detalle={"desde": iso(desde)})
+        if hasta - desde > timedelta(hours=settings.RECORRIDO_VENTANA_MAX_H):
+            raise EntradaInvalida(
+                f"La ventana supera {settings.RECORRIDO_VENTANA_MAX_H} horas: pida un intervalo más corto "
+                "(o use los exportes para períodos largos).",
+                detalle={"maximo_horas": settings.RECORRIDO_VENTANA_MAX_H},
+                codigo="ventana_demasiado_larga",
+            )
         recorrido = selectors.recorrido_de(efectivo_id=efectivo.pk, desde=desde, hasta=hasta)
         auditar_acceso(request, efectivo, "recorrido", desde=iso(desde), hasta=iso(hasta))
         return Response(
@@ -110,7 +118,9 @@ class RecorridoView(APIView):
                 "desde": iso(desde),
                 "hasta": iso(hasta),
                 "lecturas": recorrido.lecturas,
-                "puntos": [[round(lon, 6), round(lat, 6), iso(t), mala] for lon, lat, t, mala in recorrido.puntos],
+                "puntos": [
+                    [round(lon, 6), round(lat, 6), iso(t), mala, por] for lon, lat, t, mala, por in recorrido.puntos
+                ],
             }
         )
 

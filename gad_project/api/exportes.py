@@ -139,8 +139,9 @@ class RecorridosExportView(APIView):
         subconsulta, params = alcance.values("pk").query.sql_with_params()
         sql = f"""
             SELECT p.efectivo_id, e.codigo_interno, e.apellido || ', ' || e.nombre, ST_X(p.punto), ST_Y(p.punto),
-                   p.registrada_en, p.precision_m, p.velocidad_kmh, p.rumbo, p.fuente, p.implausible
+                   p.registrada_en, p.precision_m, p.velocidad_kmh, p.rumbo, p.fuente, p.implausible, u.username
             FROM efectivos_posicion p JOIN efectivos_efectivo e ON e.id = p.efectivo_id
+                 LEFT JOIN efectivos_usuario u ON u.id = p.registrada_por_id
             WHERE p.efectivo_id IN ({subconsulta}) AND p.registrada_en >= %s AND p.registrada_en <= %s
             ORDER BY p.efectivo_id, p.registrada_en, p.id
         """

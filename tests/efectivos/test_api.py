@@ -293,3 +293,39 @@ def test_filtros_invalidos_son_400(api, comandante_a, params):
     respuesta = api(comandante_a).get("/api/v1/efectivos/", params)
     assert respuesta.status_code == 400
     assert respuesta.json()["error"]["codigo"] == "parametro_invalido"
+
+
+def test_una_lectura_enviada_por_un_comandante_dice_quien_la_envio_y_se_audita(api, comandante_a, efectivo):
+    from auditoria.models import Registro
+
+    assert api(comandante_a).post(URL, lectura(efectivo=efectivo.pk), format="json").status_code == 201
+    assert api(efectivo.usuario).post(URL, lectura(lat=-34.6001), format="json").status_code == 201
+    por_comandante, propia = Posicion.objects.order_by("recibida_en", "id")
+    assert por_comandante.registrada_por_id == comandante_a.pk
+    assert propia.registrada_por_id is None
+    (entrada,) = Registro.objects.filter(changes__has_key="posiciones_por_terceros")
+    assert entrada.actor_id == comandante_a.pk
+    assert entrada.object_id == efectivo.pk
+    assert entrada.additional_data["posiciones"] == [por_comandante.pk]
+    # The track shows who sent it, and so do the exports.
+    recorrido = api(comandante_a).get(f"/api/v1/efectivos/{efectivo.pk}/recorrido/").json()
+    assert [p[4] for p in recorrido["puntos"]] == ["comandante_a", None]
+    from tests.gad_project.test_exportes import contenido
+
+    csv = contenido(api(comandante_a).get(f"/api/v1/exportes/recorridos/?formato=csv&efectivo={efectivo.pk}")).decode(
+        "utf-8-sig"
+    )
+    encabezado, *filas = csv.strip().splitlines()
+    assert encabezado.endswith(",registrada_por")
+    assert [f.rsplit(",", 1)[1] for f in filas] == ["comandante_a", ""]
+
+
+def test_el_recorrido_limita_su_ventana(api, comandante_a, efectivo, settings):
+    settings.RECORRIDO_VENTANA_MAX_H = 24
+    hasta = timezone.now()
+    r = api(comandante_a).get(
+        f"/api/v1/efectivos/{efectivo.pk}/recorrido/",
+        {"desde": (hasta - timedelta(hours=25)).isoformat(), "hasta": hasta.isoformat()},
+    )
+    assert r.status_code == 400
+    assert r.json()["error"]["codigo"] == "ventana_demasiado_larga"

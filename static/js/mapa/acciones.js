@@ -323,7 +323,9 @@ export class Acciones {
         hasta.filter((p) => p[3]).map((p) => [p[0], p[1]]),
       );
       this.capas.seleccionar(coords[i]);
-      const marca = puntos[i][3] ? " · lectura implausible (descartada)" : "";
+      const marca =
+        (puntos[i][3] ? " · lectura implausible (descartada)" : "") +
+        (puntos[i][4] ? ` · enviada por ${puntos[i][4]}, no por su equipo` : "");
       const descartadas = implausibles ? `, ${implausibles} implausible(s) en rojo` : "";
       $("#r-hora").textContent = `${fechaHora(puntos[i][2])} · ${i + 1}/${puntos.length} (${r.lecturas} lecturas${descartadas})${marca}`;
     };
