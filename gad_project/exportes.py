@@ -167,15 +167,29 @@ def recorrido_geojson(lecturas: Iterable[tuple]) -> Iterator[str]:
     yield "\n]}\n"
 
 
+# A text cell a spreadsheet would run as a formula (a task title "=HYPERLINK(...)", a geocerca
+# named "+cmd|..."): written with a leading apostrophe, which spreadsheets show as plain text.
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def celda_segura(valor: Any) -> Any:
+    if isinstance(valor, datetime):
+        return _hora(valor)
+    if isinstance(valor, str) and valor.startswith(_FORMULA):
+        return "'" + valor
+    return valor
+
+
 def csv_filas(encabezado: Iterable[str], datos: Iterable[Iterable[Any]]) -> Iterator[str]:
-    """CSV (RFC 4180, UTF-8 with BOM so spreadsheets read the accents), one line per row."""
+    """CSV (RFC 4180, UTF-8 with BOM so spreadsheets read the accents), one line per row; text
+    that a spreadsheet would take for a formula is neutralised (celda_segura)."""
     buffer = io.StringIO()
     escritor = csv.writer(buffer, lineterminator="\r\n")
 
     def linea(valores: Iterable[Any]) -> str:
         buffer.seek(0)
         buffer.truncate()
-        escritor.writerow(_hora(v) if isinstance(v, datetime) else v for v in valores)
+        escritor.writerow(celda_segura(v) for v in valores)
         return buffer.getvalue()
 
     yield "\ufeff" + linea(encabezado)

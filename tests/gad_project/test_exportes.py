@@ -202,3 +202,31 @@ def test_geocercas_exportadas_abren_en_gdal_y_respetan_el_alcance(comandante_a, 
     datos = contenido(cliente_jwt(comandante_a).get(f"/api/v1/exportes/geocercas/?formato={formato}"))
     assert sum(cuentas(ogrinfo(tmp_path, datos, formato)).values()) == 2
     assert "De B" not in datos.decode()
+
+
+@pytest.mark.parametrize(
+    "peligroso", ['=HYPERLINK("http://x","ver")', "+cmd|' /C calc'!A0", "-1+1", "@SUMA(1)", "\tx", "\rx"]
+)
+def test_un_texto_que_una_planilla_tomaria_por_formula_sale_neutralizado(comandante_a, unidad_a, peligroso):
+    TareaFactory(unidad=unidad_a, titulo=peligroso)
+    AlertaFactory(efectivo=EfectivoFactory(unidad=unidad_a), geocerca=GeocercaFactory(nombre=peligroso))
+    tareas = csv.DictReader(
+        io.StringIO(
+            contenido(cliente_jwt(comandante_a).get("/api/v1/exportes/tareas/?formato=csv")).decode("utf-8-sig")
+        )
+    )
+    assert {f["titulo"] for f in tareas} == {"'" + peligroso}
+    alertas = csv.DictReader(
+        io.StringIO(
+            contenido(cliente_jwt(comandante_a).get("/api/v1/exportes/alertas/?formato=csv")).decode("utf-8-sig")
+        )
+    )
+    assert [f["geocerca"] for f in alertas] == ["'" + peligroso]
+
+
+def test_los_numeros_negativos_siguen_siendo_numeros(comandante_a, recorrido):
+    datos = contenido(
+        cliente_jwt(comandante_a).get(f"/api/v1/exportes/recorridos/?formato=csv&efectivo={recorrido[0].pk}")
+    )
+    fila = next(csv.DictReader(io.StringIO(datos.decode("utf-8-sig"))))
+    assert fila["lon"].startswith("-58.") and fila["lat"].startswith("-34.")
