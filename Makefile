@@ -3,6 +3,14 @@
 # project-local PostgreSQL/PostGIS and Redis under .run/ (unless DATABASE_URL / REDIS_URL are set).
 SHELL := /bin/bash
 PY := .venv/bin/python
+# DEBUG is off unless asked for (settings.py), and then the development key is refused: every
+# command here uses a secret generated once under .run/ (scripts/bootstrap.sh), unless SECRET_KEY
+# or SECRET_KEY_FILE is set.
+ifeq ($(origin SECRET_KEY),undefined)
+export SECRET_KEY_FILE ?= $(CURDIR)/.run/secret_key
+endif
+# The tests' servers speak plain HTTP on loopback, as make run's do: cookies cannot be Secure there.
+TEST_ENV := SESSION_COOKIE_SECURE=$${SESSION_COOKIE_SECURE:-false} CSRF_COOKIE_SECURE=$${CSRF_COOKIE_SECURE:-false}
 
 .PHONY: run test stop bootstrap services migrate demo lint bench clean capturas backup cluster
 
@@ -27,14 +35,14 @@ test:
 	@bash scripts/services.sh start
 	@$(PY) manage.py collectstatic --noinput -v0
 	@rm -rf .run/metricas-$${REDIS_PREFIX:-gadtest}
-	@REDIS_PREFIX=$${REDIS_PREFIX:-gadtest} $(PY) -m pytest $(PYTEST_ARGS)
+	@$(TEST_ENV) REDIS_PREFIX=$${REDIS_PREFIX:-gadtest} $(PY) -m pytest $(PYTEST_ARGS)
 
 # The README's screenshots (docs/*.png), written by the browser tests from the demo data.
 capturas:
 	@GAD_BROWSER=1 bash scripts/bootstrap.sh
 	@bash scripts/services.sh start
 	@$(PY) manage.py collectstatic --noinput -v0
-	@GAD_CAPTURAS=1 REDIS_PREFIX=$${REDIS_PREFIX:-gadtest} $(PY) -m pytest -q tests/mapa/test_navegador_base.py tests/gad_project/test_admin_navegador.py \
+	@$(TEST_ENV) GAD_CAPTURAS=1 REDIS_PREFIX=$${REDIS_PREFIX:-gadtest} $(PY) -m pytest -q tests/mapa/test_navegador_base.py tests/gad_project/test_admin_navegador.py \
 	  tests/mapa/test_navegador.py::test_el_comandante_ve_moverse_a_un_efectivo_y_reconoce_su_alerta_en_vivo
 
 # The multi-node topology on this machine (scripts/cluster.sh): primary + streaming replica,

@@ -4,6 +4,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.utils import timezone
 
+from auditoria import selectors as auditoria_selectors
 from efectivos import services
 from efectivos.models import Efectivo, Posicion, Unidad, Usuario
 from gad_project.admin_base import ConDescargas, MapaAdmin, MapaSoloLecturaAdmin, descargas, descargas_html
@@ -20,7 +21,27 @@ class UsuarioAdmin(UserAdmin):
     add_fieldsets = (*UserAdmin.add_fieldsets, ("GRUPO_GAD", {"fields": ("rol", "unidad")}))
     readonly_fields = ("telegram_id", "last_login", "date_joined")
 
-    actions = ["desvincular_telegram"]
+    actions = ["desactivar", "desvincular_telegram"]
+
+    def get_deleted_objects(self, objs, request):
+        """A user with an audit trail (as its actor or its subject) cannot be deleted: the trail is
+        immutable and names them. The admin's delete page lists them as protected and says to
+        deactivate them instead."""
+        borrados, cuenta, permisos, protegidos = super().get_deleted_objects(objs, request)
+        con_rastro = auditoria_selectors.usuarios_con_rastro(usuario_ids=[u.pk for u in objs])
+        protegidos = list(protegidos) + [
+            f"{u}: tiene registros de auditoría; desactívelo en lugar de borrarlo (acción «Desactivar»)."
+            for u in objs
+            if u.pk in con_rastro
+        ]
+        return borrados, cuenta, permisos, protegidos
+
+    @admin.action(description="Desactivar (conserva su historial; corta su acceso al instante)")
+    def desactivar(self, request, queryset):
+        for usuario in queryset.filter(is_active=True):
+            usuario.is_active = False
+            usuario.save(update_fields=["is_active"])
+            self.message_user(request, f"{usuario}: desactivado.", messages.SUCCESS)
 
     @admin.display(boolean=True, description="Telegram")
     def vinculado_telegram(self, obj: Usuario) -> bool:

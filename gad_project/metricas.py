@@ -10,6 +10,7 @@ Only for Prometheus: a bearer token (`METRICS_TOKEN`) or a client address in `ME
 
 from __future__ import annotations
 
+import hmac
 import ipaddress
 import logging
 import os
@@ -165,7 +166,8 @@ class Dependencias:
 
 def _permitido(request: HttpRequest) -> bool:
     token = settings.METRICS_TOKEN
-    if token and request.headers.get("Authorization", "") == f"Bearer {token}":
+    # Constant time: the comparison must not tell a scraper how much of a guess was right.
+    if token and hmac.compare_digest(request.headers.get("Authorization", "").encode(), f"Bearer {token}".encode()):
         return True
     try:
         direccion = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import logging
+import time
 
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 
@@ -25,6 +27,27 @@ class CadenaSincronica:
         self.get_response = get_response
 
     def __call__(self, request):
+        return self.get_response(request)
+
+
+class SesionDeslizante:
+    """A signed-in session's expiry slides while it is used: at most every SESION_RENOVAR_S the
+    session is marked modified, which saves it with a new expiry (SESSION_COOKIE_AGE from now)
+    and sends the cookie again. Idle for SESSION_COOKIE_AGE, it ends."""
+
+    sync_capable = True
+    async_capable = False
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        sesion = getattr(request, "session", None)
+        # Only a request that came with a session cookie reads the session (from the cache).
+        if sesion is not None and sesion.session_key and "_auth_user_id" in sesion:
+            ahora = int(time.time())
+            if ahora - int(sesion.get("_renovada", 0)) >= settings.SESION_RENOVAR_S:
+                sesion["_renovada"] = ahora
         return self.get_response(request)
 
 

@@ -58,7 +58,9 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
-DEBUG = env_bool("DEBUG", True)
+# Off unless asked for: a deployment that forgets it is not a debug server (make run and make test
+# set what they need: a generated secret, plain-HTTP cookies on loopback).
+DEBUG = env_bool("DEBUG", False)
 
 # --- Metrics -------------------------------------------------------------------------------------
 # prometheus_client's multiprocess mode: every process (the servers, Celery, the simulator, the bot,
@@ -134,6 +136,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "gad_project.middleware.SesionDeslizante",
     "auditoria.middleware.Auditoria",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -402,6 +405,11 @@ SPECTACULAR_SETTINGS = {
 # Sessions read from Redis, written through to PostgreSQL: every map tile and API call of a
 # signed-in browser reads the session, and a Redis restart must not sign everyone out.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# An operations console: a session lasts hours, not Django's two weeks, and slides while it is used
+# (renewed at most every SESION_RENOVAR_S by gad_project.middleware.SesionDeslizante, not on every
+# request: each renewal is a write).
+SESSION_COOKIE_AGE = env_int("SESION_HORAS", 12, minimum=1) * 3600
+SESION_RENOVAR_S = env_int("SESION_RENOVAR_S", 300, minimum=10)
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
@@ -419,7 +427,8 @@ CONTENT_SECURITY_POLICY = {
         "script-src": ["'self'", "'unsafe-inline'"],
         "style-src": ["'self'", "'unsafe-inline'"],
         "img-src": ["'self'", "data:", "blob:", *env_list("MAPA_TILES_ORIGINS", [])],
-        "connect-src": ["'self'", "ws:", "wss:", *env_list("MAPA_TILES_ORIGINS", [])],
+        # 'self' covers the page's own ws:// and wss:// origin (CSP Level 3); no other host.
+        "connect-src": ["'self'", *env_list("MAPA_TILES_ORIGINS", [])],
         "worker-src": ["'self'", "blob:"],
     }
 }

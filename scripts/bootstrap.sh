@@ -81,3 +81,7 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$sum" ] || [ ! -f static/vendor/fonts/not
   cp node_modules/@fontsource/noto-sans/files/noto-sans-latin-{400,700}-normal.woff2 static/vendor/fonts/
   echo "$sum" > "$stamp"
 fi
+
+# The secret DEBUG=false needs (the Makefile points SECRET_KEY_FILE here unless one is given).
+mkdir -p .run
+[ -s .run/secret_key ] || (umask 077; head -c 48 /dev/urandom | base64 | tr -d '\n' > .run/secret_key)

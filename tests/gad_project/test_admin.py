@@ -219,3 +219,22 @@ def test_el_admin_descarga_el_recorrido_de_un_efectivo_y_las_alertas_tareas_y_ge
         r = client.get(url)
         cuerpo = b"".join(r) if r.streaming else r.content
         assert r.status_code == 200 and esperado in cuerpo, (modelo, cuerpo[:200])
+
+
+def test_borrar_un_usuario_con_rastro_de_auditoria_ofrece_desactivarlo_y_no_falla(client, admin, comandante_a):
+    from auditoria.models import Registro
+
+    assert Registro.objects.filter(content_type__model="usuario", object_id=comandante_a.pk).exists()
+    client.force_login(admin)
+    r = client.get(f"/admin/efectivos/usuario/{comandante_a.pk}/delete/")
+    assert r.status_code == 200
+    assert "desactívelo en lugar de borrarlo" in r.content.decode()
+    r = client.post(f"/admin/efectivos/usuario/{comandante_a.pk}/delete/", {"post": "yes"})
+    assert r.status_code in (200, 403)
+    assert type(comandante_a).objects.filter(pk=comandante_a.pk).exists()
+    r = client.post(
+        "/admin/efectivos/usuario/", {"action": "desactivar", "_selected_action": [comandante_a.pk]}, follow=True
+    )
+    assert r.status_code == 200
+    comandante_a.refresh_from_db()
+    assert comandante_a.is_active is False

@@ -97,3 +97,39 @@ def test_los_intentos_de_ingreso_se_limitan_por_cliente(efectivo, monkeypatch):
         HTTP_X_FORWARDED_FOR=ip.replace(".7", ".8"),
     )
     assert otro.status_code == 200
+
+
+def test_la_sesion_dura_horas_y_se_desliza_mientras_se_usa(client, comandante_a, settings):
+    from datetime import timedelta
+
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    assert settings.SESSION_COOKIE_AGE == 12 * 3600  # not Django's two weeks
+    client.force_login(comandante_a)
+    clave = client.session.session_key
+    Session.objects.filter(session_key=clave).update(expire_date=timezone.now() + timedelta(minutes=5))
+    from django.core.cache import caches
+
+    caches[settings.SESSION_CACHE_ALIAS].delete(f"django.contrib.sessions.cached_db{clave}")
+    assert client.get("/mapa/").status_code == 200
+    vence = Session.objects.get(session_key=clave).expire_date
+    assert timedelta(hours=11, minutes=55) < vence - timezone.now() <= timedelta(hours=12)
+
+
+def test_la_politica_de_contenido_solo_deja_conectar_al_propio_origen(client, comandante_a):
+    client.force_login(comandante_a)
+    csp = client.get("/mapa/")["Content-Security-Policy"]
+    conectar = next(d for d in csp.split(";") if d.strip().startswith("connect-src")).split()[1:]
+    assert conectar == ["'self'"]  # no bare ws: / wss: (any host)
+
+
+def test_el_token_de_metricas_se_compara_en_tiempo_constante(settings, client):
+    settings.METRICS_TOKEN = "t" * 32
+    settings.METRICS_REDES = []
+
+    assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer " + "t" * 32, REMOTE_ADDR="10.9.9.9").status_code == 200
+    assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer " + "t" * 31, REMOTE_ADDR="10.9.9.9").status_code in (
+        401,
+        403,
+    )

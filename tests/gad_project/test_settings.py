@@ -44,12 +44,27 @@ def test_la_clave_se_lee_de_un_archivo(tmp_path):
     assert r.returncode == 0, r.stderr
 
 
+def test_sin_debug_declarado_arranca_como_en_produccion():
+    """Defaults fail closed: DEBUG off, so a deployment that forgets it is not a debug server."""
+    codigo = (
+        "import django; django.setup(); from django.conf import settings as s; print(s.DEBUG, s.SESSION_COOKIE_SECURE)"
+    )
+    entorno = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY_FILE", "SESSION_COOKIE_SECURE"}}
+    entorno.update(SECRET_KEY="x" * 50, DJANGO_SETTINGS_MODULE="gad_project.settings")
+    r = subprocess.run(
+        [sys.executable, "-c", codigo], cwd=RAIZ, env=entorno, capture_output=True, text=True, timeout=60
+    )
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["False", "True"]
+    assert _arrancar().returncode != 0  # and then the development key is refused
+
+
 @pytest.mark.parametrize(
     ("variable", "valor"),
     [("DEBUG", "quizas"), ("POSICIONES_LOTE_MAX", "muchos"), ("POSICIONES_LOTE_MAX", "0"), ("REDIS_URL", "http://x")],
 )
 def test_un_valor_malformado_detiene_el_arranque_con_un_mensaje_claro(variable, valor):
-    r = _arrancar(**{variable: valor})
+    r = _arrancar(**{"SECRET_KEY": "x" * 50, variable: valor})
     assert r.returncode != 0
     assert "ImproperlyConfigured" in r.stderr
     assert variable in r.stderr
