@@ -9,6 +9,7 @@ what to fix."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from collections.abc import Iterable, Iterator
@@ -23,6 +24,10 @@ from django.contrib.gis.geos import GEOSException, GEOSGeometry, LinearRing, Lin
 from gad_project.exceptions import EntradaInvalida
 
 VERTICES_MAX = 10_000
+# A corridor's area is the route's buffer, computed when it is saved: a pathological route (a tight
+# zigzag whose buffers all overlap) costs about 0.5 s at this many vertices and 2.5 s at 10,000
+# (benchmarks/README.md), so one request stays bounded.
+CORREDOR_VERTICES_MAX = 2_000
 TAMANO_MAX = 5 * 1024 * 1024  # bytes of an imported file
 
 
@@ -42,6 +47,9 @@ def geometria_validar(geom: GEOSGeometry) -> MultiPolygon | LineString:
                 ",", "."
             )
         )
+    if not geom.empty:
+        _en_rango(geom)
+        _antimeridiano(geom)
     if isinstance(geom, LineString) and not isinstance(geom, LinearRing):
         return _ruta_validar(geom)
     if isinstance(geom, Polygon):
@@ -67,9 +75,30 @@ def _en_rango(geom: GEOSGeometry) -> None:
         raise _error("Coordenadas fuera de rango (lon -180..180, lat -90..90).")
 
 
+def _antimeridiano(geom: GEOSGeometry) -> None:
+    """Two consecutive vertices more than 180° of longitude apart: the shape crosses the
+    antimeridian, which lon/lat geometry reads as going the long way round the globe."""
+    anillos = [geom] if isinstance(geom, LineString) else [anillo for p in _poligonos(geom) for anillo in p]
+    for anillo in anillos:
+        lons = [c[0] for c in anillo.coords]
+        if any(abs(b - a) > 180 for a, b in itertools.pairwise(lons)):
+            raise _error("La geometría cruza el antimeridiano (±180° de longitud): divídala a cada lado de él.")
+
+
+def _poligonos(geom: GEOSGeometry) -> list[Polygon]:
+    if isinstance(geom, Polygon):
+        return [geom]
+    return [g for g in geom if isinstance(g, Polygon)] if isinstance(geom, MultiPolygon) else []
+
+
 def _ruta_validar(ruta: LineString) -> LineString:
     ruta.srid = 4326
     _en_rango(ruta)
+    if ruta.num_coords > CORREDOR_VERTICES_MAX:
+        raise _error(
+            f"La ruta tiene {ruta.num_coords:,} vértices (máximo {CORREDOR_VERTICES_MAX:,} para un corredor): "
+            "simplifíquela.".replace(",", ".")
+        )
     if len(ruta.coords) < 2 or ruta.length == 0:
         raise _error("La ruta no tiene longitud.")
     if not ruta.simple:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 from django.contrib.gis.geos import GEOSGeometry, LineString, MultiPolygon
 from rest_framework import serializers
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
@@ -11,6 +13,18 @@ from geocercas import formatos
 from geocercas.models import Alerta, AlertaNota, Geocerca, TipoGeocerca
 
 
+class HoraLocal(serializers.TimeField):
+    """A time of day in the agency's zone. A time with an offset ("18:00+05:00", "18:00Z") names
+    another zone: refused, not silently stored without it (DRF drops the offset)."""
+
+    def to_internal_value(self, value):
+        if isinstance(value, str) and re.search(r"(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$", value.strip()):
+            raise serializers.ValidationError(
+                "Indique la hora local de la agencia (America/Argentina/Buenos_Aires), sin zona horaria: p. ej. 18:00."
+            )
+        return super().to_internal_value(value)
+
+
 class GeocercaSerializer(GeoFeatureModelSerializer):
     """A fence as a GeoJSON Feature. A corridor (`tipo` corredor) is written with its route as the
     geometry (a LineString) and `ancho_m`; it is read back with the area it covers as the geometry
@@ -18,6 +32,8 @@ class GeocercaSerializer(GeoFeatureModelSerializer):
 
     unidades = serializers.PrimaryKeyRelatedField(many=True, queryset=Unidad.objects.all(), required=False)
     ruta = serializers.SerializerMethodField()
+    horario_desde = HoraLocal(required=False, allow_null=True)
+    horario_hasta = HoraLocal(required=False, allow_null=True)
     horario_dias = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=7),
         required=False,
