@@ -3,8 +3,10 @@ database triggers of migration 0001)."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -54,27 +56,86 @@ def cadena_verificar() -> Verificacion:
                 if calculado != hash_:
                     return Verificacion(n, id_, "su contenido no coincide con su hash (fue alterado)")
                 previo, esperado = hash_, esperado + 1
+    anclada = ultima_ancla()
+    if anclada is not None:
+        with connection.cursor() as c:
+            c.execute("SELECT id, hash FROM auditoria_registro WHERE secuencia = %s", [anclada.secuencia])
+            fila = c.fetchone()
+        if fila is None and anclada.secuencia > esperado - 1:
+            return Verificacion(
+                n,
+                None,
+                f"faltan los registros más nuevos: la cabeza anclada es el n.º {anclada.secuencia}, "
+                f"la cadena termina en el {esperado - 1}",
+            )
+        if fila is not None and fila[1] != anclada.hash:
+            return Verificacion(n, fila[0], "no coincide con la cabeza anclada fuera de la base (fue reemplazado)")
     return Verificacion(n, None, "")
 
 
 def podar(*, dias: int | None = None) -> int:
     """Delete the records older than AUDITORIA_RETENCION_DIAS, oldest first, and move the anchor
-    to the last one deleted, so the chain that remains still verifies from its first record."""
+    to the last one deleted, so the chain that remains still verifies from its first record. Done
+    by the database function `auditoria_podar` (auditoria migration 0002), which runs with its
+    owner's rights: the app's runtime role has no DELETE on the trail."""
     limite = timezone.now() - timedelta(days=dias if dias is not None else settings.AUDITORIA_RETENCION_DIAS)
     with transaction.atomic(), connection.cursor() as c:
-        c.execute("SELECT set_config('auditoria.podar', 'si', true)")
+        c.execute("SELECT auditoria_podar(%s)", [limite])
+        return int(c.fetchone()[0])
+
+
+# --- the head, anchored outside the table ---------------------------------------------------------
+# The chain proves that nothing inside it changed and that nothing is missing between its ends; it
+# cannot tell that its newest records were removed (the head simply moves back). So the head
+# (number and hash) is appended periodically to a file outside the database (AUDITORIA_ANCLAS):
+# what the app's database role can do cannot rewrite it. Verification then requires every head
+# ever anchored to be still in the chain, with the same hash.
+
+
+@dataclass(frozen=True)
+class Cabeza:
+    secuencia: int
+    hash: str
+
+
+def archivo_anclas() -> Path:
+    """AUDITORIA_ANCLAS, or one file per database under .run/ (a test database is not make run's)."""
+    if settings.AUDITORIA_ANCLAS:
+        return Path(settings.AUDITORIA_ANCLAS)
+    return Path(settings.BASE_DIR) / ".run" / "auditoria" / f"anclas-{connection.settings_dict['NAME']}.log"
+
+
+def cabeza_actual() -> Cabeza | None:
+    with connection.cursor() as c:
         c.execute(
-            "SELECT secuencia, hash FROM auditoria_registro WHERE timestamp < %s ORDER BY secuencia DESC LIMIT 1",
-            [limite],
+            "SELECT secuencia, hash FROM auditoria_registro WHERE secuencia IS NOT NULL ORDER BY secuencia DESC LIMIT 1"
         )
-        ultimo = c.fetchone()
-        if ultimo is None:
-            return 0
-        c.execute("DELETE FROM auditoria_registro WHERE secuencia <= %s", [ultimo[0]])
-        borrados = c.rowcount
-        c.execute(
-            "INSERT INTO auditoria_ancla (id, secuencia, hash, podada_en) VALUES (1, %s, %s, now()) "
-            "ON CONFLICT (id) DO UPDATE SET secuencia = EXCLUDED.secuencia, hash = EXCLUDED.hash, podada_en = now()",
-            [ultimo[0], ultimo[1]],
-        )
-    return borrados
+        fila = c.fetchone()
+    return Cabeza(fila[0], fila[1]) if fila else None
+
+
+def cabeza_anclar() -> Cabeza | None:
+    """Append the chain's current head to the anchor file (one line: time, number, hash)."""
+    cabeza = cabeza_actual()
+    if cabeza is None:
+        return None
+    ruta = archivo_anclas()
+    ruta.parent.mkdir(parents=True, exist_ok=True)
+    with ruta.open("a", encoding="utf-8") as f:
+        f.write(f"{timezone.now().isoformat()} {cabeza.secuencia} {cabeza.hash}\n")
+        f.flush()
+        os.fsync(f.fileno())
+    return cabeza
+
+
+def ultima_ancla() -> Cabeza | None:
+    ruta = archivo_anclas()
+    if not ruta.exists():
+        return None
+    ultima = None
+    with ruta.open(encoding="utf-8") as f:
+        for linea in f:
+            partes = linea.split()
+            if len(partes) == 3 and partes[1].isdigit():
+                ultima = Cabeza(int(partes[1]), partes[2])
+    return ultima

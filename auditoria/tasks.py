@@ -8,3 +8,8 @@ from auditoria import services
 @shared_task(ignore_result=True)
 def podar() -> int:
     return services.podar()
+
+
+@shared_task(ignore_result=True)
+def anclar() -> None:
+    services.cabeza_anclar()

@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
+from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gad_project.settings")
 
@@ -14,6 +15,7 @@ app.conf.beat_schedule = {
     "realtime-eventos-podar": {"task": "realtime.tasks.eventos_podar", "schedule": 3600.0},
     "efectivos-particiones": {"task": "efectivos.tasks.particiones_mantener", "schedule": 3600.0},
     "auditoria-podar": {"task": "auditoria.tasks.podar", "schedule": 86400.0},
+    "auditoria-anclar": {"task": "auditoria.tasks.anclar", "schedule": 60.0 * settings.AUDITORIA_ANCLA_MIN},
     "geocercas-escalar-alertas": {"task": "geocercas.tasks.alertas_escalar", "schedule": 60.0},
     "seguridad-sin-reporte": {"task": "seguridad.tasks.sin_reporte_revisar", "schedule": 60.0},
     "tareas-estadisticas": {"task": "tareas.tasks.estadisticas_refrescar", "schedule": 60.0},

@@ -444,6 +444,12 @@ MAPA_TILES_URL = env_str("MAPA_TILES_URL", "")
 AUDITLOG_LOGENTRY_MODEL = "auditoria.Registro"
 # auditlog's own migrations create its default LogEntry table, which is swapped out for ours.
 MIGRATION_MODULES = {"auditlog": None}
+# The chain's head is appended to this file every AUDITORIA_ANCLA_MIN minutes (outside the database:
+# a removal of the newest records is then detected). Keep it where the app's database role cannot
+# write: on another volume, append-only (chattr +a), or shipped to the agency's log host.
+# Empty: .run/auditoria/anclas-<database name>.log.
+AUDITORIA_ANCLAS = env_str("AUDITORIA_ANCLAS", "")
+AUDITORIA_ANCLA_MIN = env_int("AUDITORIA_ANCLA_MIN", 5, minimum=1)
 AUDITORIA_RETENCION_DIAS = env_int("AUDITORIA_RETENCION_DIAS", 1825, minimum=1)
 # Exports (/api/v1/exportes/): the longest window one request may ask for.
 EXPORTES_VENTANA_MAX_DIAS = env_int("EXPORTES_VENTANA_MAX_DIAS", 366, minimum=1)

@@ -265,3 +265,61 @@ def test_un_registro_en_bloque_fuera_de_contexto_no_hereda_el_actor_anterior(com
     en_bloque([efectivo], {"estado": ("disponible", "no_disponible")})
     [entrada] = [x for x in de(Efectivo, efectivo.pk) if x.action == Registro.Action.UPDATE]
     assert entrada.actor is None and entrada.interfaz == "sistema"
+
+
+def test_quitar_los_registros_mas_nuevos_se_detecta_por_la_cabeza_anclada_fuera_de_la_base(settings, tmp_path, capsys):
+    settings.AUDITORIA_ANCLAS = str(tmp_path / "anclas.log")
+    registros = _cinco_registros()
+    cabeza = services.cabeza_anclar()
+    assert cabeza is not None and cabeza.secuencia == registros[-1].secuencia
+    assert (tmp_path / "anclas.log").read_text().split()[1:] == [str(cabeza.secuencia), cabeza.hash]
+    assert services.cadena_verificar().motivo == ""
+    # The tail removed (the chain that remains is still internally whole).
+    _alterar("DELETE FROM auditoria_registro WHERE secuencia >= %s", [registros[-2].secuencia])
+    v = services.cadena_verificar()
+    assert "faltan los registros más nuevos" in v.motivo and str(cabeza.secuencia) in v.motivo
+    with pytest.raises(CommandError, match="faltan los registros más nuevos"):
+        call_command("auditoria_verificar")
+
+
+def test_el_rol_de_la_aplicacion_no_borra_ni_trunca_la_auditoria_y_poda_solo_por_la_funcion():
+    """deploy/postgresql/roles.sql, applied as psql would, then the app's role tried."""
+    import subprocess
+
+    from tests.vivo import RAIZ
+
+    _sellar_al_escribir()
+    viejo = TareaFactory(titulo="Vieja")
+    Registro.objects.log_create(
+        viejo, force_log=True, action=Registro.Action.ACCESS, timestamp=timezone.now() - timedelta(days=40)
+    )
+    reciente = _cinco_registros()[-1]
+    d = connection.settings_dict
+    sql = (RAIZ / "deploy" / "postgresql" / "roles.sql").read_text()
+    r = subprocess.run(
+        ["psql", "-X", "-v", "ON_ERROR_STOP=1", "-h", d["HOST"], "-p", str(d["PORT"]), "-U", d["USER"], d["NAME"]],
+        input=sql,
+        env={"PGPASSWORD": d["PASSWORD"] or "", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert r.returncode == 0, r.stderr
+    with connection.cursor() as c:
+        c.execute("SET ROLE gad_app")
+        try:
+            for sentencia in (
+                "DELETE FROM auditoria_registro",
+                "TRUNCATE auditoria_registro",
+                "DELETE FROM auditoria_ancla",
+            ):
+                with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic():
+                    c.execute(sentencia)
+            with pytest.raises(DatabaseError, match="older than a day"), transaction.atomic():
+                c.execute("SELECT auditoria_podar(now())")
+            c.execute("SELECT auditoria_podar(now() - interval '30 days')")
+            assert c.fetchone()[0] >= 1
+        finally:
+            c.execute("RESET ROLE")
+    assert Registro.objects.filter(pk=reciente.pk).exists()
+    assert services.cadena_verificar().roto_id is None

@@ -13,6 +13,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         v = cadena_verificar()
-        if v.roto_id is not None:
-            raise CommandError(f"Cadena rota en el registro {v.roto_id}: {v.motivo} ({v.registros} revisados).")
+        if v.roto_id is not None or v.motivo:
+            donde = f"en el registro {v.roto_id}" if v.roto_id is not None else "al final"
+            raise CommandError(f"Cadena rota {donde}: {v.motivo} ({v.registros} revisados).")
         self.stdout.write(f"Cadena íntegra: {v.registros} registros.")

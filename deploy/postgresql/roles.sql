@@ -1,0 +1,28 @@
+-- GRUPO_GAD's database roles for production: the schema's owner runs migrations; the servers,
+-- Celery and the bot connect as gad_app, which may read and write the domain's tables but can
+-- neither delete nor truncate the audit trail (it prunes it only through auditoria_podar, which
+-- runs with the owner's rights and removes nothing younger than a day). Run as the owner, after
+-- `manage.py migrate`, and again after each migration that adds tables:
+--   psql -v app_password="'...'" -f deploy/postgresql/roles.sql gad
+-- Neither role may be a superuser: a superuser bypasses every privilege below. The position
+-- history's day partitions are created by pg_partman's maintenance (efectivos.tasks, hourly),
+-- which needs the owner: run that Celery beat entry's worker as the owner role, or schedule
+-- `CALL partman.run_maintenance_proc()` as the owner with cron.
+\if :{?app_password}
+\else
+\set app_password NULL
+\endif
+DO $$ BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'gad_app') THEN
+        CREATE ROLE gad_app LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE;
+    END IF;
+END $$;
+ALTER ROLE gad_app PASSWORD :app_password;
+GRANT USAGE ON SCHEMA public TO gad_app;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO gad_app;
+GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO gad_app;
+GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO gad_app;
+-- The trail: append and seal only.
+REVOKE DELETE, TRUNCATE ON auditoria_registro, auditoria_ancla FROM gad_app;
+REVOKE INSERT, UPDATE ON auditoria_ancla FROM gad_app;
+GRANT EXECUTE ON FUNCTION auditoria_podar(timestamptz) TO gad_app;
