@@ -12,7 +12,7 @@ endif
 # The tests' servers speak plain HTTP on loopback, as make run's do: cookies cannot be Secure there.
 TEST_ENV := SESSION_COOKIE_SECURE=$${SESSION_COOKIE_SECURE:-false} CSRF_COOKIE_SECURE=$${CSRF_COOKIE_SECURE:-false}
 
-.PHONY: run test stop bootstrap services migrate demo lint bench clean capturas backup cluster
+.PHONY: run test test-rapido stop bootstrap services migrate demo lint bench clean capturas backup cluster
 
 bootstrap:
 	@bash scripts/bootstrap.sh
@@ -36,6 +36,13 @@ test:
 	@$(PY) manage.py collectstatic --noinput -v0
 	@rm -rf .run/metricas-$${REDIS_PREFIX:-gadtest}
 	@$(TEST_ENV) REDIS_PREFIX=$${REDIS_PREFIX:-gadtest} $(PY) -m pytest $(PYTEST_ARGS)
+
+# Day to day: the suite without the browser, the real-process end-to-end tests and the topology
+# (markers browser and lento). `make test` and CI run everything.
+test-rapido:
+	@bash scripts/bootstrap.sh
+	@bash scripts/services.sh start
+	@$(TEST_ENV) REDIS_PREFIX=$${REDIS_PREFIX:-gadtest} $(PY) -m pytest -q -m "not browser and not lento" $(PYTEST_ARGS)
 
 # The README's screenshots (docs/*.png), written by the browser tests from the demo data.
 capturas:

@@ -179,31 +179,41 @@ def _texto(valor: Any) -> str:
     return "None" if valor is None else str(getattr(valor, "pk", valor))
 
 
-def lecturas_por_terceros(entradas: list[tuple[int, int, str, list[int]]]) -> None:
-    """(poster's user id, efectivo id, efectivo's name, position ids): readings posted for an
-    efectivo by someone else, one CREATE entry on the efectivo per poster, in one INSERT. The
-    actor is the poster, whatever the ambient context (the lean ingest path has none)."""
+def lecturas_por_terceros(entradas: list[tuple[int, dict[int, tuple[str, list[int]]]]]) -> None:
+    """(poster's user id, {efectivo id: (name, position ids)}): readings posted for efectivos by
+    someone else, one CREATE entry per poster on the poster's user (one INSERT for all), listing
+    the efectivos and their positions (each list capped at 100). The actor is the poster,
+    whatever the ambient context (the lean ingest path has none)."""
     from auditlog.cid import get_cid
     from django.contrib.contenttypes.models import ContentType
 
     from auditoria.models import Registro
-    from efectivos.models import Efectivo
+    from efectivos.models import Usuario
 
-    tipo = ContentType.objects.get_for_model(Efectivo)
+    tipo = ContentType.objects.get_for_model(Usuario)
     ctx = _vigente.get() or {}
-    Registro.objects.bulk_create(
-        Registro(
-            content_type=tipo,
-            object_pk=str(efectivo_id),
-            object_id=efectivo_id,
-            object_repr=nombre[:2000],
-            action=Registro.Action.CREATE,
-            changes={"posiciones_por_terceros": ["None", str(len(ids))]},
-            actor_id=actor_id,
-            cid=get_cid(),
-            remote_addr=ctx.get("remote_addr"),
-            interfaz=ctx.get("interfaz") or "api",
-            additional_data={"lectura": "posiciones enviadas en nombre del efectivo", "posiciones": ids[:500]},
+    registros = []
+    for actor_id, por_efectivo in entradas:
+        total = sum(len(ids) for _, ids in por_efectivo.values())
+        registros.append(
+            Registro(
+                content_type=tipo,
+                object_pk=str(actor_id),
+                object_id=actor_id,
+                object_repr=f"{total} posiciones enviadas en nombre de otros efectivos",
+                action=Registro.Action.CREATE,
+                changes={"posiciones_por_terceros": ["None", str(total)]},
+                actor_id=actor_id,
+                cid=get_cid(),
+                remote_addr=ctx.get("remote_addr"),
+                interfaz=ctx.get("interfaz") or "api",
+                additional_data={
+                    "lectura": "posiciones enviadas en nombre de efectivos",
+                    "efectivos": {
+                        str(eid): {"nombre": nombre, "posiciones": ids[:100]}
+                        for eid, (nombre, ids) in por_efectivo.items()
+                    },
+                },
+            )
         )
-        for actor_id, efectivo_id, nombre, ids in entradas
-    )
+    Registro.objects.bulk_create(registros)

@@ -290,18 +290,19 @@ def _por_terceros_auditar(
     lecturas: Sequence[LecturaNueva], insertadas: dict[int, int], efectivos: dict[int, tuple[Any, ...]]
 ) -> None:
     """Readings stored for an efectivo by someone else (a commander, an admin) are recorded in the
-    audit trail: one entry per poster and efectivo, naming the positions. Rare by nature; the
-    efectivos' own readings are not audited (they are their own record)."""
-    por_par: dict[tuple[int, int], list[int]] = {}
+    audit trail: one entry per poster and transaction, naming each efectivo's positions (a group
+    commit can hold hundreds; one chained record each would serialise the ingest on the chain).
+    The efectivos' own readings are not audited: they are their own record."""
+    por_poster: dict[int, dict[int, list[int]]] = {}
     for idx, pid in insertadas.items():
         lec = lecturas[idx]
         if lec.registrada_por is not None:
-            por_par.setdefault((lec.registrada_por, lec.efectivo_id), []).append(pid)
-    if por_par:
+            por_poster.setdefault(lec.registrada_por, {}).setdefault(lec.efectivo_id, []).append(pid)
+    if por_poster:
         registro.lecturas_por_terceros(
             [
-                (actor_id, efectivo_id, efectivos[efectivo_id][4], ids)
-                for (actor_id, efectivo_id), ids in por_par.items()
+                (actor_id, {eid: (efectivos[eid][4], ids) for eid, ids in por_efectivo.items()})
+                for actor_id, por_efectivo in por_poster.items()
             ]
         )
 

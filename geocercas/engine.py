@@ -1,9 +1,10 @@
 """The geofence engine: a function of (readings, fences, presence state) that returns transitions.
 
 Two halves:
-- `candidatos_evaluar` is the set-based part: ONE index-assisted query over all active fences
-  that, for every reading, returns the fences near enough to matter (inside, or within the
-  hysteresis margin of the border) with the signed distance to the border in metres.
+- `SQL_CANDIDATOS` is the set-based part: ONE index-assisted query over all active fences that,
+  for every reading, returns the fences near enough to matter (inside, or within the hysteresis
+  margin of the border); `candidatos_parametros` builds its parameters and `candidatos_leer` reads
+  its rows (geocercas.services.evaluacion sends it inside the ingest's pipeline).
 - `transiciones_calcular` is pure: it walks each efectivo's readings in device-time order through
   a Schmitt trigger per fence. A fence absent from a reading's candidates is "clearly outside".
 
@@ -29,7 +30,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
 import orjson
-from django.db import connection
 from django.utils import timezone
 
 from geocercas.models import TipoAlerta, TipoGeocerca
@@ -132,7 +132,7 @@ class Muestra:
     claro: bool
 
 
-_SQL_CANDIDATOS = """
+SQL_CANDIDATOS = """
 WITH l AS (
     -- The efectivo's unidad decides which fences apply; read here so that the ingest can send
     -- this query in the same round trip as the statement that locks the efectivos.
@@ -175,7 +175,7 @@ FROM (SELECT c.*, ST_Intersects(c.geom, c.pt) AS adentro FROM c) AS evaluados
 # box first.
 CRUCE_MAX_M = 5000.0
 
-_SQL_CRUCES = """
+SQL_CRUCES = """
 WITH t AS (
     SELECT t.idx, t.efectivo_id, t.r, t.precision_m, e.unidad_id, e.ultima_posicion,
            ST_SetSRID(ST_MakePoint(t.lon, t.lat), 4326) AS pt
@@ -217,7 +217,7 @@ class Cruce:
 
 
 def cruces_leer(filas: Iterable[tuple], cercas: dict[int, Cerca]) -> dict[int, list[Cruce]]:
-    """The rows of _SQL_CRUCES as {idx: [Cruce]}, adding the fences involved to `cercas`."""
+    """The rows of SQL_CRUCES as {idx: [Cruce]}, adding the fences involved to `cercas`."""
     cruces: dict[int, list[Cruce]] = defaultdict(list)
     for idx, previo_idx, gid, nombre, tipo, sev, hist, perm, dias, desde, hasta in filas:
         cruces[idx].append(Cruce(gid, previo_idx))
@@ -226,7 +226,7 @@ def cruces_leer(filas: Iterable[tuple], cercas: dict[int, Cerca]) -> dict[int, l
 
 
 def candidatos_parametros(lecturas: Sequence[LecturaEval]) -> dict:
-    """The parameters of _SQL_CANDIDATOS (and _SQL_CRUCES) for these readings (not empty)."""
+    """The parameters of SQL_CANDIDATOS (and SQL_CRUCES) for these readings (not empty)."""
     return {
         "lecturas": orjson.dumps(
             [
@@ -249,7 +249,7 @@ def candidatos_parametros(lecturas: Sequence[LecturaEval]) -> dict:
 
 
 def candidatos_leer(filas: Iterable[tuple]) -> tuple[dict[int, dict[int, Muestra]], dict[int, Cerca]]:
-    """The rows of _SQL_CANDIDATOS as {idx: {geocerca_id: Muestra}} and the fences involved."""
+    """The rows of SQL_CANDIDATOS as {idx: {geocerca_id: Muestra}} and the fences involved."""
     muestras: dict[int, dict[int, Muestra]] = defaultdict(dict)
     cercas: dict[int, Cerca] = {}
     for idx, gid, nombre, tipo, sev, hist, perm, dias, desde, hasta, adentro, claro in filas:
@@ -257,17 +257,6 @@ def candidatos_leer(filas: Iterable[tuple]) -> tuple[dict[int, dict[int, Muestra
         if gid not in cercas:
             cercas[gid] = Cerca(gid, nombre, tipo, sev, hist, perm, Horario.de(dias, desde, hasta))
     return muestras, cercas
-
-
-def candidatos_evaluar(
-    lecturas: Sequence[LecturaEval],
-) -> tuple[dict[int, dict[int, Muestra]], dict[int, Cerca]]:
-    """For each reading idx, the fences within reach ({geocerca_id: Muestra}), and those fences."""
-    if not lecturas:
-        return {}, {}
-    with connection.cursor() as cursor:
-        cursor.execute(_SQL_CANDIDATOS, candidatos_parametros(lecturas))
-        return candidatos_leer(cursor.fetchall())
 
 
 def transiciones_calcular(

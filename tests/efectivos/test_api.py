@@ -305,8 +305,9 @@ def test_una_lectura_enviada_por_un_comandante_dice_quien_la_envio_y_se_audita(a
     assert propia.registrada_por_id is None
     (entrada,) = Registro.objects.filter(changes__has_key="posiciones_por_terceros")
     assert entrada.actor_id == comandante_a.pk
-    assert entrada.object_id == efectivo.pk
-    assert entrada.additional_data["posiciones"] == [por_comandante.pk]
+    assert entrada.additional_data["efectivos"] == {
+        str(efectivo.pk): {"nombre": f"{efectivo.apellido}, {efectivo.nombre}", "posiciones": [por_comandante.pk]}
+    }
     # The track shows who sent it, and so do the exports.
     recorrido = api(comandante_a).get(f"/api/v1/efectivos/{efectivo.pk}/recorrido/").json()
     assert [p[4] for p in recorrido["puntos"]] == ["comandante_a", None]

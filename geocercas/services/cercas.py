@@ -1,0 +1,102 @@
+"""Fences written: created, changed and deleted through one service for the API and the admin, and
+a corridor's area computed from its route."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.contrib.gis.geos import GEOSGeometry, LineString, MultiPolygon
+from django.db import connection, transaction
+from django.db.models import F
+
+from efectivos.alcance import exigir_mando
+from efectivos.models import Usuario
+from gad_project.exceptions import NoEncontrado, NoPermitido
+from geocercas.models import Geocerca, Presencia, TipoGeocerca
+from geocercas.selectors import geocerca_editable
+from mapa.services import capa_cambiada
+from realtime import eventos
+from realtime.services import publish_many
+
+
+def _unidades_permitidas(usuario: Usuario, geocerca: Geocerca, unidades: Iterable[int] | None) -> list[int] | None:
+    """Admins scope a fence to any unidades; a commander creates and edits only fences of exactly
+    their own unidad (and a fence they create with no unidad is theirs)."""
+    alcance = exigir_mando(usuario, "Solo comandantes o administradores modifican geocercas.")
+    pedidas = None if unidades is None else list(unidades)
+    if alcance.todo:
+        return pedidas
+    if geocerca.pk and not geocerca_editable(usuario=usuario, geocerca=geocerca):
+        raise NoPermitido("Solo puede modificar geocercas de su propia unidad.")
+    if pedidas and pedidas != [alcance.unidad_id]:
+        raise NoPermitido("Un comandante solo crea geocercas para su propia unidad.")
+    if geocerca.pk and pedidas is None:
+        return None
+    assert alcance.unidad_id is not None
+    return [alcance.unidad_id]
+
+
+def geocerca_guardar(
+    *, geocerca: Geocerca, unidades: Iterable[int] | None = None, usuario: Usuario | None = None
+) -> Geocerca:
+    """Create or update a fence, as `usuario` (whose scope is enforced; None for the system: the
+    demo loader). Every change bumps `version` (tile caches are keyed by it); deactivating a fence
+    forgets who was inside, so reactivating it starts fresh."""
+    if usuario is not None:
+        unidades = _unidades_permitidas(usuario, geocerca, unidades)
+    geocerca.clean()
+    if geocerca.tipo == TipoGeocerca.CORREDOR:
+        assert geocerca.ruta is not None and geocerca.ancho_m is not None  # clean() checked
+        geocerca.geom = corredor_area(geocerca.ruta, geocerca.ancho_m)
+    else:
+        geocerca.ruta = geocerca.ancho_m = None
+    with transaction.atomic():
+        if geocerca.pk:
+            # Locked first: a fence deleted meanwhile (another request) is a 404, not a 500 from
+            # Django falling back to an INSERT of the F() expression.
+            if not Geocerca.objects.select_for_update().filter(pk=geocerca.pk).exists():
+                raise NoEncontrado("Geocerca inexistente.")
+            geocerca.version = F("version") + 1
+            geocerca.save(force_update=True)
+        else:
+            geocerca.save()
+        geocerca.refresh_from_db(fields=["version"])
+        if unidades is not None:
+            geocerca.unidades.set(unidades)
+        if not geocerca.activa:
+            Presencia.objects.filter(geocerca=geocerca).delete()
+        publish_many(
+            [
+                eventos.geocerca_actualizada(
+                    datos={"geocerca_id": geocerca.pk, "version": geocerca.version, "activa": geocerca.activa},
+                    unidades=list(geocerca.unidades.values_list("pk", flat=True)),
+                )
+            ]
+        )
+        transaction.on_commit(lambda: capa_cambiada(capa="geocercas"))
+    return geocerca
+
+
+def corredor_area(ruta: LineString, ancho_m: float) -> MultiPolygon:
+    """The area of a corridor: `ancho_m` wide around its route, in metres on the ground (PostGIS's
+    geography buffer), round at the ends."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT ST_AsBinary(ST_Multi(ST_Buffer(ST_GeomFromWKB(%s, 4326)::geography, %s)::geometry))",
+            [bytes(ruta.wkb), ancho_m / 2],
+        )
+        area = GEOSGeometry(memoryview(cursor.fetchone()[0]), srid=4326)
+    assert isinstance(area, MultiPolygon)
+    return area
+
+
+def geocerca_eliminar(*, geocerca: Geocerca, usuario: Usuario | None = None) -> None:
+    if usuario is not None:
+        exigir_mando(usuario, "Solo comandantes o administradores eliminan geocercas.")
+        if not geocerca_editable(usuario=usuario, geocerca=geocerca):
+            raise NoPermitido("Solo puede eliminar geocercas de su propia unidad.")
+    with transaction.atomic():
+        unidades = list(geocerca.unidades.values_list("pk", flat=True))
+        publish_many([eventos.geocerca_eliminada(geocerca_id=geocerca.pk, unidades=unidades)])
+        geocerca.delete()
+        transaction.on_commit(lambda: capa_cambiada(capa="geocercas"))
