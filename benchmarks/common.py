@@ -35,6 +35,9 @@ def preparar_django() -> None:
     # debug cursor's log (a tenth of the in-process service's time, measured).
     os.environ.setdefault("DEBUG", "false")
     os.environ.setdefault("SECRET_KEY", "b" * 50)
+    # The Makefile points SECRET_KEY_FILE at .run/secret_key, and a _FILE wins over the value: the
+    # servers would sign with another key than the thin reference verifies with.
+    os.environ.pop("SECRET_KEY_FILE", None)
     os.environ.setdefault("REDIS_PREFIX", "gadbench")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gad_project.settings")
     admin_url = BENCH_DB_URL.replace("postgis://", "postgresql://").rsplit("/", 1)[0] + "/postgres"

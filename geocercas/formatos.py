@@ -24,9 +24,9 @@ from django.contrib.gis.geos import GEOSException, GEOSGeometry, LinearRing, Lin
 from gad_project.exceptions import EntradaInvalida
 
 VERTICES_MAX = 10_000
-# A corridor's area is the route's buffer, computed when it is saved: a pathological route (a tight
-# zigzag whose buffers all overlap) costs about 0.5 s at this many vertices and 2.5 s at 10,000
-# (benchmarks/README.md), so one request stays bounded.
+# A corridor's area is the route's buffer, computed when it is saved, and a pathological route (a
+# tight zigzag whose buffers all overlap) grows its cost steeply with the vertices: bounded here so
+# one request stays cheap (figures in benchmarks/README.md).
 CORREDOR_VERTICES_MAX = 2_000
 TAMANO_MAX = 5 * 1024 * 1024  # bytes of an imported file
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import psycopg
 
-from tests.vivo import RAIZ, puerto_libre
+from tests.vivo import RAIZ, puerto_libre, solo_suite_completa
 
 PG_BIN = Path(sorted(Path("/usr/lib/postgresql").glob("*/bin"))[-1])
 
@@ -25,6 +25,7 @@ class ClusterPropio:
     and durable writes, for the crash tests; otherwise fast and not crash-safe."""
 
     def __init__(self, *, produccion: bool = False) -> None:
+        solo_suite_completa("a PostgreSQL cluster of its own")
         self.dir = Path(tempfile.mkdtemp(prefix="gad-pg-"))
         self.puerto = puerto_libre()
         if os.geteuid() == 0:

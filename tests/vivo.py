@@ -16,6 +16,7 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 import websockets
 from django.db import connection
 
@@ -50,9 +51,16 @@ def esperar_puerto(puerto: int, timeout: float = 15.0) -> None:
 
 
 @contextmanager
+def solo_suite_completa(que: str) -> None:
+    """`make test-rapido` (GAD_RAPIDO=1) skips what starts real processes: `make test` runs it."""
+    if os.environ.get("GAD_RAPIDO") == "1":
+        pytest.skip(f"starts {que}: run by make test, not make test-rapido")
+
+
 def proceso(nombre: str, comando: list[str], **env: str):
     """A project process (daphne, the bot, ...) on the test database, its stderr in
     .run/logs/test-<nombre>.log; stopped with its children when the block ends."""
+    solo_suite_completa(f"a real process ({nombre})")
     nombre_bd = connection.settings_dict["NAME"]
     base = os.environ.get("DATABASE_URL") or f"postgis://gad:gad@127.0.0.1:{os.environ.get('GAD_PG_PORT', '55432')}/gad"
     entorno = {
@@ -129,6 +137,7 @@ class RedisPropio:
     """A dedicated redis-server that a test can really stop and start again on the same port."""
 
     def __init__(self, tmp: Path) -> None:
+        solo_suite_completa("a Redis server of its own")
         self.puerto = puerto_libre()
         self.dir = tmp
         self.proc: subprocess.Popen | None = None
