@@ -94,8 +94,9 @@ def _efectivo_despues(sender: Any, instance: Efectivo, created: bool = False, **
     """An efectivo record given to another user: both see something else now."""
     previo = getattr(instance, "_usuario_de_antes", instance.usuario_id)
     if previo != instance.usuario_id:
-        for usuario_id in {previo, instance.usuario_id} - {None}:
-            acceso_cambiado(usuario_id=usuario_id, credenciales=False)
+        for usuario_id in (previo, instance.usuario_id):
+            if usuario_id is not None:
+                acceso_cambiado(usuario_id=int(usuario_id), credenciales=False)
 
 
 @receiver(user_logged_out)

@@ -11,7 +11,7 @@ from typing import Any
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase
 
 from gad_project import limites
 
@@ -42,10 +42,10 @@ class FormularioIngresoAdmin(_ConBloqueo, AdminAuthenticationForm):
     pass
 
 
-def con_bloqueo(vista: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def con_bloqueo(vista: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """The sign-in view's answer to a locked sign-in: 429 with Retry-After, the form shown again."""
 
-    def envuelta(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def envuelta(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         respuesta = vista(request, *args, **kwargs)
         espera = getattr(request, "_gad_ingreso_bloqueado", None)
         if espera:

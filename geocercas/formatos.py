@@ -236,7 +236,7 @@ def _de_kml(contenido: bytes) -> list[GEOSGeometry]:
         for linea in raiz.iter(f"{_K}LineString"):
             geometrias.append(LineString(_coordenadas(linea.find(f"{_K}coordinates")), srid=4326))
         for punto in raiz.iter(f"{_K}Point"):
-            geometrias.append(Point(*_coordenadas(punto.find(f"{_K}coordinates"))[:1], srid=4326))
+            geometrias.append(Point(_coordenadas(punto.find(f"{_K}coordinates"))[0], srid=4326))
     except (GEOSException, ValueError, TypeError, IndexError) as exc:
         raise _error(f"Geometría KML ilegible: {exc}.") from exc
     return geometrias
