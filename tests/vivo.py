@@ -50,13 +50,13 @@ def esperar_puerto(puerto: int, timeout: float = 15.0) -> None:
     raise TimeoutError(f"nothing listening on {puerto}")
 
 
-@contextmanager
 def solo_suite_completa(que: str) -> None:
     """`make test-rapido` (GAD_RAPIDO=1) skips what starts real processes: `make test` runs it."""
     if os.environ.get("GAD_RAPIDO") == "1":
         pytest.skip(f"starts {que}: run by make test, not make test-rapido")
 
 
+@contextmanager
 def proceso(nombre: str, comando: list[str], **env: str):
     """A project process (daphne, the bot, ...) on the test database, its stderr in
     .run/logs/test-<nombre>.log; stopped with its children when the block ends."""
