@@ -83,8 +83,8 @@ WHERE id = ANY(%s) ORDER BY id FOR UPDATE
 # The unique key is (id_cliente, registrada_en) — a partitioned table's must contain the partition
 # column: a retried reading (the same one, device time included) is stored once. An id_cliente
 # reused with another device time is a new reading, stored and evaluated like any other. (Refusing
-# it too took a lookup in every recent day's index: 1.3 ms per reading, measured — more than the
-# rest of the ingest — so it is not done.)
+# it too took a lookup in every recent day's index, which cost more than the rest of the ingest:
+# benchmarks/README.md, "Figures that were in comments".)
 _SQL_INSERTAR = """
 INSERT INTO efectivos_posicion
     (efectivo_id, punto, registrada_en, recibida_en, precision_m, velocidad_kmh, rumbo, fuente, id_cliente,

@@ -15,8 +15,8 @@ class CadenaSincronica:
 
     Django builds the chain from the view outwards and keeps each async-capable middleware in the
     mode of what it wraps. Left in async mode, every MiddlewareMixin runs its process_request and
-    process_response through sync_to_async: about 40 thread hops per request, 6 ms of a 7 ms
-    /health (measured). This sync-only, pass-through middleware sits innermost, so the chain runs
+    process_response through sync_to_async: dozens of thread hops per request, most of a /health's
+    time (benchmarks/README.md). This sync-only, pass-through middleware sits innermost, so the chain runs
     in one thread with a single hop at the top. Our views are sync (the ORM is), so they lose
     nothing; the one async view (/health/ready) is adapted once."""
 

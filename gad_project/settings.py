@@ -469,8 +469,8 @@ POSICIONES_LOTE_MAX = env_int("POSICIONES_LOTE_MAX", 500, minimum=1)
 POSICIONES_CUERPO_MAX_BYTES = env_int("POSICIONES_CUERPO_MAX_BYTES", 512 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = POSICIONES_CUERPO_MAX_BYTES
 # Group commit of the lean ingest path: readings per transaction at most, concurrent writers per
-# process (one measured best: larger groups, no GIL or row-lock contention between writers of one
-# process), and how long a caller's role and scope may be reused (any change deletes it at once).
+# process (one was best in benchmarks/ingest.py: larger groups, no GIL or row-lock contention
+# between writers of one process), and how long a caller's role and scope may be reused (any change deletes it at once).
 INGESTA_GRUPO_MAX = env_int("INGESTA_GRUPO_MAX", 1000, minimum=1)
 INGESTA_ESCRITORES = env_int("INGESTA_ESCRITORES", 1, minimum=1)
 INGESTA_ACTOR_TTL_S = env_int("INGESTA_ACTOR_TTL_S", 60, minimum=1)
@@ -479,9 +479,9 @@ RECORRIDO_VENTANA_MAX_H = env_int("RECORRIDO_VENTANA_MAX_H", 168, minimum=1)
 POSICIONES_FUTURO_MAX_S = env_int("POSICIONES_FUTURO_MAX_S", 300, minimum=0)
 POSICIONES_ANTIGUEDAD_MAX_H = env_int("POSICIONES_ANTIGUEDAD_MAX_H", 72, minimum=1)
 # The position history is kept this many days, then its day partitions are dropped (pg_partman,
-# hourly): 90 days cover an investigation's usual window; at 1,000 efectivos every 5 s that is
-# about 1.5 billion rows (~480 GB with indexes: 309 bytes a row, measured in benchmarks/historia.py).
-# At least the oldest reading accepted, plus a day.
+# hourly): 90 days cover an investigation's usual window (its size at a given fleet is in the
+# capacity plan, docs/despliegue.md, from benchmarks/historia.py). At least the oldest reading
+# accepted, plus a day.
 POSICIONES_RETENCION_DIAS = env_int("POSICIONES_RETENCION_DIAS", 90, minimum=-(-POSICIONES_ANTIGUEDAD_MAX_H // 24) + 1)
 DESPACHO_FIX_MAX_MIN = env_int("DESPACHO_FIX_MAX_MIN", 15, minimum=1)
 # Nobody is ever dispatched from farther than this (metres), whatever radius is asked for.

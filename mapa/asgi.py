@@ -6,8 +6,8 @@ dozen. A tile that is already cached for a browser session that Django has alrea
 is therefore answered here, from Redis, without entering Django, in one round trip: a server-side
 script (`_LEER`) reads the session's presence in the session cache, its tile scope and the layer's
 version, and with them the tile itself (or nothing, when the client's ETag already matches).
-(Two round trips, a pipeline and then the tile, served 0.42 of a thin server's cached tiles/s on
-two uvicorn workers; this serves 0.57, measured in benchmarks/tiles.py.) Anything else — first
+(One round trip instead of two, a pipeline and then the tile: compared in benchmarks/README.md,
+measured by benchmarks/tiles.py.) Anything else — first
 tile of a session, JWT clients, a miss, a bad address, an outage — goes to the Django view
 (mapa.views.tile), which builds, caches and authorizes.
 

@@ -60,8 +60,8 @@ def _desplegar(poligono) -> bytes | None:
 
 
 def tierra_cargar(origen: Path = TIERRA_ORIGEN) -> int:
-    """(Re)load the land polygons; returns how many pieces were stored. About 8 s for the 1:10 m
-    world on the 2-core machine."""
+    """(Re)load the land polygons; returns how many pieces were stored (seconds for the 1:10 m world:
+    it runs in a migration, once)."""
     from django.contrib.gis.gdal import DataSource
 
     capa = DataSource(str(origen))[0]

@@ -93,7 +93,7 @@ SELECT ST_AsMVT(f, 'efectivos', 4096, 'geom', 'id') FROM f WHERE f.geom IS NOT N
 # the shapes (clipped to the tile) and, from z13, one label point per fence (ST_PointOnSurface:
 # always inside the shape), in the one tile that holds it — a label placed on the clipped shapes
 # would be drawn again in every tile the fence crosses. (ST_MaximumInscribedCircle centres labels
-# better but made a z14 tile 4x slower to build, 5.6 against 1.3 ms, measured; this costs +15 %.)
+# better but made a z14 tile several times slower to build: benchmarks/README.md.)
 _SQL_GEOCERCAS = """
 WITH t AS (SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS env),
 g AS (

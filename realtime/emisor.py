@@ -2,7 +2,7 @@
 events to the channel layer.
 
 Why a thread: `async_to_sync(group_send)` from a request thread builds a new event loop, and with
-it a new Redis connection pool, on every call (about 9 ms per batch, measured). One long-lived loop
+it a new Redis connection pool, on every call (benchmarks/README.md has the cost). One long-lived loop
 keeps its connections, and the request that caused the events does not wait for Redis at all.
 Sends run in FIFO order from one loop, so one process never reorders its own events. If Redis is down the send
 fails, is counted, and the sockets get those events by replay from PostgreSQL.

@@ -87,7 +87,7 @@ LIMIT %(k)s
 # Dispatch claims what it ranks. Locking straight out of the KNN index scan failed now and then
 # with PostgreSQL's "attempted to lock invisible tuple" under the full test suite; ranking the
 # nearest candidates first (MATERIALIZED: the KNN index scan with its LIMIT stays as it is; inlined,
-# the planner joined first and sorted every row, 66 ms instead of 1.3) and then claiming them by
+# the planner joined first and sorted every row, far slower: benchmarks/README.md) and then claiming them by
 # primary key, nearest first, skipping those another dispatcher holds, does not. The state is
 # re-checked on the locked row.
 _SQL_RECLAMAR = (
