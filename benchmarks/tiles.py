@@ -92,7 +92,7 @@ def base_de_datos() -> dict:
 
     from mapa import tiles
 
-    todo = tiles.Alcance("todo", None)
+    todo = tiles.AlcanceTeselas("todo", None)
     resultado = {}
     for capa in ("efectivos", "geocercas", "densidad", "base"):
         tiempos, tamanos = [], []

@@ -10,7 +10,7 @@ from efectivos.alcance import Solicitante
 from efectivos.models import Unidad
 from efectivos.selectors import unidades_visibles
 from gad_project import bd
-from mapa.tiles import Alcance
+from mapa.tiles import AlcanceTeselas
 from realtime.selectors import ultimo_id
 from tareas.models import EstadoTarea
 
@@ -52,7 +52,7 @@ WHERE u.jurisdiccion IS NOT NULL AND u.id = ANY(%(unidades)s)
 """
 
 
-def mapa_inicial(*, usuario: Solicitante, alcance: Alcance) -> str:
+def mapa_inicial(*, usuario: Solicitante, alcance: AlcanceTeselas) -> str:
     """The map's snapshot as a JSON document: `cursor` (the last event id *before* the snapshot
     was read: the socket resumes from it, so nothing between the two is missed; events replayed
     twice are harmless because the page applies positions only forward in device time), and

@@ -54,9 +54,11 @@ def capa_cambiada(*, capa: str) -> None:
 def tiles_calentar(*, capa: str) -> int:
     """Build the operating area's tiles of a layer for every scope a commander or admin can have,
     so the first map of the shift opens from the cache."""
-    alcances = [tiles.Alcance("todo", None)]
+    alcances = [tiles.AlcanceTeselas("todo", None)]
     if capa not in tiles.CAPAS_COMUNES:
-        alcances += [tiles.Alcance(f"u{pk}", pk) for pk in Unidad.objects.order_by("pk").values_list("pk", flat=True)]
+        alcances += [
+            tiles.AlcanceTeselas(f"u{pk}", pk) for pk in Unidad.objects.order_by("pk").values_list("pk", flat=True)
+        ]
     desde, hasta = settings.TILES_CALENTAR_ZOOM
     return tiles.tiles_calentar(
         capa=capa, alcances=alcances, bbox=selectors.zona_operativa(), zooms=range(desde, hasta + 1)

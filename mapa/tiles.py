@@ -35,19 +35,19 @@ ERRORES_CACHE = (ConnectionInterrupted, RedisError, OSError)
 
 
 @dataclass(frozen=True)
-class Alcance:
+class AlcanceTeselas:
     """What the viewer may see, as far as tiles are concerned: everything, or one unidad."""
 
     clave: str
     unidad_id: int | None
 
 
-def alcance_de(usuario: Solicitante) -> Alcance | None:
+def alcance_teselas(usuario: Solicitante) -> AlcanceTeselas | None:
     """Admins see every unidad, a commander their own; anyone else gets no tiles."""
     alcance = efectivos_alcance.alcance_de(usuario)
     if not alcance.es_mando or alcance.clave is None:
         return None
-    return Alcance(alcance.clave, alcance.unidad_id)
+    return AlcanceTeselas(alcance.clave, alcance.unidad_id)
 
 
 def coordenadas_validar(z: str, x: str, y: str) -> tuple[int, int, int]:
@@ -165,12 +165,12 @@ for _capa in CAPAS:  # every tile series exists from the start, at 0
 CLAVE_COMUN = "comun"
 
 
-def clave_alcance(capa: str, alcance: Alcance) -> str:
+def clave_alcance(capa: str, alcance: AlcanceTeselas) -> str:
     """The scope part of a tile's cache key and ETag."""
     return CLAVE_COMUN if capa in CAPAS_COMUNES else alcance.clave
 
 
-def tile_generar(*, capa: str, z: int, x: int, y: int, alcance: Alcance) -> bytes:
+def tile_generar(*, capa: str, z: int, x: int, y: int, alcance: AlcanceTeselas) -> bytes:
     inicio = time.perf_counter()
     if capa == "osm":
         datos = base.osm_tile(z, x, y)
@@ -235,7 +235,7 @@ def capa_invalidar(capa: str) -> int:
     return int(r.incr(clave_version(capa)))
 
 
-def sesion_recordar(session_key: str, alcance: Alcance, *, usuario_id: int) -> None:
+def sesion_recordar(session_key: str, alcance: AlcanceTeselas, *, usuario_id: int) -> None:
     """Let the fast path serve this browser session's cached tiles without Django. It only does
     while the session itself is in the cache, so signing out stops it at once; the user's
     sessions are listed so that a change of access (deactivation, role, unidad, password) forgets
@@ -274,7 +274,7 @@ def cache_vaciar() -> None:
         r.delete(clave)
 
 
-def tile_obtener(*, capa: str, z: int, x: int, y: int, alcance: Alcance, version: int | None = None) -> bytes:
+def tile_obtener(*, capa: str, z: int, x: int, y: int, alcance: AlcanceTeselas, version: int | None = None) -> bytes:
     """The tile's bytes (b"" when empty), from the cache or built and cached. Without Redis the
     map keeps working: the tile is built every time."""
     if capa not in CAPAS:
@@ -336,7 +336,9 @@ def tiles_de_zona(*, bbox: tuple[float, float, float, float], zooms: range) -> l
     return tiles
 
 
-def tiles_calentar(*, capa: str, alcances: list[Alcance], bbox: tuple[float, float, float, float], zooms: range) -> int:
+def tiles_calentar(
+    *, capa: str, alcances: list[AlcanceTeselas], bbox: tuple[float, float, float, float], zooms: range
+) -> int:
     """Build and cache a layer's tiles over the operating area for each scope; returns how many
     were built (the ones already cached are skipped)."""
     version = capa_version(capa)

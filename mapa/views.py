@@ -32,7 +32,7 @@ from tareas.selectors import tareas_de_efectivo
 
 @login_required
 def mapa(request: HttpRequest) -> HttpResponse:
-    alcance = tiles.alcance_de(request.user)
+    alcance = tiles.alcance_teselas(request.user)
     if alcance is None or isinstance(request.user, AnonymousUser):
         return render(request, "mapa/rechazado.html", status=403)
     config = {
@@ -73,7 +73,7 @@ class MapaDatosView(APIView):
 
     @extend_schema(responses={200: MapaDatosSerializer})
     def get(self, request):
-        cuerpo = selectors.mapa_inicial(usuario=request.user, alcance=tiles.alcance_de(request.user))
+        cuerpo = selectors.mapa_inicial(usuario=request.user, alcance=tiles.alcance_teselas(request.user))
         return HttpResponse(cuerpo, content_type="application/json", headers={"Cache-Control": "no-store"})
 
 
@@ -141,7 +141,7 @@ def tile(request: HttpRequest, capa: str, z: str, x: str, y: str) -> HttpRespons
     usuario = _usuario_de(request)
     if usuario is None:
         return _error(401, "no_autenticado", "Se requieren credenciales de autenticación.")
-    alcance = tiles.alcance_de(usuario)
+    alcance = tiles.alcance_teselas(usuario)
     if alcance is None:
         return _error(403, "no_permitido", "Solo comandantes o administradores.")
     if capa not in tiles.CAPAS:

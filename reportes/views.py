@@ -13,12 +13,12 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from auditoria.web import auditar_acceso
+from efectivos.alcance import alcance_de
 from efectivos.models import Unidad
 from efectivos.selectors import unidades_visibles
 from gad_project import exportes
 from gad_project.api.params import param_fecha, param_int, param_opcion
 from gad_project.exceptions import EntradaInvalida, NoEncontrado
-from mapa import tiles
 from reportes import graficos, pdf, selectors
 from tareas.models import EstadoTarea, TipoTarea
 
@@ -52,7 +52,7 @@ def _contorno(unidad: Unidad) -> list[list[tuple[float, float]]]:
 
 @login_required
 def reporte(request: HttpRequest) -> HttpResponse:
-    if tiles.alcance_de(request.user) is None:
+    if not alcance_de(request.user).es_mando:
         return render(request, "mapa/rechazado.html", status=403)
     try:
         unidades, unidad, periodo, desde, hasta = _parametros(request)

@@ -99,7 +99,7 @@ def _acciones(m, usuario):
         "recibe_eventos_de_la_unidad": lambda: bool(
             set(grupos.de_usuario(usuario)) & set(grupos.mando_de_unidad(unidad.pk))
         ),
-        "pide_teselas": lambda: tiles.alcance_de(usuario) is not None,
+        "pide_teselas": lambda: tiles.alcance_teselas(usuario) is not None,
     }
 
 
