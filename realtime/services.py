@@ -55,19 +55,12 @@ def publish_many(publicaciones: Iterable[Publicacion]) -> list[EventoPublicado]:
     """Record several events with one INSERT in the caller's transaction, and hand them to the
     fast path after commit (grouped per group: one channel-layer message per group, not per event).
     """
-    publicaciones = list(publicaciones)
-    if not publicaciones:
+    lote = _Lote.de(publicaciones)
+    if lote is None:
         return []
-    ahora = timezone.now()
-    audiencias = [tuple(sorted(set(p.audiencia))) for p in publicaciones]
     with connection.cursor() as cursor:
-        lote = [{"t": p.tipo, "d": p.datos, "a": a} for p, a in zip(publicaciones, audiencias, strict=True)]
-        cursor.execute(_SQL_INSERTAR, [ahora, orjson.dumps(lote).decode()])
-        # Ids come from a sequence in insertion order, and rows are inserted in batch order.
-        ids = sorted(row[0] for row in cursor.fetchall())
-    eventos = [
-        EventoPublicado(i, p.tipo, p.datos, a, ahora) for i, p, a in zip(ids, publicaciones, audiencias, strict=True)
-    ]
+        lote.insertar(cursor)
+        eventos = lote.publicados(cursor.fetchall())
     transaction.on_commit(lambda: enviar(eventos), robust=True)
     return eventos
 
@@ -76,25 +69,40 @@ def publish_many_diferido(publicaciones: Iterable[Publicacion]) -> None:
     """As publish_many, for a caller that does not need the events back: the INSERT is not waited
     for, so in pipeline mode (gad_project.bd.tuberia) it travels in the same round trip as
     COMMIT; the ids, which only the fast path needs, are read after commit."""
-    publicaciones = list(publicaciones)
-    if not publicaciones:
+    lote = _Lote.de(publicaciones)
+    if lote is None:
         return
-    ahora = timezone.now()
-    audiencias = [tuple(sorted(set(p.audiencia))) for p in publicaciones]
-    lote = [{"t": p.tipo, "d": p.datos, "a": a} for p, a in zip(publicaciones, audiencias, strict=True)]
     cursor = connection.cursor()  # kept open until after commit, where its result is read
-    cursor.execute(_SQL_INSERTAR, [ahora, orjson.dumps(lote).decode()])
+    lote.insertar(cursor)
+    transaction.on_commit(lambda: enviar(lote.publicados(cursor.fetchall())), robust=True)
 
-    def tras_commit() -> None:
-        ids = sorted(row[0] for row in cursor.fetchall())
-        enviar(
-            [
-                EventoPublicado(i, p.tipo, p.datos, a, ahora)
-                for i, p, a in zip(ids, publicaciones, audiencias, strict=True)
-            ]
-        )
 
-    transaction.on_commit(tras_commit, robust=True)
+@dataclass(frozen=True)
+class _Lote:
+    """One batch of events as both publishers insert it: one time, each audience de-duplicated."""
+
+    publicaciones: list[Publicacion]
+    audiencias: list[tuple[str, ...]]
+    ahora: datetime
+
+    @classmethod
+    def de(cls, publicaciones: Iterable[Publicacion]) -> _Lote | None:
+        lista = list(publicaciones)
+        if not lista:
+            return None
+        return cls(lista, [tuple(sorted(set(p.audiencia))) for p in lista], timezone.now())
+
+    def insertar(self, cursor: Any) -> None:
+        filas = [{"t": p.tipo, "d": p.datos, "a": a} for p, a in zip(self.publicaciones, self.audiencias, strict=True)]
+        cursor.execute(_SQL_INSERTAR, [self.ahora, orjson.dumps(filas).decode()])
+
+    def publicados(self, filas: Sequence[Sequence[Any]]) -> list[EventoPublicado]:
+        # Ids come from a sequence in insertion order, and rows are inserted in batch order.
+        ids = sorted(fila[0] for fila in filas)
+        return [
+            EventoPublicado(i, p.tipo, p.datos, a, self.ahora)
+            for i, p, a in zip(ids, self.publicaciones, self.audiencias, strict=True)
+        ]
 
 
 def frame(evento: Evento | EventoPublicado) -> dict[str, Any]:

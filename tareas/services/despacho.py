@@ -175,6 +175,17 @@ def tarea_asignar(
     return [Asignado(efectivos_map[a.efectivo_id], a.distancia_m) for a in asignaciones]
 
 
+def _propia_bloquear(tarea_id: int, efectivo: Efectivo, estado: str, si_no_hay: Conflicto) -> tuple[Tarea, Asignacion]:
+    """The task and the efectivo's own assignment in `estado`, both locked (task first, as every
+    writer of a task locks them); `si_no_hay` is raised when there is none. Inside the caller's
+    transaction."""
+    tarea = Tarea.objects.select_for_update().get(pk=tarea_id)
+    asignacion = Asignacion.objects.select_for_update().filter(tarea=tarea, efectivo=efectivo, estado=estado).first()
+    if asignacion is None:
+        raise si_no_hay
+    return tarea, asignacion
+
+
 def asignacion_llegar(*, tarea_id: int, usuario: Usuario) -> Asignacion:
     """The assigned efectivo says they reached the task's place ("Llegué", from the app or the
     bot): recorded once on their accepted assignment with the distance from their last fix, in
@@ -183,14 +194,12 @@ def asignacion_llegar(*, tarea_id: int, usuario: Usuario) -> Asignacion:
     if efectivo is None:
         raise NoPermitido("Solo el efectivo asignado puede registrar su llegada.")
     with transaction.atomic():
-        tarea = Tarea.objects.select_for_update().get(pk=tarea_id)
-        asignacion = (
-            Asignacion.objects.select_for_update()
-            .filter(tarea=tarea, efectivo=efectivo, estado=EstadoAsignacion.ACEPTADA)
-            .first()
+        tarea, asignacion = _propia_bloquear(
+            tarea_id,
+            efectivo,
+            EstadoAsignacion.ACEPTADA,
+            Conflicto("Acepte la tarea antes de registrar su llegada.", codigo="sin_asignacion_aceptada"),
         )
-        if asignacion is None:
-            raise Conflicto("Acepte la tarea antes de registrar su llegada.", codigo="sin_asignacion_aceptada")
         if asignacion.llegada_en is not None:
             return asignacion  # said twice (a replayed button): once is the record
         distancia = None
@@ -221,14 +230,12 @@ def asignacion_responder(
     if efectivo is None:
         raise NoPermitido("Solo el efectivo asignado puede responder.")
     with transaction.atomic():
-        tarea = Tarea.objects.select_for_update().get(pk=tarea_id)
-        asignacion = (
-            Asignacion.objects.select_for_update()
-            .filter(tarea=tarea, efectivo=efectivo, estado=EstadoAsignacion.PENDIENTE)
-            .first()
+        tarea, asignacion = _propia_bloquear(
+            tarea_id,
+            efectivo,
+            EstadoAsignacion.PENDIENTE,
+            Conflicto("No tiene una asignación pendiente en esta tarea.", codigo="sin_asignacion_pendiente"),
         )
-        if asignacion is None:
-            raise Conflicto("No tiene una asignación pendiente en esta tarea.", codigo="sin_asignacion_pendiente")
         asignacion.estado = EstadoAsignacion.ACEPTADA if acepta else EstadoAsignacion.RECHAZADA
         asignacion.respondida_en = timezone.now()
         asignacion.save(update_fields=["estado", "respondida_en"])
