@@ -238,3 +238,37 @@ def test_gdal_no_sale_a_la_red_desde_el_proceso(escucha):
     with pytest.raises(GDALException):
         DataSource(f"/vsicurl/http://127.0.0.1:{puerto}/zona.geojson")
     assert pedidos == []
+
+
+@pytest.mark.parametrize("hora", ["18:00+05:00", "18:00Z", "18:00:00-03:00"])
+def test_una_hora_de_horario_con_zona_horaria_se_rechaza_en_vez_de_perderla(api, admin, hora):
+    r = api(admin).post(
+        "/api/v1/geocercas/", _feature(CUADRADO, horario_desde=hora, horario_hasta="23:00"), format="json"
+    )
+    assert r.status_code == 400
+    assert "sin zona horaria" in r.json()["error"]["detalle"]["horario_desde"][0]
+    assert not Geocerca.objects.exists()
+
+
+def test_un_corredor_que_cruza_el_antimeridiano_se_rechaza(api, admin):
+    ruta = {"type": "LineString", "coordinates": [[179.9, -16.0], [-179.9, -16.1]]}
+    r = api(admin).post("/api/v1/geocercas/", _feature(ruta, tipo="corredor", ancho_m=50), format="json")
+    assert r.status_code == 400
+    assert "antimeridiano" in r.json()["error"]["detalle"]["geom"][0]
+
+
+def test_un_corredor_de_demasiados_vertices_se_rechaza_antes_de_calcular_su_area(api, admin):
+    import time
+
+    from geocercas import formatos
+
+    n = formatos.CORREDOR_VERTICES_MAX + 1
+    zigzag = [[-58.4 + i * 0.00005, -34.6 + (i % 2) * 0.0003] for i in range(n)]
+    inicio = time.monotonic()
+    r = api(admin).post(
+        "/api/v1/geocercas/",
+        _feature({"type": "LineString", "coordinates": zigzag}, tipo="corredor", ancho_m=30),
+        format="json",
+    )
+    assert r.status_code == 400 and "máximo 2.000" in r.json()["error"]["detalle"]["geom"][0]
+    assert time.monotonic() - inicio < 1.0
