@@ -67,7 +67,9 @@ def test_la_retencion_borra_los_dias_viejos_y_deja_los_recientes(settings, efect
             "ARRAY[date_trunc('day', %s::timestamptz), date_trunc('day', %s::timestamptz)])",
             [ahora - timedelta(days=9), ahora - timedelta(days=3)],
         )
-    viejas = [_posicion(efectivo, ahora - timedelta(days=9, hours=h)) for h in range(3)]
+    # Inside the old day's partition whatever the time of day the test runs (UTC days).
+    dia_viejo = (ahora - timedelta(days=9)).replace(hour=0, minute=0, second=0, microsecond=0)
+    viejas = [_posicion(efectivo, dia_viejo + timedelta(hours=1 + h)) for h in range(3)]
     recientes = [_posicion(efectivo, ahora - timedelta(days=3)), _posicion(efectivo, ahora)]
     Posicion.objects.bulk_create(viejas + recientes)
     with connection.cursor() as c:  # in production maintenance runs in a transaction of its own
