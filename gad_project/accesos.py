@@ -80,19 +80,11 @@ def _usuario_despues(sender: Any, instance: Usuario, created: bool = False, **kw
         acceso_cambiado(usuario_id=instance.pk, credenciales=credenciales)
 
 
-@receiver(pre_save, sender=Efectivo)
-def _efectivo_antes(sender: Any, instance: Efectivo, update_fields: Any = None, **kwargs: Any) -> None:
-    if instance.pk is None or (update_fields is not None and "usuario" not in update_fields):
-        return
-    instance._usuario_de_antes = (  # type: ignore[attr-defined]
-        Efectivo.objects.filter(pk=instance.pk).values_list("usuario_id", flat=True).first()
-    )
-
-
 @receiver(post_save, sender=Efectivo)
 def _efectivo_despues(sender: Any, instance: Efectivo, created: bool = False, **kwargs: Any) -> None:
-    """An efectivo record given to another user: both see something else now."""
-    previo = getattr(instance, "_usuario_de_antes", instance.usuario_id)
+    """An efectivo record given to another user: both see something else now. The previous user
+    is read once, before the save, by efectivos.signals (which also drops the ingest's cache)."""
+    previo = getattr(instance, "_usuario_previo", instance.usuario_id)
     if previo != instance.usuario_id:
         for usuario_id in (previo, instance.usuario_id):
             if usuario_id is not None:
