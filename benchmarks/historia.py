@@ -39,7 +39,7 @@ def ingest(n_lotes: int, rnd: random.Random) -> dict:
     from django.utils import timezone
 
     from efectivos.models import Efectivo
-    from efectivos.services import LecturaNueva, posiciones_registrar
+    from posiciones.services import LecturaNueva, posiciones_registrar
 
     ids = list(Efectivo.objects.values_list("pk", flat=True))
     tiempos = []

@@ -64,8 +64,8 @@ def motor(n_lotes: int = 200, tamano: int = 100) -> dict:
     from django.utils import timezone
 
     from efectivos.models import Efectivo
-    from efectivos.services import LecturaNueva, posiciones_registrar
     from geocercas import engine
+    from posiciones.services import LecturaNueva, posiciones_registrar
 
     ids = list(Efectivo.objects.values_list("pk", "unidad_id"))
     rnd = random.Random(3)

@@ -4,7 +4,7 @@
 officer, who also belongs to a unidad), or nothing. Selectors filter through it, services call its
 guards, and the channel groups, the tile scope and the dispatch scope derive from it; no other
 module spells out the role ladder. `Actor` is what the ingest path needs to know about a caller,
-small enough to cache between requests (efectivos.asgi) and rebuilt whenever the user or their
+small enough to cache between requests (posiciones.asgi) and rebuilt whenever the user or their
 efectivo record changes."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q
 from rest_framework_simplejwt.utils import get_md5_hash_password
@@ -149,3 +150,9 @@ def actor_de(usuario: Usuario) -> Actor:
         alcance=alcance,
         huella_clave=get_md5_hash_password(usuario.password),
     )
+
+
+def clave_actor(usuario_id: int | str) -> str:
+    """Where an Actor is cached in Redis for the lean ingest path (posiciones.asgi); a saved user or
+    efectivo record drops it (efectivos.signals)."""
+    return f"{settings.REDIS_PREFIX}:actor:v3:{usuario_id}"

@@ -84,7 +84,7 @@ class Efectivo(models.Model):
     ultima_posicion = models.PointField("última posición", srid=4326, null=True, blank=True)
     ultima_posicion_en = models.DateTimeField("última posición (hora del equipo)", null=True, blank=True)
     ultima_precision_m = models.FloatField("precisión (m)", null=True, blank=True)
-    # The last reading set aside as implausible (efectivos.plausibilidad), while the next one may
+    # The last reading set aside as implausible (posiciones.plausibilidad), while the next one may
     # still confirm it: a real jump is followed by readings consistent with it. Plain numbers: it
     # is never searched by place, so it needs no spatial index.
     descartada_lon = models.FloatField(null=True, blank=True, editable=False)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection
@@ -11,6 +13,7 @@ from django.db.models import QuerySet
 
 from efectivos.alcance import Solicitante, alcance_de
 from efectivos.models import Efectivo, Rol, Unidad
+from gad_project import bd
 from gad_project.exceptions import NoEncontrado
 
 
@@ -81,3 +84,36 @@ def recorrido_de(*, efectivo_id: int, desde: datetime, hasta: datetime, max_punt
         c.execute(_SQL_RECORRIDO, {"efectivo": efectivo_id, "desde": desde, "hasta": hasta, "maximo": max_puntos})
         filas = c.fetchall()
     return Recorrido([(lon, lat, t, mala, por) for lon, lat, t, mala, por, _ in filas], filas[0][5] if filas else 0)
+
+
+# A track row of recorridos_filas, by name.
+CAMPOS_RECORRIDO = (
+    "efectivo_id",
+    "codigo",
+    "nombre",
+    "lon",
+    "lat",
+    "registrada_en",
+    "precision_m",
+    "velocidad_kmh",
+    "rumbo",
+    "fuente",
+    "implausible",
+    "registrada_por",
+)
+
+
+def recorridos_filas(*, efectivos: QuerySet[Efectivo], desde: datetime, hasta: datetime) -> Iterator[tuple[Any, ...]]:
+    """Every reading of `efectivos` between two device times, unthinned, ordered by efectivo and
+    device time, as CAMPOS_RECORRIDO (`registrada_por` a username), streamed from a server-side
+    cursor (the replica's when fit)."""
+    subconsulta, params = efectivos.values("pk").query.sql_with_params()
+    sql = f"""
+        SELECT p.efectivo_id, e.codigo_interno, e.apellido || ', ' || e.nombre, ST_X(p.punto), ST_Y(p.punto),
+               p.registrada_en, p.precision_m, p.velocidad_kmh, p.rumbo, p.fuente, p.implausible, u.username
+        FROM efectivos_posicion p JOIN efectivos_efectivo e ON e.id = p.efectivo_id
+             LEFT JOIN efectivos_usuario u ON u.id = p.registrada_por_id
+        WHERE p.efectivo_id IN ({subconsulta}) AND p.registrada_en >= %s AND p.registrada_en <= %s
+        ORDER BY p.efectivo_id, p.registrada_en, p.id
+    """
+    return bd.filas_por_bloques(sql, [*params, desde, hasta])

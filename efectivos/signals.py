@@ -1,5 +1,5 @@
 """Cache invalidation only: the lean ingest path caches each caller's role and scope in Redis
-(efectivos.asgi), and any saved change to a user or to whose efectivo record is whose must reach
+(posiciones.asgi), and any saved change to a user or to whose efectivo record is whose must reach
 every server process at once. A signal is the one hook that also sees the admin's and the
 management commands' saves. (Bulk `QuerySet.update()` bypasses it; INGESTA_ACTOR_TTL_S bounds
 that case.)"""
@@ -14,7 +14,7 @@ from django.dispatch import receiver
 from django_redis import get_redis_connection
 from redis.exceptions import RedisError
 
-from efectivos.asgi import clave_actor
+from efectivos.alcance import clave_actor
 from efectivos.models import Efectivo, Usuario
 
 

@@ -5,7 +5,7 @@ import sys
 
 from django.core.asgi import get_asgi_application
 
-# The ingest writers (efectivos.agrupador) make a dozen PostgreSQL round trips per group from a
+# The ingest writers (posiciones.agrupador) make a dozen PostgreSQL round trips per group from a
 # thread, each ending in a wait for the GIL while the event loop thread holds it. With Python's
 # default 5 ms switch interval that wait dominated the group's time under load; 0.5 ms keeps it
 # small at a negligible cost in extra switches.
@@ -16,14 +16,14 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
-from efectivos.asgi import IngestaRapida  # noqa: E402
 from mapa.asgi import TeselasRapidas  # noqa: E402
+from posiciones.asgi import IngestaRapida  # noqa: E402
 from realtime.routing import pila, websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         # Readings from JWT clients and cached vector tiles are answered before Django (see
-        # efectivos.asgi and mapa.asgi); the rest is Django.
+        # posiciones.asgi and mapa.asgi); the rest is Django.
         "http": IngestaRapida(TeselasRapidas(django_asgi_app)),
         # Origin is checked by the consumer for session-authenticated sockets only: mobile clients
         # authenticate with a single-use ticket and send no browser Origin.

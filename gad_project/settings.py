@@ -118,12 +118,14 @@ INSTALLED_APPS = [
     "geocercas",
     "tareas",
     "seguridad",
+    "posiciones",
     "realtime",
     "telegram_bot",
     "mapa",
     "auditlog",
     "auditoria",
     "reportes",
+    "exportes",
 ]
 
 MIDDLEWARE = [

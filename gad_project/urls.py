@@ -9,7 +9,6 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from gad_project import health, metricas
-from gad_project.api import exportes
 from gad_project.api.auth import ObtenerToken, RenovarToken
 from gad_project.api.errors import error_body
 from gad_project.ingreso import FormularioIngreso, FormularioIngresoAdmin, con_bloqueo
@@ -18,15 +17,13 @@ api_v1: list[URLPattern | URLResolver] = [
     path("auth/token/", ObtenerToken.as_view(), name="token_obtain"),
     path("auth/token/refresh/", RenovarToken.as_view(), name="token_refresh"),
     path("", include("efectivos.api.urls")),
+    path("", include("posiciones.api.urls")),
     path("", include("geocercas.api.urls")),
     path("", include("realtime.api.urls")),
     path("", include("tareas.api.urls")),
     path("", include("seguridad.api.urls")),
     path("", include("telegram_bot.api.urls")),
-    path("exportes/recorridos/", exportes.RecorridosExportView.as_view(), name="exportes_recorridos"),
-    path("exportes/alertas/", exportes.AlertasExportView.as_view(), name="exportes_alertas"),
-    path("exportes/tareas/", exportes.TareasExportView.as_view(), name="exportes_tareas"),
-    path("exportes/geocercas/", exportes.GeocercasExportView.as_view(), name="exportes_geocercas"),
+    path("", include("exportes.api.urls")),
 ]
 
 

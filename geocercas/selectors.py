@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 from django.db.models import Q, QuerySet
 
 from efectivos.alcance import Solicitante, alcance_de
+from efectivos.models import Usuario
 from efectivos.selectors import efectivos_visibles
+from gad_project.bd import BLOQUE_FILAS
 from geocercas.models import Alerta, Geocerca
 
 
@@ -30,3 +35,65 @@ def geocerca_editable(*, usuario: Solicitante, geocerca: Geocerca) -> bool:
 
 def alertas_visibles(*, usuario: Solicitante) -> QuerySet[Alerta]:
     return Alerta.objects.filter(efectivo__in=efectivos_visibles(usuario=usuario))
+
+
+# An alert row of alertas_filas, by name; the last two are its point.
+CAMPOS_ALERTA = (
+    "id",
+    "tipo",
+    "severidad",
+    "estado",
+    "geocerca",
+    "efectivo_id",
+    "efectivo",
+    "unidad",
+    "ocurrida_en",
+    "ultima_en",
+    "repeticiones",
+    "cruce",
+    "reconocida_en",
+    "reconocida_por",
+    "atendida_en",
+    "atendida_por",
+    "resuelta_en",
+    "resuelta_por",
+    "escalada_en",
+    "lon",
+    "lat",
+)
+
+
+def _quien(u: Usuario | None) -> str:
+    return (u.get_full_name() or u.get_username()) if u else ""
+
+
+def alertas_filas(alertas: QuerySet[Alerta]) -> Iterator[tuple[Any, ...]]:
+    """Each alert with its lifecycle (who acknowledged, attended and resolved it, and when), as
+    CAMPOS_ALERTA, oldest first, a block at a time."""
+    qs = alertas.select_related(
+        "geocerca", "efectivo__unidad", "reconocida_por", "atendida_por", "resuelta_por"
+    ).order_by("ocurrida_en", "id")
+    for a in qs.iterator(chunk_size=BLOQUE_FILAS):
+        yield (
+            a.pk,
+            a.tipo,
+            a.severidad,
+            a.estado,
+            a.geocerca.nombre,
+            a.efectivo_id,
+            str(a.efectivo),
+            a.efectivo.unidad.codigo,
+            a.ocurrida_en,
+            a.ultima_en,
+            a.repeticiones,
+            a.cruce,
+            a.reconocida_en,
+            _quien(a.reconocida_por),
+            a.atendida_en,
+            _quien(a.atendida_por),
+            a.resuelta_en,
+            _quien(a.resuelta_por),
+            a.escalada_en,
+            a.punto.x if a.punto else None,
+            a.punto.y if a.punto else None,
+        )

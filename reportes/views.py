@@ -16,7 +16,7 @@ from auditoria.web import auditar_acceso
 from efectivos.alcance import alcance_de
 from efectivos.models import Unidad
 from efectivos.selectors import unidades_visibles
-from gad_project import exportes
+from exportes import formatos as exportes
 from gad_project.api.params import param_fecha, param_int, param_opcion
 from gad_project.exceptions import EntradaInvalida, NoEncontrado
 from reportes import graficos, pdf, selectors

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -160,3 +160,73 @@ def efectivo_estadisticas(*, efectivo_id: int, desde: datetime) -> dict[str, Any
         "duracion_media_s": trabajado.total_seconds() if trabajado else None,
         "tasa_finalizacion": por_estado.get("finalizada", 0) / cerradas if cerradas else None,
     }
+
+
+# A task row of tareas_exportar, by name (the last two are its place), and one of its history.
+CAMPOS_TAREA = (
+    "id",
+    "codigo",
+    "titulo",
+    "tipo",
+    "prioridad",
+    "estado",
+    "unidad",
+    "creada_en",
+    "inicio_real",
+    "fin_real",
+    "lon",
+    "lat",
+)
+CAMPOS_HISTORIAL = ("evento_en", "estado_anterior", "estado_nuevo", "usuario", "motivo")
+
+
+@dataclass(frozen=True)
+class TareaExportada:
+    fila: tuple[Any, ...]  # CAMPOS_TAREA
+    historial: list[tuple[Any, ...]]  # CAMPOS_HISTORIAL, oldest first
+    asignaciones: list[dict[str, Any]]
+
+
+def tareas_exportar(tareas: QuerySet[Tarea]) -> Iterator[TareaExportada]:
+    """Each task, oldest first, with its history and its assignments (three queries per block of
+    500, whatever the number of tasks)."""
+    qs = tareas.select_related("unidad").prefetch_related("eventos__usuario", "asignaciones__efectivo")
+    for t in qs.order_by("creada_en", "id").iterator(chunk_size=500):
+        yield TareaExportada(
+            fila=(
+                t.pk,
+                t.codigo,
+                t.titulo,
+                t.tipo,
+                t.prioridad,
+                t.estado,
+                t.unidad.codigo,
+                t.creada_en,
+                t.inicio_real,
+                t.fin_real,
+                t.ubicacion.x if t.ubicacion else None,
+                t.ubicacion.y if t.ubicacion else None,
+            ),
+            historial=[
+                (
+                    e.ocurrido_en,
+                    e.estado_anterior,
+                    e.estado_nuevo,
+                    (e.usuario.get_full_name() or e.usuario.get_username()) if e.usuario else "",
+                    e.motivo,
+                )
+                for e in t.eventos.all()
+            ],
+            asignaciones=[
+                {
+                    "efectivo_id": a.efectivo_id,
+                    "efectivo": str(a.efectivo),
+                    "estado": a.estado,
+                    "distancia_m": a.distancia_m,
+                    "asignada_en": a.asignada_en,
+                    "respondida_en": a.respondida_en,
+                    "llegada_en": a.llegada_en,
+                }
+                for a in t.asignaciones.all()
+            ],
+        )

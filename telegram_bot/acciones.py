@@ -15,6 +15,7 @@ from efectivos.models import EstadoEfectivo, FuentePosicion
 from efectivos.selectors import efectivo_de
 from gad_project.exceptions import Conflicto, ErrorDominio
 from geocercas import services as geocercas_services
+from posiciones import services as posiciones_services
 from seguridad import services as seguridad_services
 from seguridad.models import EstadoSos, FuenteSos, Sos
 from tareas import selectors as tareas_selectors
@@ -143,7 +144,7 @@ def ubicacion_registrar(telegram_id: int, chat_id: int, message_id: int, momento
     _, efectivo = efectivo_vinculado(telegram_id)
     if efectivo is None:
         return False
-    lectura = efectivos_services.LecturaNueva(
+    lectura = posiciones_services.LecturaNueva(
         id_cliente=uuid.uuid5(NS_LECTURAS, f"{chat_id}:{message_id}:{momento.timestamp()}"),
         efectivo_id=efectivo.pk,
         lat=lat,
@@ -153,7 +154,7 @@ def ubicacion_registrar(telegram_id: int, chat_id: int, message_id: int, momento
         velocidad_kmh=None,
         rumbo=rumbo,
     )
-    efectivos_services.posiciones_registrar(lecturas=[lectura], fuente=FuentePosicion.TELEGRAM)
+    posiciones_services.posiciones_registrar(lecturas=[lectura], fuente=FuentePosicion.TELEGRAM)
     return True
 
 

@@ -88,7 +88,7 @@ def proceso(nombre: str, comando: list[str], **env: str):
 
 # For tests whose tracks compress time (out of a zone and back in within a second) to test
 # something else (delivery, the map): no reading is implausible. Plausibility itself is tested in
-# tests/efectivos/test_implausibles.py at the real limit.
+# tests/posiciones/test_implausibles.py at the real limit.
 TIEMPO_COMPRIMIDO = {"VELOCIDAD_MAX_KMH": "1000000"}
 
 

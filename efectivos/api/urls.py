@@ -5,7 +5,6 @@ from django.urls import path
 from efectivos.api import quien, views
 
 urlpatterns = [
-    path("posiciones/", views.PosicionesView.as_view(), name="posiciones"),
     path("yo/", views.YoView.as_view(), name="yo"),
     path("yo/estado/", views.YoEstadoView.as_view(), name="yo_estado"),
     path("efectivos/", views.EfectivosListView.as_view(), name="efectivos"),

@@ -6,25 +6,19 @@ from django.conf import settings
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
-from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from auditoria.web import auditar_acceso
-from efectivos import ingesta, selectors, services
-from efectivos.alcance import actor_de
+from efectivos import selectors, services
 from efectivos.api.filtros import EfectivoFiltro
 from efectivos.api.serializers import (
     EfectivoGeoSerializer,
     EstadoEntradaSerializer,
-    IngestaRespuestaSerializer,
-    LecturaSerializer,
     RecorridoSerializer,
     YoSerializer,
 )
-from efectivos.models import FuentePosicion
 from gad_project import bd
-from gad_project.api.esquema import ErrorSerializer
 from gad_project.api.pagination import PaginacionGeoJson
 from gad_project.api.params import param_fecha, param_int
 from gad_project.api.permissions import EsEfectivo, EsMando
@@ -41,40 +35,6 @@ class EfectivosListView(generics.ListAPIView):
 
     def get_queryset(self):
         return selectors.efectivos_visibles(usuario=self.request.user).select_related("unidad").order_by("id")
-
-
-class LecturasParser(BaseParser):
-    """The same reading of a body as the lean path (efectivos.ingesta.cuerpo_leer)."""
-
-    media_type = "application/json"
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        return ingesta.cuerpo_leer(stream.read())
-
-
-class PosicionesView(APIView):
-    """Receive one reading or a batch (a JSON list, up to POSICIONES_LOTE_MAX).
-
-    Bad readings are reported one by one while the good ones in the same batch are stored: a
-    phone emptying a full buffer must not lose a day of positions to one corrupt reading. The
-    response is then a 400 whose `detalle` says which readings were rejected and why, and how many
-    were accepted; resending the whole batch is harmless (duplicates are counted, not stored).
-
-    JWT clients are answered by the lean path in efectivos.asgi (group commit) with the same
-    rules; this view serves everything else (a browser session) and documents the endpoint."""
-
-    limite_ambito = "posiciones"  # LIMITE_POSICIONES, the same window as the lean ASGI path
-
-    parser_classes = [LecturasParser]
-
-    @extend_schema(
-        request=LecturaSerializer(many=True), responses={201: IngestaRespuestaSerializer, 413: ErrorSerializer}
-    )
-    def post(self, request):
-        preparadas = ingesta.lecturas_preparar(request.data, actor=actor_de(request.user), ahora=timezone.now())
-        resultado = services.posiciones_registrar(lecturas=preparadas.lecturas, fuente=FuentePosicion.API)
-        estado, cuerpo = ingesta.respuesta_armar(preparadas, resultado)
-        return Response(cuerpo, status=estado)
 
 
 class RecorridoView(APIView):

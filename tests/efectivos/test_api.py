@@ -311,7 +311,7 @@ def test_una_lectura_enviada_por_un_comandante_dice_quien_la_envio_y_se_audita(a
     # The track shows who sent it, and so do the exports.
     recorrido = api(comandante_a).get(f"/api/v1/efectivos/{efectivo.pk}/recorrido/").json()
     assert [p[4] for p in recorrido["puntos"]] == ["comandante_a", None]
-    from tests.gad_project.test_exportes import contenido
+    from tests.exportes.test_exportes import contenido
 
     csv = contenido(api(comandante_a).get(f"/api/v1/exportes/recorridos/?formato=csv&efectivo={efectivo.pk}")).decode(
         "utf-8-sig"

@@ -10,9 +10,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from efectivos.services import LecturaNueva, posiciones_registrar
 from geocercas import services
 from geocercas.models import Alerta, AlertaNota, TipoGeocerca
+from posiciones.services import LecturaNueva, posiciones_registrar
 from telegram_bot import services as telegram_services
 from telegram_bot.models import Notificacion
 from tests.factories import CENTRO, AlertaFactory, GeocercaFactory, UsuarioFactory, cuadrado, desplazar

@@ -10,8 +10,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from efectivos.services import LecturaNueva, posiciones_registrar
 from geocercas.models import Alerta, Presencia, TipoGeocerca
+from posiciones.services import LecturaNueva, posiciones_registrar
 from realtime.models import Evento
 from tests.factories import CENTRO, EfectivoFactory, GeocercaFactory, cuadrado, desplazar
 

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from efectivos.services import LecturaNueva, posiciones_registrar
 from geocercas.engine import Horario
 from geocercas.models import Alerta, Geocerca, TipoGeocerca
+from posiciones.services import LecturaNueva, posiciones_registrar
 from tests.factories import CENTRO, EfectivoFactory, GeocercaFactory, cuadrado, desplazar
 
 ZONA = ZoneInfo("America/Argentina/Buenos_Aires")

@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from efectivos.services import LecturaNueva, posiciones_registrar
 from geocercas import services
 from geocercas.models import Alerta, Presencia, TipoGeocerca
+from posiciones.services import LecturaNueva, posiciones_registrar
 from realtime.models import Evento
 from tests.factories import CENTRO, EfectivoFactory, GeocercaFactory, UnidadFactory, cuadrado, desplazar
 
@@ -224,7 +224,7 @@ def test_una_lectura_imprecisa_nunca_cuenta_como_salida(efectivo, settings):
 
 
 def test_las_lecturas_imprecisas_se_cuentan_en_una_metrica(efectivo, settings):
-    from efectivos import metrics
+    from posiciones import metrics
 
     settings.PRECISION_DECIDIR_M = 50
     antes = metrics.IMPRECISAS.labels(fuente="api")._value.get()

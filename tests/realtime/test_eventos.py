@@ -81,7 +81,7 @@ def _mando(unidad_id: int, *efectivos: int) -> list[str]:
 
 
 def test_una_lectura_publica_posicion_actualizada_agrupada_por_unidad():
-    from efectivos.services import LecturaNueva, posiciones_registrar
+    from posiciones.services import LecturaNueva, posiciones_registrar
     from tests.factories import CENTRO
 
     uno, dos = EfectivoFactory(ultima_posicion_en=None), EfectivoFactory(ultima_posicion_en=None)
@@ -190,8 +190,8 @@ def test_cada_tipo_del_catalogo_tiene_su_prueba():
 
 
 def test_entrar_a_una_zona_restringida_publica_alerta_geocerca():
-    from efectivos.services import LecturaNueva, posiciones_registrar
     from geocercas.models import Alerta
+    from posiciones.services import LecturaNueva, posiciones_registrar
     from tests.factories import CENTRO, cuadrado, desplazar
 
     cerca = GeocercaFactory(nombre="Zona", tipo="restringida", geom=cuadrado(lado_m=200), severidad="critica")

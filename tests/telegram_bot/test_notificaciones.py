@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from efectivos import services as efectivos_services
 from efectivos.models import FuentePosicion
+from posiciones import services as posiciones_services
 from tareas import services as tareas_services
 from telegram_bot import services
 from telegram_bot.models import EstadoNotificacion, Notificacion
@@ -124,7 +124,7 @@ def test_una_alerta_critica_llega_solo_al_efectivo_que_la_provoco(falso, vincula
     fuera = desplazar(*CENTRO, este_m=500)
     ahora = timezone.now()
     lecturas = [
-        efectivos_services.LecturaNueva(
+        posiciones_services.LecturaNueva(
             id_cliente=uuid.uuid4(),
             efectivo_id=vinculado.pk,
             lat=lat,
@@ -136,7 +136,7 @@ def test_una_alerta_critica_llega_solo_al_efectivo_que_la_provoco(falso, vincula
         )
         for i, (lon, lat) in enumerate([fuera, CENTRO])
     ]
-    efectivos_services.posiciones_registrar(lecturas=lecturas, fuente=FuentePosicion.API)
+    posiciones_services.posiciones_registrar(lecturas=lecturas, fuente=FuentePosicion.API)
     services.notificaciones_generar()
     services.notificaciones_pendientes_enviar()
     [enviado] = falso.llamadas_a("sendMessage")

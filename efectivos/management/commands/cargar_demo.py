@@ -14,9 +14,9 @@ from django.utils import timezone
 
 from efectivos import demo
 from efectivos.models import Efectivo, EstadoEfectivo, FuentePosicion, Rol, Unidad, Usuario
-from efectivos.services import LecturaNueva, posiciones_registrar
 from geocercas.models import Geocerca
 from geocercas.services import geocerca_guardar
+from posiciones.services import LecturaNueva, posiciones_registrar
 from tareas.models import Asignacion, EstadoAsignacion, EstadoTarea, Prioridad, Tarea, TareaEvento, TipoTarea
 from tareas.services import tarea_codigo_generar
 

@@ -26,9 +26,9 @@ from django.db import close_old_connections
 from django.utils import timezone
 
 from efectivos.models import Efectivo, EstadoEfectivo, FuentePosicion, Usuario
-from efectivos.services import LecturaNueva, posiciones_registrar
 from gad_project.exceptions import ErrorDominio
 from geocercas.models import Geocerca
+from posiciones.services import LecturaNueva, posiciones_registrar
 
 M_LAT = 111_320.0
 VIAJES_POR_HORA = 2  # per unidad: efectivos sent to a geofence

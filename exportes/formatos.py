@@ -1,8 +1,8 @@
 """Streaming exports in the formats GIS tools read: GPX, KML, GeoJSON and CSV.
 
-Rows come from a server-side cursor (`connection.chunked_cursor()`, a named cursor WITH HOLD) a few
-thousand at a time, and each writer turns them into text as they arrive, so a year of readings
-never sits in the process's memory. The response body is an *async* iterator that pulls each
+Rows come from the owning apps' selectors a few thousand at a time (a server-side cursor:
+`gad_project.bd.filas_por_bloques`, or a queryset's chunked iterator), and each writer turns them
+into text as they arrive, so a year of readings never sits in the process's memory. The response body is an *async* iterator that pulls each
 block of rows on the request's own thread (`sync_to_async`, thread-sensitive): Django would
 otherwise consume a sync iterator whole before serving it under ASGI.
 """
@@ -19,36 +19,18 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from asgiref.sync import sync_to_async
-from django.db import connections
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
-from gad_project import bd
+from efectivos.selectors import CAMPOS_RECORRIDO
 from gad_project.tiempo import iso
 
-BLOQUE_FILAS = 2000
 TIPOS: dict[str, tuple[str, str]] = {
     "gpx": ("application/gpx+xml", "gpx"),
     "kml": ("application/vnd.google-earth.kml+xml", "kml"),
     "geojson": ("application/geo+json", "geojson"),
     "csv": ("text/csv; charset=utf-8", "csv"),
 }
-
-
-def filas(sql: str, params: dict[str, Any] | list[Any]) -> Iterator[tuple]:
-    """The query's rows, fetched BLOQUE_FILAS at a time through a server-side cursor — on the
-    replica when there is a fit one (an export tolerates its lag; chosen now, while the body is
-    built later)."""
-    with bd.lectura_tolerante():
-        alias = bd.alias_lectura()
-    return _filas(sql, params, alias)
-
-
-def _filas(sql: str, params: dict[str, Any] | list[Any], alias: str) -> Iterator[tuple]:
-    with connections[alias].chunked_cursor() as cursor:
-        cursor.execute(sql, params)
-        while bloque := cursor.fetchmany(BLOQUE_FILAS):
-            yield from bloque
 
 
 async def _asincrono(partes: Iterable[str]) -> AsyncIterator[bytes]:
@@ -84,26 +66,11 @@ def _utc(t: datetime) -> str:
 
 
 # --- tracks --------------------------------------------------------------------------------------
-# A track row: (efectivo_id, codigo, nombre, lon, lat, registrada_en, precision_m, velocidad_kmh,
-# rumbo, fuente, implausible, registrada_por), ordered by efectivo and device time.
-
-CAMPOS_LECTURA = (
-    "efectivo_id",
-    "codigo",
-    "nombre",
-    "lon",
-    "lat",
-    "registrada_en",
-    "precision_m",
-    "velocidad_kmh",
-    "rumbo",
-    "fuente",
-    "implausible",
-    "registrada_por",
-)
+# Track rows as efectivos.selectors.recorridos_filas gives them (CAMPOS_RECORRIDO), ordered by
+# efectivo and device time.
 
 
-def recorrido_gpx(lecturas: Iterable[tuple]) -> Iterator[str]:
+def recorrido_gpx(lecturas: Iterable[tuple[Any, ...]]) -> Iterator[str]:
     """GPX 1.1: one <trk> per efectivo; implausible readings are left out of the line (they are
     in the GeoJSON and CSV, flagged)."""
     yield (
@@ -120,7 +87,7 @@ def recorrido_gpx(lecturas: Iterable[tuple]) -> Iterator[str]:
     yield "</gpx>\n"
 
 
-def recorrido_kml(lecturas: Iterable[tuple]) -> Iterator[str]:
+def recorrido_kml(lecturas: Iterable[tuple[Any, ...]]) -> Iterator[str]:
     """KML: one Placemark per efectivo with its track as a LineString and the time span."""
     yield (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -144,7 +111,7 @@ def recorrido_kml(lecturas: Iterable[tuple]) -> Iterator[str]:
     yield "</Document></kml>\n"
 
 
-def recorrido_geojson(lecturas: Iterable[tuple]) -> Iterator[str]:
+def recorrido_geojson(lecturas: Iterable[tuple[Any, ...]]) -> Iterator[str]:
     """GeoJSON: one Point feature per reading, with who, when (agency's zone) and its quality."""
     yield '{"type": "FeatureCollection", "features": [\n'
     primera = True
@@ -197,11 +164,11 @@ def csv_filas(encabezado: Iterable[str], datos: Iterable[Iterable[Any]]) -> Iter
         yield linea(fila)
 
 
-def recorrido_csv(lecturas: Iterable[tuple]) -> Iterator[str]:
-    return csv_filas(CAMPOS_LECTURA, lecturas)
+def recorrido_csv(lecturas: Iterable[tuple[Any, ...]]) -> Iterator[str]:
+    return csv_filas(CAMPOS_RECORRIDO, lecturas)
 
 
-RECORRIDO: dict[str, Callable[[Iterable[tuple]], Iterator[str]]] = {
+RECORRIDO: dict[str, Callable[[Iterable[tuple[Any, ...]]], Iterator[str]]] = {
     "gpx": recorrido_gpx,
     "kml": recorrido_kml,
     "geojson": recorrido_geojson,

@@ -1,5 +1,6 @@
 """`/api/v1/exportes/…`: tracks, alerts, tasks and geocercas as files GIS tools and spreadsheets
-open (GPX, KML, GeoJSON, CSV), scoped by the caller's rights and streamed (gad_project.exportes)."""
+open (GPX, KML, GeoJSON, CSV), scoped by the caller's rights and streamed (exportes.formatos); the rows come from the
+selectors of the apps that own them."""
 
 from __future__ import annotations
 
@@ -14,13 +15,13 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
 from auditoria.web import auditar_acceso
-from efectivos.selectors import efectivos_visibles
-from gad_project import exportes
+from efectivos.selectors import efectivos_visibles, recorridos_filas
+from exportes import formatos
 from gad_project.api.params import param_fecha, param_int, param_opcion
 from gad_project.exceptions import EntradaInvalida, NoEncontrado
 from geocercas import formatos as geocercas_formatos
-from geocercas.selectors import alertas_visibles, geocercas_visibles
-from tareas.selectors import tareas_visibles
+from geocercas.selectors import CAMPOS_ALERTA, alertas_filas, alertas_visibles, geocercas_visibles
+from tareas.selectors import CAMPOS_HISTORIAL, CAMPOS_TAREA, tareas_exportar, tareas_visibles
 
 
 def auditar_exporte(request, que: str, formato: str, desde, hasta, **parametros) -> None:
@@ -98,11 +99,11 @@ VENTANA = [
 ]
 
 
-def _archivo(*formatos: str) -> dict:
+def _archivo(*tipos: str) -> dict:
     # GeoJSON is JSON (a FeatureCollection object); the others are files.
     return {
-        (200, exportes.TIPOS[f][0].split(";")[0]): OpenApiTypes.OBJECT if f == "geojson" else OpenApiTypes.BINARY
-        for f in formatos
+        (200, formatos.TIPOS[f][0].split(";")[0]): OpenApiTypes.OBJECT if f == "geojson" else OpenApiTypes.BINARY
+        for f in tipos
     }
 
 
@@ -117,14 +118,14 @@ class RecorridosExportView(APIView):
         operation_id="exportes_recorridos",
         tags=["exportes"],
         parameters=[
-            OpenApiParameter("formato", str, enum=list(exportes.RECORRIDO), required=True),
+            OpenApiParameter("formato", str, enum=list(formatos.RECORRIDO), required=True),
             OpenApiParameter("efectivo", int, many=True, description="Uno o varios; sin él, todos los del alcance"),
             *VENTANA,
         ],
-        responses=_archivo(*exportes.RECORRIDO),
+        responses=_archivo(*formatos.RECORRIDO),
     )
     def get(self, request):
-        formato = _formato(request, tuple(exportes.RECORRIDO))
+        formato = _formato(request, tuple(formatos.RECORRIDO))
         desde, hasta = _ventana(request)
         ids = _ids(request, "efectivo")
         unidad = param_int(request.query_params, "unidad", minimo=1, maximo=2**62)
@@ -136,47 +137,13 @@ class RecorridosExportView(APIView):
             if faltan := sorted(set(ids) - vistos):
                 raise NoEncontrado("Efectivo inexistente o fuera de su alcance.", detalle={"efectivo": faltan})
             alcance = alcance.filter(pk__in=ids)
-        subconsulta, params = alcance.values("pk").query.sql_with_params()
-        sql = f"""
-            SELECT p.efectivo_id, e.codigo_interno, e.apellido || ', ' || e.nombre, ST_X(p.punto), ST_Y(p.punto),
-                   p.registrada_en, p.precision_m, p.velocidad_kmh, p.rumbo, p.fuente, p.implausible, u.username
-            FROM efectivos_posicion p JOIN efectivos_efectivo e ON e.id = p.efectivo_id
-                 LEFT JOIN efectivos_usuario u ON u.id = p.registrada_por_id
-            WHERE p.efectivo_id IN ({subconsulta}) AND p.registrada_en >= %s AND p.registrada_en <= %s
-            ORDER BY p.efectivo_id, p.registrada_en, p.id
-        """
         auditar_exporte(
             request, "recorridos", formato, desde, hasta, efectivos=ids or "todos en el alcance", unidad=unidad
         )
-        filas = exportes.filas(sql, [*params, desde, hasta])
-        return exportes.respuesta(
-            exportes.RECORRIDO[formato](filas), formato=formato, nombre=_nombre("recorridos", desde, hasta)
+        filas = recorridos_filas(efectivos=alcance, desde=desde, hasta=hasta)
+        return formatos.respuesta(
+            formatos.RECORRIDO[formato](filas), formato=formato, nombre=_nombre("recorridos", desde, hasta)
         )
-
-
-ALERTA_CAMPOS = (
-    "id",
-    "tipo",
-    "severidad",
-    "estado",
-    "geocerca",
-    "efectivo_id",
-    "efectivo",
-    "unidad",
-    "ocurrida_en",
-    "ultima_en",
-    "repeticiones",
-    "cruce",
-    "reconocida_en",
-    "reconocida_por",
-    "atendida_en",
-    "atendida_por",
-    "resuelta_en",
-    "resuelta_por",
-    "escalada_en",
-    "lon",
-    "lat",
-)
 
 
 class AlertasExportView(APIView):
@@ -196,69 +163,20 @@ class AlertasExportView(APIView):
         qs, desde, hasta, unidad = _del_periodo(
             request, alertas_visibles(usuario=request.user), fecha="ocurrida_en", unidad="efectivo__unidad_id"
         )
-        qs = qs.select_related(
-            "geocerca", "efectivo__unidad", "reconocida_por", "atendida_por", "resuelta_por"
-        ).order_by("ocurrida_en", "id")
         auditar_exporte(request, "alertas", formato, desde, hasta, unidad=unidad)
 
-        def quien(u) -> str:
-            return (u.get_full_name() or u.get_username()) if u else ""
-
-        def filas() -> Iterator[tuple]:
-            for a in qs.iterator(chunk_size=exportes.BLOQUE_FILAS):
-                yield (
-                    a.pk,
-                    a.tipo,
-                    a.severidad,
-                    a.estado,
-                    a.geocerca.nombre,
-                    a.efectivo_id,
-                    str(a.efectivo),
-                    a.efectivo.unidad.codigo,
-                    a.ocurrida_en,
-                    a.ultima_en,
-                    a.repeticiones,
-                    a.cruce,
-                    a.reconocida_en,
-                    quien(a.reconocida_por),
-                    a.atendida_en,
-                    quien(a.atendida_por),
-                    a.resuelta_en,
-                    quien(a.resuelta_por),
-                    a.escalada_en,
-                    a.punto.x if a.punto else None,
-                    a.punto.y if a.punto else None,
-                )
-
         if formato == "csv":
-            partes = exportes.csv_filas(ALERTA_CAMPOS, filas())
+            partes = formatos.csv_filas(CAMPOS_ALERTA, alertas_filas(qs))
         else:
-            partes = exportes.geojson_features(
+            partes = formatos.geojson_features(
                 {
                     "type": "Feature",
                     "geometry": {"type": "Point", "coordinates": [f[-2], f[-1]]} if f[-1] is not None else None,
-                    "properties": dict(zip(ALERTA_CAMPOS[:-2], f[:-2], strict=True)),
+                    "properties": dict(zip(CAMPOS_ALERTA[:-2], f[:-2], strict=True)),
                 }
-                for f in filas()
+                for f in alertas_filas(qs)
             )
-        return exportes.respuesta(partes, formato=formato, nombre=_nombre("alertas", desde, hasta))
-
-
-TAREA_CAMPOS = (
-    "id",
-    "codigo",
-    "titulo",
-    "tipo",
-    "prioridad",
-    "estado",
-    "unidad",
-    "creada_en",
-    "inicio_real",
-    "fin_real",
-    "lon",
-    "lat",
-)
-HISTORIAL_CAMPOS = ("evento_en", "estado_anterior", "estado_nuevo", "usuario", "motivo")
+        return formatos.respuesta(partes, formato=formato, nombre=_nombre("alertas", desde, hasta))
 
 
 class TareasExportView(APIView):
@@ -278,70 +196,29 @@ class TareasExportView(APIView):
         qs, desde, hasta, unidad = _del_periodo(
             request, tareas_visibles(usuario=request.user), fecha="creada_en", unidad="unidad_id"
         )
-        qs = qs.select_related("unidad").prefetch_related("eventos__usuario", "asignaciones__efectivo")
-        qs = qs.order_by("creada_en", "id")
         auditar_exporte(request, "tareas", formato, desde, hasta, unidad=unidad)
-
-        def base(t) -> tuple:
-            return (
-                t.pk,
-                t.codigo,
-                t.titulo,
-                t.tipo,
-                t.prioridad,
-                t.estado,
-                t.unidad.codigo,
-                t.creada_en,
-                t.inicio_real,
-                t.fin_real,
-                t.ubicacion.x if t.ubicacion else None,
-                t.ubicacion.y if t.ubicacion else None,
-            )
-
-        def historial(t) -> list[tuple]:
-            return [
-                (
-                    e.ocurrido_en,
-                    e.estado_anterior,
-                    e.estado_nuevo,
-                    (e.usuario.get_full_name() or e.usuario.get_username()) if e.usuario else "",
-                    e.motivo,
-                )
-                for e in t.eventos.all()
-            ]
-
-        tareas = qs.iterator(chunk_size=500)
+        tareas = tareas_exportar(qs)
         if formato == "csv":
-            partes = exportes.csv_filas(
-                TAREA_CAMPOS + HISTORIAL_CAMPOS, (base(t) + h for t in tareas for h in historial(t) or [("",) * 5])
+            partes = formatos.csv_filas(
+                CAMPOS_TAREA + CAMPOS_HISTORIAL,
+                (t.fila + h for t in tareas for h in t.historial or [("",) * len(CAMPOS_HISTORIAL)]),
             )
         else:
-            partes = exportes.geojson_features(
+            partes = formatos.geojson_features(
                 {
                     "type": "Feature",
-                    "geometry": {"type": "Point", "coordinates": [t.ubicacion.x, t.ubicacion.y]}
-                    if t.ubicacion
+                    "geometry": {"type": "Point", "coordinates": [t.fila[-2], t.fila[-1]]}
+                    if t.fila[-1] is not None
                     else None,
                     "properties": {
-                        **dict(zip(TAREA_CAMPOS[:-2], base(t)[:-2], strict=True)),
-                        "historial": [dict(zip(HISTORIAL_CAMPOS, h, strict=True)) for h in historial(t)],
-                        "asignaciones": [
-                            {
-                                "efectivo_id": a.efectivo_id,
-                                "efectivo": str(a.efectivo),
-                                "estado": a.estado,
-                                "distancia_m": a.distancia_m,
-                                "asignada_en": a.asignada_en,
-                                "respondida_en": a.respondida_en,
-                                "llegada_en": a.llegada_en,
-                            }
-                            for a in t.asignaciones.all()
-                        ],
+                        **dict(zip(CAMPOS_TAREA[:-2], t.fila[:-2], strict=True)),
+                        "historial": [dict(zip(CAMPOS_HISTORIAL, h, strict=True)) for h in t.historial],
+                        "asignaciones": t.asignaciones,
                     },
                 }
                 for t in tareas
             )
-        return exportes.respuesta(partes, formato=formato, nombre=_nombre("tareas", desde, hasta))
+        return formatos.respuesta(partes, formato=formato, nombre=_nombre("tareas", desde, hasta))
 
 
 class GeocercasExportView(APIView):
@@ -361,10 +238,10 @@ class GeocercasExportView(APIView):
         qs = geocercas_visibles(usuario=request.user).order_by("nombre", "id")
         auditar_exporte(request, "geocercas", formato, None, None)
         if formato == "geojson":
-            partes: Iterator[str] = exportes.geojson_features(
+            partes: Iterator[str] = formatos.geojson_features(
                 geocercas_formatos.a_feature(g) for g in qs.iterator(chunk_size=200)
             )
         else:
             partes = geocercas_formatos.a_kml_varias(qs.iterator(chunk_size=200))
         ahora = timezone.localtime()
-        return exportes.respuesta(partes, formato=formato, nombre=f"geocercas-{ahora:%Y%m%d-%H%M}")
+        return formatos.respuesta(partes, formato=formato, nombre=f"geocercas-{ahora:%Y%m%d-%H%M}")

@@ -7,7 +7,7 @@ So one spike costs one reading, and a track that really moved recovers after two
 
 Speeds allow for the fixes' stated imprecision (distance minus both radii) and count at least one
 second between fixes, so GPS jitter between two readings in the same second is not "impossible".
-Pure: the ingest (efectivos.services.posiciones_registrar) calls it under the efectivos' locks."""
+Pure: the ingest (posiciones.services.posiciones_registrar) calls it under the efectivos' locks."""
 
 from __future__ import annotations
 

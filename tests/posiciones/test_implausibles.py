@@ -10,8 +10,8 @@ import pytest
 from django.utils import timezone
 
 from efectivos.models import Efectivo, Posicion
-from efectivos.plausibilidad import Fix, implausibles, velocidad_kmh
 from geocercas.models import Alerta, TipoGeocerca
+from posiciones.plausibilidad import Fix, implausibles, velocidad_kmh
 from tests.factories import CENTRO, EfectivoFactory, GeocercaFactory, cuadrado, desplazar
 
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)

@@ -1,4 +1,4 @@
-"""The lean ingest path (efectivos.asgi + efectivos.agrupador) on the real HTTP server of
+"""The lean ingest path (posiciones.asgi + posiciones.agrupador) on the real HTTP server of
 `make run`: uvicorn with two worker processes, the test database, the shared Redis."""
 
 from __future__ import annotations

@@ -23,11 +23,11 @@ from dataclasses import dataclass
 
 from django.db import InterfaceError, OperationalError, connection
 
-from efectivos import metrics
-from efectivos.ingesta import resultado_parcial
 from efectivos.models import FuentePosicion
-from efectivos.services import LecturaNueva, ResultadoIngesta, posiciones_registrar
 from gad_project.exceptions import ServicioNoDisponible
+from posiciones import metrics
+from posiciones.ingesta import resultado_parcial
+from posiciones.services import LecturaNueva, ResultadoIngesta, posiciones_registrar
 
 logger = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
 """From a request body to readings and back to a response, shared by both ways in: the lean ASGI
-path for JWT clients (efectivos.asgi) and the DRF view (browser sessions, the OpenAPI schema).
+path for JWT clients (posiciones.asgi) and the DRF view (browser sessions, the OpenAPI schema).
 
 The body is parsed with orjson; only if that fails is it parsed again by the standard library,
 which also reads the literals NaN and Infinity and numbers beyond float range. Those become
@@ -17,12 +17,12 @@ from typing import Any
 import orjson
 from django.conf import settings
 
-from efectivos import metrics
 from efectivos.alcance import Actor
-from efectivos.api.lecturas import lectura_validar
-from efectivos.services import Destino, LecturaNueva, ResultadoIngesta
 from gad_project.api.errors import error_body
 from gad_project.exceptions import EntradaInvalida
+from posiciones import metrics
+from posiciones.lecturas import lectura_validar
+from posiciones.services import Destino, LecturaNueva, ResultadoIngesta
 
 ID_ECO_MAX = 64  # characters of a rejected id_cliente echoed back
 

@@ -30,22 +30,22 @@ class LecturaValidada:
     efectivo: int | None
 
 
-def _numero(valor: Any, campo: str, minimo: float, maximo: float, errores: dict) -> float | None:
+def _numero(valor: Any, campo: str, minimo: float, maximo: float, errores: dict[str, str]) -> float | None:
     # bool is an int subclass in Python; true/false are not coordinates.
     if isinstance(valor, bool) or not isinstance(valor, (int, float)):
         errores[campo] = "Debe ser un número."
         return None
     try:
-        valor = float(valor)
+        numero = float(valor)
     except OverflowError:  # an int beyond float range
-        valor = math.inf
-    if not math.isfinite(valor):
+        numero = math.inf
+    if not math.isfinite(numero):
         errores[campo] = "Debe ser un número finito."
         return None
-    if not minimo <= valor <= maximo:
+    if not minimo <= numero <= maximo:
         errores[campo] = f"Debe estar entre {minimo:g} y {maximo:g}."
         return None
-    return valor
+    return numero
 
 
 def lectura_validar(

@@ -5,8 +5,8 @@ rate. This ASGI app answers such requests before Django: the body is bounded bef
 (413), the access token is verified in-process (signature, expiry, type: no database), the caller
 (role, scope, own efectivo record) comes from a short-lived Redis entry that any change to the
 user or their efectivo record deletes, so deactivation cuts access at once in every process.
-Then the same validation as the DRF view (efectivos.ingesta) and the same service, through this
-process's group commit (efectivos.agrupador).
+Then the same validation as the DRF view (posiciones.ingesta) and the same service, through this
+process's group commit (posiciones.agrupador).
 
 Anything else on this path — no Bearer token (a browser session), another method — goes to the
 DRF view, which applies the same rules."""
@@ -28,21 +28,17 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import AccessToken
 
-from efectivos import ingesta
-from efectivos.agrupador import Agrupador
-from efectivos.alcance import Actor, actor_de
+from efectivos.alcance import Actor, actor_de, clave_actor
 from efectivos.models import Usuario
 from gad_project import limites
 from gad_project.api.errors import error_body
-from gad_project.asgi_util import cabecera
+from gad_project.asgi_util import App, Cabeceras, Receive, Scope, Send, cabecera
 from gad_project.exceptions import EntradaInvalida, ServicioNoDisponible
+from posiciones import ingesta
+from posiciones.agrupador import Agrupador
 
 logger = logging.getLogger(__name__)
 RUTA = "/api/v1/posiciones/"
-
-
-def clave_actor(usuario_id: int | str) -> str:
-    return f"{settings.REDIS_PREFIX}:actor:v3:{usuario_id}"
 
 
 class CuerpoDemasiadoGrande(Exception):
@@ -54,21 +50,22 @@ class Desconectado(Exception):
 
 
 class IngestaRapida:
-    def __init__(self, app) -> None:
+    def __init__(self, app: App) -> None:
         self.app = app
         self.redis: aioredis.Redis | None = None
         self.limite = limites.posiciones()
         self.agrupador = Agrupador(max_lecturas=settings.INGESTA_GRUPO_MAX, escritores=settings.INGESTA_ESCRITORES)
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] != RUTA or scope["method"] != "POST":
-            return await self.app(scope, receive, send)
+            await self.app(scope, receive, send)
+            return
         try:
             cuerpo = await _cuerpo_leer(scope, receive, settings.POSICIONES_CUERPO_MAX_BYTES)
         except Desconectado:
             return None
         except CuerpoDemasiadoGrande:
-            return await _responder(
+            await _responder(
                 send,
                 413,
                 error_body(
@@ -78,13 +75,15 @@ class IngestaRapida:
                 ),
                 cerrar=True,
             )
+            return
         autorizacion = cabecera(scope, b"authorization") or b""
         if autorizacion[:7].lower() != b"bearer ":
-            return await self.app(scope, _repetir(cuerpo, receive), send)
+            await self.app(scope, _repetir(cuerpo, receive), send)
+            return
         estado, respuesta, extra = await self._atender(autorizacion[7:].strip(), cuerpo)
         await _responder(send, estado, respuesta, extra=extra)
 
-    async def _atender(self, crudo: bytes, cuerpo: bytes) -> tuple[int, dict[str, Any], list]:
+    async def _atender(self, crudo: bytes, cuerpo: bytes) -> tuple[int, dict[str, Any], Cabeceras]:
         verificado = _usuario_del_token(crudo)
         if verificado is None:
             return _no_autenticado("El token no es válido o expiró.")
@@ -115,7 +114,9 @@ class IngestaRapida:
         In the same round trip, the request is counted against the user's LIMITE_POSICIONES
         (the seconds to wait if it is over, else None)."""
         if self.redis is None:
-            self.redis = aioredis.from_url(settings.REDIS_URL, socket_timeout=0.5, socket_connect_timeout=0.5)
+            self.redis = aioredis.from_url(  # type: ignore[no-untyped-call]
+                settings.REDIS_URL, socket_timeout=0.5, socket_connect_timeout=0.5
+            )
         clave = clave_actor(usuario_id)
         limite = self.limite
         espera: int | None = None
@@ -179,11 +180,11 @@ def _actor_leer(usuario_id: Any) -> Actor | None:
         connection.close()
 
 
-def _no_autenticado(mensaje: str) -> tuple[int, dict[str, Any], list]:
+def _no_autenticado(mensaje: str) -> tuple[int, dict[str, Any], Cabeceras]:
     return 401, error_body("autenticacion_fallida", mensaje), [(b"www-authenticate", b'Bearer realm="api"')]
 
 
-def _limitado(espera: int) -> tuple[int, dict[str, Any], list]:
+def _limitado(espera: int) -> tuple[int, dict[str, Any], Cabeceras]:
     cuerpo = error_body(
         "demasiadas_solicitudes",
         "Demasiadas solicitudes de posiciones: reintente más tarde.",
@@ -192,13 +193,13 @@ def _limitado(espera: int) -> tuple[int, dict[str, Any], list]:
     return 429, cuerpo, [(b"retry-after", str(espera).encode())]
 
 
-def _no_disponible() -> tuple[int, dict[str, Any], list]:
+def _no_disponible() -> tuple[int, dict[str, Any], Cabeceras]:
     espera = str(ServicioNoDisponible.reintentar_en_s).encode()
     cuerpo = error_body("servicio_no_disponible", "El servicio no está disponible; reintente en unos segundos.")
     return 503, cuerpo, [(b"retry-after", espera)]
 
 
-async def _cuerpo_leer(scope, receive, maximo: int) -> bytes:
+async def _cuerpo_leer(scope: Scope, receive: Receive, maximo: int) -> bytes:
     """The whole body, refused as soon as it is known to exceed `maximo` (by Content-Length, or
     while it streams in): an oversized request is never held in memory."""
     largo = cabecera(scope, b"content-length")
@@ -219,12 +220,12 @@ async def _cuerpo_leer(scope, receive, maximo: int) -> bytes:
             return b"".join(partes)
 
 
-def _repetir(cuerpo: bytes, receive):
+def _repetir(cuerpo: bytes, receive: Receive) -> Receive:
     """A `receive` that hands Django the body this app already read, then the real one (Django
     listens on it for the client going away)."""
     enviado = False
 
-    async def repetido():
+    async def repetido() -> dict[str, Any]:
         nonlocal enviado
         if not enviado:
             enviado = True
@@ -234,14 +235,16 @@ def _repetir(cuerpo: bytes, receive):
     return repetido
 
 
-async def _responder(send, estado: int, cuerpo: dict[str, Any], *, extra=(), cerrar: bool = False) -> None:
+async def _responder(
+    send: Send, estado: int, cuerpo: dict[str, Any], *, extra: Cabeceras | None = None, cerrar: bool = False
+) -> None:
     datos = orjson.dumps(cuerpo)
     cabeceras = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(datos)).encode()),
         (b"vary", b"Authorization"),
         (b"x-content-type-options", b"nosniff"),
-        *extra,
+        *(extra or ()),
     ]
     if cerrar:
         cabeceras.append((b"connection", b"close"))

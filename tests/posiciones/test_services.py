@@ -9,8 +9,8 @@ from django.db import connection
 from django.utils import timezone
 
 from efectivos.models import Efectivo
-from efectivos.services import LecturaNueva, posiciones_registrar
 from gad_project.exceptions import EntradaInvalida
+from posiciones.services import LecturaNueva, posiciones_registrar
 from tests.factories import CENTRO, EfectivoFactory, desplazar
 
 

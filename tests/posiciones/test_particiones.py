@@ -101,7 +101,7 @@ def test_el_registro_de_eventos_suelta_los_dias_viejos_con_su_marca(settings):
 
 
 def test_una_lectura_repetida_se_guarda_una_vez(efectivo):
-    from efectivos.services import LecturaNueva, posiciones_registrar
+    from posiciones.services import LecturaNueva, posiciones_registrar
 
     ahora = timezone.now()
     lectura = LecturaNueva(
