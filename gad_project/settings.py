@@ -126,6 +126,7 @@ INSTALLED_APPS = [
     "auditoria",
     "reportes",
     "exportes",
+    "demo",
 ]
 
 MIDDLEWARE = [

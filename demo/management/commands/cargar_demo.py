@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from efectivos import demo
+from demo import datos as demo
 from efectivos.models import Efectivo, EstadoEfectivo, FuentePosicion, Rol, Unidad, Usuario
 from geocercas.models import Geocerca
 from geocercas.services import geocerca_guardar
