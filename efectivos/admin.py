@@ -7,8 +7,9 @@ from django.utils import timezone
 from auditoria import selectors as auditoria_selectors
 from efectivos import services
 from efectivos.models import Efectivo, Posicion, Unidad, Usuario
-from gad_project.admin_base import ConDescargas, MapaAdmin, MapaSoloLecturaAdmin, descargas, descargas_html
+from gad_project.admin_base import ConDescargas, descargas, descargas_html
 from gad_project.exceptions import ErrorDominio
+from mapa.admin_base import MapaAdmin, MapaSoloLecturaAdmin
 from telegram_bot import services as telegram_services
 
 

@@ -17,6 +17,7 @@ import os
 import re
 import threading
 import time
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, connections
@@ -75,7 +76,8 @@ def _limpiar_muertos(directorio: str) -> None:
 
 
 class BaseDeDatos:
-    """What PostgreSQL says: its connections by state, the event log's size, efectivos by state."""
+    """What PostgreSQL says of itself: its connections by state, its replicas' lag. (What it says of
+    the apps' rows, each app's own collector: colector_registrar.)"""
 
     def describe(self):
         return []
@@ -93,10 +95,6 @@ class BaseDeDatos:
                 conexiones.add_metric([estado.replace(" ", "_")], n)
             c.execute("SELECT setting::int FROM pg_settings WHERE name = 'max_connections'")
             (maximo,) = c.fetchone()
-            c.execute("SELECT coalesce(max(id), 0), count(*) FROM realtime_evento")
-            ultimo, filas = c.fetchone()
-            c.execute("SELECT estado, count(*) FROM efectivos_efectivo GROUP BY 1")
-            por_estado = dict(c.fetchall())
             # Streaming replicas as the primary sees them: how far behind each one replays.
             c.execute(
                 "SELECT application_name, coalesce(extract(epoch FROM replay_lag), 0), "
@@ -118,16 +116,8 @@ class BaseDeDatos:
             retraso_bytes.add_metric([nombre or "replica"], float(faltan))
         yield retraso
         yield retraso_bytes
-        from efectivos.models import EstadoEfectivo
-
-        efectivos = GaugeMetricFamily("gad_efectivos", "Efectivos by availability", labels=["estado"])
-        for estado in EstadoEfectivo.values:
-            efectivos.add_metric([estado], por_estado.get(estado, 0))
-        yield efectivos
         yield conexiones
         yield GaugeMetricFamily("gad_postgresql_conexiones_max", "PostgreSQL's max_connections", value=maximo)
-        yield GaugeMetricFamily("gad_eventos_ultimo_id", "Id of the last event written to the event log", value=ultimo)
-        yield GaugeMetricFamily("gad_eventos_filas", "Events kept in the event log (replay window)", value=filas)
 
 
 class Dependencias:
@@ -164,6 +154,17 @@ class Dependencias:
         yield ok
 
 
+# Collectors that read the apps' rows at scrape time (a collect() yielding metric families), each
+# registered by its app in AppConfig.ready(); like BaseDeDatos they are left out of a scrape while
+# the database is down (Dependencias).
+_COLECTORES: list[Any] = []
+
+
+def colector_registrar(colector: Any) -> None:
+    if all(type(c) is not type(colector) for c in _COLECTORES):
+        _COLECTORES.append(colector)
+
+
 def _permitido(request: HttpRequest) -> bool:
     token = settings.METRICS_TOKEN
     # Constant time: the comparison must not tell a scraper how much of a guess was right.
@@ -181,13 +182,11 @@ def metricas(request: HttpRequest) -> HttpResponse:
         return JsonResponse(
             error_body("prohibido", "Métricas solo para Prometheus: token o red autorizada (ver README)."), status=403
         )
-    from telegram_bot.metrics import NotificacionesPorEstado
-
     directorio = settings.PROMETHEUS_MULTIPROC_DIR
     _limpiar_muertos(directorio)
     registro = CollectorRegistry()
     multiprocess.MultiProcessCollector(registro, path=directorio)
-    registro.register(Dependencias(BaseDeDatos(), NotificacionesPorEstado()))
+    registro.register(Dependencias(BaseDeDatos(), *_COLECTORES))
     return HttpResponse(generate_latest(registro), content_type=CONTENT_TYPE_LATEST)
 
 

@@ -39,6 +39,7 @@ def api_no_encontrado(request, ruta: str = "") -> JsonResponse:
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="mapa", permanent=False)),
     path("", include("mapa.urls")),
+    path("", include("reportes.urls")),
     # Both sign-in forms behind the API's lockout (gad_project.ingreso); the admin's before its urls.
     path("admin/login/", con_bloqueo(admin.site.login)),
     path("admin/", admin.site.urls),

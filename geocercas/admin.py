@@ -8,10 +8,11 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from gad_project.admin_base import ConDescargas, MapaAdmin, MapaSoloLecturaAdmin, SoloLecturaAdmin
+from gad_project.admin_base import ConDescargas, SoloLecturaAdmin
 from gad_project.exceptions import EntradaInvalida
 from geocercas import formatos, services
 from geocercas.models import Alerta, AlertaNota, Geocerca, Presencia, TipoGeocerca
+from mapa.admin_base import MapaAdmin, MapaSoloLecturaAdmin
 
 
 class GeocercaAdminForm(forms.ModelForm):

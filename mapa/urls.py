@@ -3,11 +3,9 @@ from __future__ import annotations
 from django.urls import path, re_path
 
 from mapa import views
-from reportes import views as reportes_views
 
 urlpatterns = [
     path("mapa/", views.mapa, name="mapa"),
-    path("reportes/", reportes_views.reporte, name="reporte"),
     path("mapa/datos/", views.MapaDatosView.as_view(), name="mapa_datos"),
     path("mapa/datos/efectivos/<int:efectivo_id>/", views.EfectivoPanelView.as_view(), name="mapa_efectivo"),
     # Any text in z/x/y reaches the view, so a bad address is a 400 in the error shape, not a 404.

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+from django.db import connection
 from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily
 
 # Gauges are summed over the live processes (multiprocess mode): a dead process's sockets are gone.
 CONEXIONES = Gauge(
@@ -37,3 +41,15 @@ CIERRES_LENTOS = Counter("gad_realtime_cierres_lentos_total", "Sockets closed fo
 
 for _rol in ("administrador", "comandante", "efectivo"):  # Rol: every series exists from the start
     CONEXIONES.labels(rol=_rol)
+
+
+class RegistroDeEventos:
+    """The event log as PostgreSQL holds it, read at scrape time: its last id (how far publishing
+    got, whichever process wrote it) and its rows (the replay window)."""
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        with connection.cursor() as c:
+            c.execute("SELECT coalesce(max(id), 0), count(*) FROM realtime_evento")
+            ultimo, filas = c.fetchone()
+        yield GaugeMetricFamily("gad_eventos_ultimo_id", "Id of the last event written to the event log", value=ultimo)
+        yield GaugeMetricFamily("gad_eventos_filas", "Events kept in the event log (replay window)", value=filas)

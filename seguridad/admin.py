@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from gad_project.admin_base import MapaSoloLecturaAdmin
+from mapa.admin_base import MapaSoloLecturaAdmin
 from seguridad.models import SinReporte, Sos
 
 

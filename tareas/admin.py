@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 
-from gad_project.admin_base import ConDescargas, MapaAdmin, SoloLecturaAdmin
+from gad_project.admin_base import ConDescargas, SoloLecturaAdmin
 from gad_project.exceptions import ErrorDominio
+from mapa.admin_base import MapaAdmin
 from tareas import services
 from tareas.models import Asignacion, Tarea, TareaEvento
 

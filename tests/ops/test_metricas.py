@@ -72,3 +72,27 @@ def test_las_tareas_de_celery_se_cuentan_con_su_duracion():
     texto = c.get("/metrics").content.decode()
     assert _valor(texto, serie) == antes + 1
     assert _valor(texto, 'gad_celery_tarea_seconds_count{tarea="mapa.tasks.densidad_refrescar"}') >= 1
+
+
+def test_cada_app_registra_sus_colectores_y_metrics_los_lee_de_la_base(settings):
+    """Efectivos by state, the event log and the bot's deliveries are each their app's collector
+    (registered in its AppConfig.ready); /metrics reads them from PostgreSQL at scrape time."""
+    from efectivos.models import EstadoEfectivo
+    from realtime.models import Evento
+    from telegram_bot.models import EstadoNotificacion, Notificacion
+    from tests.factories import EfectivoFactory
+
+    settings.METRICS_TOKEN = "t"
+    EfectivoFactory.create_batch(3, estado=EstadoEfectivo.NO_DISPONIBLE)
+    EfectivoFactory(estado=EstadoEfectivo.DISPONIBLE)
+    texto = Client().get("/metrics", HTTP_AUTHORIZATION="Bearer t").content.decode()
+    assert _valor(texto, 'gad_efectivos{estado="no_disponible"}') == 3
+    assert _valor(texto, 'gad_efectivos{estado="disponible"}') == 1
+    assert _valor(texto, 'gad_efectivos{estado="en_tarea"}') == 0 and 'gad_efectivos{estado="en_tarea"}' in texto
+    assert _valor(texto, "gad_eventos_filas") == Evento.objects.count()
+    assert _valor(texto, "gad_eventos_ultimo_id") == (
+        Evento.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    )
+    pendientes = Notificacion.objects.filter(estado=EstadoNotificacion.PENDIENTE).count()
+    assert _valor(texto, f'gad_bot_notificaciones_estado{{estado="{EstadoNotificacion.PENDIENTE}"}}') == pendientes
+    assert f'gad_bot_notificaciones_estado{{estado="{EstadoNotificacion.PENDIENTE}"}}' in texto

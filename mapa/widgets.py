@@ -5,6 +5,10 @@ import json
 from django.conf import settings
 from django.contrib.gis.forms import OSMWidget
 
+from efectivos.models import Unidad
+from geocercas.models import Geocerca
+from mapa.views import base_osm_config
+
 
 class MapaWidget(OSMWidget):
     """The admin's geometry editor, served entirely from local static files (OpenLayers from the
@@ -27,16 +31,11 @@ class MapaWidget(OSMWidget):
         context["contexto_id"] = f"{context['id']}_contexto"
         context["contexto"] = contexto_geojson()
         context["base_id"] = f"{context['id']}_base"
-        from mapa.views import base_osm_config
-
         context["base_osm"] = base_osm_config()
         return context
 
 
 def contexto_geojson() -> dict:
-    from efectivos.models import Unidad
-    from geocercas.models import Geocerca
-
     features = [
         {"type": "Feature", "geometry": json.loads(u.jurisdiccion.geojson), "properties": {"capa": "jurisdiccion"}}
         for u in Unidad.objects.exclude(jurisdiccion=None).only("jurisdiccion")
