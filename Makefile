@@ -38,12 +38,14 @@ test:
 	@$(TEST_ENV) REDIS_PREFIX=$${REDIS_PREFIX:-gadtest} $(PY) -m pytest $(PYTEST_ARGS)
 
 # Day to day: the suite without the browser, the topology (markers browser and lento) and whatever
-# starts real processes (servers, the bot, clusters of its own: skipped at run time under
-# GAD_RAPIDO, see tests/vivo.py). `make test` and CI run everything.
+# starts real processes (servers, the bot, clusters of its own: skipped under GAD_RAPIDO, see
+# tests/conftest.py and tests/vivo.py), on two workers (pytest-xdist: a test database and Redis
+# keys of their own each). `make test` and CI run everything, in one process.
 test-rapido:
 	@bash scripts/bootstrap.sh
 	@bash scripts/services.sh start
-	@$(TEST_ENV) GAD_RAPIDO=1 REDIS_PREFIX=$${REDIS_PREFIX:-gadtest} $(PY) -m pytest -q -m "not browser and not lento" $(PYTEST_ARGS)
+	@rm -rf .run/metricas-$${REDIS_PREFIX:-gadtest}
+	@$(TEST_ENV) GAD_RAPIDO=1 REDIS_PREFIX=$${REDIS_PREFIX:-gadtest} $(PY) -m pytest -q -n 2 -m "not browser and not lento" $(PYTEST_ARGS)
 
 # The README's screenshots (docs/*.png), written by the browser tests from the demo data.
 capturas:

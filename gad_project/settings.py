@@ -240,7 +240,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env_str("REDIS_URL", f"redis://127.0.0.1:{GAD_REDIS_PORT}/0")
 if not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
     raise ImproperlyConfigured(f"REDIS_URL={REDIS_URL!r} must start with redis://, rediss:// or unix://")
-REDIS_PREFIX = env_str("REDIS_PREFIX", "gad")
+# Parallel test workers (pytest-xdist, `make test-rapido`) each get their own keys, as they get
+# their own test database.
+REDIS_PREFIX = env_str("REDIS_PREFIX", "gad") + os.environ.get("PYTEST_XDIST_WORKER", "")
 
 CACHES = {
     "default": {

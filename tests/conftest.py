@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -10,6 +12,22 @@ from efectivos.models import Rol
 from tests.factories import EfectivoFactory, UnidadFactory, UsuarioFactory
 
 CLAVE = "clave-segura-123"
+
+# Fixtures that start real processes (Chromium, a live server, a cluster of its own). Under
+# `make test-rapido` (GAD_RAPIDO=1) their tests are skipped at collection, before any fixture has
+# loaded the demo or flushed the database; what starts a process some other way is skipped when it
+# does (tests/vivo.py).
+_VIVOS = frozenset({"navegador", "servidor", "servidor_replay_corto", "cluster", "primario", "bot"})
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    rapido = os.environ.get("GAD_RAPIDO") == "1"
+    salto = pytest.mark.skip(reason="starts real processes: run by make test, not make test-rapido")
+    for item in items:
+        if "navegador" in item.fixturenames:
+            item.add_marker(pytest.mark.browser)
+        if rapido and _VIVOS.intersection(item.fixturenames):
+            item.add_marker(salto)
 
 
 @pytest.fixture(autouse=True)

@@ -15,7 +15,7 @@ from geocercas.models import Alerta
 from seguridad.models import SinReporte, Sos
 from seguridad.services import sin_reporte_revisar
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.lento]
 
 
 def test_los_primeros_minutos_muestran_cada_tipo_de_alerta_y_no_una_avalancha():

@@ -9,10 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.vivo import solo_suite_completa
+
 RAIZ = Path(__file__).resolve().parents[2]
 
 
 def _arrancar(**env: str) -> subprocess.CompletedProcess:
+    solo_suite_completa("a fresh interpreter")
     entorno = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "SECRET_KEY_FILE"}}
     entorno.update(env, DJANGO_SETTINGS_MODULE="gad_project.settings")
     return subprocess.run(

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from django.contrib.gis.gdal import GDAL_VERSION
 
-from tests.vivo import RAIZ
+from tests.vivo import RAIZ, solo_suite_completa
 
 
 def test_check_deploy_sin_advertencias_con_el_entorno_de_produccion(tmp_path: Path):
@@ -36,6 +36,7 @@ def test_check_deploy_sin_advertencias_con_el_entorno_de_produccion(tmp_path: Pa
             valor = str(archivo)
         env[nombre] = valor
     env["PROMETHEUS_MULTIPROC_DIR"] = str(tmp_path / "metricas")
+    solo_suite_completa("manage.py check in production's environment")
     r = subprocess.run(
         [str(RAIZ / ".venv/bin/python"), "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=RAIZ,

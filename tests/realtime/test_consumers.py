@@ -303,6 +303,7 @@ def test_un_socket_vivo_renueva_su_pertenencia_a_los_grupos(escenario):
         ("http://localhost:99999", "localhost:8000", False, False),
     ],
 )
+@pytest.mark.django_db  # pure: no flush of the module's transactional database
 def test_el_origen_de_la_pagina_es_esquema_host_y_puerto(origen, host, seguro, esperado):
     from realtime.consumers import origen_propio
 
