@@ -19,6 +19,7 @@ class Interfaz(models.TextChoices):
     MAPA = "mapa", "Mapa"
     ADMIN = "admin", "Administración"
     TELEGRAM = "telegram", "Telegram"
+    EQUIPO = "equipo", "Equipo de seguimiento (Traccar, OwnTracks)"
     SISTEMA = "sistema", "Sistema (tareas programadas, comandos)"
 
 

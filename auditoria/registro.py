@@ -25,6 +25,18 @@ from django.utils.functional import SimpleLazyObject
 # Fields never copied into the trail: secrets, and what the ingest rewrites on every reading.
 EXCLUIDOS = {
     "efectivos.Usuario": ["password", "last_login"],
+    # What the device reports is its telemetry, not a change anyone made.
+    "efectivos.Dispositivo": [
+        "credencial_hash",
+        "ultimo_contacto_en",
+        "ultima_lectura_en",
+        "bateria_pct",
+        "cargando",
+        "app",
+        "ultimo_rechazo",
+        "ultimo_rechazo_en",
+        "ubicacion_pedida_enviada_en",
+    ],
     "efectivos.Efectivo": [
         "ultima_posicion",
         "ultima_posicion_en",
@@ -41,6 +53,7 @@ MODELOS = [
     "efectivos.Usuario",
     "efectivos.Unidad",
     "efectivos.Efectivo",
+    "efectivos.Dispositivo",
     "geocercas.Geocerca",
     "geocercas.Alerta",
     "tareas.Tarea",

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from auditoria import selectors as auditoria_selectors
 from efectivos import services
-from efectivos.models import Efectivo, Posicion, Unidad, Usuario
+from efectivos.models import Dispositivo, Efectivo, Posicion, TipoDispositivo, Unidad, Usuario
 from gad_project.admin_base import ConDescargas, descargas, descargas_html
 from gad_project.exceptions import ErrorDominio
 from mapa.admin_base import MapaAdmin, MapaSoloLecturaAdmin
@@ -127,3 +127,80 @@ class PosicionAdmin(MapaSoloLecturaAdmin):
     list_select_related = ("efectivo",)
     date_hierarchy = "registrada_en"
     show_full_result_count = False  # the table is large: avoid COUNT(*) on every page
+
+
+@admin.register(Dispositivo)
+class DispositivoAdmin(admin.ModelAdmin):
+    """Tracker devices. Adding one creates its credential, shown once in the confirmation message
+    (only its hash is kept); a device is revoked, never edited or deleted."""
+
+    list_display = (
+        "__str__",
+        "efectivo",
+        "tipo",
+        "usuario",
+        "ultimo_contacto_en",
+        "ultima_lectura_en",
+        "bateria_pct",
+        "ultimo_rechazo",
+        "revocado_en",
+    )
+    list_filter = ("tipo", "efectivo__unidad")
+    search_fields = ("etiqueta", "usuario", "efectivo__apellido", "efectivo__codigo_interno")
+    autocomplete_fields = ("efectivo",)
+    actions = ["revocar", "pedir_ubicacion"]
+    readonly_fields = (
+        "usuario",
+        "creado_por",
+        "creado_en",
+        "revocado_en",
+        "ultimo_contacto_en",
+        "ultima_lectura_en",
+        "bateria_pct",
+        "cargando",
+        "app",
+        "ultimo_rechazo",
+        "ultimo_rechazo_en",
+        "ubicacion_pedida_en",
+        "ubicacion_pedida_enviada_en",
+    )
+
+    def get_fields(self, request, obj=None):
+        return (
+            ("efectivo", "tipo", "etiqueta") if obj is None else ("efectivo", "tipo", "etiqueta", *self.readonly_fields)
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else ("efectivo", "tipo", *self.readonly_fields)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def save_model(self, request, obj, form, change) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        creado, secreto = services.dispositivo_crear(
+            efectivo=obj.efectivo, tipo=obj.tipo, etiqueta=obj.etiqueta, creado_por=request.user
+        )
+        obj.pk = creado.pk
+        obj.__dict__.update(creado.__dict__)
+        if creado.tipo == TipoDispositivo.TRACCAR:
+            texto = f"Identificador del dispositivo (Traccar Client): {secreto}"
+        else:
+            texto = f"OwnTracks, modo HTTP: usuario {creado.usuario}, contraseña {secreto}"
+        self.message_user(request, f"{texto}. Se muestra una sola vez: cópielo ahora.", messages.WARNING)
+
+    @admin.action(description="Revocar (corta sus envíos al instante)")
+    def revocar(self, request, queryset):
+        for dispositivo in queryset.filter(revocado_en__isnull=True):
+            services.dispositivo_revocar(dispositivo=dispositivo)
+            self.message_user(request, f"{dispositivo}: revocado.", messages.SUCCESS)
+
+    @admin.action(description="Pedir su ubicación ahora (OwnTracks)")
+    def pedir_ubicacion(self, request, queryset):
+        for dispositivo in queryset.filter(tipo=TipoDispositivo.OWNTRACKS, revocado_en__isnull=True):
+            services.dispositivo_ubicacion_pedir(dispositivo=dispositivo)
+            self.message_user(
+                request, f"{dispositivo}: se le pedirá la ubicación en su próximo envío.", messages.SUCCESS
+            )

@@ -156,3 +156,9 @@ def clave_actor(usuario_id: int | str) -> str:
     """Where an Actor is cached in Redis for the lean ingest path (posiciones.asgi); a saved user or
     efectivo record drops it (efectivos.signals)."""
     return f"{settings.REDIS_PREFIX}:actor:v3:{usuario_id}"
+
+
+def clave_dispositivo(credencial_hash: str) -> str:
+    """Where a device (posiciones.dispositivos) is cached in Redis, by its credential's hash;
+    revoking it, or any change to its efectivo or their user, drops it (efectivos.signals)."""
+    return f"{settings.REDIS_PREFIX}:dispositivo:v1:{credencial_hash}"

@@ -7,7 +7,8 @@ class EfectivosConfig(AppConfig):
 
     def ready(self) -> None:
         from efectivos import signals  # noqa: F401  (connects the cache invalidation)
-        from efectivos.metrics import EfectivosPorEstado
+        from efectivos.metrics import DispositivosPorEstado, EfectivosPorEstado
         from gad_project.metricas import colector_registrar
 
         colector_registrar(EfectivosPorEstado())
+        colector_registrar(DispositivosPorEstado())

@@ -114,6 +114,57 @@ class FuentePosicion(models.TextChoices):
     API = "api", "API"
     TELEGRAM = "telegram", "Telegram"
     SIMULADOR = "simulador", "Simulador"
+    TRACCAR = "traccar", "Traccar Client"
+    OWNTRACKS = "owntracks", "OwnTracks"
+
+
+class TipoDispositivo(models.TextChoices):
+    TRACCAR = "traccar", "Traccar Client"
+    OWNTRACKS = "owntracks", "OwnTracks"
+
+
+class Dispositivo(models.Model):
+    """A phone tracker app that reports an efectivo's positions (posiciones.protocolos).
+
+    Its credential is a random secret (128 bits or more) shown once and stored as its SHA-256: for
+    Traccar Client it is the device `id` the app sends, for OwnTracks the HTTP Basic password (with
+    `usuario`, public). A fast hash is enough for a random secret of that size (no dictionary to
+    try), and it is what lets the ingest find the device by an index. Revoked devices stay, with
+    their history; a reading from one is refused with 403 and audited."""
+
+    efectivo = models.ForeignKey(Efectivo, on_delete=models.CASCADE, related_name="dispositivos")
+    tipo = models.CharField(max_length=12, choices=TipoDispositivo.choices)
+    etiqueta = models.CharField(
+        max_length=80, blank=True, help_text="Por ejemplo, el teléfono o su número de inventario."
+    )
+    usuario = models.CharField("usuario (OwnTracks)", max_length=40, unique=True, null=True, blank=True, editable=False)
+    credencial_hash = models.CharField(max_length=64, unique=True, editable=False)
+    creado_por = models.ForeignKey(Usuario, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    creado_en = models.DateTimeField(auto_now_add=True)
+    revocado_en = models.DateTimeField(null=True, blank=True, editable=False)
+    ultimo_contacto_en = models.DateTimeField("último contacto", null=True, blank=True, editable=False)
+    ultima_lectura_en = models.DateTimeField("última lectura (hora del equipo)", null=True, blank=True, editable=False)
+    bateria_pct = models.FloatField("batería (%)", null=True, blank=True, editable=False)
+    cargando = models.BooleanField(null=True, blank=True, editable=False)
+    app = models.CharField("aplicación", max_length=80, blank=True, editable=False)
+    ultimo_rechazo = models.CharField("último rechazo", max_length=200, blank=True, editable=False)
+    ultimo_rechazo_en = models.DateTimeField(null=True, blank=True, editable=False)
+    # OwnTracks only: a commander asked for its position; the next answer to the phone carries
+    # `reportLocation`, and when that answer went out is recorded.
+    ubicacion_pedida_en = models.DateTimeField(null=True, blank=True, editable=False)
+    ubicacion_pedida_enviada_en = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "dispositivo"
+        verbose_name_plural = "dispositivos"
+        ordering = ["efectivo", "-creado_en"]
+
+    def __str__(self) -> str:
+        return f"{self.get_tipo_display()} · {self.etiqueta or self.pk}"
+
+    @property
+    def activo(self) -> bool:
+        return self.revocado_en is None
 
 
 class Posicion(models.Model):

@@ -479,6 +479,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = POSICIONES_CUERPO_MAX_BYTES
 INGESTA_GRUPO_MAX = env_int("INGESTA_GRUPO_MAX", 1000, minimum=1)
 INGESTA_ESCRITORES = env_int("INGESTA_ESCRITORES", 1, minimum=1)
 INGESTA_ACTOR_TTL_S = env_int("INGESTA_ACTOR_TTL_S", 60, minimum=1)
+# Tracker devices (Traccar Client, OwnTracks): below this battery the map marks the efectivo.
+DISPOSITIVO_BATERIA_BAJA_PCT = env_int("DISPOSITIVO_BATERIA_BAJA_PCT", 20, minimum=0)
 # The longest window one request for an efectivo's track may cover (exports cover longer ones).
 RECORRIDO_VENTANA_MAX_H = env_int("RECORRIDO_VENTANA_MAX_H", 168, minimum=1)
 POSICIONES_FUTURO_MAX_S = env_int("POSICIONES_FUTURO_MAX_S", 300, minimum=0)

@@ -36,6 +36,7 @@ from gad_project.asgi_util import App, Cabeceras, Receive, Scope, Send, cabecera
 from gad_project.exceptions import EntradaInvalida, ServicioNoDisponible
 from posiciones import ingesta
 from posiciones.agrupador import Agrupador
+from posiciones.dispositivos import RUTAS, IngresoDispositivos
 
 logger = logging.getLogger(__name__)
 RUTA = "/api/v1/posiciones/"
@@ -55,8 +56,12 @@ class IngestaRapida:
         self.redis: aioredis.Redis | None = None
         self.limite = limites.posiciones()
         self.agrupador = Agrupador(max_lecturas=settings.INGESTA_GRUPO_MAX, escritores=settings.INGESTA_ESCRITORES)
+        self.dispositivos = IngresoDispositivos(self.agrupador)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] in RUTAS and scope["method"] in ("POST", "GET"):
+            await self._dispositivo(scope, receive, send)
+            return
         if scope["type"] != "http" or scope["path"] != RUTA or scope["method"] != "POST":
             await self.app(scope, receive, send)
             return
@@ -65,16 +70,7 @@ class IngestaRapida:
         except Desconectado:
             return None
         except CuerpoDemasiadoGrande:
-            await _responder(
-                send,
-                413,
-                error_body(
-                    "cuerpo_demasiado_grande",
-                    f"El cuerpo supera el máximo de {settings.POSICIONES_CUERPO_MAX_BYTES} bytes.",
-                    {"maximo_bytes": settings.POSICIONES_CUERPO_MAX_BYTES},
-                ),
-                cerrar=True,
-            )
+            await _responder(send, 413, _demasiado_grande(), cerrar=True)
             return
         autorizacion = cabecera(scope, b"authorization") or b""
         if autorizacion[:7].lower() != b"bearer ":
@@ -82,6 +78,26 @@ class IngestaRapida:
             return
         estado, respuesta, extra = await self._atender(autorizacion[7:].strip(), cuerpo)
         await _responder(send, estado, respuesta, extra=extra)
+
+    async def _dispositivo(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A tracker app's message (posiciones.dispositivos), bounded like the JSON API's."""
+        try:
+            cuerpo = await _cuerpo_leer(scope, receive, settings.POSICIONES_CUERPO_MAX_BYTES)
+        except Desconectado:
+            return
+        except CuerpoDemasiadoGrande:
+            await _responder(send, 413, _demasiado_grande(), cerrar=True)
+            return
+        cliente = scope.get("client")
+        estado, datos, cabeceras = await self.dispositivos.atender(
+            scope["path"],
+            query=scope.get("query_string", b""),
+            cuerpo=cuerpo,
+            tipo=cabecera(scope, b"content-type"),
+            autorizacion=cabecera(scope, b"authorization"),
+            ip=cliente[0] if cliente else None,
+        )
+        await _enviar(send, estado, datos, cabeceras)
 
     async def _atender(self, crudo: bytes, cuerpo: bytes) -> tuple[int, dict[str, Any], Cabeceras]:
         verificado = _usuario_del_token(crudo)
@@ -180,6 +196,14 @@ def _actor_leer(usuario_id: Any) -> Actor | None:
         connection.close()
 
 
+def _demasiado_grande() -> dict[str, Any]:
+    return error_body(
+        "cuerpo_demasiado_grande",
+        f"El cuerpo supera el máximo de {settings.POSICIONES_CUERPO_MAX_BYTES} bytes.",
+        {"maximo_bytes": settings.POSICIONES_CUERPO_MAX_BYTES},
+    )
+
+
 def _no_autenticado(mensaje: str) -> tuple[int, dict[str, Any], Cabeceras]:
     return 401, error_body("autenticacion_fallida", mensaje), [(b"www-authenticate", b'Bearer realm="api"')]
 
@@ -249,4 +273,20 @@ async def _responder(
     if cerrar:
         cabeceras.append((b"connection", b"close"))
     await send({"type": "http.response.start", "status": estado, "headers": cabeceras})
+    await send({"type": "http.response.body", "body": datos})
+
+
+async def _enviar(send: Send, estado: int, datos: bytes, cabeceras: Cabeceras) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": estado,
+            "headers": [
+                *cabeceras,
+                (b"content-length", str(len(datos)).encode()),
+                (b"x-content-type-options", b"nosniff"),
+                (b"cache-control", b"no-store"),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": datos})

@@ -34,8 +34,16 @@ GEOCERCAS = Histogram(
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1),
 )
 
+DISPOSITIVOS_RECHAZADAS = Counter(
+    "gad_dispositivos_rechazadas_total",
+    "Tracker-app messages acknowledged (2xx, so the phone's queue moves on) but not stored: out of range, too old, unreadable",
+    ["protocolo"],
+)
+
 # Every series exists from the start (at 0), so rules and dashboards never see an absent one.
-for _f in ("api", "telegram", "simulador"):  # FuentePosicion
+for _p in ("traccar", "owntracks"):
+    DISPOSITIVOS_RECHAZADAS.labels(protocolo=_p)
+for _f in ("api", "telegram", "simulador", "traccar", "owntracks"):  # FuentePosicion
     INGESTADAS.labels(fuente=_f)
     DUPLICADAS.labels(fuente=_f)
     IMPLAUSIBLES.labels(fuente=_f)

@@ -48,6 +48,12 @@ class LecturaNueva:
     alcance: Alcance | None = None
     # The user who posted it for another efectivo (None: the efectivo's own account or device).
     registrada_por: int | None = None
+    # Where it came from when not the call's `fuente` (a tracker app, in a group commit shared
+    # with the JSON API), the device that sent it (posiciones.dispositivos) and its battery.
+    fuente: str | None = None
+    dispositivo_id: int | None = None
+    bateria_pct: float | None = None
+    cargando: bool | None = None
 
 
 class Destino(StrEnum):
@@ -92,10 +98,10 @@ _SQL_INSERTAR = """
 INSERT INTO efectivos_posicion
     (efectivo_id, punto, registrada_en, recibida_en, precision_m, velocidad_kmh, rumbo, fuente, id_cliente,
      registrada_por_id)
-SELECT t.e, ST_SetSRID(ST_MakePoint(t.lon, t.lat), 4326), t.r, now(), t.p, t.v, t.ru, %s, t.u, t.rp
+SELECT t.e, ST_SetSRID(ST_MakePoint(t.lon, t.lat), 4326), t.r, now(), t.p, t.v, t.ru, coalesce(t.f, %s), t.u, t.rp
 FROM jsonb_to_recordset(%s::jsonb)
      AS t(e bigint, lon float8, lat float8, r timestamptz, p float8, v float8, ru float8, u uuid,
-          todo bool, un bigint, ef bigint, rp bigint)
+          todo bool, un bigint, ef bigint, rp bigint, f text)
 JOIN efectivos_efectivo e ON e.id = t.e
 WHERE t.todo OR e.unidad_id = t.un OR e.id = t.ef
 ON CONFLICT (id_cliente, registrada_en) DO NOTHING
@@ -108,6 +114,17 @@ SET ultima_posicion = ST_SetSRID(ST_MakePoint(v.lon, v.lat), 4326), ultima_preci
     ultima_posicion_en = v.r, actualizado_en = now()
 FROM jsonb_to_recordset(%s::jsonb) AS v(id bigint, lon float8, lat float8, r timestamptz, p float8)
 WHERE e.id = v.id
+"""
+
+# Each device that sent readings: in contact now, its newest fix's device time, its battery (the
+# newest reading's, when it said).
+_SQL_DISPOSITIVOS = """
+UPDATE efectivos_dispositivo d
+SET ultimo_contacto_en = now(),
+    ultima_lectura_en = GREATEST(d.ultima_lectura_en, v.r),
+    bateria_pct = coalesce(v.b, d.bateria_pct), cargando = coalesce(v.c, d.cargando)
+FROM jsonb_to_recordset(%s::jsonb) AS v(id bigint, r timestamptz, b float8, c bool)
+WHERE d.id = v.id
 """
 
 # The device-time bounds let the planner visit only those days' partitions.
@@ -273,20 +290,38 @@ def posiciones_registrar(*, lecturas: Sequence[LecturaNueva], fuente: str = Fuen
             )
         if descartes:
             connection.cursor().execute(_SQL_DESCARTADA, [orjson.dumps(descartes).decode()])
+        if dispositivos := _dispositivos(lecturas, efectivos):
+            connection.cursor().execute(_SQL_DISPOSITIVOS, [orjson.dumps(dispositivos).decode()])
         evaluar = time.perf_counter()
         resultado.alertas, eventos_alerta = geocercas_services.geocercas_evaluar_terminar(
             evaluacion, lecturas=evaluables, nombres={eid: fila[4] for eid, fila in efectivos.items()}
         )
         metrics.GEOCERCAS.observe(time.perf_counter() - evaluar)
         publish_many_diferido([*posiciones_eventos(ultima=ultima.values(), efectivos=efectivos), *eventos_alerta])
-    metrics.INGESTADAS.labels(fuente=fuente).inc(resultado.aceptadas)
-    metrics.DUPLICADAS.labels(fuente=fuente).inc(resultado.duplicadas)
-    if resultado.implausibles:
-        metrics.IMPLAUSIBLES.labels(fuente=fuente).inc(len(resultado.implausibles))
-    if resultado.imprecisas:
-        metrics.IMPRECISAS.labels(fuente=fuente).inc(len(resultado.imprecisas))
+    _contar(resultado, lecturas, fuente)
     metrics.EVALUACION.observe(time.perf_counter() - inicio)
     return resultado
+
+
+def _contar(resultado: ResultadoIngesta, lecturas: Sequence[LecturaNueva], fuente: str) -> None:
+    if all(lec.fuente is None for lec in lecturas):  # the usual case: one source for the call
+        metrics.INGESTADAS.labels(fuente=fuente).inc(resultado.aceptadas)
+        metrics.DUPLICADAS.labels(fuente=fuente).inc(resultado.duplicadas)
+        if resultado.implausibles:
+            metrics.IMPLAUSIBLES.labels(fuente=fuente).inc(len(resultado.implausibles))
+        if resultado.imprecisas:
+            metrics.IMPRECISAS.labels(fuente=fuente).inc(len(resultado.imprecisas))
+        return
+    for idx, destino in enumerate(resultado.destinos):
+        de = lecturas[idx].fuente or fuente
+        if destino == Destino.ACEPTADA:
+            metrics.INGESTADAS.labels(fuente=de).inc()
+        elif destino == Destino.DUPLICADA:
+            metrics.DUPLICADAS.labels(fuente=de).inc()
+    for idx in resultado.implausibles:
+        metrics.IMPLAUSIBLES.labels(fuente=lecturas[idx].fuente or fuente).inc()
+    for idx in resultado.imprecisas:
+        metrics.IMPRECISAS.labels(fuente=lecturas[idx].fuente or fuente).inc()
 
 
 def _por_terceros_auditar(
@@ -310,6 +345,19 @@ def _por_terceros_auditar(
         )
 
 
+def _dispositivos(lecturas: Sequence[LecturaNueva], efectivos: dict[int, tuple[Any, ...]]) -> list[dict[str, Any]]:
+    """One row per device with readings here for an efectivo it may report (a rejected one
+    touches nothing): the newest by device time."""
+    ultimas: dict[int, LecturaNueva] = {}
+    for lec in lecturas:
+        if lec.dispositivo_id is None or lec.efectivo_id not in efectivos:
+            continue
+        previa = ultimas.get(lec.dispositivo_id)
+        if previa is None or lec.registrada_en >= previa.registrada_en:
+            ultimas[lec.dispositivo_id] = lec
+    return [{"id": d, "r": lec.registrada_en, "b": lec.bateria_pct, "c": lec.cargando} for d, lec in ultimas.items()]
+
+
 def precision_util(precision_m: float | None) -> float | None:
     """The stated error the geofences and the speed check may use: capped, so that a reading
     claiming a huge error (by fault, or to slip past a fence) cannot widen every margin."""
@@ -331,6 +379,7 @@ def _fila_insertar(lec: LecturaNueva) -> dict[str, Any]:
         "un": alcance.unidad_id if alcance else None,
         "ef": alcance.efectivo_id if alcance else None,
         "rp": lec.registrada_por,
+        "f": lec.fuente,
     }
 
 

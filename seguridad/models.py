@@ -15,6 +15,7 @@ class EstadoSos(models.TextChoices):
 class FuenteSos(models.TextChoices):
     API = "api", "API"
     TELEGRAM = "telegram", "Telegram"
+    EQUIPO = "equipo", "Equipo de seguimiento (botón SOS)"
 
 
 class Sos(models.Model):
