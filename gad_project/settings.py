@@ -481,6 +481,14 @@ INGESTA_ESCRITORES = env_int("INGESTA_ESCRITORES", 1, minimum=1)
 INGESTA_ACTOR_TTL_S = env_int("INGESTA_ACTOR_TTL_S", 60, minimum=1)
 # Tracker devices (Traccar Client, OwnTracks): below this battery the map marks the efectivo.
 DISPOSITIVO_BATERIA_BAJA_PCT = env_int("DISPOSITIVO_BATERIA_BAJA_PCT", 20, minimum=0)
+# The tracking profile the provisioning QR sets on the phones: a fix every 30 s or 30 m while
+# moving, high accuracy, and a heartbeat while still that keeps the efectivo in contact (at most
+# half of SIN_REPORTE_MIN, so a still officer is never "sin reporte").
+DISPOSITIVO_INTERVALO_S = env_int("DISPOSITIVO_INTERVALO_S", 30, minimum=5)
+DISPOSITIVO_DISTANCIA_M = env_int("DISPOSITIVO_DISTANCIA_M", 30, minimum=0)
+DISPOSITIVO_PRECISION = env_str("DISPOSITIVO_PRECISION", "high")
+# The public address phones reach (the QR's server URL); empty: the address the request came to.
+GAD_URL_PUBLICA = env_str("GAD_URL_PUBLICA", "").rstrip("/")
 # The longest window one request for an efectivo's track may cover (exports cover longer ones).
 RECORRIDO_VENTANA_MAX_H = env_int("RECORRIDO_VENTANA_MAX_H", 168, minimum=1)
 POSICIONES_FUTURO_MAX_S = env_int("POSICIONES_FUTURO_MAX_S", 300, minimum=0)
@@ -495,6 +503,7 @@ DESPACHO_FIX_MAX_MIN = env_int("DESPACHO_FIX_MAX_MIN", 15, minimum=1)
 DESPACHO_RADIO_MAX_M = env_int("DESPACHO_RADIO_MAX_M", 10_000, minimum=100)
 # An efectivo in service with no fix for this many minutes raises "sin reporte".
 SIN_REPORTE_MIN = env_int("SIN_REPORTE_MIN", 10, minimum=1)
+DISPOSITIVO_LATIDO_S = env_int("DISPOSITIVO_LATIDO_S", min(300, SIN_REPORTE_MIN * 30), minimum=30)
 # A reading's stated error (precision_m) is used up to this many metres by the geofences'
 # hysteresis and the speed check; a reading less precise than this is flagged ("imprecisa") and
 # never taken as evidence that an efectivo left a zone.

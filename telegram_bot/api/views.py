@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-import segno
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from gad_project.api.permissions import EsMando
+from gad_project.qr import qr_svg
 from telegram_bot import services
 
 
@@ -49,8 +49,3 @@ class CodigoVinculacionView(APIView):
             },
             status=status.HTTP_201_CREATED,
         )
-
-
-def qr_svg(texto: str) -> str:
-    """An SVG QR code (segno), dark on white with the quiet zone, sized by the page's CSS."""
-    return segno.make(texto, error="m").svg_inline(scale=4, dark="#0d1117", light="#ffffff", omitsize=True)
