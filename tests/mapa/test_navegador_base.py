@@ -258,6 +258,64 @@ def test_el_comandante_vincula_el_telegram_de_un_efectivo_desde_su_panel(servido
     pagina.wait_for_function("() => document.getElementById('tg')?.innerText.includes('Vinculado.')")
 
 
+def test_el_comandante_da_de_alta_un_telefono_con_su_qr_lo_ve_reportar_y_lo_da_de_baja(servidor, navegador):  # noqa: F811
+    from urllib.parse import parse_qs, urlencode, urlsplit
+
+    import httpx
+
+    from efectivos.models import Dispositivo, Efectivo, Posicion
+
+    pagina = abrir(navegador, servidor, (1366, 768))
+    efectivo = Efectivo.objects.get(usuario__username="efectivo")
+    pagina.evaluate(f"window.gadMapa.acciones.abrirEfectivo({efectivo.pk})")
+    pagina.wait_for_selector("#eq-alta")
+    pagina.fill("#eq-etiqueta", "Moto G · inventario 17")
+    pagina.click("#eq-alta")
+    enlace = pagina.locator("#eq-nuevo a.enlace-config")
+    enlace.wait_for(timeout=10_000)
+    qr = pagina.locator("#eq-nuevo .qr svg").bounding_box()
+    assert qr["width"] >= 100 and abs(qr["width"] - qr["height"]) < 2
+    para_readme(pagina, "mapa-alta-equipo")
+    # The link is what Traccar Client applies: this server's ingest URL, and the device id.
+    partes = urlsplit(enlace.get_attribute("href"))
+    assert f"{partes.scheme}://{partes.netloc}{partes.path}" == f"{servidor}/ingreso/osmand/"
+    secreto = parse_qs(partes.query)["id"][0]
+    # The phone reports with it; the panel shows it in contact, with its battery.
+    lon, lat = osm_prueba.PLAZA_DE_MAYO
+    forma = {
+        "id": secreto,
+        "lat": lat,
+        "lon": lon,
+        "timestamp": int(time.time()) - 2,
+        "batt": "14.0",
+        "charge": "false",
+    }
+    r = httpx.post(
+        f"{servidor}/ingreso/osmand/",
+        content=urlencode(forma),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert r.status_code == 200
+    assert Posicion.objects.filter(efectivo=efectivo, fuente="traccar").count() == 1
+    pagina.evaluate(f"window.gadMapa.acciones.abrirEfectivo({efectivo.pk})")
+    pagina.wait_for_function("() => document.getElementById('equipos')?.innerText.includes('en contacto')")
+    texto = pagina.inner_text("#equipos")
+    assert "Moto G · inventario 17" in texto and "14 %" in texto
+    assert pagina.locator("#equipos .bateria-baja").count() == 1
+    # Revoked from the panel: the phone is cut off.
+    pagina.once("dialog", lambda d: d.accept())
+    pagina.click("[data-revocar]")
+    pagina.wait_for_function("() => document.getElementById('equipos')?.innerText.includes('dado de baja')")
+    assert Dispositivo.objects.get(efectivo=efectivo).revocado_en is not None
+    forma["timestamp"] = int(time.time())
+    r = httpx.post(
+        f"{servidor}/ingreso/osmand/",
+        content=urlencode(forma),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert r.status_code == 403
+
+
 def test_quien_estaba_donde_en_un_momento_de_la_ventana(servidor, navegador):  # noqa: F811
     import uuid
     from datetime import timedelta

@@ -246,6 +246,8 @@ export class Acciones {
           : `<span class="tenue">${e.telegram_vinculado ? "Vinculado." : "Sin vincular."}</span>
              <button type="button" class="boton secundario chico" id="tg-vincular">${e.telegram_vinculado ? "Vincular otro teléfono" : "Vincular Telegram"}</button>`}
       </div>
+      <label>Equipos de seguimiento</label>
+      <div id="equipos" class="equipos"><span class="tenue">Cargando…</span></div>
       <label for="r-horas">Recorrido</label>
       <select id="r-horas">${opciones({ 1: "Última hora", 4: "Últimas 4 horas", 8: "Últimas 8 horas", 24: "Últimas 24 horas" }, 4)}</select>
       <button type="button" class="boton secundario" id="r-ver">Ver recorrido</button>
@@ -262,6 +264,7 @@ export class Acciones {
     );
     $("#r-ver").addEventListener("click", () => this.recorrido(id, Number($("#r-horas").value)));
     $("#tg-vincular")?.addEventListener("click", () => this.vincularTelegram(id, $("#tg")));
+    this.equipos(id, e);
     // The same window as the replay, as a file GIS tools open (streamed by /api/v1/exportes/).
     this.contenido.querySelectorAll(".descargas a").forEach((a) =>
       a.addEventListener("click", (ev) => {
@@ -270,6 +273,109 @@ export class Acciones {
         ev.stopPropagation();
       }),
     );
+  }
+
+  // --- tracker devices (Traccar Client, OwnTracks) -------------------------------------------------
+
+  async equipos(efectivoId, e) {
+    const destino = $("#equipos");
+    if (!destino) return;
+    let lista;
+    try {
+      lista = await pedir(`/api/v1/efectivos/${efectivoId}/dispositivos/`);
+    } catch (err) {
+      destino.textContent = detalleTexto(err);
+      return;
+    }
+    const ESTADO = {
+      en_contacto: "en contacto",
+      sin_contacto: "sin contacto",
+      nunca: "nunca se conectó",
+      revocado: "dado de baja",
+    };
+    const filas = lista
+      .map((d) => {
+        const contacto = d.ultimo_contacto_en ? Date.parse(d.ultimo_contacto_en) : null;
+        const fix = d.ultima_lectura_en ? Date.parse(d.ultima_lectura_en) : null;
+        // Contact without a fresh fix (heartbeats, rejected readings) is not silence: say which.
+        const sinFix = contacto && (!fix || contacto - fix > 10 * 60e3) ? " · sin posición nueva" : "";
+        const bateria = d.bateria_pct !== null
+          ? `<span class="${d.bateria_baja ? "bateria-baja" : ""}">🔋 ${Math.round(d.bateria_pct)} %${d.cargando ? " (cargando)" : ""}</span>`
+          : "";
+        return `<li data-dispositivo="${d.id}" class="equipo equipo-${d.estado}">
+          <strong>${d.tipo === "owntracks" ? "OwnTracks" : "Traccar Client"}</strong> ${escapar(d.etiqueta || "")}
+          <div class="tenue">${ESTADO[d.estado] || d.estado}${contacto ? ` · último contacto ${haceCuanto(contacto)}` : ""}${sinFix} ${bateria}</div>
+          ${d.ultimo_rechazo ? `<div class="tenue rechazo">Último rechazo (${hora(d.ultimo_rechazo_en)}): ${escapar(d.ultimo_rechazo)}</div>` : ""}
+          ${d.ubicacion_pedida_en ? `<div class="tenue">Ubicación pedida ${hora(d.ubicacion_pedida_en)}${d.ubicacion_pedida_enviada_en ? ` · enviada al teléfono ${hora(d.ubicacion_pedida_enviada_en)}` : " · esperando al teléfono"}</div>` : ""}
+          ${d.estado === "revocado" ? "" : `<div class="acciones-equipo">
+            ${d.tipo === "owntracks" ? `<button type="button" class="boton secundario chico" data-pedir="${d.id}">Pedir ubicación</button>` : ""}
+            <button type="button" class="boton secundario chico" data-revocar="${d.id}">Dar de baja</button></div>`}
+        </li>`;
+      })
+      .join("");
+    destino.innerHTML = `
+      <ul class="lista-equipos">${filas || `<li class="tenue">Sin equipos: dé de alta uno y escanee el código con el teléfono.</li>`}</ul>
+      <div class="alta-equipo">
+        <select id="eq-tipo" aria-label="Aplicación">
+          <option value="traccar">Traccar Client</option>
+          <option value="owntracks">OwnTracks</option>
+        </select>
+        <input id="eq-etiqueta" maxlength="80" placeholder="Teléfono (p. ej. Moto G · inventario 123)" aria-label="Etiqueta del equipo">
+        <button type="button" class="boton secundario chico" id="eq-alta">Dar de alta</button>
+      </div>
+      <div id="eq-nuevo"></div>`;
+    destino.querySelectorAll("[data-revocar]").forEach((b) =>
+      b.addEventListener("click", async () => {
+        if (!confirm("¿Dar de baja este equipo? Deja de poder enviar posiciones al instante.")) return;
+        try {
+          await pedir(`/api/v1/dispositivos/${b.dataset.revocar}/revocar/`, { metodo: "POST" });
+          this.equipos(efectivoId, e);
+        } catch (err) {
+          this.avisar(detalleTexto(err));
+        }
+      }),
+    );
+    destino.querySelectorAll("[data-pedir]").forEach((b) =>
+      b.addEventListener("click", async () => {
+        try {
+          await pedir(`/api/v1/dispositivos/${b.dataset.pedir}/pedir-ubicacion/`, { metodo: "POST" });
+          this.equipos(efectivoId, e);
+        } catch (err) {
+          this.avisar(detalleTexto(err));
+        }
+      }),
+    );
+    $("#eq-alta").addEventListener("click", async () => {
+      let nuevo;
+      try {
+        nuevo = await pedir(`/api/v1/efectivos/${efectivoId}/dispositivos/`, {
+          metodo: "POST",
+          cuerpo: { tipo: $("#eq-tipo").value, etiqueta: $("#eq-etiqueta").value },
+        });
+      } catch (err) {
+        this.avisar(detalleTexto(err));
+        return;
+      }
+      await this.equipos(efectivoId, e);
+      this.mostrarAlta(nuevo, e);
+    });
+  }
+
+  mostrarAlta(nuevo, e) {
+    // Shown once: the credential is in the QR and the link, and the server keeps only its hash.
+    const app = nuevo.dispositivo.tipo === "owntracks" ? "OwnTracks" : "Traccar Client";
+    const destino = $("#eq-nuevo");
+    destino.innerHTML = `
+      <div class="codigo-tg alta-qr">
+        <div class="qr" aria-label="Código QR de configuración">${nuevo.qr_svg}</div>
+        <div>
+          <div>Escanee con la cámara del teléfono, con ${app} instalada.</div>
+          <a href="${escapar(nuevo.enlace)}" class="enlace-config">Enlace de configuración</a>
+          <div class="tenue">Se muestra una sola vez: imprímalo ahora o dé de alta otro equipo.</div>
+          <button type="button" class="boton secundario chico" id="eq-imprimir">Imprimir hoja</button>
+        </div>
+      </div>`;
+    $("#eq-imprimir").addEventListener("click", () => imprimirHoja(nuevo, e, app));
   }
 
   // --- linking Telegram ---------------------------------------------------------------------------
@@ -353,4 +459,21 @@ export class Acciones {
     const play = $("#r-play");
     if (play) play.textContent = "▶ Reproducir";
   }
+}
+
+function imprimirHoja(nuevo, e, app) {
+  // One page for the officer: the QR and three steps, printed from a window of its own.
+  const pasos = nuevo.dispositivo.tipo === "owntracks"
+    ? ["Instale OwnTracks desde la tienda de aplicaciones.", "Escanee este código con la cámara y acepte abrirlo con OwnTracks.", "Permita la ubicación «siempre» y quite OwnTracks del ahorro de batería."]
+    : ["Instale Traccar Client desde la tienda de aplicaciones.", "Escanee este código con la cámara y acepte abrirlo con Traccar Client.", "Permita la ubicación «siempre» y quite Traccar Client del ahorro de batería."];
+  const ventana = window.open("", "_blank", "noopener=no");
+  if (!ventana) return;
+  ventana.document.write(`<!doctype html><html lang="es-AR"><head><meta charset="utf-8"><title>Equipo de seguimiento</title>
+    <style>body{font-family:sans-serif;margin:2cm}.qr svg{width:8cm;height:8cm}li{margin:.6em 0;font-size:14pt}</style></head>
+    <body><h1>GRUPO_GAD · ${escapar(app)}</h1><p>${escapar(e.codigo)} · ${escapar(e.nombre)}${nuevo.dispositivo.etiqueta ? ` · ${escapar(nuevo.dispositivo.etiqueta)}` : ""}</p>
+    <div class="qr">${nuevo.qr_svg}</div><ol>${pasos.map((p) => `<li>${escapar(p)}</li>`).join("")}</ol>
+    <p>Guarde esta hoja en lugar seguro: el código identifica a su equipo.</p></body></html>`);
+  ventana.document.close();
+  ventana.focus();
+  ventana.print();
 }

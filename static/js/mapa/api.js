@@ -18,9 +18,10 @@ export class ErrorApi extends Error {
 
 export async function pedir(url, { metodo = "GET", cuerpo } = {}) {
   const opciones = { method: metodo, credentials: "same-origin", headers: { Accept: "application/json" } };
+  // Every unsafe method carries the CSRF token, with a body or without (an action like "revocar").
+  if (metodo !== "GET") opciones.headers["X-CSRFToken"] = csrf();
   if (cuerpo !== undefined) {
     opciones.headers["Content-Type"] = "application/json";
-    opciones.headers["X-CSRFToken"] = csrf();
     opciones.body = JSON.stringify(cuerpo);
   }
   const r = await fetch(url, opciones);
