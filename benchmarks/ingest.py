@@ -50,12 +50,14 @@ from common import (
     preparar_sonda,
     sembrar,
     token,
+    wrk,
     wrk_lecturas,
 )
 
 FINA = RAIZ.parent / "shared" / "bench"
 CLAVE = "b" * 50
 PUERTO = 8770
+TELEFONOS = 2000
 
 
 def motor(n_lotes: int = 200, tamano: int = 100) -> dict:
@@ -345,6 +347,30 @@ def alerta_e2e(tok: str, ids: list[int], sonda_id: int, segundos: int) -> dict:
     }
 
 
+def dispositivos_sembrar(ids: list[int]) -> None:
+    """A Traccar device `bench-<id>` for each benchmark efectivo (idempotent)."""
+    from efectivos.models import Dispositivo, TipoDispositivo
+    from efectivos.services import credencial_hash
+
+    existentes = set(Dispositivo.objects.filter(efectivo_id__in=ids).values_list("efectivo_id", flat=True))
+    Dispositivo.objects.bulk_create(
+        Dispositivo(
+            efectivo_id=i, tipo=TipoDispositivo.TRACCAR, etiqueta="bench", credencial_hash=credencial_hash(f"bench-{i}")
+        )
+        for i in ids
+        if i not in existentes
+    )
+
+
+def wrk_osmand(url: str, id_base: int, segundos: int, conexiones: int) -> dict:
+    """Traccar Client's posts from 2,000 phones (osmand.lua), after a warm-up that reaches every
+    one of them: in the field each phone reports every 30 s, so its credential is cached."""
+    env = {"EFECTIVOS": str(TELEFONOS), "ID_BASE": str(id_base)}
+    r = wrk(url, script=Path(__file__).with_name("osmand.lua"), segundos=segundos, conexiones=conexiones, env=env)
+    r["lecturas_por_s"] = round(r["requests"] / r["segundos"])
+    return r
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--segundos", type=int, default=15)
@@ -366,11 +392,13 @@ def main() -> None:
 
     ids = list(Efectivo.objects.exclude(pk=sonda_id).order_by("pk").values_list("pk", flat=True)[:10_000])
     id_base = ids[0]
+    dispositivos_sembrar(list(range(id_base, id_base + 10_000)))
     nuestro = f"http://127.0.0.1:{PUERTO}"
     rondas = []
     with pila():
         tok = token(nuestro)
         wrk_lecturas(nuestro, tok, id_base, 3, 8, 1)  # warm-up: connections, prepared statements, caches
+        wrk_osmand(nuestro, id_base, 12, 32)  # every phone once or more: their credentials cached
         for _ in range(args.rondas):
             ronda = {}
             if FINA.is_dir():
@@ -379,7 +407,13 @@ def main() -> None:
                     ronda["fina"] = wrk_lecturas("http://127.0.0.1:8099", tok, id_base, args.segundos, 32, 1)
             ronda["gad"] = wrk_lecturas(nuestro, tok, id_base, args.segundos, 32, 1)
             ronda["gad_recorridos"] = wrk_lecturas(nuestro, tok, id_base, args.segundos, 32, 1, recorrido=True)
+            # Traccar Client's form posts through the same proxy (tracks, like gad_recorridos).
+            ronda["osmand"] = wrk_osmand(nuestro, id_base, args.segundos, 32)
+            ronda["osmand_sobre_json"] = round(
+                ronda["osmand"]["lecturas_por_s"] / ronda["gad_recorridos"]["lecturas_por_s"], 3
+            )
             if "fina" in ronda:
+                ronda["razon_osmand"] = round(ronda["osmand"]["lecturas_por_s"] / ronda["fina"]["lecturas_por_s"], 3)
                 ronda["razon"] = round(ronda["gad"]["lecturas_por_s"] / ronda["fina"]["lecturas_por_s"], 3)
                 ronda["razon_recorridos"] = round(
                     ronda["gad_recorridos"]["lecturas_por_s"] / ronda["fina"]["lecturas_por_s"], 3
@@ -396,6 +430,9 @@ def main() -> None:
             "razon_recorridos_mediana": statistics.median(r["razon_recorridos"] for r in rondas)
             if FINA.is_dir()
             else None,
+            "osmand_mediana_por_s": statistics.median(r["osmand"]["lecturas_por_s"] for r in rondas),
+            "osmand_sobre_json_mediana": statistics.median(r["osmand_sobre_json"] for r in rondas),
+            "razon_osmand_mediana": statistics.median(r["razon_osmand"] for r in rondas) if FINA.is_dir() else None,
         }
         resultado["individuales_uvicorn_directo"] = wrk_lecturas(
             f"http://127.0.0.1:{PUERTO + 1}", tok, id_base, args.segundos, 32, 1

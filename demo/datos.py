@@ -156,3 +156,15 @@ def punto_en(poligono: Polygon, rnd: random.Random, evitar: Sequence[Any] = ()) 
         p = Point(rnd.uniform(x0, x1), rnd.uniform(y0, y1), srid=4326)
         if poligono.contains(p) and not any(zona.contains(p) for zona in evitar):
             return p.x, p.y
+
+
+# Phones of a few demo efectivos, driven by the simulator through the real device endpoints (so a
+# newcomer sees devices, batteries and a low-battery marker). Demo credentials, like the demo
+# passwords: (efectivo code, app, secret, OwnTracks user, starting battery %).
+EQUIPOS = [
+    ("CC1-0002", "traccar", "demo-traccar-cc1-0002", None, 88.0),
+    ("CC1-0003", "traccar", "demo-traccar-cc1-0003", None, 17.0),
+    ("CC14-0002", "traccar", "demo-traccar-cc14-0002", None, 64.0),
+    ("CC1-0004", "owntracks", "demo-owntracks-cc1-0004", "demo-ot-cc1-0004", 71.0),
+    ("CC4-0002", "owntracks", "demo-owntracks-cc4-0002", "demo-ot-cc4-0002", 12.0),
+]

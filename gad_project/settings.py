@@ -481,6 +481,11 @@ INGESTA_ESCRITORES = env_int("INGESTA_ESCRITORES", 1, minimum=1)
 INGESTA_ACTOR_TTL_S = env_int("INGESTA_ACTOR_TTL_S", 60, minimum=1)
 # Tracker devices (Traccar Client, OwnTracks): below this battery the map marks the efectivo.
 DISPOSITIVO_BATERIA_BAJA_PCT = env_int("DISPOSITIVO_BATERIA_BAJA_PCT", 20, minimum=0)
+# How long the lean path may reuse a device's cached credential check. Every change that matters
+# (revocation, a deactivated user, another efectivo or unidad) deletes the entry at once
+# (efectivos.signals); the expiry only bounds a bulk update that sends no signal. A phone reports
+# every 30 s, so a short expiry would send one report in two to PostgreSQL.
+DISPOSITIVO_CACHE_TTL_S = env_int("DISPOSITIVO_CACHE_TTL_S", 3600, minimum=1)
 # The tracking profile the provisioning QR sets on the phones: a fix every 30 s or 30 m while
 # moving, high accuracy, and a heartbeat while still that keeps the efectivo in contact (at most
 # half of SIN_REPORTE_MIN, so a still officer is never "sin reporte").

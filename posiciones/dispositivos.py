@@ -319,7 +319,11 @@ class IngresoDispositivos:
             # must not cost a query each time. A device created later has another hash.
             with contextlib.suppress(RedisError, OSError):
                 await self._conexion().set(
-                    clave, orjson.dumps(asdict(vigente) if vigente else None), ex=settings.INGESTA_ACTOR_TTL_S
+                    clave,
+                    orjson.dumps(asdict(vigente) if vigente else None),
+                    # An unknown credential is remembered only briefly: a device created later
+                    # has another hash, but a typo fixed in the app should work soon.
+                    ex=settings.DISPOSITIVO_CACHE_TTL_S if vigente else settings.INGESTA_ACTOR_TTL_S,
                 )
         return vigente
 

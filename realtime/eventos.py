@@ -148,6 +148,8 @@ class SinReporteDatos(TypedDict):
     lat: float | None  # where they were last seen
     lon: float | None
     abierto: bool
+    # A device of theirs still in contact when raised (no fresh fix, but not dark); None: none.
+    contacto_en: str | None
 
 
 # --- builders ------------------------------------------------------------------------------------

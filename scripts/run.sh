@@ -44,7 +44,7 @@ if [ "${GAD_CELERY:-1}" = 1 ]; then  # 0: only the servers (benchmarks of the re
   program celery-beat "$PWD/.venv/bin/celery -A gad_project beat -l info -s $PWD/.run/celerybeat-schedule-$PORT"
 fi
 if [ "${GAD_SIMULADOR:-1}" = 1 ]; then
-  program simulador "$PWD/$PY manage.py simular_patrullas"
+  program simulador "$PWD/$PY manage.py simular_patrullas --url http://127.0.0.1:$PORT"
 fi
 if [ -n "${TELEGRAM_BOT_TOKEN:-}" ]; then
   program telegram-bot "$PWD/$PY manage.py run_telegram_bot"

@@ -60,6 +60,12 @@ class SinReporte(models.Model):
     efectivo = models.ForeignKey("efectivos.Efectivo", on_delete=models.CASCADE, related_name="silencios")
     ultima_posicion_en = models.DateTimeField(help_text="La última posición antes del silencio.")
     punto = models.PointField(srid=4326, null=True, blank=True, help_text="Dónde se lo vio por última vez.")
+    # The newest contact of any of their tracker devices when the silence was raised: a phone
+    # still in contact but without a fresh fix (no GPS indoors, readings rejected) is not a phone
+    # that went dark. Null: no device contact at all.
+    contacto_en = models.DateTimeField(
+        "último contacto de su equipo", null=True, blank=True, help_text="Vacío: ningún equipo en contacto."
+    )
     creado_en = models.DateTimeField()
     cerrado_en = models.DateTimeField(null=True, blank=True)
 

@@ -130,8 +130,11 @@ WHERE s.efectivo_id = e.id AND s.cerrado_en IS NULL
 RETURNING s.id
 """
 _SQL_ABRIR = """
-INSERT INTO seguridad_sinreporte (efectivo_id, ultima_posicion_en, punto, creado_en)
-SELECT e.id, e.ultima_posicion_en, e.ultima_posicion, %(ahora)s
+INSERT INTO seguridad_sinreporte (efectivo_id, ultima_posicion_en, punto, contacto_en, creado_en)
+SELECT e.id, e.ultima_posicion_en, e.ultima_posicion,
+       (SELECT max(d.ultimo_contacto_en) FROM efectivos_dispositivo d
+        WHERE d.efectivo_id = e.id AND d.revocado_en IS NULL AND d.ultimo_contacto_en >= %(limite)s),
+       %(ahora)s
 FROM efectivos_efectivo e
 WHERE e.estado IN ('disponible', 'en_tarea')
   AND e.ultima_posicion_en < %(limite)s
@@ -152,6 +155,7 @@ def sin_reporte_datos(aviso: SinReporte) -> eventos.SinReporteDatos:
         "lat": aviso.punto.y if aviso.punto else None,
         "lon": aviso.punto.x if aviso.punto else None,
         "abierto": aviso.cerrado_en is None,
+        "contacto_en": iso(aviso.contacto_en) if aviso.contacto_en else None,
     }
 
 

@@ -78,6 +78,7 @@ class SinReporteSerializer(serializers.ModelSerializer):
             "ultima_posicion_en",
             "lat",
             "lon",
+            "contacto_en",
             "creado_en",
             "cerrado_en",
         )

@@ -34,8 +34,14 @@ def test_una_lectura_del_simulador_se_ve_en_metrics_de_un_servidor(transactional
     serie = 'gad_posiciones_ingestadas_total{fuente="simulador"}'
     en_bd = Posicion.objects.filter(fuente="simulador").count()  # the demo's first positions
     with daphne() as url:
-        antes = _valor(urllib.request.urlopen(f"{url}/metrics", timeout=10).read().decode(), serie)
-        comando = [str(RAIZ / ".venv/bin/python"), "manage.py", "simular_patrullas", "--iteraciones", "3", "--rapido"]
+        previo = urllib.request.urlopen(f"{url}/metrics", timeout=10).read().decode()
+        antes = _valor(previo, serie)
+        traccar = 'gad_posiciones_ingestadas_total{fuente="traccar"}'
+        antes_traccar = _valor(previo, traccar)
+        comando = [
+            *(str(RAIZ / ".venv/bin/python"), "manage.py", "simular_patrullas", "--iteraciones", "3", "--rapido"),
+            *("--url", url),  # the demo phones report over HTTP, as Traccar Client and OwnTracks
+        ]
         with proceso("simulador-metricas", comando) as p:
             assert p.wait(timeout=120) == 0
         texto = urllib.request.urlopen(f"{url}/metrics", timeout=10).read().decode()
@@ -46,6 +52,14 @@ def test_una_lectura_del_simulador_se_ve_en_metrics_de_un_servidor(transactional
     assert _valor(texto, 'gad_dependencia_ok{dependencia="postgresql"}') == 1
     assert _valor(texto, 'gad_dependencia_ok{dependencia="redis"}') == 1
     assert _valor(texto, 'gad_efectivos{estado="disponible"}') > 0
+    # The demo's phones spoke their own protocols to the server: stored, and their devices in contact.
+    from efectivos.models import Dispositivo
+
+    assert Posicion.objects.filter(fuente="traccar").exists() and Posicion.objects.filter(fuente="owntracks").exists()
+    telefonos = Dispositivo.objects.filter(ultimo_contacto_en__isnull=False)
+    assert telefonos.count() == Dispositivo.objects.count() == 5
+    assert all(d.bateria_pct is not None for d in telefonos)
+    assert _valor(texto, traccar) - antes_traccar == Posicion.objects.filter(fuente="traccar").count()
 
 
 def test_metrics_solo_con_token_o_desde_una_red_permitida(settings):

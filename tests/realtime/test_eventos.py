@@ -363,6 +363,7 @@ def test_un_silencio_publica_sin_reporte_activado_y_al_volver_sin_reporte_cerrad
         "lat": pytest.approx(efectivo.ultima_posicion.y),
         "lon": pytest.approx(efectivo.ultima_posicion.x),
         "abierto": True,
+        "contacto_en": None,  # no device in contact: dark, not merely without a fix
     }
     assert evento.datos == esperado
     audiencia = sorted(["rol.administrador", f"unidad.{efectivo.unidad_id}", f"efectivo.{efectivo.pk}"])
@@ -373,3 +374,27 @@ def test_un_silencio_publica_sin_reporte_activado_y_al_volver_sin_reporte_cerrad
     cerrado = _ultimo("sin_reporte.cerrado")
     assert cerrado.datos == {**esperado, "abierto": False}
     assert cerrado.audiencia == audiencia
+
+
+def test_un_silencio_con_el_telefono_en_contacto_dice_que_falta_la_posicion_y_no_el_equipo(settings):
+    """A phone whose heartbeats or rejected readings still arrive (indoors, no GPS) is in contact:
+    the "sin reporte" says so, and one whose phone went dark does not."""
+    from efectivos.models import Dispositivo
+    from seguridad.services import sin_reporte_revisar
+
+    settings.SIN_REPORTE_MIN = 10
+    ahora = timezone.now()
+    con_equipo = EfectivoFactory(ultima_posicion_en=ahora - timedelta(minutes=15))
+    apagado = EfectivoFactory(ultima_posicion_en=ahora - timedelta(minutes=15))
+    Dispositivo.objects.create(
+        efectivo=con_equipo, tipo="traccar", credencial_hash="a" * 64, ultimo_contacto_en=ahora - timedelta(minutes=1)
+    )
+    Dispositivo.objects.create(
+        efectivo=apagado, tipo="traccar", credencial_hash="b" * 64, ultimo_contacto_en=ahora - timedelta(minutes=15)
+    )
+    sin_reporte_revisar(ahora=ahora)
+    por_efectivo = {
+        e.datos["efectivo_id"]: e.datos["contacto_en"] for e in Evento.objects.filter(tipo="sin_reporte.activado")
+    }
+    assert por_efectivo[con_equipo.pk] == timezone.localtime(ahora - timedelta(minutes=1)).isoformat()
+    assert por_efectivo[apagado.pk] is None

@@ -13,7 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from demo import datos as demo
-from efectivos.models import Efectivo, EstadoEfectivo, FuentePosicion, Rol, Unidad, Usuario
+from efectivos.models import Dispositivo, Efectivo, EstadoEfectivo, FuentePosicion, Rol, Unidad, Usuario
+from efectivos.services import credencial_hash
 from geocercas.models import Geocerca
 from geocercas.services import geocerca_guardar
 from posiciones.services import LecturaNueva, posiciones_registrar
@@ -48,12 +49,28 @@ class Command(BaseCommand):
             if not Tarea.objects.exists():
                 self._tareas(unidades, usuarios["comandante"], rnd)
         self._posiciones_recientes(rnd)
+        self._equipos()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo lista: {Unidad.objects.count()} unidades, {Efectivo.objects.count()} efectivos "
                 f"({creados} nuevos), {Geocerca.objects.count()} geocercas, {Tarea.objects.count()} tareas."
             )
         )
+
+    def _equipos(self) -> None:
+        """The demo phones (demo.datos.EQUIPOS), idempotent."""
+        for codigo, tipo, secreto, usuario, _ in demo.EQUIPOS:
+            efectivo = Efectivo.objects.filter(codigo_interno=codigo).first()
+            if efectivo is not None:
+                Dispositivo.objects.get_or_create(
+                    credencial_hash=credencial_hash(secreto),
+                    defaults={
+                        "efectivo": efectivo,
+                        "tipo": tipo,
+                        "usuario": usuario,
+                        "etiqueta": "Teléfono de demostración",
+                    },
+                )
 
     def _unidades(self) -> dict[str, Unidad]:
         unidades = {}

@@ -155,6 +155,70 @@ class Escena:
             self.stdout.write(f"Escena: SOS no activado ({exc.mensaje})")
 
 
+class Telefonos:
+    """The demo phones (demo.datos.EQUIPOS): their efectivos' readings go over HTTP, byte for byte
+    as Traccar Client 10 (a form) and OwnTracks (JSON with Basic auth) send them, through the same
+    proxy as everything else; their batteries drain slowly."""
+
+    def __init__(self, url: str) -> None:
+        import httpx
+
+        from demo.datos import EQUIPOS
+
+        self.url = url.rstrip("/")
+        self.cliente = httpx.Client(timeout=10)
+        codigos = {codigo: (tipo, secreto, usuario or "") for codigo, tipo, secreto, usuario, _ in EQUIPOS}
+        self.baterias = {codigo: bateria for codigo, _, _, _, bateria in EQUIPOS}
+        self.equipos: dict[int, tuple[str, str, str, str]] = {
+            pk: (*codigos[codigo], codigo)
+            for pk, codigo in Efectivo.objects.filter(codigo_interno__in=codigos).values_list("pk", "codigo_interno")
+        }
+
+    def enviar(self, lecturas: list[LecturaNueva]) -> list[LecturaNueva]:
+        """Sends the phones' readings; returns the others (for the service)."""
+        import httpx
+
+        resto = []
+        for lec in lecturas:
+            equipo = self.equipos.get(lec.efectivo_id)
+            if equipo is None:
+                resto.append(lec)
+                continue
+            tipo, secreto, usuario, codigo = equipo
+            bateria = self.baterias[codigo] = max(5.0, self.baterias[codigo] - 0.02)
+            try:
+                if tipo == "traccar":
+                    forma = {
+                        "id": secreto,
+                        "lat": f"{lec.lat:.6f}",
+                        "lon": f"{lec.lon:.6f}",
+                        "timestamp": str(int(lec.registrada_en.timestamp())),
+                        "accuracy": f"{lec.precision_m or 8:.1f}",
+                        "speed": f"{(lec.velocidad_kmh or 0) / 1.852:.2f}",
+                        "bearing": f"{lec.rumbo or 0:.1f}",
+                        "batt": f"{bateria:.1f}",
+                        "charge": "false",
+                    }
+                    self.cliente.post(f"{self.url}/ingreso/osmand/", data=forma)
+                else:
+                    mensaje = {
+                        "_type": "location",
+                        "lat": lec.lat,
+                        "lon": lec.lon,
+                        "tst": int(lec.registrada_en.timestamp()),
+                        "acc": round(lec.precision_m or 8),
+                        "vel": round(lec.velocidad_kmh or 0),
+                        "cog": round(lec.rumbo or 0),
+                        "batt": round(bateria),
+                        "bs": 1,
+                        "tid": "GA",
+                    }
+                    self.cliente.post(f"{self.url}/ingreso/owntracks/", json=mensaje, auth=(usuario, secreto))
+            except httpx.HTTPError:
+                pass  # as a phone would: the next fix goes out at the next tick
+        return resto
+
+
 class Command(BaseCommand):
     help = "Simula patrullas: mueve a los efectivos de demostración a través del servicio de ingesta."
 
@@ -166,11 +230,26 @@ class Command(BaseCommand):
         parser.add_argument(
             "--rapido", action="store_true", help="Sin esperas: la hora del equipo avanza un intervalo por paso."
         )
+        parser.add_argument(
+            "--url",
+            default="",
+            help="Dirección del servidor (p. ej. http://127.0.0.1:8000): los teléfonos de demostración "
+            "informan por HTTP como Traccar Client y OwnTracks; sin ella, todo va directo al servicio.",
+        )
 
     def handle(
-        self, *args, intervalo: float, iteraciones: int, limite: int, semilla: int | None, rapido: bool, **options
+        self,
+        *args,
+        intervalo: float,
+        iteraciones: int,
+        limite: int,
+        semilla: int | None,
+        rapido: bool,
+        url: str = "",
+        **options,
     ):
         rnd = random.Random(semilla)
+        telefonos = Telefonos(url) if url else None
         moviles = self._moviles(rnd, limite)
         cercas = list(Geocerca.objects.filter(activa=True).only("geom"))
         objetivos = [(g.geom.centroid.x, g.geom.centroid.y) for g in cercas]
@@ -195,6 +274,8 @@ class Command(BaseCommand):
             lecturas = [lec for m in moviles if (lec := self._avanzar(m, intervalo, ahora, rnd, objetivos, n))]
             lecturas += escena.tick(n)
             close_old_connections()
+            if telefonos is not None:
+                lecturas = telefonos.enviar(lecturas)
             for i in range(0, len(lecturas), 500):
                 resultado = posiciones_registrar(lecturas=lecturas[i : i + 500], fuente=FuentePosicion.SIMULADOR)
                 if resultado.alertas:

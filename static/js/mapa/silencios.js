@@ -25,6 +25,7 @@ export class Silencios {
         ultima_posicion_en: a.ultima_posicion_en,
         lat: a.lat,
         lon: a.lon,
+        contacto_en: a.contacto_en,
       });
     }
   }
@@ -34,7 +35,9 @@ export class Silencios {
     const li = document.createElement("li");
     li.className = "silencio";
     li.dataset.id = d.aviso_id;
-    li.innerHTML = `<span>${escapar(d.efectivo)}</span><span class="meta">sin posición desde ${horaDe(d.ultima_posicion_en)}</span>`;
+    // A phone still in contact without a fresh fix is not a phone gone dark: the card says which.
+    const como = d.contacto_en ? `equipo en contacto (${horaDe(d.contacto_en)}), sin posición nueva` : "sin contacto";
+    li.innerHTML = `<span>${escapar(d.efectivo)}</span><span class="meta">${como} · sin posición desde ${horaDe(d.ultima_posicion_en)}</span>`;
     li.addEventListener("click", () => this.alSeleccionar(d));
     this.lista.prepend(li);
     this.items.set(d.aviso_id, li);
