@@ -398,6 +398,7 @@ SPECTACULAR_SETTINGS = {
         "TipoTareaEnum": "tareas.models.TipoTarea",
         "PrioridadEnum": "tareas.models.Prioridad",
         "TipoGeocercaEnum": "geocercas.models.TipoGeocerca",
+        "TipoDispositivoEnum": "efectivos.models.TipoDispositivo",
         "TipoAlertaEnum": "geocercas.models.TipoAlerta",
         "SeveridadEnum": "geocercas.models.Severidad",
         "EstadoAlertaEnum": "geocercas.models.EstadoAlerta",
