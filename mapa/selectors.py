@@ -22,7 +22,11 @@ SELECT coalesce(json_agg(json_build_object(
         'id', e.id, 'codigo', e.codigo_interno, 'nombre', e.apellido || ', ' || e.nombre,
         'rango', e.rango, 'estado', e.estado, 'unidad_id', e.unidad_id, 'unidad', u.codigo,
         'fix', (extract(epoch FROM e.ultima_posicion_en) * 1000)::bigint,
-        'precision_m', e.ultima_precision_m)
+        'precision_m', e.ultima_precision_m,
+        -- The lowest battery among their phones heard from in the last hour (null: none).
+        'bateria', (SELECT min(d.bateria_pct) FROM efectivos_dispositivo d
+                    WHERE d.efectivo_id = e.id AND d.revocado_en IS NULL
+                      AND d.ultimo_contacto_en > now() - interval '1 hour'))
 ) ORDER BY e.id), '[]')::text
 FROM efectivos_efectivo e JOIN efectivos_unidad u ON u.id = e.unidad_id
 WHERE e.ultima_posicion IS NOT NULL AND (%(unidad)s::bigint IS NULL OR e.unidad_id = %(unidad)s::bigint)

@@ -45,6 +45,7 @@ def mapa(request: HttpRequest) -> HttpResponse:
         "osm": base_osm_config(),
         "zonaHoraria": settings.TIME_ZONE,
         "fixViejoMin": settings.DESPACHO_FIX_MAX_MIN,
+        "bateriaBaja": settings.DISPOSITIVO_BATERIA_BAJA_PCT,
         "estados": dict(EstadoEfectivo.choices),
         "estadosTarea": dict(EstadoTarea.choices),
         "prioridades": {str(k): v for k, v in Prioridad.choices},

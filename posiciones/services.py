@@ -399,6 +399,7 @@ def posiciones_eventos(*, ultima: Iterable[LecturaNueva], efectivos: dict[int, t
                 "precision_m": lec.precision_m,
                 "velocidad_kmh": lec.velocidad_kmh,
                 "rumbo": lec.rumbo,
+                "bateria_pct": lec.bateria_pct,
             }
         )
     return [eventos.posicion_actualizada(unidad_id=u, posiciones=p) for u, p in por_unidad.items()]

@@ -23,6 +23,7 @@ class PosicionDatos(TypedDict):
     precision_m: float | None
     velocidad_kmh: float | None
     rumbo: float | None
+    bateria_pct: float | None  # the phone's battery, when a tracker app sent it with the reading
 
 
 class PosicionesDatos(TypedDict):

@@ -297,6 +297,11 @@ def test_el_comandante_da_de_alta_un_telefono_con_su_qr_lo_ve_reportar_y_lo_da_d
     )
     assert r.status_code == 200
     assert Posicion.objects.filter(efectivo=efectivo, fuente="traccar").count() == 1
+    # The live position brings the phone's 14 %: a low-battery dot on their marker.
+    pagina.wait_for_function(
+        f"() => window.gadMapa.map.queryRenderedFeatures({{layers: ['efectivos-bateria']}}).some(f => f.id === {efectivo.pk})"
+    )
+    assert "Batería del teléfono < 20 %" in pagina.inner_text("#leyenda-efectivos")
     pagina.evaluate(f"window.gadMapa.acciones.abrirEfectivo({efectivo.pk})")
     pagina.wait_for_function("() => document.getElementById('equipos')?.innerText.includes('en contacto')")
     texto = pagina.inner_text("#equipos")

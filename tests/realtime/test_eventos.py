@@ -106,6 +106,7 @@ def test_una_lectura_publica_posicion_actualizada_agrupada_por_unidad():
         "precision_m": 5.0,
         "velocidad_kmh": None,
         "rumbo": None,
+        "bateria_pct": None,
     }
     assert [p["efectivo_id"] for p in de_uno.datos["posiciones"]] == [uno.pk, otro.pk]
 

@@ -29,7 +29,7 @@ export const GRADIENTE_DENSIDAD = [
 export const COLORES_GEOCERCA = { restringida: "#f85149", perimetro: "#2f81f7", control: "#d29922", corredor: "#3fb950" };
 
 const GRUPOS = {
-  efectivos: ["efectivos", "efectivos-codigo"],
+  efectivos: ["efectivos", "efectivos-bateria", "efectivos-codigo"],
   tareas: ["tareas", "tareas-codigo"],
   geocercas: ["geocercas-relleno", "geocercas-borde", "geocercas-nombre"],
   densidad: ["densidad"],
@@ -162,6 +162,20 @@ export class Capas {
         "circle-stroke-opacity": ["case", ["get", "viejo"], 0.3, 0.9],
       },
     });
+    // A phone's battery under DISPOSITIVO_BATERIA_BAJA_PCT: a red dot at the marker's upper right.
+    m.addLayer({
+      id: "efectivos-bateria",
+      type: "circle",
+      source: "efectivos",
+      filter: ["<", ["coalesce", ["get", "bateria"], 101], this.config.bateriaBaja],
+      paint: {
+        "circle-radius": ["interpolate", ["linear"], ["zoom"], 9, 1.5, 13, 2.5, 17, 4],
+        "circle-color": "#e5534b",
+        "circle-stroke-color": "#ffffff",
+        "circle-stroke-width": 1,
+        "circle-translate": [5, -5],
+      },
+    });
     // Labels: geocerca names from z13, task codes from z14, efectivo codes at street zoom (z15).
     m.addLayer({
       id: "geocercas-nombre",
@@ -270,6 +284,7 @@ export class Capas {
     f.properties.fix = fix;
     f.properties.estado = d.estado;
     f.properties.precision_m = d.precision_m;
+    if (d.bateria_pct !== null && d.bateria_pct !== undefined) f.properties.bateria = d.bateria_pct;
     this.sucioEfectivos = true;
   }
 
@@ -341,7 +356,8 @@ export class Capas {
         .join("");
     document.getElementById("leyenda-efectivos").innerHTML =
       items(COLORES_ESTADO, this.config.estados) +
-      `<li><i style="background:#2ea043;opacity:.3"></i>Sin posición reciente (&gt; ${this.config.fixViejoMin} min)</li>`;
+      `<li><i style="background:#2ea043;opacity:.3"></i>Sin posición reciente (&gt; ${this.config.fixViejoMin} min)</li>` +
+      `<li><i style="background:#e5534b;width:.45rem;height:.45rem"></i>Batería del teléfono &lt; ${this.config.bateriaBaja} %</li>`;
     document.getElementById("leyenda-tareas").innerHTML =
       items(COLORES_PRIORIDAD, this.config.prioridades) +
       `<li><i style="background:#0d1117;border:3px solid #8b949e"></i>Anillo grueso: sin asignar</li>`;
