@@ -202,9 +202,13 @@ class IngresoDispositivos:
                 reportes = protocolos.osmand_leer(query, cuerpo, tipo)
                 secreto = next((r.credencial for r in reportes if r.credencial), None)
         except FormatoInvalido as exc:
-            if secreto is None:
+            if secreto is None:  # OsmAnd: the credential is in the body that could not be read
                 return no_autenticado
-            return _json(400, error_body("formato_invalido", str(exc)))
+            # OwnTracks, authenticated: acknowledged and recorded like any reading that can never
+            # be accepted, so the phone's queue moves on.
+            reportes, ilegible = [], f"cuerpo ilegible: {exc}"
+        else:
+            ilegible = ""
         if secreto is None:
             return no_autenticado
         try:
@@ -217,16 +221,16 @@ class IngresoDispositivos:
             await sync_to_async(_rechazo_auditar, thread_sensitive=False)(vigente, ip)
             return _json(403, error_body("dispositivo_revocado", "El dispositivo fue dado de baja."))
         try:
-            return await self._registrar(vigente, reportes, owntracks=owntracks, secreto=secreto)
+            return await self._registrar(vigente, reportes, owntracks=owntracks, secreto=secreto, ilegible=ilegible)
         except ServicioNoDisponible:
             return _json(503, error_body("servicio_no_disponible", "Reintente en unos segundos."))
 
     async def _registrar(
-        self, vigente: Vigente, reportes: list[Reporte], *, owntracks: bool, secreto: str
+        self, vigente: Vigente, reportes: list[Reporte], *, owntracks: bool, secreto: str, ilegible: str = ""
     ) -> Respuesta:
         ahora = timezone.now()
         lecturas: list[LecturaNueva] = []
-        motivos: list[str] = []
+        motivos: list[str] = [ilegible] if ilegible else []
         alarma = False
         bateria: float | None = None
         cargando: bool | None = None

@@ -229,6 +229,11 @@ def test_owntracks_con_basic_responde_una_lista_y_pide_la_ubicacion_cuando_el_ma
     # Other message types and empty bodies: acknowledged, nothing stored.
     assert httpx.post(url, json={"_type": "transition", "event": "enter"}, headers=auth, timeout=15).json() == []
     assert httpx.post(url, content=b"", headers=auth, timeout=15).json() == []
+    # A body that is not JSON at all: acknowledged too (the phone's queue moves on), and recorded.
+    ilegible = httpx.post(url, content=b"{roto", headers={**auth, "Content-Type": "application/json"}, timeout=15)
+    assert ilegible.status_code == 200 and ilegible.json() == []
+    dispositivo.refresh_from_db()
+    assert dispositivo.ultimo_rechazo.startswith("cuerpo ilegible")
     assert Posicion.objects.count() == 1
     dispositivo_ubicacion_pedir(dispositivo=dispositivo)
     r = httpx.post(url, json=_ubicacion_owntracks(tst=int(time.time()) - 2), headers=auth, timeout=15)
