@@ -48,6 +48,8 @@ EXCLUIDOS = {
         "actualizado_en",
     ],
     "telegram_bot.CodigoVinculacion": ["codigo"],
+    # The sweep's clock; what the audit keeps is the cadence, its answers and misses.
+    "seguridad.ControlBienestar": ["proximo_en", "pedido_en", "vence_en"],
 }
 MODELOS = [
     "efectivos.Usuario",
@@ -58,6 +60,10 @@ MODELOS = [
     "geocercas.Alerta",
     "tareas.Tarea",
     "tareas.Asignacion",
+    "mensajes.Mensaje",
+    "mensajes.Entrega",
+    "mensajes.Respuesta",
+    "seguridad.ControlBienestar",
     "seguridad.Sos",
     "telegram_bot.CodigoVinculacion",
 ]

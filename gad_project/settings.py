@@ -51,6 +51,19 @@ def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
     return value
 
 
+def env_float(name: str, default: float, *, minimum: float, maximum: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a number") from exc
+    if not minimum <= value <= maximum:
+        raise ImproperlyConfigured(f"{name}={value} must be between {minimum} and {maximum}")
+    return value
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name)
     if raw is None:
@@ -118,10 +131,12 @@ INSTALLED_APPS = [
     "geocercas",
     "tareas",
     "seguridad",
+    "mensajes",
     "posiciones",
     "realtime",
     "telegram_bot",
     "mapa",
+    "campo",
     "auditlog",
     "auditoria",
     "reportes",
@@ -155,7 +170,7 @@ ASGI_APPLICATION = "gad_project.asgi.application"
 WSGI_APPLICATION = None
 AUTH_USER_MODEL = "efectivos.Usuario"
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "/mapa/"
+LOGIN_REDIRECT_URL = "/"  # campo.views.inicio: officers to the field app, command to the map
 LOGOUT_REDIRECT_URL = "login"
 
 TEMPLATES = [
@@ -520,6 +535,25 @@ VELOCIDAD_MAX_KMH = env_int("VELOCIDAD_MAX_KMH", 250, minimum=1)
 ALERTA_ESCALAR_MIN = env_int("ALERTA_ESCALAR_MIN", 5, minimum=1)
 # Backup efectivos dispatched at once to an SOS.
 SOS_REFUERZOS = env_int("SOS_REFUERZOS", 2, minimum=1)
+# Welfare check-ins (seguridad.services.bienestar). Minutes an officer has to answer an ask;
+# whether any fresh fix counts as an answer (it proves the phone moves, not that the officer is
+# well: off by default); misses in a row that raise an SOS on their behalf.
+BIENESTAR_PLAZO_MIN = env_float("BIENESTAR_PLAZO_MIN", 5.0, minimum=0.01, maximum=120)
+BIENESTAR_POSICION_CUENTA = env_bool("BIENESTAR_POSICION_CUENTA", False)
+BIENESTAR_FALLOS_SOS = env_int("BIENESTAR_FALLOS_SOS", 2, minimum=1)
+# The cadence is multiplied by each factor that applies (1 turns a factor off): inside a
+# restricted geocerca, on an emergency task, alone at night (no other efectivo in service within
+# BIENESTAR_SOLO_RADIO_M between BIENESTAR_NOCHE_DESDE and BIENESTAR_NOCHE_HASTA, local hours).
+BIENESTAR_FACTOR_RESTRINGIDA = env_float("BIENESTAR_FACTOR_RESTRINGIDA", 0.5, minimum=0.05, maximum=1)
+BIENESTAR_FACTOR_EMERGENCIA = env_float("BIENESTAR_FACTOR_EMERGENCIA", 0.5, minimum=0.05, maximum=1)
+BIENESTAR_FACTOR_NOCHE_SOLO = env_float("BIENESTAR_FACTOR_NOCHE_SOLO", 0.5, minimum=0.05, maximum=1)
+BIENESTAR_NOCHE_DESDE = env_int("BIENESTAR_NOCHE_DESDE", 22, minimum=0)
+BIENESTAR_NOCHE_HASTA = env_int("BIENESTAR_NOCHE_HASTA", 6, minimum=0)
+BIENESTAR_SOLO_RADIO_M = env_int("BIENESTAR_SOLO_RADIO_M", 300, minimum=10)
+# An urgent message is re-sent through the bot every MENSAJE_URGENTE_REENVIO_MIN until the
+# officer acknowledges it, for at most MENSAJE_URGENTE_REENVIO_MAX_MIN after it was written.
+MENSAJE_URGENTE_REENVIO_MIN = env_float("MENSAJE_URGENTE_REENVIO_MIN", 2.0, minimum=0.05, maximum=60)
+MENSAJE_URGENTE_REENVIO_MAX_MIN = env_int("MENSAJE_URGENTE_REENVIO_MAX_MIN", 30, minimum=1)
 # A commander's dispatch takes reinforcements from other unidades when nobody of theirs is in range.
 DESPACHO_REFUERZOS = env_bool("DESPACHO_REFUERZOS", True)
 EVENTOS_RETENCION_H = env_int("EVENTOS_RETENCION_H", 72, minimum=1)

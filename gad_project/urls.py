@@ -5,9 +5,9 @@ from django.contrib.auth import views as auth_views
 from django.http import JsonResponse
 from django.urls import URLPattern, URLResolver, include, path, re_path
 from django.views.decorators.csrf import csrf_exempt
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from campo.views import inicio
 from gad_project import health, metricas
 from gad_project.api.auth import ObtenerToken, RenovarToken
 from gad_project.api.errors import error_body
@@ -22,6 +22,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("realtime.api.urls")),
     path("", include("tareas.api.urls")),
     path("", include("seguridad.api.urls")),
+    path("", include("mensajes.api.urls")),
     path("", include("telegram_bot.api.urls")),
     path("", include("exportes.api.urls")),
 ]
@@ -37,9 +38,10 @@ def api_no_encontrado(request, ruta: str = "") -> JsonResponse:
 
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="mapa", permanent=False)),
+    path("", inicio, name="inicio"),
     path("", include("mapa.urls")),
     path("", include("reportes.urls")),
+    path("", include("campo.urls")),
     # Both sign-in forms behind the API's lockout (gad_project.ingreso); the admin's before its urls.
     path("admin/login/", con_bloqueo(admin.site.login)),
     path("admin/", admin.site.urls),

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 from drf_spectacular.utils import extend_schema
@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
 from auditoria.web import auditar_acceso
+from efectivos.alcance import alcance_de
 from efectivos.models import EstadoEfectivo
 from efectivos.selectors import efectivo_visible, rol_de, unidades_visibles
 from gad_project.api.errors import error_body
@@ -34,6 +35,8 @@ from tareas.selectors import tareas_de_efectivo
 def mapa(request: HttpRequest) -> HttpResponse:
     alcance = tiles.alcance_teselas(request.user)
     if alcance is None or isinstance(request.user, AnonymousUser):
+        if alcance_de(request.user).efectivo_id is not None:
+            return redirect("campo")  # officers work in the field app
         return render(request, "mapa/rechazado.html", status=403)
     config = {
         "usuario": request.user.get_full_name() or request.user.get_username(),

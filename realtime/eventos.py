@@ -153,6 +153,41 @@ class SinReporteDatos(TypedDict):
     contacto_en: str | None
 
 
+class MensajeDatos(TypedDict):
+    mensaje_id: int
+    texto: str
+    urgente: bool
+    autor: str
+    creado_en: str
+
+
+class MensajeEntregaDatos(TypedDict):
+    mensaje_id: int
+    efectivo_id: int
+    efectivo: str
+    unidad_id: int
+    entregado_en: str | None
+    leido_en: str | None
+    confirmado_en: str | None
+    respuesta: str | None  # the text of a reply, when this event is one
+
+
+class BienestarDatos(TypedDict):
+    control_id: int
+    efectivo_id: int
+    efectivo: str
+    unidad_id: int
+    estado: str  # al_dia | pedido | fallido | terminado
+    intervalo_min: float  # the cadence in force now (tightened by the risk factors)
+    factores: list[str]  # which factors tightened it: restringida | emergencia | noche_solo
+    proximo_en: str | None
+    pedido_en: str | None
+    vence_en: str | None  # the deadline of the check-in asked now
+    ultima_respuesta_en: str | None
+    fallos_seguidos: int
+    sos_id: int | None  # the SOS raised on their behalf after two misses in a row
+
+
 # --- builders ------------------------------------------------------------------------------------
 # Audiences: grupos.mando_de_unidad = admins + the unidad's commanders; grupos.de_efectivo adds
 # the efectivo's own sockets.
@@ -277,6 +312,28 @@ def sin_reporte(datos: SinReporteDatos) -> Publicacion:
     )
 
 
+def mensaje_nuevo(datos: MensajeDatos, *, efectivos: Iterable[int]) -> Publicacion:
+    """A message from command: to each recipient's own sockets only."""
+    return Publicacion("mensaje.nuevo", dict(datos), [grupos.efectivo(e) for e in efectivos])
+
+
+def mensaje_entrega(datos: MensajeEntregaDatos) -> Publicacion:
+    """A recipient's delivery, read, acknowledgement or reply: to their unidad's commanders and
+    the admins (the sender among them)."""
+    return Publicacion("mensaje.entrega", dict(datos), grupos.mando_de_unidad(datos["unidad_id"]))
+
+
+def bienestar(datos: BienestarDatos, *, pedido: bool = False) -> Publicacion:
+    """`bienestar.pedido` when a check-in is asked (the efectivo answers it), `bienestar.estado`
+    for every other change of a cadence (started, answered, missed, ended): to the efectivo, their
+    unidad's commanders and the admins."""
+    return Publicacion(
+        "bienestar.pedido" if pedido else "bienestar.estado",
+        dict(datos),
+        grupos.de_efectivo(efectivo_id=datos["efectivo_id"], unidad_id=datos["unidad_id"]),
+    )
+
+
 TIPOS = (
     "posicion.actualizada",
     "alerta.geocerca",
@@ -296,6 +353,10 @@ TIPOS = (
     "sos.resuelto",
     "sin_reporte.activado",
     "sin_reporte.cerrado",
+    "mensaje.nuevo",
+    "mensaje.entrega",
+    "bienestar.pedido",
+    "bienestar.estado",
 )
 
 

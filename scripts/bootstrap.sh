@@ -69,10 +69,13 @@ fi
 # Front-end assets: from the npm registry at install time, served locally (never a CDN).
 stamp=node_modules/.lock.sha
 sum=$(sha256sum package.json package-lock.json | sha256sum | cut -d' ' -f1)
-if [ "$(cat "$stamp" 2>/dev/null)" != "$sum" ] || [ ! -f static/vendor/fonts/noto-sans-latin-700-normal.woff2 ]; then
+if [ "$(cat "$stamp" 2>/dev/null)" != "$sum" ] || [ ! -f static/vendor/fonts/noto-sans-latin-700-normal.woff2 ] \
+   || [ ! -f static/vendor/idb-keyval/index.js ]; then
   echo "==> Installing front-end assets"
   npm ci --no-audit --no-fund --loglevel=error
-  mkdir -p static/vendor/ol static/vendor/maplibre static/vendor/fonts
+  mkdir -p static/vendor/ol static/vendor/maplibre static/vendor/fonts static/vendor/idb-keyval
+  # The field app's offline queue (IndexedDB), an ES module.
+  cp node_modules/idb-keyval/dist/index.js static/vendor/idb-keyval/
   cp node_modules/ol/dist/ol.js node_modules/ol/ol.css static/vendor/ol/
   cp node_modules/maplibre-gl/dist/maplibre-gl.js node_modules/maplibre-gl/dist/maplibre-gl.css \
      static/vendor/maplibre/

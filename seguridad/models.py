@@ -16,6 +16,8 @@ class FuenteSos(models.TextChoices):
     API = "api", "API"
     TELEGRAM = "telegram", "Telegram"
     EQUIPO = "equipo", "Equipo de seguimiento (botón SOS)"
+    CAMPO = "campo", "App de campo"
+    BIENESTAR = "bienestar", "Control de bienestar sin respuesta"
 
 
 class Sos(models.Model):
@@ -32,6 +34,9 @@ class Sos(models.Model):
         related_name="+",
         help_text="La emergencia con la que se despachó el refuerzo.",
     )
+    # The client's id for this SOS (the field app queues it offline and may send it twice): a
+    # replay is the same SOS, even after it was resolved.
+    id_cliente = models.UUIDField(null=True, blank=True, unique=True)
     creado_en = models.DateTimeField(auto_now_add=True)
     resuelto_en = models.DateTimeField(null=True, blank=True)
     resuelto_por = models.ForeignKey(
@@ -81,3 +86,60 @@ class SinReporte(models.Model):
 
     def __str__(self) -> str:
         return f"Sin reporte · {self.efectivo}"
+
+
+class EstadoBienestar(models.TextChoices):
+    AL_DIA = "al_dia", "Al día"
+    PEDIDO = "pedido", "Esperando respuesta"
+    FALLIDO = "fallido", "Sin respuesta"
+    TERMINADO = "terminado", "Terminado"
+
+
+class ControlBienestar(models.Model):
+    """A welfare check-in cadence for one efectivo (*control de bienestar*): every `intervalo_min`
+    (tightened while at risk) they are asked to answer "Estoy bien"; a miss warns their commanders
+    and two in a row raise an SOS on their behalf."""
+
+    efectivo = models.ForeignKey("efectivos.Efectivo", on_delete=models.CASCADE, related_name="controles")
+    intervalo_min = models.FloatField("cada (min)")
+    creado_por = models.ForeignKey("efectivos.Usuario", on_delete=models.PROTECT, related_name="+")
+    tarea = models.ForeignKey(
+        "tareas.Tarea",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Iniciado para una tarea.",
+    )
+    estado = models.CharField(max_length=10, choices=EstadoBienestar.choices, default=EstadoBienestar.AL_DIA)
+    creado_en = models.DateTimeField(auto_now_add=True)
+    proximo_en = models.DateTimeField("próximo pedido")
+    pedido_en = models.DateTimeField(null=True, blank=True, help_text="El pedido en curso.")
+    vence_en = models.DateTimeField(null=True, blank=True)
+    ultima_respuesta_en = models.DateTimeField(null=True, blank=True)
+    ultima_via = models.CharField(max_length=10, blank=True, help_text="campo | telegram | posicion")
+    fallos_seguidos = models.PositiveSmallIntegerField(default=0)
+    fallos = models.PositiveIntegerField(default=0)
+    respuestas = models.PositiveIntegerField(default=0)
+    sos = models.ForeignKey(Sos, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    terminado_en = models.DateTimeField(null=True, blank=True)
+    terminado_por = models.ForeignKey(
+        "efectivos.Usuario", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "control de bienestar"
+        verbose_name_plural = "controles de bienestar"
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["efectivo"], condition=Q(terminado_en__isnull=True), name="bienestar_uno_activo"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["proximo_en"], condition=Q(terminado_en__isnull=True), name="bienestar_proximo"),
+            models.Index(fields=["vence_en"], condition=Q(terminado_en__isnull=True), name="bienestar_vence"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Control de bienestar · {self.efectivo}"

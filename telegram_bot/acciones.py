@@ -15,6 +15,7 @@ from efectivos.models import EstadoEfectivo, FuentePosicion
 from efectivos.selectors import efectivo_de
 from gad_project.exceptions import Conflicto, ErrorDominio
 from geocercas import services as geocercas_services
+from mensajes import services as mensajes_services
 from posiciones import services as posiciones_services
 from seguridad import services as seguridad_services
 from seguridad.models import EstadoSos, FuenteSos, Sos
@@ -240,3 +241,27 @@ def sos_ubicar(telegram_id: int, lat: float, lon: float, precision: float | None
         usuario=usuario, lat=lat, lon=lon, precision_m=precision, fuente=FuenteSos.TELEGRAM
     )
     return mensajes.sos_texto(ubicado=True, despachado=True, refuerzos=len(asignados))
+
+
+def mensaje_confirmar(telegram_id: int, mensaje_id: int) -> tuple[str, bool]:
+    """"Recibido" on an urgent message: the same service as the field app's button."""
+    usuario = services.usuario_de_telegram(telegram_id)
+    if usuario is None:
+        return mensajes.SIN_VINCULAR, False
+    try:
+        mensajes_services.entrega_marcar(usuario=usuario, mensaje_id=mensaje_id, paso="confirmado", via="telegram")
+    except ErrorDominio as exc:
+        return exc.mensaje, False
+    return "Recepción confirmada.", True
+
+
+def bienestar_ok(telegram_id: int) -> tuple[str, bool]:
+    """"Estoy bien" on a check-in ask."""
+    usuario = services.usuario_de_telegram(telegram_id)
+    if usuario is None:
+        return mensajes.SIN_VINCULAR, False
+    try:
+        seguridad_services.bienestar_responder(usuario=usuario, via="telegram")
+    except ErrorDominio as exc:
+        return exc.mensaje, False
+    return "Gracias: el mando sabe que está bien.", True

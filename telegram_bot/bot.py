@@ -300,6 +300,17 @@ async def boton(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if hecho and consulta.message is not None:
             await consulta.edit_message_text(f"{consulta.message.text}\n\n✅ {respuesta}")
         return
+    if partes[0] in ("m", "b") and len(partes) == 2:
+        if partes[0] == "m" and partes[1].isdigit():
+            respuesta, hecho = await _db(acciones.mensaje_confirmar)(telegram_id, int(partes[1]))
+        elif partes[0] == "b" and partes[1] == "ok":
+            respuesta, hecho = await _db(acciones.bienestar_ok)(telegram_id)
+        else:
+            respuesta, hecho = "Botón desconocido.", False
+        await consulta.answer(respuesta, show_alert=not hecho)
+        if hecho and consulta.message is not None:
+            await consulta.edit_message_text(f"{consulta.message.text}\n\n✅ {respuesta}")
+        return
     if partes[0] == "p" and len(partes) == 2 and partes[1].isdigit():
         await consulta.answer()
         await _enviar_pagina(update, telegram_id, int(partes[1]))

@@ -67,6 +67,15 @@ def teclado(botones: list | None) -> InlineKeyboardMarkup | None:
     )
 
 
+def hora(iso: str) -> str:
+    """HH:MM in the agency's zone, from an ISO time."""
+    from datetime import datetime
+
+    from django.utils import timezone
+
+    return timezone.localtime(datetime.fromisoformat(iso)).strftime("%H:%M")
+
+
 def boton(texto: str, datos: str) -> dict[str, str]:
     return {"texto": texto, "datos": datos}
 
@@ -131,6 +140,29 @@ SEVERIDADES_NOTIFICADAS = ("critica",)
 
 def notificacion(tipo: str, datos: dict) -> tuple[str, list]:
     """The message an efectivo receives for an event (empty text: nothing to send)."""
+    if tipo == "mensaje.nuevo":
+        # Sent as plain text: whatever the commander typed (HTML included) is shown as written.
+        cabeza = "🚨 URGENTE · " if datos["urgente"] else "✉️ "
+        if datos.get("reenvio"):
+            cabeza += f"(reenvío {datos['reenvio']}) "
+        texto = f"{cabeza}Mensaje de {datos['autor']}:\n{datos['texto']}"
+        if datos["urgente"]:
+            return texto + "\n\nConfirme que lo recibió.", [[boton("✅ Recibido", f"m:{datos['mensaje_id']}")]]
+        return texto, []
+    if tipo == "bienestar.pedido":
+        return (
+            "🩺 Control de bienestar: ¿está bien? Responda con el botón"
+            + (f" antes de las {hora(datos['vence_en'])}." if datos.get("vence_en") else "."),
+            [[boton("👍 Estoy bien", "b:ok")]],
+        )
+    if tipo == "bienestar.estado" and datos["estado"] == "fallido":
+        veces = datos["fallos_seguidos"]
+        return (
+            f"⚠️ {datos['efectivo']} no respondió el control de bienestar"
+            + (f" ({veces} seguidos)." if veces > 1 else ".")
+            + (" Se activó un SOS en su nombre y se despachó refuerzo." if datos.get("sos_id") else ""),
+            [],
+        )
     if tipo == "tarea.asignada":
         texto = "📋 Nueva tarea asignada\n" + tarea_texto(
             codigo=datos["codigo"], titulo=datos["titulo"], estado=datos["estado"], prioridad=datos["prioridad"]

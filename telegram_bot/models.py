@@ -42,6 +42,8 @@ class Notificacion(models.Model):
     # Sent after the text as a Telegram venue (a pin the efectivo can open in their maps app):
     # {"lat", "lon", "titulo", "direccion"}. None: text only.
     ubicacion = models.JSONField(null=True, blank=True)
+    # A message from command this notification carries: its delivery is recorded when sent.
+    entrega = models.ForeignKey("mensajes.Entrega", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     estado = models.CharField(max_length=12, choices=EstadoNotificacion.choices, default=EstadoNotificacion.PENDIENTE)
     intentos = models.PositiveSmallIntegerField(default=0)
     ultimo_error = models.TextField(blank=True)

@@ -130,7 +130,16 @@ def actualizaciones_podar(*, dias: int = 7) -> int:
 
 # Events that reach users through Telegram. Task events go to the efectivos assigned to the task,
 # alerts to the efectivo concerned; an escalated alert to the unidad's commanders and the admins.
-TIPOS_NOTIFICADOS = ("tarea.asignada", "tarea.estado", "tarea.actualizada", "alerta.geocerca", "alerta.escalada")
+TIPOS_NOTIFICADOS = (
+    "tarea.asignada",
+    "tarea.estado",
+    "tarea.actualizada",
+    "alerta.geocerca",
+    "alerta.escalada",
+    "mensaje.nuevo",
+    "bienestar.pedido",
+    "bienestar.estado",
+)
 VENTANA_REORDEN = timedelta(seconds=10)  # see realtime.selectors: ids commit out of order
 
 
@@ -181,7 +190,8 @@ def _notificaciones_de(eventos: list[Evento]) -> list[Notificacion]:
 
     efectivos_de_tarea = {e.pk: asignados_al_momento(e) for e in eventos if e.tipo.startswith("tarea.")}
     destinatarios = {
-        e.datos["efectivo_id"] if e.tipo in ("alerta.geocerca", "tarea.asignada") else None for e in eventos
+        e.datos["efectivo_id"] if e.tipo in ("alerta.geocerca", "tarea.asignada", "bienestar.pedido") else None
+        for e in eventos
     } | {eid for ids in efectivos_de_tarea.values() for eid in ids}
     vinculados = dict(
         Usuario.objects.filter(
@@ -190,10 +200,14 @@ def _notificaciones_de(eventos: list[Evento]) -> list[Notificacion]:
     )
     ahora = timezone.now()
     nuevas = _escaladas_de([e for e in eventos if e.tipo == "alerta.escalada"], ahora)
+    nuevas += _escaladas_de(
+        [e for e in eventos if e.tipo == "bienestar.estado" and e.datos["estado"] == "fallido"], ahora
+    )
+    nuevas += _mensajes_de([e for e in eventos if e.tipo == "mensaje.nuevo"], ahora)
     for evento in eventos:
-        if evento.tipo == "alerta.escalada":
+        if evento.tipo in ("alerta.escalada", "mensaje.nuevo", "bienestar.estado"):
             continue
-        if evento.tipo in ("alerta.geocerca", "tarea.asignada"):
+        if evento.tipo in ("alerta.geocerca", "tarea.asignada", "bienestar.pedido"):
             para = [evento.datos["efectivo_id"]]
         else:
             para = efectivos_de_tarea.get(evento.pk, [])
@@ -217,8 +231,80 @@ def _notificaciones_de(eventos: list[Evento]) -> list[Notificacion]:
     return nuevas
 
 
+def _mensajes_de(eventos: list[Evento], ahora: datetime) -> list[Notificacion]:
+    """A message from command reaches each linked recipient (its delivery is recorded when Telegram
+    takes it)."""
+    if not eventos:
+        return []
+    from mensajes.models import Entrega
+
+    por_mensaje = {e.datos["mensaje_id"]: e for e in eventos}
+    nuevas = []
+    for entrega_id, mensaje_id, usuario_id in Entrega.objects.filter(
+        mensaje_id__in=por_mensaje, efectivo__usuario__telegram_id__isnull=False
+    ).values_list("pk", "mensaje_id", "efectivo__usuario_id"):
+        evento = por_mensaje[mensaje_id]
+        texto, botones = mensajes.notificacion(evento.tipo, evento.datos)
+        nuevas.append(
+            Notificacion(
+                usuario_id=usuario_id,
+                evento=evento,
+                entrega_id=entrega_id,
+                texto=texto,
+                botones=botones,
+                proximo_intento_en=ahora,
+            )
+        )
+    return nuevas
+
+
+def mensajes_urgentes_reenviar(*, ahora: datetime | None = None) -> int:
+    """Urgent messages not yet acknowledged go out again through the bot, every
+    MENSAJE_URGENTE_REENVIO_MIN, for at most MENSAJE_URGENTE_REENVIO_MAX_MIN after they were
+    written. Claimed with SKIP LOCKED: two workers never re-send the same one twice."""
+    from mensajes.selectors import urgentes_sin_confirmar
+    from mensajes.services import reenvio_registrar
+
+    ahora = ahora or timezone.now()
+    with transaction.atomic():
+        entregas = list(
+            urgentes_sin_confirmar(
+                desde=ahora - timedelta(minutes=settings.MENSAJE_URGENTE_REENVIO_MAX_MIN),
+                antes_de=ahora - timedelta(minutes=settings.MENSAJE_URGENTE_REENVIO_MIN),
+            )
+            .filter(efectivo__usuario__telegram_id__isnull=False)
+            .select_for_update(skip_locked=True, of=("self",))[:500]
+        )
+        nuevas = []
+        for entrega in entregas:
+            m = entrega.mensaje
+            texto, botones = mensajes.notificacion(
+                "mensaje.nuevo",
+                {
+                    "mensaje_id": m.pk,
+                    "texto": m.texto,
+                    "urgente": True,
+                    "autor": m.autor.get_full_name() or m.autor.get_username(),
+                    "reenvio": entrega.reenvios + 1,
+                },
+            )
+            nuevas.append(
+                Notificacion(
+                    usuario_id=entrega.efectivo.usuario_id,
+                    entrega=entrega,
+                    texto=texto,
+                    botones=botones,
+                    proximo_intento_en=ahora,
+                )
+            )
+        Notificacion.objects.bulk_create(nuevas)
+        reenvio_registrar(entrega_ids=[e.pk for e in entregas], en=ahora)
+    return len(nuevas)
+
+
 def _escaladas_de(eventos: list[Evento], ahora: datetime) -> list[Notificacion]:
-    """An escalated alert reaches every linked commander of its unidad and every linked admin."""
+    """An escalated alert, or a missed welfare check-in, reaches every linked commander of its
+    unidad and every linked admin."""
     if not eventos:
         return []
     mandos = list(
@@ -287,6 +373,13 @@ def notificacion_enviar(
     Notificacion.objects.filter(pk=n.pk).update(
         estado=EstadoNotificacion.ENVIADA, enviada_en=timezone.now(), ultimo_error=""
     )
+    if n.entrega_id is not None:
+        from mensajes.models import Entrega
+        from mensajes.services import entregas_recibidas
+
+        entrega = Entrega.objects.filter(pk=n.entrega_id).values_list("efectivo_id", "mensaje_id").first()
+        if entrega is not None:
+            entregas_recibidas(efectivo_id=entrega[0], ids=[entrega[1]], via="telegram")
     metrics.NOTIFICACIONES.labels(resultado="enviada").inc()
     return "enviada"
 

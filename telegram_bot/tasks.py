@@ -15,3 +15,8 @@ def notificaciones_despachar() -> None:
 @shared_task(ignore_result=True)
 def podar() -> None:
     services.actualizaciones_podar()
+
+
+@shared_task(ignore_result=True)
+def mensajes_urgentes_reenviar() -> None:
+    services.mensajes_urgentes_reenviar()

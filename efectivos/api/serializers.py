@@ -53,6 +53,9 @@ class YoSerializer(serializers.Serializer):
     unidad = serializers.CharField(allow_null=True)
     estado = serializers.CharField(allow_null=True)
     telegram_vinculado = serializers.BooleanField()
+    lat = serializers.FloatField(allow_null=True)
+    lon = serializers.FloatField(allow_null=True)
+    posicion_en = serializers.DateTimeField(allow_null=True)
 
 
 class EstadoEntradaSerializer(serializers.Serializer):

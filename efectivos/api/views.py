@@ -96,6 +96,10 @@ def _yo(usuario, efectivo=None) -> dict:
         "unidad": efectivo.unidad.codigo if efectivo else None,
         "estado": efectivo.estado if efectivo else None,
         "telegram_vinculado": usuario.telegram_id is not None,
+        # Their own last fix (the field app's distance to a task when the phone has none yet).
+        "lat": efectivo.ultima_posicion.y if efectivo and efectivo.ultima_posicion else None,
+        "lon": efectivo.ultima_posicion.x if efectivo and efectivo.ultima_posicion else None,
+        "posicion_en": efectivo.ultima_posicion_en if efectivo else None,
     }
 
 

@@ -4,8 +4,8 @@ from typing import Any
 
 from rest_framework import serializers
 
-from gad_project.api.campos import NumeroEstricto, TextoEstricto
-from seguridad.models import SinReporte, Sos
+from gad_project.api.campos import EnteroEstricto, NumeroEstricto, TextoEstricto
+from seguridad.models import ControlBienestar, SinReporte, Sos
 
 
 class SosEntradaSerializer(serializers.Serializer):
@@ -14,6 +14,9 @@ class SosEntradaSerializer(serializers.Serializer):
     lat = NumeroEstricto(required=False, min_value=-90, max_value=90)
     lon = NumeroEstricto(required=False, min_value=-180, max_value=180)
     precision_m = NumeroEstricto(required=False, allow_null=True, min_value=0, max_value=100_000)
+    id_cliente = serializers.UUIDField(
+        required=False, help_text="Del cliente: el mismo SOS reenviado (una cola sin señal) no abre otro."
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if ("lat" in attrs) != ("lon" in attrs):
@@ -49,8 +52,34 @@ class SosSerializer(serializers.ModelSerializer):
             "resuelto_en",
             "resuelto_por",
             "nota",
+            "refuerzos",
         )
         read_only_fields = fields
+
+    refuerzos = serializers.SerializerMethodField()
+
+    def get_refuerzos(self, sos: Sos) -> list[dict[str, Any]]:
+        """Who is on their way: the emergency task's assignments still standing."""
+        if sos.tarea_id is None:
+            return []
+        from tareas.models import Asignacion, EstadoAsignacion
+
+        filas = (
+            Asignacion.objects.filter(
+                tarea_id=sos.tarea_id, estado__in=(EstadoAsignacion.PENDIENTE, EstadoAsignacion.ACEPTADA)
+            )
+            .select_related("efectivo")
+            .order_by("distancia_m")
+        )
+        return [
+            {
+                "efectivo": a.efectivo_id,
+                "nombre": f"{a.efectivo.apellido}, {a.efectivo.nombre}",
+                "estado": a.estado,
+                "distancia_m": a.distancia_m,
+            }
+            for a in filas
+        ]
 
     def get_efectivo_nombre(self, sos: Sos) -> str:
         return f"{sos.efectivo.apellido}, {sos.efectivo.nombre}"
@@ -92,3 +121,52 @@ class SinReporteSerializer(serializers.ModelSerializer):
 
     def get_lon(self, aviso: SinReporte) -> float | None:
         return aviso.punto.x if aviso.punto else None
+
+
+class BienestarEntradaSerializer(serializers.Serializer):
+    """Start a check-in cadence: every `intervalo_min` minutes (1 to 1440), for one `efectivo`,
+    everyone assigned to a `tarea`, or everyone in service in a `unidad`."""
+
+    intervalo_min = NumeroEstricto()
+    efectivo = EnteroEstricto(required=False, min_value=1)
+    tarea = EnteroEstricto(required=False, min_value=1)
+    unidad = EnteroEstricto(required=False, min_value=1)
+
+
+class BienestarSerializer(serializers.ModelSerializer):
+    efectivo_nombre = serializers.SerializerMethodField()
+    unidad = serializers.IntegerField(source="efectivo.unidad_id", read_only=True)
+    atrasado = serializers.SerializerMethodField(help_text="Pedido y vencido, a punto de contarse como fallo.")
+
+    class Meta:
+        model = ControlBienestar
+        fields = (
+            "id",
+            "efectivo",
+            "efectivo_nombre",
+            "unidad",
+            "tarea",
+            "intervalo_min",
+            "estado",
+            "atrasado",
+            "proximo_en",
+            "pedido_en",
+            "vence_en",
+            "ultima_respuesta_en",
+            "ultima_via",
+            "fallos_seguidos",
+            "fallos",
+            "respuestas",
+            "sos",
+            "creado_en",
+            "terminado_en",
+        )
+        read_only_fields = fields
+
+    def get_efectivo_nombre(self, c: ControlBienestar) -> str:
+        return f"{c.efectivo.apellido}, {c.efectivo.nombre}"
+
+    def get_atrasado(self, c: ControlBienestar) -> bool:
+        from django.utils import timezone
+
+        return c.vence_en is not None and c.vence_en <= timezone.now()

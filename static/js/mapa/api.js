@@ -48,7 +48,9 @@ export function escapar(t) {
 
 // Every time on the page is shown in the agency's zone (TIME_ZONE), 24-hour, whatever the
 // browser's own zone is.
-const ZONA = JSON.parse(document.getElementById("mapa-config")?.textContent || "{}").zonaHoraria || "America/Argentina/Buenos_Aires";
+const ZONA =
+  JSON.parse((document.getElementById("mapa-config") || document.getElementById("campo-config"))?.textContent || "{}").zonaHoraria ||
+  "America/Argentina/Buenos_Aires";
 const FORMATOS = {
   hora: new Intl.DateTimeFormat("es-AR", { timeZone: ZONA, hourCycle: "h23", hour: "2-digit", minute: "2-digit" }),
   horaSegundos: new Intl.DateTimeFormat("es-AR", { timeZone: ZONA, hourCycle: "h23", hour: "2-digit", minute: "2-digit", second: "2-digit" }),

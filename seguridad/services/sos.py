@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -48,13 +49,19 @@ def sos_activar(
     lon: float | None = None,
     precision_m: float | None = None,
     fuente: str = FuenteSos.API,
+    id_cliente: uuid.UUID | None = None,
 ) -> tuple[Sos, bool, list[int]]:
     """The caller's SOS: raised at once, with the location sent or the efectivo's last fix (if
     newer than DESPACHO_FIX_MAX_MIN), else without one until it arrives. Once the place is known,
     an emergency task dispatches the SOS_REFUERZOS nearest available efectivos (the policy of
     tareas' dispatch). Tapping again while it is active is the same SOS: it only adds the location
-    if it was missing. Returns (sos, created, backup efectivo ids dispatched now)."""
+    if it was missing; so is a replay of the same `id_cliente`, even once resolved. Returns (sos,
+    created, backup efectivo ids dispatched now)."""
     efectivo = _efectivo_propio(usuario)
+    if id_cliente is not None:
+        repetido = Sos.objects.filter(id_cliente=id_cliente, efectivo=efectivo).first()
+        if repetido is not None:
+            return repetido, False, []
     if lat is None or lon is None:
         lat = lon = None
         reciente = timezone.now() - timedelta(minutes=settings.DESPACHO_FIX_MAX_MIN)
@@ -67,7 +74,7 @@ def sos_activar(
         sos = Sos.objects.filter(efectivo=efectivo, estado=EstadoSos.ACTIVO).first()
         creado = sos is None
         if sos is None:
-            sos = Sos(efectivo=efectivo, fuente=fuente)
+            sos = Sos(efectivo=efectivo, fuente=fuente, id_cliente=id_cliente)
         ubicado = sos.punto is None and lat is not None and lon is not None
         if ubicado:
             sos.punto = Point(lon, lat, srid=4326)
