@@ -5,7 +5,7 @@ from typing import Any
 from rest_framework import serializers
 
 from gad_project.api.campos import EnteroEstricto, NumeroEstricto, TextoEstricto
-from seguridad.models import ControlBienestar, SinReporte, Sos
+from seguridad.models import ControlBienestar, FuenteSos, SinReporte, Sos
 
 
 class SosEntradaSerializer(serializers.Serializer):
@@ -16,6 +16,9 @@ class SosEntradaSerializer(serializers.Serializer):
     precision_m = NumeroEstricto(required=False, allow_null=True, min_value=0, max_value=100_000)
     id_cliente = serializers.UUIDField(
         required=False, help_text="Del cliente: el mismo SOS reenviado (una cola sin señal) no abre otro."
+    )
+    fuente = serializers.ChoiceField(
+        choices=[(FuenteSos.API, "API"), (FuenteSos.CAMPO, "App de campo")], default=FuenteSos.API, required=False
     )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

@@ -46,7 +46,7 @@ class SosViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
             lat=d.get("lat"),
             lon=d.get("lon"),
             precision_m=d.get("precision_m"),
-            fuente=FuenteSos.API,
+            fuente=d.get("fuente", FuenteSos.API),
             id_cliente=d.get("id_cliente"),
         )
         return Response(

@@ -37,6 +37,7 @@ document.addEventListener("pointerdown", () => {
 }, { once: true });
 
 function llamar(fuerte = false) {
+  window.gadCampo.llamadas += 1;
   if (navigator.vibrate) navigator.vibrate(fuerte ? [400, 150, 400, 150, 400] : [250, 100, 250]);
   if (!audio) return;
   const ahora = audio.currentTime;
@@ -50,7 +51,6 @@ function llamar(fuerte = false) {
     o.start(ahora + i * 0.3);
     o.stop(ahora + i * 0.3 + 0.26);
   }
-  window.gadCampo.llamadas += 1;
 }
 
 // --- my state --------------------------------------------------------------------------------------
@@ -300,7 +300,7 @@ $("sos").addEventListener("keyup", sosSoltar);
 async function sosDisparar() {
   if (navigator.vibrate) navigator.vibrate(600);
   const p = estado.posicion;
-  const cuerpo = { id_cliente: uuid(), ...(p ? { lat: p.lat, lon: p.lon, precision_m: p.precision_m ?? null } : {}) };
+  const cuerpo = { id_cliente: uuid(), fuente: "campo", ...(p ? { lat: p.lat, lon: p.lon, precision_m: p.precision_m ?? null } : {}) };
   await encolar("sos", cuerpo);
   $("sos").dataset.estado = "enviado";
   pintarSos({ estado: "en_cola" });

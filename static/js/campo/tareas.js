@@ -58,9 +58,12 @@ export class MiniMapa {
       this.destino.setLngLat(destino);
     }
     if (yo) {
-      this.yo = this.yo || new maplibregl.Marker({ color: "#3b8cff", scale: 0.7 }).addTo(this.map);
-      this.yo.setLngLat([yo.lon, yo.lat]);
-      const caja = new maplibregl.LngLatBounds(destino, destino).extend([yo.lon, yo.lat]);
+      if (!this.yo) this.yo = new maplibregl.Marker({ color: "#3b8cff", scale: 0.7 }).setLngLat([yo.lon, yo.lat]).addTo(this.map);
+      else this.yo.setLngLat([yo.lon, yo.lat]);
+      const caja = [
+        [Math.min(yo.lon, tarea.lon), Math.min(yo.lat, tarea.lat)],
+        [Math.max(yo.lon, tarea.lon), Math.max(yo.lat, tarea.lat)],
+      ];
       this.map.fitBounds(caja, { padding: 30, maxZoom: 16, duration: 0 });
     } else {
       this.map.jumpTo({ center: destino, zoom: 15 });

@@ -33,6 +33,10 @@ export class Acciones {
     this.contenido = $("#panel-contenido");
     this.popup = null;
     this.reproduccion = null;
+    this.alClic = null;
+    // Other panels' tools for what is shown (messages and check-ins: comunicaciones.js).
+    this.alMostrarEfectivo = null;
+    this.alMostrarTarea = null;
     $("#panel-cerrar").addEventListener("click", () => this.cerrar());
 
     map.on("click", (e) => this.clic(e));
@@ -43,6 +47,7 @@ export class Acciones {
   }
 
   clic(e) {
+    if (this.alClic) return this.alClic(e); // another tool is picking a point (a message's radius or area)
     const [f] = this.map.queryRenderedFeatures(e.point, { layers: ["efectivos", "tareas"] });
     if (f && f.layer.id === "efectivos") return this.abrirEfectivo(f.properties.id);
     if (f && f.layer.id === "tareas") return this.abrirTarea(f.properties.id);
@@ -196,7 +201,9 @@ export class Acciones {
       ${t.descripcion ? `<p>${escapar(t.descripcion)}</p>` : ""}
       <label>Asignados</label>
       <ul class="cercanos asignados">${asignaciones || `<li class="tenue">Nadie todavía</li>`}</ul>
-      ${t.estado === "programada" && !t.asignaciones.some((a) => ["asignada", "aceptada"].includes(a.estado)) && t.lat !== null ? `<button type="button" class="boton" id="t-asignar">Asignar al más cercano</button>` : ""}`);
+      ${t.estado === "programada" && !t.asignaciones.some((a) => ["asignada", "aceptada"].includes(a.estado)) && t.lat !== null ? `<button type="button" class="boton" id="t-asignar">Asignar al más cercano</button>` : ""}
+      <div id="comunicar"></div>`);
+    this.alMostrarTarea?.(t, $("#comunicar"));
     $("#t-asignar")?.addEventListener("click", async () => {
       try {
         this.mostrarTarea(await pedir(`/api/v1/tareas/${t.id}/asignar/`, { metodo: "POST", cuerpo: { cercanos: 1 } }), "Asignada.");
@@ -240,6 +247,7 @@ export class Acciones {
       </dl>
       <label>Tarea actual</label>
       <ul class="cercanos">${tareas || `<li class="tenue">Sin tareas</li>`}</ul>
+      <div id="comunicar"></div>
       <label>Telegram</label>
       <div id="tg" class="telegram">
         ${!e.tiene_usuario ? `<span class="tenue">Sin usuario: créelo en la administración para vincular Telegram.</span>`
@@ -264,6 +272,7 @@ export class Acciones {
     );
     $("#r-ver").addEventListener("click", () => this.recorrido(id, Number($("#r-horas").value)));
     $("#tg-vincular")?.addEventListener("click", () => this.vincularTelegram(id, $("#tg")));
+    this.alMostrarEfectivo?.({ ...e, id: Number(id) }, $("#comunicar"));
     this.equipos(id, e);
     // The same window as the replay, as a file GIS tools open (streamed by /api/v1/exportes/).
     this.contenido.querySelectorAll(".descargas a").forEach((a) =>

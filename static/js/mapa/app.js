@@ -5,6 +5,7 @@ import { Alertas } from "./alertas.js";
 import { Acciones } from "./acciones.js";
 import { estiloBase, fuentesCargadas } from "./base.js";
 import { Capas } from "./capas.js";
+import { Comunicaciones } from "./comunicaciones.js";
 import { Conexion } from "./eventos.js";
 import { Quien } from "./quien.js";
 import { Silencios } from "./silencios.js";
@@ -93,6 +94,9 @@ async function iniciar() {
     },
   });
   silencios.cargar().catch((err) => avisar(err.message));
+  const comunicaciones = new Comunicaciones({ map, capas, config, acciones, avisar });
+  comunicaciones.cargar().catch((err) => avisar(err.message));
+  document.getElementById("mensaje-nuevo").addEventListener("click", () => comunicaciones.redactar());
 
   const manejadores = {
     // One frame per unidad and commit, listing the efectivos that moved (coalesced server-side).
@@ -114,6 +118,9 @@ async function iniciar() {
     "sos.resuelto": (d) => sos.resuelto(d),
     "sin_reporte.activado": (d) => silencios.activado(d),
     "sin_reporte.cerrado": (d) => silencios.cerrado(d),
+    "mensaje.entrega": (d) => comunicaciones.entrega(d),
+    "bienestar.pedido": (d) => comunicaciones.evento("bienestar.pedido", d),
+    "bienestar.estado": (d) => comunicaciones.evento("bienestar.estado", d),
   };
   const conexion = new Conexion({
     desde: datos.cursor,
@@ -136,6 +143,7 @@ async function iniciar() {
       alertas.cargar().catch(() => {});
       sos.cargar().catch(() => {});
       silencios.cargar().catch(() => {});
+      comunicaciones.cargar().catch(() => {});
       conexion.reanudar(nuevos.cursor);
     },
   });
@@ -146,7 +154,7 @@ async function iniciar() {
     document.body.dataset.listo = "1";
     window.gadMapa.listoEn = performance.now();
   });
-  window.gadMapa = { map, capas, alertas, sos, silencios, acciones, conexion, quien, listoEn: null };
+  window.gadMapa = { map, capas, alertas, sos, silencios, comunicaciones, acciones, conexion, quien, listoEn: null };
 }
 
 window.addEventListener("DOMContentLoaded", () => {
