@@ -11,8 +11,11 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
+import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 RAIZ = Path(__file__).resolve().parents[1]
@@ -324,3 +327,40 @@ def wrk_lecturas(
     r = wrk(url, script=Path(__file__).with_name("ingest.lua"), segundos=segundos, conexiones=conexiones, env=env)
     r["lecturas_por_s"] = round(r["requests"] * lote / r["segundos"])
     return r
+
+
+def _post_lecturas(url: str, cuerpo, tok: str) -> None:
+    req = urllib.request.Request(
+        f"{url}/api/v1/posiciones/",
+        data=json.dumps(cuerpo).encode(),
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {tok}"},
+    )
+    urllib.request.urlopen(req, timeout=10).read()
+
+
+def carga_de_fondo(url: str, tok: str, ids: list[int], parar: threading.Event) -> list[threading.Thread]:
+    """The background load: ~500 readings/s (10 batches of 50 a second) until `parar` is set."""
+
+    def carga() -> None:
+        rnd = random.Random(1)
+        siguiente = time.monotonic()
+        while not parar.is_set():
+            lote = [
+                {
+                    "id_cliente": str(uuid.uuid4()),
+                    "efectivo": rnd.choice(ids),
+                    "lat": rnd.uniform(-34.70, -34.53),
+                    "lon": rnd.uniform(-58.53, -58.34),
+                    "registrada_en": (datetime.now(UTC) + timedelta(microseconds=i)).isoformat(),
+                    "precision_m": 8,
+                }
+                for i in range(50)
+            ]
+            _post_lecturas(url, lote, tok)
+            siguiente += 0.1
+            time.sleep(max(0.0, siguiente - time.monotonic()))
+
+    hilos = [threading.Thread(target=carga, daemon=True)]
+    for h in hilos:
+        h.start()
+    return hilos

@@ -19,7 +19,6 @@ import http.cookiejar
 import json
 import os
 import platform
-import random
 import re
 import threading
 import time
@@ -32,6 +31,7 @@ import websockets
 from common import (
     SONDA,
     Servidor,
+    carga_de_fondo,
     percentiles,
     preparar_django,
     preparar_sonda,
@@ -56,30 +56,11 @@ def _ahora_iso(extra_us: int = 0) -> str:
 
 
 def latencia(url: str, tok: str, sonda_id: int, ids: list[int], segundos: int) -> dict:
-    """Background load of ~500 readings/s (10 batches of 50 a second) plus a probe that walks in
-    and out of its restricted zone; latency = POST sent -> alert frame received."""
+    """Background load of ~500 readings/s plus a probe that walks in and out of its restricted
+    zone; latency = POST sent -> alert frame received."""
     envios: dict[datetime, float] = {}
     latencias: list[float] = []
     parar = threading.Event()
-
-    def carga() -> None:
-        rnd = random.Random(1)
-        siguiente = time.monotonic()
-        while not parar.is_set():
-            lote = [
-                {
-                    "id_cliente": str(uuid.uuid4()),
-                    "efectivo": rnd.choice(ids),
-                    "lat": rnd.uniform(-34.70, -34.53),
-                    "lon": rnd.uniform(-58.53, -58.34),
-                    "registrada_en": _ahora_iso(i),
-                    "precision_m": 8,
-                }
-                for i in range(50)
-            ]
-            _post(url, lote, tok)
-            siguiente += 0.1
-            time.sleep(max(0.0, siguiente - time.monotonic()))
 
     async def comandante() -> None:
         ws_base = url.replace("http", "ws", 1)
@@ -111,9 +92,7 @@ def latencia(url: str, tok: str, sonda_id: int, ids: list[int], segundos: int) -
     hilo_ws = threading.Thread(target=lambda: asyncio.run(comandante()), daemon=True)
     hilo_ws.start()
     listo.wait(10)
-    hilos = [threading.Thread(target=carga, daemon=True) for _ in range(1)]
-    for h in hilos:
-        h.start()
+    hilos = carga_de_fondo(url, tok, ids, parar)
     fin = time.monotonic() + segundos
     dentro = False
     lon, lat = SONDA

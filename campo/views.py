@@ -10,6 +10,7 @@ from functools import cache
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.staticfiles import finders
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -65,7 +66,7 @@ def _es_efectivo(request: HttpRequest) -> bool:
 
 @login_required
 def campo(request: HttpRequest) -> HttpResponse:
-    if not _es_efectivo(request):
+    if not _es_efectivo(request) or isinstance(request.user, AnonymousUser):
         # Commanders and admins work on the map; anyone else has nothing here.
         return redirect("mapa")
     config = {
@@ -106,8 +107,18 @@ def manifiesto(request: HttpRequest) -> JsonResponse:
             "background_color": "#0f1720",
             "theme_color": "#0f1720",
             "icons": [
-                {"src": static("img/campo-192.png"), "sizes": "192x192", "type": "image/png", "purpose": "any maskable"},
-                {"src": static("img/campo-512.png"), "sizes": "512x512", "type": "image/png", "purpose": "any maskable"},
+                {
+                    "src": static("img/campo-192.png"),
+                    "sizes": "192x192",
+                    "type": "image/png",
+                    "purpose": "any maskable",
+                },
+                {
+                    "src": static("img/campo-512.png"),
+                    "sizes": "512x512",
+                    "type": "image/png",
+                    "purpose": "any maskable",
+                },
                 {"src": static("img/gad.svg"), "sizes": "any", "type": "image/svg+xml"},
             ],
         },

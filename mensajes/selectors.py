@@ -3,6 +3,8 @@ receipts, and an officer's own inbox."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db.models import Prefetch, Q, QuerySet
 
 from efectivos.alcance import Solicitante, alcance_de
@@ -18,14 +20,14 @@ def mensajes_visibles(*, usuario: Solicitante) -> QuerySet[Mensaje]:
     entregas = Entrega.objects.select_related("efectivo").order_by("efectivo__apellido", "efectivo__nombre")
     respuestas = Respuesta.objects.select_related("efectivo")
     if not alcance.todo:
-        entregas = entregas.filter(efectivo__unidad_id=alcance.unidad_id)
-        respuestas = respuestas.filter(efectivo__unidad_id=alcance.unidad_id)
+        entregas = entregas.filter(alcance.filtro_efectivos("efectivo__"))
+        respuestas = respuestas.filter(alcance.filtro_efectivos("efectivo__"))
     qs = Mensaje.objects.select_related("autor").prefetch_related(
         Prefetch("entregas", queryset=entregas), Prefetch("respuestas", queryset=respuestas)
     )
     if alcance.todo:
         return qs
-    return qs.filter(Q(autor=usuario) | Q(entregas__efectivo__unidad_id=alcance.unidad_id)).distinct()
+    return qs.filter(Q(autor=usuario) | Q(alcance.filtro_efectivos("entregas__efectivo__"))).distinct()
 
 
 def bandeja(*, usuario: Solicitante) -> QuerySet[Entrega]:
@@ -43,7 +45,7 @@ def bandeja(*, usuario: Solicitante) -> QuerySet[Entrega]:
     )
 
 
-def urgentes_sin_confirmar(*, desde, antes_de) -> QuerySet[Entrega]:
+def urgentes_sin_confirmar(*, desde: datetime, antes_de: datetime) -> QuerySet[Entrega]:
     """Deliveries of urgent messages still unacknowledged, sent after `desde` (older ones stopped
     being re-sent), whose last send was before `antes_de`."""
     return (

@@ -244,7 +244,7 @@ def sos_ubicar(telegram_id: int, lat: float, lon: float, precision: float | None
 
 
 def mensaje_confirmar(telegram_id: int, mensaje_id: int) -> tuple[str, bool]:
-    """"Recibido" on an urgent message: the same service as the field app's button."""
+    """ "Recibido" on an urgent message: the same service as the field app's button."""
     usuario = services.usuario_de_telegram(telegram_id)
     if usuario is None:
         return mensajes.SIN_VINCULAR, False
@@ -256,7 +256,7 @@ def mensaje_confirmar(telegram_id: int, mensaje_id: int) -> tuple[str, bool]:
 
 
 def bienestar_ok(telegram_id: int) -> tuple[str, bool]:
-    """"Estoy bien" on a check-in ask."""
+    """ "Estoy bien" on a check-in ask."""
     usuario = services.usuario_de_telegram(telegram_id)
     if usuario is None:
         return mensajes.SIN_VINCULAR, False

@@ -278,6 +278,7 @@ def mensajes_urgentes_reenviar(*, ahora: datetime | None = None) -> int:
         nuevas = []
         for entrega in entregas:
             m = entrega.mensaje
+            assert entrega.efectivo.usuario_id is not None  # filtered: a linked account
             texto, botones = mensajes.notificacion(
                 "mensaje.nuevo",
                 {

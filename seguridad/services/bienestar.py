@@ -147,6 +147,7 @@ def bienestar_iniciar(
             ).select_related("unidad")
         )
     else:
+        assert unidad_id is not None
         exigir_mando_en(usuario, unidad_id, "Solo puede iniciar controles en su propia unidad.")
         efectivos = list(Efectivo.objects.filter(unidad_id=unidad_id, estado__in=EN_SERVICIO).select_related("unidad"))
     efectivos = [e for e in efectivos if e.usuario_id is not None]

@@ -112,7 +112,9 @@ def test_el_shell_se_instala_abre_sin_senal_y_las_lecturas_en_cola_llegan_una_ve
     for i in range(1, 4):
         pagina.context.set_geolocation({**PLAZA_DE_MAYO, "latitude": PLAZA_DE_MAYO["latitude"] + i * 0.0005})
         time.sleep(0.3)
-    pagina.wait_for_function("() => document.getElementById('ubicacion-estado').textContent.includes('en cola')", timeout=10_000)
+    pagina.wait_for_function(
+        "() => document.getElementById('ubicacion-estado').textContent.includes('en cola')", timeout=10_000
+    )
     en_cola = pagina.evaluate("import('/static/js/campo/cola.js').then((c) => c.cuantos('lectura'))")
     assert en_cola >= 3
     captura(pagina, "campo-sin-senal")
@@ -121,11 +123,16 @@ def test_el_shell_se_instala_abre_sin_senal_y_las_lecturas_en_cola_llegan_una_ve
     pagina.context.set_geolocation(PLAZA_DE_MAYO)  # back where it started: no new reading until moved
     pagina.context.set_offline(False)
     pagina.evaluate("window.dispatchEvent(new Event('online'))")
-    pagina.wait_for_function("() => !document.getElementById('ubicacion-estado').textContent.includes('en cola')", timeout=15_000)
+    pagina.wait_for_function(
+        "() => !document.getElementById('ubicacion-estado').textContent.includes('en cola')", timeout=15_000
+    )
     pagina.wait_for_selector("#conexion[data-estado='en_vivo']", timeout=15_000)
     llegadas = Posicion.objects.filter(efectivo=yo).count() - antes
     assert en_cola <= llegadas <= en_cola + 1  # each queued reading once (plus at most the fix on return)
-    assert Posicion.objects.filter(efectivo=yo).values("id_cliente").distinct().count() == Posicion.objects.filter(efectivo=yo).count()
+    assert (
+        Posicion.objects.filter(efectivo=yo).values("id_cliente").distinct().count()
+        == Posicion.objects.filter(efectivo=yo).count()
+    )
     assert pagina.errores == []
 
 
@@ -155,7 +162,10 @@ def test_una_asignacion_llega_en_vivo_se_acepta_y_se_llega(servidor, navegador):
     asignacion = Asignacion.objects.get(tarea_id=tarea["id"], efectivo=yo)
     assert asignacion.estado == "aceptada"
     pagina.locator("button[data-accion='llegada']").click()
-    pagina.wait_for_function(f"() => !document.querySelector(\".c-tarea[data-id='{tarea['id']}'] button[data-accion='llegada']\")", timeout=10_000)
+    pagina.wait_for_function(
+        f"() => !document.querySelector(\".c-tarea[data-id='{tarea['id']}'] button[data-accion='llegada']\")",
+        timeout=10_000,
+    )
     asignacion.refresh_from_db()
     assert asignacion.llegada_en is not None
     para_readme(pagina, "campo-tarea")
@@ -214,9 +224,13 @@ def test_un_mensaje_leido_muestra_su_recibo_en_el_mapa_del_comandante(servidor, 
     assert texto in dialogo.inner_text()
     captura(campo, "campo-mensaje-urgente")
     # Delivered to the phone: the sender's map says so, live.
-    mapa.wait_for_function("() => document.getElementById('m-recibos').textContent.includes('entregado')", timeout=10_000)
+    mapa.wait_for_function(
+        "() => document.getElementById('m-recibos').textContent.includes('entregado')", timeout=10_000
+    )
     campo.click("#urgente-confirmar")
-    mapa.wait_for_function("() => document.getElementById('m-recibos').textContent.includes('confirmado')", timeout=10_000)
+    mapa.wait_for_function(
+        "() => document.getElementById('m-recibos').textContent.includes('confirmado')", timeout=10_000
+    )
     entrega = Entrega.objects.get(efectivo=yo)
     assert entrega.entregado_en and entrega.leido_en and entrega.confirmado_en
     assert texto in mapa.inner_text(".mensaje-texto")  # escaped on the map too
@@ -225,7 +239,9 @@ def test_un_mensaje_leido_muestra_su_recibo_en_el_mapa_del_comandante(servidor, 
     item.locator("[data-responder]").click()
     item.locator("textarea").fill("Entendido, <i>voy</i>")
     item.locator("[data-enviar]").click()
-    mapa.wait_for_function("() => document.getElementById('m-respuestas').textContent.includes('Entendido, <i>voy</i>')", timeout=10_000)
+    mapa.wait_for_function(
+        "() => document.getElementById('m-respuestas').textContent.includes('Entendido, <i>voy</i>')", timeout=10_000
+    )
     para_readme(mapa, "mapa-mensaje-recibos")
     para_readme(campo, "campo-mensajes")
     assert mapa.errores == [] and campo.errores == []

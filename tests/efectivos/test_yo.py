@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.gis.geos import Point
+from django.utils import timezone
 
 from efectivos.models import Efectivo, EstadoEfectivo
 from realtime.models import Evento
@@ -27,6 +28,9 @@ def test_yo_describe_al_efectivo_y_al_comandante(efectivo, comandante_a):
         "unidad": efectivo.unidad.codigo,
         "estado": "disponible",
         "telegram_vinculado": False,
+        "lat": efectivo.ultima_posicion.y,
+        "lon": efectivo.ultima_posicion.x,
+        "posicion_en": efectivo.ultima_posicion_en.astimezone(timezone.get_default_timezone()).isoformat(),
     }
     yo = cliente_jwt(comandante_a).get("/api/v1/yo/").json()
     assert (yo["rol"], yo["efectivo"], yo["estado"]) == ("comandante", None, None)

@@ -21,6 +21,7 @@ GEOMETRIAS = {
     ("tareas_tarea", "ubicacion"),
     ("seguridad_sos", "punto"),
     ("seguridad_sinreporte", "punto"),
+    ("mensajes_mensaje", "area"),  # where a message by area or radius went
     ("mapa_densidad", "geom"),  # materialized view
     ("mapa_tierra", "geom"),  # the base map's land
 }

@@ -40,10 +40,15 @@ def test_el_comandante_ve_el_mapa_con_su_configuracion(comandante_a, unidad_a):
     assert config["zona"][0] < CENTRO[0] < config["zona"][2]
 
 
-def test_un_efectivo_es_rechazado_del_mapa(efectivo):
+def test_un_efectivo_va_a_la_app_de_campo_y_sin_legajo_es_rechazado(efectivo, ajeno, comandante_a):
     r = sesion(efectivo.usuario).get("/mapa/")
+    assert (r.status_code, r["Location"]) == (302, "/campo/")
+    assert sesion(efectivo.usuario).get("/").url == "/campo/"
+    assert sesion(comandante_a).get("/").url == "/mapa/"
+    assert sesion(comandante_a).get("/campo/").url == "/mapa/"
+    r = sesion(ajeno).get("/mapa/")  # an efectivo's role but no record: nothing to open
     assert r.status_code == 403
-    assert "no tiene acceso" in r.content.decode()
+    assert "no tiene acceso" in r.content.decode() and "/campo/" in r.content.decode()
 
 
 def test_datos_del_mapa_traen_cursor_y_solo_el_alcance(comandante_a, unidad_a, unidad_b):

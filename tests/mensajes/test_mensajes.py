@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from auditoria.models import Registro
 from django.contrib.gis.geos import Point
 from django.utils import timezone
 
+from auditoria.models import Registro
 from efectivos.models import Rol
 from mensajes.models import Entrega, Mensaje
 from realtime.models import Evento
@@ -25,7 +25,9 @@ def _con_cuenta(unidad, **kw):
 
 
 def test_a_un_efectivo_con_recibo_lectura_y_respuesta_visibles_al_mando(api, comandante_a, efectivo):
-    r = api(comandante_a).post("/api/v1/mensajes/", {"texto": "Repliéguense a la base", "efectivos": [efectivo.pk]}, format="json")
+    r = api(comandante_a).post(
+        "/api/v1/mensajes/", {"texto": "Repliéguense a la base", "efectivos": [efectivo.pk]}, format="json"
+    )
     assert r.status_code == 201, r.json()
     m = r.json()
     assert (m["texto"], m["destino"], m["urgente"]) == ("Repliéguense a la base", "efectivos", False)
@@ -36,7 +38,9 @@ def test_a_un_efectivo_con_recibo_lectura_y_respuesta_visibles_al_mando(api, com
 
     oficial = api(efectivo.usuario)
     bandeja = oficial.get("/api/v1/mis-mensajes/").json()
-    assert [(b["mensaje"], b["texto"], b["entregado_en"]) for b in bandeja] == [(m["id"], "Repliéguense a la base", None)]
+    assert [(b["mensaje"], b["texto"], b["entregado_en"]) for b in bandeja] == [
+        (m["id"], "Repliéguense a la base", None)
+    ]
     assert oficial.post(f"/api/v1/mis-mensajes/{m['id']}/recibido/").status_code == 200
     leido = oficial.post(f"/api/v1/mis-mensajes/{m['id']}/leido/").json()
     assert leido["entregado_en"] and leido["leido_en"]
@@ -50,7 +54,9 @@ def test_a_un_efectivo_con_recibo_lectura_y_respuesta_visibles_al_mando(api, com
     assert entrega["entregado_en"] and entrega["leido_en"] and entrega["entregado_por"] == "campo"
     assert [x["texto"] for x in visto["respuestas"]] == ["En camino"]
     receipts = Evento.objects.filter(tipo="mensaje.entrega").order_by("id")
-    assert [(e.datos["entregado_en"] is not None, e.datos["leido_en"] is not None, e.datos["respuesta"]) for e in receipts] == [
+    assert [
+        (e.datos["entregado_en"] is not None, e.datos["leido_en"] is not None, e.datos["respuesta"]) for e in receipts
+    ] == [
         (True, False, None),
         (True, True, None),
         (True, True, "En camino"),
@@ -80,14 +86,24 @@ def test_a_una_unidad_y_a_un_area_y_un_radio_segun_la_ultima_posicion(api, coman
     lon, lat = desplazar(*CENTRO, este_m=3000)
     area = {
         "type": "Polygon",
-        "coordinates": [[[lon - 0.005, lat - 0.005], [lon + 0.005, lat - 0.005], [lon + 0.005, lat + 0.005], [lon - 0.005, lat + 0.005], [lon - 0.005, lat - 0.005]]],
+        "coordinates": [
+            [
+                [lon - 0.005, lat - 0.005],
+                [lon + 0.005, lat - 0.005],
+                [lon + 0.005, lat + 0.005],
+                [lon - 0.005, lat + 0.005],
+                [lon - 0.005, lat - 0.005],
+            ]
+        ],
     }
     r = api(comandante_a).post("/api/v1/mensajes/", {"texto": "Área", "area": area}, format="json")
     assert r.status_code == 201, r.json()
     assert {e["efectivo"] for e in r.json()["entregas"]} == {lejos.pk}
     # A commander sees only their unidad's recipients of the admin's message.
     visto = api(comandante_a).get("/api/v1/mensajes/").json()["results"]
-    del_admin = next(m for m in visto if m["texto"] == "Radio" and m["autor"] == (admin.get_full_name() or admin.username))
+    del_admin = next(
+        m for m in visto if m["texto"] == "Radio" and m["autor"] == (admin.get_full_name() or admin.username)
+    )
     assert {e["efectivo"] for e in del_admin["entregas"]} == {cerca.pk}
 
 
@@ -122,10 +138,17 @@ def test_un_comandante_no_escribe_a_otra_unidad_y_un_efectivo_no_escribe(api, co
     assert r.status_code == 403
     r = api(efectivo.usuario).post("/api/v1/mensajes/", {"texto": "Hola", "todos": True}, format="json")
     assert r.status_code == 403
-    assert api(comandante_a).post("/api/v1/mensajes/", {"texto": "x", "efectivos": [999999]}, format="json").status_code == 404
+    assert (
+        api(comandante_a).post("/api/v1/mensajes/", {"texto": "x", "efectivos": [999999]}, format="json").status_code
+        == 404
+    )
     assert Mensaje.objects.count() == 0
     # Someone else's message cannot be marked or answered.
-    m = api(comandante_a).post("/api/v1/mensajes/", {"texto": "Solo a uno", "efectivos": [efectivo.pk]}, format="json").json()
+    m = (
+        api(comandante_a)
+        .post("/api/v1/mensajes/", {"texto": "Solo a uno", "efectivos": [efectivo.pk]}, format="json")
+        .json()
+    )
     otro = _con_cuenta(efectivo.unidad)
     assert api(otro.usuario).post(f"/api/v1/mis-mensajes/{m['id']}/leido/").status_code == 404
     r = api(efectivo.usuario).post(f"/api/v1/mis-mensajes/{m['id']}/responder/", {"texto": ""}, format="json")
@@ -147,9 +170,11 @@ def test_urgente_se_reenvia_por_el_bot_hasta_que_se_confirma(api, comandante_a, 
     settings.MENSAJE_URGENTE_REENVIO_MIN = 1
     efectivo.usuario.telegram_id = 777
     efectivo.usuario.save()
-    m = api(comandante_a).post(
-        "/api/v1/mensajes/", {"texto": "Evacúen", "urgente": True, "efectivos": [efectivo.pk]}, format="json"
-    ).json()
+    m = (
+        api(comandante_a)
+        .post("/api/v1/mensajes/", {"texto": "Evacúen", "urgente": True, "efectivos": [efectivo.pk]}, format="json")
+        .json()
+    )
     notificaciones_generar()
     primera = Notificacion.objects.get(usuario=efectivo.usuario)
     assert primera.botones == [[{"texto": "✅ Recibido", "datos": f"m:{m['id']}"}]]
@@ -163,9 +188,11 @@ def test_urgente_se_reenvia_por_el_bot_hasta_que_se_confirma(api, comandante_a, 
     api(efectivo.usuario).post(f"/api/v1/mis-mensajes/{m['id']}/confirmado/")
     assert mensajes_urgentes_reenviar(ahora=ahora + timedelta(minutes=5)) == 0
     # Nor after the re-send window, unacknowledged.
-    m2 = api(comandante_a).post(
-        "/api/v1/mensajes/", {"texto": "Otro", "urgente": True, "efectivos": [efectivo.pk]}, format="json"
-    ).json()
+    m2 = (
+        api(comandante_a)
+        .post("/api/v1/mensajes/", {"texto": "Otro", "urgente": True, "efectivos": [efectivo.pk]}, format="json")
+        .json()
+    )
     assert m2["id"]
     assert mensajes_urgentes_reenviar(ahora=ahora + timedelta(minutes=31)) == 0
 

@@ -399,3 +399,76 @@ def test_un_silencio_con_el_telefono_en_contacto_dice_que_falta_la_posicion_y_no
     }
     assert por_efectivo[con_equipo.pk] == timezone.localtime(ahora - timedelta(minutes=1)).isoformat()
     assert por_efectivo[apagado.pk] is None
+
+
+def test_un_mensaje_publica_mensaje_nuevo_a_sus_destinatarios_y_mensaje_entrega_al_mando(comandante_a, unidad_a):
+    from efectivos.models import Rol
+    from mensajes.services import Destinatarios, entrega_marcar, mensaje_enviar, mensaje_responder
+    from tests.factories import UsuarioFactory
+
+    uno = EfectivoFactory(unidad=unidad_a, usuario=UsuarioFactory(rol=Rol.EFECTIVO))
+    otro = EfectivoFactory(unidad=unidad_a, usuario=UsuarioFactory(rol=Rol.EFECTIVO))
+    mensaje = mensaje_enviar(usuario=comandante_a, texto="Atentos", para=Destinatarios(unidad_id=unidad_a.pk))
+    evento = _ultimo("mensaje.nuevo")
+    assert evento.datos == {
+        "mensaje_id": mensaje.pk,
+        "texto": "Atentos",
+        "urgente": False,
+        "autor": comandante_a.get_full_name(),
+        "creado_en": mensaje.creado_en.astimezone(timezone.get_default_timezone()).isoformat(),
+    }
+    assert evento.audiencia == sorted([f"efectivo.{uno.pk}", f"efectivo.{otro.pk}"])  # nobody else
+    entrega = entrega_marcar(usuario=uno.usuario, mensaje_id=mensaje.pk, paso="leido")
+    evento = _ultimo("mensaje.entrega")
+    iso = entrega.leido_en.astimezone(timezone.get_default_timezone()).isoformat()
+    assert evento.datos == {
+        "mensaje_id": mensaje.pk,
+        "efectivo_id": uno.pk,
+        "efectivo": f"{uno.apellido}, {uno.nombre}",
+        "unidad_id": unidad_a.pk,
+        "entregado_en": iso,
+        "leido_en": iso,
+        "confirmado_en": None,
+        "respuesta": None,
+    }
+    assert evento.audiencia == sorted(["rol.administrador", f"unidad.{unidad_a.pk}"])
+    mensaje_responder(usuario=otro.usuario, mensaje_id=mensaje.pk, texto="Recibido")
+    assert _ultimo("mensaje.entrega").datos["respuesta"] == "Recibido"
+
+
+def test_un_control_de_bienestar_publica_bienestar_estado_y_bienestar_pedido(comandante_a, efectivo, settings):
+    from seguridad.services import bienestar_iniciar, bienestar_revisar
+
+    settings.BIENESTAR_FACTOR_NOCHE_SOLO = 1
+    [control] = bienestar_iniciar(usuario=comandante_a, intervalo_min=15, efectivo_id=efectivo.pk)
+    iniciado = _ultimo("bienestar.estado")
+    zona = timezone.get_default_timezone()
+    assert iniciado.datos == {
+        "control_id": control.pk,
+        "efectivo_id": efectivo.pk,
+        "efectivo": f"{efectivo.apellido}, {efectivo.nombre}",
+        "unidad_id": efectivo.unidad_id,
+        "estado": "al_dia",
+        "intervalo_min": 15,
+        "factores": [],
+        "proximo_en": control.proximo_en.astimezone(zona).isoformat(),
+        "pedido_en": None,
+        "vence_en": None,
+        "ultima_respuesta_en": None,
+        "fallos_seguidos": 0,
+        "sos_id": None,
+    }
+    audiencia = sorted(["rol.administrador", f"unidad.{efectivo.unidad_id}", f"efectivo.{efectivo.pk}"])
+    assert iniciado.audiencia == audiencia
+    ahora = timezone.now() + timedelta(minutes=16)
+    bienestar_revisar(ahora=ahora)
+    pedido = _ultimo("bienestar.pedido")
+    assert (pedido.datos["estado"], pedido.datos["pedido_en"], pedido.audiencia) == (
+        "pedido",
+        ahora.astimezone(zona).isoformat(),
+        audiencia,
+    )
+    assert (
+        pedido.datos["vence_en"]
+        == (ahora + timedelta(minutes=settings.BIENESTAR_PLAZO_MIN)).astimezone(zona).isoformat()
+    )

@@ -98,7 +98,9 @@ def test_el_intervalo_se_acorta_en_zona_restringida_en_emergencia_y_solo_de_noch
     assert intervalo_vigente(control, mediodia) == (40, [])
     assert intervalo_vigente(control, noche) == (20, ["noche_solo"])
     EfectivoFactory(
-        unidad=efectivo.unidad, ultima_posicion=Point(*desplazar(*CENTRO, este_m=50), srid=4326), ultima_posicion_en=noche
+        unidad=efectivo.unidad,
+        ultima_posicion=Point(*desplazar(*CENTRO, este_m=50), srid=4326),
+        ultima_posicion_en=noche,
     )
     assert intervalo_vigente(control, noche) == (40, [])  # not alone: a partner 50 m away
     cerca = GeocercaFactory(tipo="restringida", geom=cuadrado(lado_m=200))

@@ -432,3 +432,43 @@ def test_ninguna_linea_del_registro_del_bot_contiene_su_token(transactional_db, 
     assert "Set Bot API URL" in registro  # the line that carried it
     assert TOKEN not in registro
     assert TOKEN.split(":")[1] not in registro
+
+
+def test_un_mensaje_urgente_y_un_control_de_bienestar_se_responden_desde_telegram(
+    bot, falso, settings, vinculado, comandante_a
+):
+    from mensajes.models import Entrega
+    from mensajes.services import Destinatarios, mensaje_enviar
+    from seguridad.models import ControlBienestar
+    from seguridad.services import bienestar_iniciar, bienestar_revisar
+
+    settings.TELEGRAM_BOT_TOKEN, settings.TELEGRAM_API_URL = TOKEN, falso.url
+    settings.BIENESTAR_FACTOR_NOCHE_SOLO = 1
+    m = mensaje_enviar(
+        usuario=comandante_a,
+        texto="Corten <b>el tránsito</b>",
+        urgente=True,
+        para=Destinatarios(efectivos=[vinculado.pk]),
+    )
+    services.notificaciones_generar()
+    assert services.notificaciones_pendientes_enviar() == {"enviada": 1}
+    [aviso] = falso.llamadas_a("sendMessage", chat_id=TG)
+    assert "Corten <b>el tránsito</b>" in aviso["text"] and "parse_mode" not in aviso  # shown as typed
+    assert Entrega.objects.get().entregado_por == "telegram"
+    [[recibido]] = aviso["reply_markup"]["inline_keyboard"]
+    mensaje = {"message_id": 71, "date": 0, "chat": {"id": TG, "type": "private"}, "text": aviso["text"]}
+    falso.boton(TG, recibido["callback_data"], mensaje)
+    assert "Recepción confirmada" in falso.esperar("editMessageText")[-1]["text"]
+    assert Entrega.objects.get(mensaje=m).confirmado_en is not None
+
+    bienestar_iniciar(usuario=comandante_a, intervalo_min=20, efectivo_id=vinculado.pk)
+    assert bienestar_revisar(ahora=timezone.now() + timedelta(minutes=21))["pedidos"] == 1
+    services.notificaciones_generar()
+    services.notificaciones_pendientes_enviar()
+    pedido = falso.llamadas_a("sendMessage", chat_id=TG)[-1]
+    assert "Control de bienestar" in pedido["text"]
+    [[bien]] = pedido["reply_markup"]["inline_keyboard"]
+    falso.boton(TG, bien["callback_data"], {**mensaje, "message_id": 72, "text": pedido["text"]})
+    assert "el mando sabe que está bien" in falso.esperar("editMessageText", 2)[-1]["text"]
+    control = ControlBienestar.objects.get()
+    assert (control.respuestas, control.ultima_via, control.estado) == (1, "telegram", "al_dia")

@@ -169,7 +169,7 @@ function pintarMensajes() {
   $("mensajes").innerHTML = lista
     .map(
       (m) => `<li class="c-mensaje ${m.leido_en ? "" : "no-leido"} ${m.urgente ? "urgente" : ""}" data-id="${m.mensaje}">
-        <div class="c-tenue">${m.urgente ? "🚨 Urgente · " : ""}${escapar(m.autor)} · ${hora(m.creado_en)}${m.leido_en ? " · leído" : ""}${m.confirmado_en ? " · confirmado" : ""}</div>
+        <div class="c-tenue">${m.urgente ? "URGENTE · " : ""}${escapar(m.autor)} · ${hora(m.creado_en)}${m.leido_en ? " · leído" : ""}${m.confirmado_en ? " · confirmado" : ""}</div>
         <p class="c-texto">${escapar(m.texto)}</p>
         ${(m.respuestas || []).map((r) => `<p class="c-tenue">↩ ${escapar(r.texto)} (${hora(r.creada_en)})</p>`).join("")}
         <div class="c-acciones">
@@ -317,11 +317,11 @@ function pintarSos(s) {
   }
   caja.hidden = false;
   if (s.estado === "en_cola") {
-    caja.innerHTML = `<h2>🆘 SOS en espera de señal</h2><p>Se envía apenas haya conexión, con su última posición.</p>`;
+    caja.innerHTML = `<h2>SOS en espera de señal</h2><p>Se envía apenas haya conexión, con su última posición.</p>`;
     return;
   }
   const refuerzos = s.refuerzos || [];
-  caja.innerHTML = `<h2>🆘 SOS enviado ${hora(s.creado_en)}</h2>
+  caja.innerHTML = `<h2>SOS enviado ${hora(s.creado_en)}</h2>
     <p>El mando está avisado.</p>
     ${
       refuerzos.length
@@ -426,7 +426,7 @@ async function enviarCola() {
       await quitar(lote.map(([k]) => k));
       enviadas += lote.length;
     }
-    if (navigator.onLine !== false && $("conexion").dataset.estado === "sin_senal") conexion("reconectando");
+    if ($("conexion").dataset.estado === "sin_senal") conexion(ws?.readyState === WebSocket.OPEN ? "en_vivo" : "reconectando");
   } catch (err) {
     if (!err.estado) conexion("sin_senal");
   } finally {

@@ -90,7 +90,7 @@ export function tareaHtml(t, { asignacion, yo, prioridades, estadosTarea }) {
     if (!asignacion.llegada_en) acciones.push(`<button type="button" class="c-boton c-primario" data-accion="llegada">Llegué</button>`);
     if (t.estado === "en_curso") acciones.push(`<button type="button" class="c-boton" data-accion="finalizar">Finalizar</button>`);
   }
-  if (t.lat != null) acciones.push(`<a class="c-boton" id="como-llegar" href="${escapar(enlaceMapas(t))}">🧭 Cómo llegar</a>`);
+  if (t.lat != null) acciones.push(`<a class="c-boton" id="como-llegar" href="${escapar(enlaceMapas(t))}">Cómo llegar</a>`);
   return `<article class="c-tarea" data-id="${t.id}">
     <p class="c-tarea-titulo">${escapar(t.titulo)}</p>
     <p class="c-tenue">${escapar(t.codigo)} · <span class="c-prioridad-${t.prioridad}">${escapar(prioridades[t.prioridad] || t.prioridad)}</span> · ${escapar(estadosTarea[t.estado] || t.estado)}${asignacion ? ` · su asignación: ${escapar(asignacion.estado)}` : ""}</p>
