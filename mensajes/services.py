@@ -19,6 +19,7 @@ from efectivos.alcance import alcance_de, exigir_mando
 from efectivos.models import Efectivo, Usuario
 from efectivos.selectors import efectivos_visibles
 from gad_project.exceptions import EntradaInvalida, NoEncontrado, NoPermitido
+from gad_project.geo import grados_que_cubren
 from gad_project.tiempo import iso
 from mensajes.models import TEXTO_MAX, Destino, Entrega, Mensaje, Respuesta
 from realtime import eventos
@@ -72,11 +73,12 @@ def _resolver(usuario: Usuario, para: Destinatarios) -> tuple[str, QuerySet[Efec
         lat, lon = para.centro
         centro = Point(lon, lat, srid=4326)
         circulo = _circulo(centro, para.radio_m)
-        return (
-            Destino.RADIO,
-            visibles.filter(ultima_posicion__distance_lte=(centro, D(m=para.radio_m))),
-            MultiPolygon(circulo),
+        cerca = visibles.filter(
+            # The GiST index narrows by a box in degrees that holds the circle; metres decide.
+            ultima_posicion__dwithin=(centro, grados_que_cubren(para.radio_m, lat)),
+            ultima_posicion__distance_lte=(centro, D(m=para.radio_m)),
         )
+        return Destino.RADIO, cerca, MultiPolygon(circulo)
     if para.todos:
         return Destino.TODOS, visibles, None
     raise EntradaInvalida("Indique a quién va el mensaje.", codigo="sin_destinatarios")

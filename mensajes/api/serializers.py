@@ -19,8 +19,10 @@ class MensajeEntradaSerializer(serializers.Serializer):
 
     texto = TextoEstricto(allow_blank=True, trim_whitespace=False, max_length=TEXTO_MAX + 1000)
     urgente = serializers.BooleanField(default=False)
-    efectivos = serializers.ListField(child=EnteroEstricto(min_value=1), required=False, max_length=5000)
-    unidad = EnteroEstricto(required=False, min_value=1)
+    efectivos = serializers.ListField(
+        child=EnteroEstricto(min_value=1, max_value=2**62), required=False, max_length=5000
+    )
+    unidad = EnteroEstricto(required=False, min_value=1, max_value=2**62)
     area = serializers.JSONField(required=False, help_text="GeoJSON Polygon o MultiPolygon (WGS 84).")
     lat = NumeroEstricto(required=False, min_value=-90, max_value=90)
     lon = NumeroEstricto(required=False, min_value=-180, max_value=180)

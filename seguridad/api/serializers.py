@@ -131,9 +131,9 @@ class BienestarEntradaSerializer(serializers.Serializer):
     everyone assigned to a `tarea`, or everyone in service in a `unidad`."""
 
     intervalo_min = NumeroEstricto()
-    efectivo = EnteroEstricto(required=False, min_value=1)
-    tarea = EnteroEstricto(required=False, min_value=1)
-    unidad = EnteroEstricto(required=False, min_value=1)
+    efectivo = EnteroEstricto(required=False, min_value=1, max_value=2**62)
+    tarea = EnteroEstricto(required=False, min_value=1, max_value=2**62)
+    unidad = EnteroEstricto(required=False, min_value=1, max_value=2**62)
 
 
 class BienestarSerializer(serializers.ModelSerializer):

@@ -24,6 +24,7 @@ from efectivos.alcance import alcance_de, exigir_mando, exigir_mando_en
 from efectivos.models import Efectivo, EstadoEfectivo, Usuario
 from efectivos.selectors import efectivo_visible
 from gad_project.exceptions import Conflicto, EntradaInvalida, NoEncontrado
+from gad_project.geo import grados_que_cubren
 from gad_project.tiempo import iso
 from geocercas.models import Presencia, TipoGeocerca
 from realtime import eventos
@@ -76,11 +77,14 @@ def _solo(e: Efectivo, ahora: datetime) -> bool:
     if e.ultima_posicion is None:
         return True
     reciente = ahora - timedelta(minutes=settings.DESPACHO_FIX_MAX_MIN)
+    radio = settings.BIENESTAR_SOLO_RADIO_M
     return not (
         Efectivo.objects.filter(
             estado__in=EN_SERVICIO,
             ultima_posicion_en__gte=reciente,
-            ultima_posicion__distance_lte=(e.ultima_posicion, D(m=settings.BIENESTAR_SOLO_RADIO_M)),
+            # The GiST index narrows by a box in degrees that holds the circle; metres decide.
+            ultima_posicion__dwithin=(e.ultima_posicion, grados_que_cubren(radio, e.ultima_posicion.y)),
+            ultima_posicion__distance_lte=(e.ultima_posicion, D(m=radio)),
         )
         .exclude(pk=e.pk)
         .exists()

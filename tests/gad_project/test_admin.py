@@ -29,6 +29,8 @@ def test_todos_los_modelos_del_dominio_estan_en_el_admin():
         "Evento",
         "CodigoVinculacion",
         "Notificacion",
+        "Mensaje",
+        "ControlBienestar",
     } <= nombres
 
 
