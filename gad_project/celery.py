@@ -17,6 +17,7 @@ app.conf.beat_schedule = {
     "auditoria-podar": {"task": "auditoria.tasks.podar", "schedule": 86400.0},
     "auditoria-anclar": {"task": "auditoria.tasks.anclar", "schedule": 60.0 * settings.AUDITORIA_ANCLA_MIN},
     "geocercas-escalar-alertas": {"task": "geocercas.tasks.alertas_escalar", "schedule": 60.0},
+    "tareas-asignaciones-vencer": {"task": "tareas.tasks.asignaciones_vencer", "schedule": 5.0},
     "seguridad-bienestar": {"task": "seguridad.tasks.bienestar_revisar", "schedule": 5.0},
     "telegram-mensajes-urgentes": {"task": "telegram_bot.tasks.mensajes_urgentes_reenviar", "schedule": 15.0},
     "seguridad-sin-reporte": {"task": "seguridad.tasks.sin_reporte_revisar", "schedule": 60.0},

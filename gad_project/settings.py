@@ -64,6 +64,20 @@ def env_float(name: str, default: float, *, minimum: float, maximum: float) -> f
     return value
 
 
+def env_positivos(name: str, default: list[int], *, cantidad: int) -> list[int]:
+    """A comma-separated list of exactly `cantidad` positive integers."""
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        values = [int(v) for v in raw.split(",")]
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a list of integers") from exc
+    if len(values) != cantidad or any(v <= 0 for v in values):
+        raise ImproperlyConfigured(f"{name}={raw!r} must be {cantidad} positive integers, comma-separated")
+    return values
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name)
     if raw is None:
@@ -535,6 +549,10 @@ VELOCIDAD_MAX_KMH = env_int("VELOCIDAD_MAX_KMH", 250, minimum=1)
 ALERTA_ESCALAR_MIN = env_int("ALERTA_ESCALAR_MIN", 5, minimum=1)
 # Backup efectivos dispatched at once to an SOS.
 SOS_REFUERZOS = env_int("SOS_REFUERZOS", 2, minimum=1)
+# Seconds an assignee has to accept, by the task's priority (baja, normal, alta, urgente, crítica:
+# an SOS backup is a critical emergency); past it the assignment is released and the next
+# nearest available efectivo dispatched. A task may carry its own (`plazo_aceptar_s`).
+DESPACHO_ACEPTAR_S = env_positivos("DESPACHO_ACEPTAR_S", [900, 600, 300, 120, 60], cantidad=5)
 # Welfare check-ins (seguridad.services.bienestar). Minutes an officer has to answer an ask;
 # whether any fresh fix counts as an answer (it proves the phone moves, not that the officer is
 # well: off by default); misses in a row that raise an SOS on their behalf.

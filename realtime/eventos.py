@@ -121,7 +121,9 @@ class TareaAsignadaDatos(TareaDatos):
 
 class TareaAsignacionDatos(TareaDatos):
     efectivo_id: int
-    respuesta: str  # aceptada | rechazada | llegada (the efectivo reached the place)
+    # aceptada | rechazada | llegada (the efectivo reached the place) | vencida (not accepted in
+    # time) | liberada (taken off by a commander) | reasignada (replaced by another efectivo)
+    respuesta: str
 
 
 class SosDatos(TypedDict):
@@ -294,6 +296,17 @@ def tarea_asignacion(datos: TareaDatos, *, efectivo_id: int, respuesta: str) -> 
     )
 
 
+class TareaSinCubrirDatos(TareaDatos):
+    faltan: int  # efectivos still missing
+    radio_m: float  # how far dispatch looked
+
+
+def tarea_sin_cubrir(datos: TareaDatos, *, faltan: int, radio_m: float) -> Publicacion:
+    """Re-dispatch found nobody available in range: to the unidad's commanders and the admins."""
+    completos: TareaSinCubrirDatos = {**datos, "faltan": faltan, "radio_m": radio_m}
+    return Publicacion("tarea.sin_cubrir", dict(completos), grupos.mando_de_unidad(datos["unidad_id"]))
+
+
 def sos(datos: SosDatos) -> Publicacion:
     """`sos.activado` when raised (again when its location becomes known), `sos.resuelto` when
     closed: to the efectivo, their unidad's commanders and the admins."""
@@ -349,6 +362,7 @@ TIPOS = (
     "tarea.estado",
     "tarea.asignada",
     "tarea.asignacion",
+    "tarea.sin_cubrir",
     "sos.activado",
     "sos.resuelto",
     "sin_reporte.activado",

@@ -12,7 +12,7 @@ from tareas.models import Asignacion, Tarea, TareaEvento
 class AsignacionInline(SoloLecturaAdmin, admin.TabularInline):
     model = Asignacion
     extra = 0
-    fields = ("efectivo", "estado", "distancia_m", "asignada_por", "asignada_en", "respondida_en")
+    fields = ("efectivo", "estado", "distancia_m", "asignada_por", "asignada_en", "vence_en", "respondida_en", "motivo")
     readonly_fields = fields
 
 
@@ -27,13 +27,36 @@ class TareaEventoInline(SoloLecturaAdmin, admin.TabularInline):
 class TareaAdmin(ConDescargas, MapaAdmin):
     descargas_url = "exportes_tareas"
     descargas_formatos = ("csv", "geojson")
-    list_display = ("codigo", "titulo", "tipo", "prioridad", "estado", "unidad", "inicio_programado", "creada_en")
-    list_filter = ("estado", "prioridad", "tipo", "unidad")
+    list_display = (
+        "codigo",
+        "titulo",
+        "tipo",
+        "prioridad",
+        "estado",
+        "unidad",
+        "requeridos",
+        "corta_desde",
+        "inicio_programado",
+        "creada_en",
+    )
+    list_filter = ("estado", "prioridad", "tipo", "unidad", ("corta_desde", admin.EmptyFieldListFilter))
+    actions = ["cancelar", "reabrir_busqueda"]
     search_fields = ("codigo", "titulo", "descripcion")
     list_select_related = ("unidad",)
     date_hierarchy = "creada_en"
     inlines = [AsignacionInline, TareaEventoInline]
-    readonly_fields = ("codigo", "estado", "inicio_real", "fin_real", "tiempo_pausado", "creada_por", "creada_en")
+    readonly_fields = (
+        "codigo",
+        "estado",
+        "inicio_real",
+        "fin_real",
+        "tiempo_pausado",
+        "creada_por",
+        "creada_en",
+        "requeridos",
+        "corta_desde",
+        "reportante",
+    )
     autocomplete_fields = ("delegado",)
 
     def get_readonly_fields(self, request, obj=None):
@@ -42,6 +65,38 @@ class TareaAdmin(ConDescargas, MapaAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # tasks are cancelled, never deleted: their history is the record
+
+    def _cada_una(self, request, queryset, hacer, hecho: str) -> None:
+        """Each selected task through the same service as the map and the API; each refusal said."""
+        bien = 0
+        for tarea in queryset:
+            try:
+                hacer(tarea)
+                bien += 1
+            except ErrorDominio as exc:
+                self.message_user(request, f"{tarea.codigo}: {exc.mensaje}", messages.ERROR)
+        if bien:
+            self.message_user(request, f"{bien} tarea(s) {hecho}.", messages.SUCCESS)
+
+    @admin.action(description="Cancelar las tareas seleccionadas (libera a sus efectivos)")
+    def cancelar(self, request, queryset):
+        self._cada_una(
+            request,
+            queryset,
+            lambda t: services.tarea_transicionar(
+                tarea_id=t.pk, accion="cancelar", usuario=request.user, motivo="cancelada desde la administración"
+            ),
+            "canceladas",
+        )
+
+    @admin.action(description="Reabrir la búsqueda de efectivos (tareas sin cubrir)")
+    def reabrir_busqueda(self, request, queryset):
+        self._cada_una(
+            request,
+            queryset,
+            lambda t: services.tarea_busqueda_reabrir(tarea_id=t.pk, usuario=request.user),
+            "con la búsqueda reabierta",
+        )
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -63,8 +118,27 @@ class TareaAdmin(ConDescargas, MapaAdmin):
 
 @admin.register(Asignacion)
 class AsignacionAdmin(SoloLecturaAdmin, admin.ModelAdmin):
-    list_display = ("tarea", "efectivo", "estado", "distancia_m", "asignada_por", "asignada_en")
+    list_display = ("tarea", "efectivo", "estado", "distancia_m", "asignada_por", "asignada_en", "vence_en", "motivo")
     list_filter = ("estado",)
+    actions = ["liberar"]
+
+    @admin.action(description="Liberar a los efectivos seleccionados de su tarea")
+    def liberar(self, request, queryset):
+        bien = 0
+        for a in queryset.filter(estado__in=["pendiente", "aceptada"]):
+            try:
+                services.asignacion_liberar(
+                    tarea_id=a.tarea_id,
+                    efectivo_id=a.efectivo_id,
+                    usuario=request.user,
+                    motivo="desde la administración",
+                )
+                bien += 1
+            except ErrorDominio as exc:
+                self.message_user(request, f"{a.tarea}: {exc.mensaje}", messages.ERROR)
+        if bien:
+            self.message_user(request, f"{bien} efectivo(s) liberados.", messages.SUCCESS)
+
     search_fields = ("tarea__codigo", "efectivo__apellido", "efectivo__codigo_interno")
     list_select_related = ("tarea", "efectivo", "asignada_por")
 

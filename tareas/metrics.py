@@ -18,3 +18,6 @@ for _m in MODOS:
     ASIGNACIONES.labels(modo=_m)
 for _r in ("aceptada", "rechazada"):
     RESPUESTAS.labels(respuesta=_r)
+VENCIDAS = Counter("gad_asignaciones_vencidas_total", "Assignments released for not being accepted in time")
+REDESPACHOS = Counter("gad_redespachos_total", "Efectivos dispatched automatically to fill a task back up")
+SIN_CUBRIR = Counter("gad_tareas_sin_cubrir_total", "Tasks left short-handed: nobody available in range")

@@ -67,6 +67,17 @@ class Tarea(models.Model):
     )
     creada_en = models.DateTimeField(auto_now_add=True)
     actualizada_en = models.DateTimeField(auto_now=True)
+    # The efectivo who reported it (an SOS, an emergency from the bot): never dispatched to it.
+    reportante = models.ForeignKey(
+        "efectivos.Efectivo", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # How many efectivos the task asked for: re-dispatch fills it back up when one times out or
+    # turns it down (0: never dispatched).
+    requeridos = models.PositiveSmallIntegerField(default=0)
+    # Set when re-dispatch found nobody in range ("sin cubrir"); cleared when filled or reopened.
+    corta_desde = models.DateTimeField("sin cubrir desde", null=True, blank=True)
+    # Seconds an assignee has to accept; empty: DESPACHO_ACEPTAR_S for the task's priority.
+    plazo_aceptar_s = models.PositiveIntegerField("plazo para aceptar (s)", null=True, blank=True)
     efectivos = models.ManyToManyField("efectivos.Efectivo", through="Asignacion", related_name="tareas", blank=True)
 
     class Meta:
@@ -108,6 +119,12 @@ class Asignacion(models.Model):
     asignada_en = models.DateTimeField(auto_now_add=True)
     respondida_en = models.DateTimeField(null=True, blank=True)
     liberada_en = models.DateTimeField(null=True, blank=True)
+    # Until when a pending assignment may be accepted; past it the sweep releases it and
+    # dispatches the next nearest (tareas.services.despacho.asignaciones_vencer).
+    vence_en = models.DateTimeField("vence", null=True, blank=True)
+    # Why it ended without being carried out: the rejection's reason, "sin respuesta", "liberada
+    # por el mando", "reasignada".
+    motivo = models.CharField(max_length=300, blank=True)
     # "Llegué": when the efectivo said they reached the task's place, and how far from it their
     # last fix was at that moment (None without a fix or a place).
     llegada_en = models.DateTimeField("llegada", null=True, blank=True)
@@ -124,7 +141,11 @@ class Asignacion(models.Model):
                 name="asignacion_viva_unica",
             ),
         ]
-        indexes = [models.Index(fields=["efectivo", "estado"])]
+        indexes = [
+            models.Index(fields=["efectivo", "estado"]),
+            # The timeout sweep: only pending ones, by deadline.
+            models.Index(fields=["vence_en"], condition=Q(estado="pendiente"), name="asignacion_pendiente_vence"),
+        ]
 
 
 class TareaEvento(models.Model):

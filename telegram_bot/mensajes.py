@@ -140,6 +140,21 @@ SEVERIDADES_NOTIFICADAS = ("critica",)
 
 def notificacion(tipo: str, datos: dict) -> tuple[str, list]:
     """The message an efectivo receives for an event (empty text: nothing to send)."""
+    if tipo == "tarea.asignacion":
+        por = {
+            "vencida": "no se aceptó a tiempo",
+            "liberada": "el mando lo liberó",
+            "reasignada": "el mando la reasignó",
+        }.get(datos["respuesta"])
+        if por is None:
+            return "", []
+        return f"↪️ La tarea {datos['codigo']} · {datos['titulo']} fue reasignada a otro efectivo ({por}).", []
+    if tipo == "tarea.sin_cubrir":
+        return (
+            f"⚠️ La tarea {datos['codigo']} · {datos['titulo']} quedó sin cubrir: faltan {datos['faltan']} "
+            f"efectivo(s) y no hay disponibles a menos de {datos['radio_m'] / 1000:g} km.",
+            [],
+        )
     if tipo == "mensaje.nuevo":
         # Sent as plain text: whatever the commander typed (HTML included) is shown as written.
         cabeza = "🚨 URGENTE · " if datos["urgente"] else "✉️ "

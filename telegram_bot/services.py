@@ -139,7 +139,11 @@ TIPOS_NOTIFICADOS = (
     "mensaje.nuevo",
     "bienestar.pedido",
     "bienestar.estado",
+    "tarea.asignacion",
+    "tarea.sin_cubrir",
 )
+# An officer is told when a task is taken from them (not when they answered it themselves).
+RESPUESTAS_AVISADAS = ("vencida", "liberada", "reasignada")
 VENTANA_REORDEN = timedelta(seconds=10)  # see realtime.selectors: ids commit out of order
 
 
@@ -188,9 +192,15 @@ def _notificaciones_de(eventos: list[Evento]) -> list[Notificacion]:
             or (liberada_en is not None and liberada_en >= evento.creado_en - timedelta(seconds=5))
         ]
 
-    efectivos_de_tarea = {e.pk: asignados_al_momento(e) for e in eventos if e.tipo.startswith("tarea.")}
+    efectivos_de_tarea = {
+        e.pk: asignados_al_momento(e)
+        for e in eventos
+        if e.tipo.startswith("tarea.") and e.tipo not in ("tarea.asignacion", "tarea.sin_cubrir")
+    }
     destinatarios = {
-        e.datos["efectivo_id"] if e.tipo in ("alerta.geocerca", "tarea.asignada", "bienestar.pedido") else None
+        e.datos["efectivo_id"]
+        if e.tipo in ("alerta.geocerca", "tarea.asignada", "bienestar.pedido", "tarea.asignacion")
+        else None
         for e in eventos
     } | {eid for ids in efectivos_de_tarea.values() for eid in ids}
     vinculados = dict(
@@ -203,11 +213,14 @@ def _notificaciones_de(eventos: list[Evento]) -> list[Notificacion]:
     nuevas += _escaladas_de(
         [e for e in eventos if e.tipo == "bienestar.estado" and e.datos["estado"] == "fallido"], ahora
     )
+    nuevas += _escaladas_de([e for e in eventos if e.tipo == "tarea.sin_cubrir"], ahora)
     nuevas += _mensajes_de([e for e in eventos if e.tipo == "mensaje.nuevo"], ahora)
     for evento in eventos:
-        if evento.tipo in ("alerta.escalada", "mensaje.nuevo", "bienestar.estado"):
+        if evento.tipo in ("alerta.escalada", "mensaje.nuevo", "bienestar.estado", "tarea.sin_cubrir"):
             continue
-        if evento.tipo in ("alerta.geocerca", "tarea.asignada", "bienestar.pedido"):
+        if evento.tipo == "tarea.asignacion" and evento.datos["respuesta"] not in RESPUESTAS_AVISADAS:
+            continue
+        if evento.tipo in ("alerta.geocerca", "tarea.asignada", "bienestar.pedido", "tarea.asignacion"):
             para = [evento.datos["efectivo_id"]]
         else:
             para = efectivos_de_tarea.get(evento.pk, [])

@@ -29,6 +29,16 @@ class SosEntradaSerializer(serializers.Serializer):
 
 class SosResolverSerializer(serializers.Serializer):
     nota = TextoEstricto(required=False, allow_blank=True, max_length=2000, default="")
+    tarea = serializers.ChoiceField(
+        choices=[
+            ("mantener", "Mantener la emergencia"),
+            ("finalizar", "Finalizarla: la ayuda llegó"),
+            ("cancelar", "Cancelarla: falsa alarma"),
+        ],
+        default="mantener",
+        required=False,
+        help_text="Qué pasa con su emergencia; finalizar o cancelar libera al refuerzo.",
+    )
 
 
 class SosSerializer(serializers.ModelSerializer):

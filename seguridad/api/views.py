@@ -59,7 +59,12 @@ class SosViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         sos_id = param_int({"id": pk}, "id", minimo=1, maximo=2**62, requerido=True)
         entrada = SosResolverSerializer(data=request.data or {})
         entrada.is_valid(raise_exception=True)
-        sos = services.sos_resolver(sos_id=sos_id, usuario=request.user, nota=entrada.validated_data["nota"])
+        sos = services.sos_resolver(
+            sos_id=sos_id,
+            usuario=request.user,
+            nota=entrada.validated_data["nota"],
+            tarea=entrada.validated_data.get("tarea", "mantener"),
+        )
         return Response(SosSerializer(self._sos(sos.pk)).data)
 
 
@@ -111,15 +116,15 @@ class BienestarViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
 
 
 class MiBienestarView(APIView):
-    """`GET /api/v1/mi-bienestar/`: the signed-in efectivo's running cadence (null: none).
-    `POST`: "Estoy bien" (409 when no cadence is running)."""
+    """`GET /api/v1/mi-bienestar/`: the signed-in efectivo's running cadence, as a list of at most
+    one (empty: none). `POST`: "Estoy bien" (409 when no cadence is running)."""
 
     permission_classes = [EsEfectivo]
 
-    @extend_schema(responses={200: BienestarSerializer})
+    @extend_schema(responses={200: BienestarSerializer(many=True)})
     def get(self, request):
-        control = selectors.controles_visibles(usuario=request.user).filter(terminado_en__isnull=True).first()
-        return Response(BienestarSerializer(control).data if control else None)
+        controles = selectors.controles_visibles(usuario=request.user).filter(terminado_en__isnull=True)[:1]
+        return Response(BienestarSerializer(controles, many=True).data)
 
     @extend_schema(request=None, responses={200: BienestarSerializer})
     def post(self, request):

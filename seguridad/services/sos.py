@@ -14,13 +14,14 @@ from django.utils import timezone
 
 from efectivos.alcance import alcance_de
 from efectivos.models import Efectivo, Usuario
-from gad_project.exceptions import Conflicto, NoEncontrado, NoPermitido
+from gad_project.exceptions import Conflicto, EntradaInvalida, NoEncontrado, NoPermitido
 from gad_project.tiempo import iso
 from realtime import eventos
 from realtime.services import publish_many
 from seguridad.models import EstadoSos, FuenteSos, SinReporte, Sos
 from seguridad.selectors import sos_visibles
-from tareas.services import emergencia_crear
+from tareas.models import ESTADOS_ABIERTOS, EstadoTarea, Tarea
+from tareas.services import emergencia_crear, tarea_transicionar
 
 
 def sos_datos(sos: Sos, asignados: Sequence[int] = ()) -> eventos.SosDatos:
@@ -98,9 +99,16 @@ def sos_activar(
     return sos, creado, asignados
 
 
-def sos_resolver(*, sos_id: int, usuario: Usuario, nota: str = "") -> Sos:
+DESTINOS_TAREA = ("mantener", "finalizar", "cancelar")
+
+
+def sos_resolver(*, sos_id: int, usuario: Usuario, nota: str = "", tarea: str = "mantener") -> Sos:
     """Close an SOS: a commander of the efectivo's unidad or an admin, or the efectivo themself
-    (a false alarm). The emergency task follows its own course."""
+    (a false alarm). Its emergency task is kept (`mantener`: it follows its own course),
+    finished (`finalizar`: help arrived) or cancelled (`cancelar`: a false alarm); finishing or
+    cancelling releases the backups. Only command decides the task's fate."""
+    if tarea not in DESTINOS_TAREA:
+        raise EntradaInvalida("Destino de la tarea desconocido.", detalle={"tarea": list(DESTINOS_TAREA)})
     with transaction.atomic():
         sos = sos_visibles(usuario=usuario).select_for_update(of=("self",)).filter(pk=sos_id).first()
         if sos is None:
@@ -111,13 +119,32 @@ def sos_resolver(*, sos_id: int, usuario: Usuario, nota: str = "") -> Sos:
             raise NoPermitido("Solo el mando de su unidad o el propio efectivo resuelven un SOS.")
         if sos.estado != EstadoSos.ACTIVO:
             raise Conflicto("El SOS ya está resuelto.", codigo="sos_resuelto")
+        if tarea != "mantener" and not alcance.es_mando:
+            raise NoPermitido("Solo el mando decide qué pasa con la emergencia.", codigo="tarea_del_mando")
         sos.estado = EstadoSos.RESUELTO
         sos.resuelto_en = timezone.now()
         sos.resuelto_por = usuario
         sos.nota = nota
         sos.save(update_fields=["estado", "resuelto_en", "resuelto_por", "nota"])
         publish_many([eventos.sos(sos_datos(sos))])
+        if tarea != "mantener" and sos.tarea_id is not None:
+            _cerrar_emergencia(sos.tarea_id, usuario, tarea, nota)
     return sos
+
+
+def _cerrar_emergencia(tarea_id: int, usuario: Usuario, destino: str, nota: str) -> None:
+    """Finish (help arrived: started then finished if it had not started) or cancel (a false
+    alarm) an SOS's emergency task, if still open; either releases its backups."""
+    motivo = ("SOS resuelto: " + (nota or ("atendido" if destino == "finalizar" else "falsa alarma")))[:300]
+    estado = Tarea.objects.filter(pk=tarea_id).values_list("estado", flat=True).first()
+    if estado is None or estado not in ESTADOS_ABIERTOS:
+        return
+    if destino == "cancelar" or estado == EstadoTarea.PROGRAMADA:
+        tarea_transicionar(tarea_id=tarea_id, accion="cancelar", usuario=usuario, motivo=motivo)
+        return
+    if estado == EstadoTarea.ASIGNADA:
+        tarea_transicionar(tarea_id=tarea_id, accion="iniciar", usuario=usuario, motivo=motivo)
+    tarea_transicionar(tarea_id=tarea_id, accion="finalizar", usuario=usuario, motivo=motivo)
 
 
 def _efectivo_propio(usuario: Usuario) -> Efectivo:

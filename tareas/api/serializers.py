@@ -24,6 +24,9 @@ class AsignacionSerializer(serializers.ModelSerializer):
             "respondida_en",
             "llegada_en",
             "llegada_distancia_m",
+            "vence_en",
+            "liberada_en",
+            "motivo",
         )
         read_only_fields = fields
 
@@ -57,6 +60,9 @@ class TareaSerializer(serializers.ModelSerializer):
             "delegado",
             "creada_por",
             "creada_en",
+            "requeridos",
+            "corta_desde",
+            "plazo_aceptar_s",
             "asignaciones",
         )
         read_only_fields = fields
@@ -78,6 +84,13 @@ class TareaEntradaSerializer(serializers.Serializer):
     lon = NumeroEstricto(required=False, min_value=-180, max_value=180)
     inicio_programado = FechaAcotada(required=False)
     fin_programado = FechaAcotada(required=False)
+    plazo_aceptar_s = EnteroEstricto(
+        required=False,
+        allow_null=True,
+        min_value=10,
+        max_value=86_400,
+        help_text="Segundos para aceptar (10 a 86.400); vacío: el de su prioridad (DESPACHO_ACEPTAR_S).",
+    )
 
     def validate(self, datos):
         if ("lat" in datos) != ("lon" in datos):
@@ -98,6 +111,16 @@ class AsignarSerializer(serializers.Serializer):
         if bool(datos.get("efectivos")) == bool(datos.get("cercanos")):
             raise serializers.ValidationError("Indique `efectivos` (lista de ids) o `cercanos` (cantidad), no ambos.")
         return datos
+
+
+class LiberarSerializer(serializers.Serializer):
+    efectivo = EnteroEstricto(min_value=1, max_value=2**62)
+    motivo = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
+
+
+class ReasignarSerializer(serializers.Serializer):
+    de = EnteroEstricto(min_value=1, max_value=2**62, help_text="El efectivo asignado que deja la tarea.")
+    a = EnteroEstricto(min_value=1, max_value=2**62, help_text="El efectivo disponible que la toma.")
 
 
 class MotivoSerializer(serializers.Serializer):

@@ -23,7 +23,9 @@ from tareas.api.serializers import (
     EfectivoEstadisticasSerializer,
     EmergenciaSerializer,
     EstadisticaUnidadSerializer,
+    LiberarSerializer,
     MotivoSerializer,
+    ReasignarSerializer,
     TareaEntradaSerializer,
     TareaEventoSerializer,
     TareaSerializer,
@@ -161,6 +163,40 @@ class TareaViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         tarea = self._tarea(pk)
         services.asignacion_llegar(tarea_id=tarea.pk, usuario=request.user)
         return self._respuesta(self._tarea(pk))
+
+    @extend_schema(request=LiberarSerializer, responses={200: TareaSerializer})
+    @action(detail=True, methods=["post"])
+    def liberar(self, request, pk=None):
+        """Take one efectivo off the task (it then asks for one fewer); 409 for the last efectivo
+        of an open emergency."""
+        tarea = self._tarea(pk)
+        entrada = LiberarSerializer(data=request.data)
+        entrada.is_valid(raise_exception=True)
+        d = entrada.validated_data
+        services.asignacion_liberar(
+            tarea_id=tarea.pk, efectivo_id=d["efectivo"], usuario=request.user, motivo=d["motivo"]
+        )
+        return self._respuesta(tarea)
+
+    @extend_schema(request=ReasignarSerializer, responses={200: TareaSerializer})
+    @action(detail=True, methods=["post"])
+    def reasignar(self, request, pk=None):
+        """Replace one assignee by another available efectivo of the task's unidad, atomically."""
+        tarea = self._tarea(pk)
+        entrada = ReasignarSerializer(data=request.data)
+        entrada.is_valid(raise_exception=True)
+        d = entrada.validated_data
+        services.tarea_reasignar(tarea_id=tarea.pk, de_efectivo=d["de"], a_efectivo=d["a"], usuario=request.user)
+        return self._respuesta(tarea)
+
+    @extend_schema(request=None, responses={200: TareaSerializer})
+    @action(detail=True, methods=["post"])
+    def buscar(self, request, pk=None):
+        """Reopen a short-handed task's search: dispatch the nearest available now (409 while
+        nobody is in range)."""
+        tarea = self._tarea(pk)
+        services.tarea_busqueda_reabrir(tarea_id=tarea.pk, usuario=request.user)
+        return self._respuesta(tarea)
 
     @extend_schema(responses={200: TareaEventoSerializer(many=True)})
     @action(detail=True, methods=["get"])

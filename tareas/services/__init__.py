@@ -22,6 +22,13 @@ from tareas.services.estados import (
     tarea_datos,
     tarea_transicionar,
 )
+from tareas.services.redespacho import (
+    asignacion_liberar,
+    asignaciones_vencer,
+    tarea_busqueda_reabrir,
+    tarea_completar,
+    tarea_reasignar,
+)
 
 __all__ = [
     "ACCIONES_DE_MANDO",
@@ -29,16 +36,21 @@ __all__ = [
     "TRANSICIONES",
     "Asignado",
     "TransicionInvalida",
+    "asignacion_liberar",
     "asignacion_llegar",
     "asignacion_responder",
+    "asignaciones_vencer",
     "emergencia_crear",
     "estadisticas_refrescar",
     "radio_de_despacho",
     "tarea_actualizar",
     "tarea_asignar",
+    "tarea_busqueda_reabrir",
     "tarea_codigo_generar",
+    "tarea_completar",
     "tarea_crear",
     "tarea_crear_desde_instancia",
     "tarea_datos",
+    "tarea_reasignar",
     "tarea_transicionar",
 ]

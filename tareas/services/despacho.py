@@ -3,10 +3,10 @@ their answers with re-dispatch, and emergencies dispatched at once."""
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.gis.geos import Point
@@ -50,18 +50,24 @@ class Asignado:
 def tarea_asignar(
     *,
     tarea_id: int,
-    usuario: Usuario,
+    usuario: Usuario | None,
     efectivos: Sequence[int] = (),
     cercanos: int = 0,
     radio_m: float | None = None,
     especialidad: str | None = None,
     excluir: Sequence[int] = (),
     despacho_automatico: bool = False,
+    sistema: bool = False,
 ) -> list[Asignado]:
     """Assign explicit efectivos, or the `cercanos` nearest available ones to the task's place.
 
     `despacho_automatico`: the system dispatches an efectivo's emergency report on its own (the
     reporter is no dispatcher); only the nearest-available path, never chosen efectivos.
+    `sistema`: re-dispatch after a timeout or a rejection (tareas.services.redespacho); `usuario`
+    is the task's creator when known, else None.
+
+    Each new assignment must be accepted within the task's acceptance time (`vence_en`); the task
+    records how many it asked for (`requeridos`), which re-dispatch fills back up.
 
     Nearest ones are claimed FOR UPDATE SKIP LOCKED and marked en_tarea in the same transaction,
     so concurrent dispatches never take the same efectivo. Explicit ones must be available and in
@@ -70,7 +76,7 @@ def tarea_asignar(
     modo = "elegidos" if efectivos else ("automatico" if despacho_automatico else "cercanos")
     with transaction.atomic():
         tarea = Tarea.objects.select_for_update().get(pk=tarea_id)
-        if not (despacho_automatico and cercanos and not efectivos):
+        if not sistema and not (despacho_automatico and cercanos and not efectivos):
             _exigir_mando(tarea, usuario)
         if tarea.estado not in (
             EstadoTarea.PROGRAMADA,
@@ -86,6 +92,8 @@ def tarea_asignar(
             radio = radio_de_despacho(radio_m)
             # never again someone already on this task, or who turned it down
             excluidos = [*tarea.asignaciones.values_list("efectivo_id", flat=True), *excluir]
+            if tarea.reportante_id is not None:
+                excluidos.append(tarea.reportante_id)  # the one who asked for help is not the help
             for unidad_id in _unidades_de_despacho(tarea, usuario):
                 elegidos = [
                     (c.efectivo_id, c.distancia_m)
@@ -114,11 +122,14 @@ def tarea_asignar(
         if not elegidos:
             metrics.SIN_CANDIDATOS.inc()
             raise Conflicto("No hay efectivos disponibles para asignar.", codigo="sin_efectivos_disponibles")
+        ahora = timezone.now()
         Efectivo.objects.filter(pk__in=[e for e, _ in elegidos]).update(
-            estado=EstadoEfectivo.EN_TAREA, actualizado_en=timezone.now()
+            estado=EstadoEfectivo.EN_TAREA, actualizado_en=ahora
         )
+        vence = ahora + plazo_aceptar(tarea)
         asignaciones = Asignacion.objects.bulk_create(
-            Asignacion(tarea=tarea, efectivo_id=e, distancia_m=d, asignada_por=usuario) for e, d in elegidos
+            Asignacion(tarea=tarea, efectivo_id=e, distancia_m=d, asignada_por=usuario, vence_en=vence)
+            for e, d in elegidos
         )
         # The assignments and the efectivos they take, in the audit trail (bulk writes: no signals).
         entradas_registrar(
@@ -144,6 +155,10 @@ def tarea_asignar(
             tarea.estado = EstadoTarea.ASIGNADA
         if tarea.delegado_id is None:
             tarea.delegado_id = elegidos[0][0]
+        vivas = tarea.asignaciones.filter(estado__in=VIVAS).count()
+        tarea.requeridos = max(tarea.requeridos, vivas)
+        if vivas >= tarea.requeridos:
+            tarea.corta_desde = None
         tarea.save()
         if anterior != tarea.estado:
             _registrar(tarea, usuario, anterior, tarea.estado, f"asignada a {len(elegidos)} efectivo(s)")
@@ -166,7 +181,10 @@ def tarea_asignar(
         if anterior != tarea.estado:
             publicaciones.append(
                 eventos.tarea_estado(
-                    tarea_datos(tarea), anterior=anterior, por_usuario_id=usuario.pk, asignados=_asignados(tarea)
+                    tarea_datos(tarea),
+                    anterior=anterior,
+                    por_usuario_id=usuario.pk if usuario else None,
+                    asignados=_asignados(tarea),
                 )
             )
         publish_many(publicaciones)
@@ -238,7 +256,8 @@ def asignacion_responder(
         )
         asignacion.estado = EstadoAsignacion.ACEPTADA if acepta else EstadoAsignacion.RECHAZADA
         asignacion.respondida_en = timezone.now()
-        asignacion.save(update_fields=["estado", "respondida_en"])
+        asignacion.motivo = "" if acepta else (motivo or "rechazada")[:300]
+        asignacion.save(update_fields=["estado", "respondida_en", "motivo"])
         accion = "aceptada" if acepta else "rechazada"
         metrics.RESPUESTAS.labels(respuesta=accion).inc()
         _registrar(
@@ -274,13 +293,12 @@ def asignacion_responder(
                 )
             tarea.save()
         publish_many(publicaciones)
-    if not acepta and redespachar and tarea.estado == EstadoTarea.PROGRAMADA and tarea.ubicacion is not None:
-        # On behalf of whoever created the task, if they still command it. Nobody else available
-        # (Conflicto) or no such commander: the task waits, programada, for a commander.
-        creador = tarea.creada_por
-        if creador is not None and _puede_mandar(tarea, creador):
-            with contextlib.suppress(Conflicto):
-                tarea_asignar(tarea_id=tarea.pk, usuario=creador, cercanos=1)
+    if not acepta and redespachar:
+        # At once: the next nearest available efectivo, up to the number the task asked for
+        # (nobody in range: the task is marked "sin cubrir" and the commanders are told).
+        from tareas.services.redespacho import tarea_completar
+
+        tarea_completar(tarea_id=tarea.pk)
         tarea.refresh_from_db()
     return tarea
 
@@ -315,6 +333,7 @@ def emergencia_crear(
         prioridad=Prioridad.CRITICA,
         ubicacion=Point(lon, lat, srid=4326),
         inicio_programado=timezone.now(),
+        reportante=reportante,
     )
     tarea = tarea_crear_desde_instancia(tarea=tarea, usuario=usuario)
     try:
@@ -334,17 +353,24 @@ def emergencia_crear(
     return tarea, asignados
 
 
+def plazo_aceptar(tarea: Tarea) -> timedelta:
+    """How long an assignee of this task has to accept: its own `plazo_aceptar_s`, else
+    DESPACHO_ACEPTAR_S for its priority (1 baja … 5 crítica)."""
+    segundos = tarea.plazo_aceptar_s or settings.DESPACHO_ACEPTAR_S[min(5, max(1, tarea.prioridad)) - 1]
+    return timedelta(seconds=segundos)
+
+
 def radio_de_despacho(pedido_m: float | None) -> float:
     """The search radius: what the dispatcher asked for, never beyond DESPACHO_RADIO_MAX_M."""
     maximo = float(settings.DESPACHO_RADIO_MAX_M)
     return maximo if pedido_m is None else min(float(pedido_m), maximo)
 
 
-def _unidades_de_despacho(tarea: Tarea, usuario: Usuario) -> list[int | None]:
+def _unidades_de_despacho(tarea: Tarea, usuario: Usuario | None) -> list[int | None]:
     """Where the nearest are sought, in order (None: every unidad). An admin dispatches from every
     unidad; anyone else (a commander, or the system on an efectivo's report) from the task's own
     unidad first and, when nobody of it is in range, reinforcements from any (DESPACHO_REFUERZOS)."""
-    if alcance_de(usuario).todo:
+    if usuario is not None and alcance_de(usuario).todo:
         return [None]
     return [tarea.unidad_id, None] if settings.DESPACHO_REFUERZOS else [tarea.unidad_id]
 

@@ -91,7 +91,15 @@ def tarea_crear(
     return tarea_crear_desde_instancia(tarea=tarea, usuario=usuario)
 
 
-CAMPOS_EDITABLES = ("titulo", "descripcion", "tipo", "prioridad", "inicio_programado", "fin_programado")
+CAMPOS_EDITABLES = (
+    "titulo",
+    "descripcion",
+    "tipo",
+    "prioridad",
+    "inicio_programado",
+    "fin_programado",
+    "plazo_aceptar_s",
+)
 
 
 def tarea_actualizar(

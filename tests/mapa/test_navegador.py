@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from efectivos.models import Efectivo, EstadoEfectivo
 from geocercas.models import Alerta
-from tareas.models import Tarea, TipoTarea
+from tareas.models import Asignacion, Tarea, TipoTarea
 from tests.factories import desplazar
 from tests.mapa.test_navegador_base import para_readme
 from tests.navegador import captura, ingresar, navegador  # noqa: F401 (fixture)
@@ -171,11 +171,12 @@ def test_el_comandante_despacha_una_emergencia_con_un_clic_y_ve_el_recorrido(ser
     assert pagina.errores == []
 
 
-def test_un_efectivo_no_entra_al_mapa(servidor, navegador):  # noqa: F811
+def test_un_efectivo_no_entra_al_mapa_sino_a_la_app_de_campo(servidor, navegador):  # noqa: F811
     pagina = ingresar(navegador, servidor, "efectivo", "efectivo1234", destino="/mapa/")
-    assert "no tiene acceso" in pagina.inner_text("main")
+    pagina.wait_for_selector("body[data-listo='1']", timeout=20_000)
+    assert pagina.url.endswith("/campo/")
     assert pagina.locator("#mapa").count() == 0
-    captura(pagina, "mapa-efectivo-rechazado")
+    captura(pagina, "mapa-efectivo-a-campo")
 
 
 def test_el_mapa_se_lee_en_una_pantalla_de_pared(servidor, navegador):  # noqa: F811
@@ -208,16 +209,19 @@ def test_un_sos_queda_fijo_en_el_mapa_hasta_que_el_mando_lo_resuelve(servidor, n
     pagina.wait_for_selector("body[data-listo='1']", timeout=20_000)
     item.wait_for(timeout=10_000)
 
-    pagina.once("dialog", lambda d: d.accept("Asistido en el lugar"))
+    # Resolving asks what happens to its emergency: a false alarm cancels it and frees the backup.
+    refuerzos = list(Asignacion.objects.filter(tarea_id=sos["tarea"]).values_list("efectivo_id", flat=True))
+    assert refuerzos and set(Efectivo.objects.filter(pk__in=refuerzos).values_list("estado", flat=True)) == {"en_tarea"}
     item.locator(".resolver").click()
+    item.locator("select[name=tarea]").select_option("cancelar")
+    item.locator("input[name=nota]").fill("Falsa alarma")
+    item.locator(".cierre button[type=submit]").click()
     item.wait_for(state="detached", timeout=10_000)
     assert pagina.locator("#sos").is_hidden()
     cerrado = Sos.objects.get(pk=sos["id"])
-    assert (cerrado.estado, cerrado.nota, cerrado.resuelto_por.username) == (
-        "resuelto",
-        "Asistido en el lugar",
-        "comandante",
-    )
+    assert (cerrado.estado, cerrado.nota, cerrado.resuelto_por.username) == ("resuelto", "Falsa alarma", "comandante")
+    assert Tarea.objects.get(pk=sos["tarea"]).estado == "cancelada"
+    assert set(Efectivo.objects.filter(pk__in=refuerzos).values_list("estado", flat=True)) == {"disponible"}
 
 
 def test_un_efectivo_que_deja_de_reportar_aparece_sin_reporte_y_sale_al_volver(servidor, navegador):  # noqa: F811
@@ -335,3 +339,37 @@ def test_la_lista_de_alertas_no_se_mueve_bajo_el_puntero_y_se_reconocen_todas(se
     pagina.wait_for_function("() => document.querySelector('#alertas-pendientes').textContent === '0'", timeout=10_000)
     assert not Alerta.objects.filter(efectivo__unidad__codigo="CC1", estado="pendiente").exists()
     assert pagina.locator("#alertas .alerta:not(.reconocida)").count() == 0
+
+
+def test_el_comandante_reasigna_libera_y_cancela_desde_el_panel_de_la_tarea(servidor, navegador):  # noqa: F811
+    pagina = abrir_mapa(navegador, servidor, "comandante", "comandante1234")
+    acceso = token(servidor, "comandante", "comandante1234")
+    estado, tarea = post_json(
+        f"{servidor}/api/v1/tareas/", {"titulo": "Vallado", "lat": CASA_ROSADA[1], "lon": CASA_ROSADA[0]}, acceso
+    )
+    assert estado == 201, tarea
+    estado, tarea = post_json(f"{servidor}/api/v1/tareas/{tarea['id']}/asignar/", {"cercanos": 2}, acceso)
+    assert estado == 200, tarea
+    primero, segundo = (a["efectivo"] for a in tarea["asignaciones"])
+    pagina.evaluate(f"window.gadMapa.acciones.abrirTarea({tarea['id']})")
+    panel = pagina.locator("#panel-contenido")
+    panel.locator("text=responde antes de").first.wait_for(timeout=10_000)  # the acceptance deadline shows
+    assert "2 de 2" in panel.inner_text()
+    panel.locator(f"[data-reasignar='{primero}']").click()
+    panel.locator("#t-elegir li[data-id]").first.wait_for(timeout=10_000)
+    nuevo = int(panel.locator("#t-elegir li[data-id]").first.get_attribute("data-id"))
+    panel.locator("#t-elegir li[data-id]").first.click()
+    pagina.locator("#panel .resultado", has_text="Reasignada").wait_for(timeout=10_000)
+    vivas = set(
+        Asignacion.objects.filter(tarea_id=tarea["id"], estado="pendiente").values_list("efectivo_id", flat=True)
+    )
+    assert vivas == {segundo, nuevo}
+    captura(pagina, "mapa-tarea-acciones")
+    pagina.once("dialog", lambda d: d.accept("Se resolvió sin intervención"))
+    panel.locator("#t-cancelar").click()
+    pagina.locator("#panel .resultado", has_text="cancelada").wait_for(timeout=10_000)
+    assert Tarea.objects.get(pk=tarea["id"]).estado == "cancelada"
+    assert set(Efectivo.objects.filter(pk__in=[primero, segundo, nuevo]).values_list("estado", flat=True)) == {
+        "disponible"
+    }
+    assert pagina.errores == []

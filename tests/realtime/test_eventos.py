@@ -472,3 +472,24 @@ def test_un_control_de_bienestar_publica_bienestar_estado_y_bienestar_pedido(com
         pedido.datos["vence_en"]
         == (ahora + timedelta(minutes=settings.BIENESTAR_PLAZO_MIN)).astimezone(zona).isoformat()
     )
+
+
+def test_una_tarea_sin_nadie_en_rango_publica_tarea_sin_cubrir(comandante_a, unidad_a, settings):
+    from django.contrib.gis.geos import Point
+
+    from tareas import services
+    from tests.factories import CENTRO
+
+    settings.DESPACHO_REFUERZOS = False
+    EfectivoFactory(unidad=unidad_a, ultima_posicion=Point(*CENTRO, srid=4326))
+    tarea = services.tarea_crear(
+        usuario=comandante_a, titulo="Corte", unidad_id=unidad_a.pk, lat=CENTRO[1], lon=CENTRO[0]
+    )
+    services.tarea_asignar(tarea_id=tarea.pk, usuario=comandante_a, cercanos=1)
+    services.asignaciones_vencer(ahora=timezone.now() + timedelta(hours=1))
+    tarea.refresh_from_db()
+    evento = _ultimo("tarea.sin_cubrir")
+    assert evento.datos == {**_tarea(tarea), "faltan": 1, "radio_m": float(settings.DESPACHO_RADIO_MAX_M)}
+    assert evento.audiencia == _mando(unidad_a.pk)
+    vencida = _ultimo("tarea.asignacion")
+    assert vencida.datos["respuesta"] == "vencida"

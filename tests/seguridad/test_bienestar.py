@@ -39,7 +39,7 @@ def test_el_ciclo_pedido_respuesta_y_el_tablero(api, comandante_a, efectivo, set
     assert pedido.datos["estado"] == "pedido" and pedido.datos["vence_en"]
     tablero = api(comandante_a).get("/api/v1/bienestar/").json()["results"]
     assert [(c["efectivo"], c["estado"]) for c in tablero] == [(efectivo.pk, "pedido")]
-    assert api(efectivo.usuario).get("/api/v1/mi-bienestar/").json()["estado"] == "pedido"
+    assert [c["estado"] for c in api(efectivo.usuario).get("/api/v1/mi-bienestar/").json()] == ["pedido"]
 
     r = api(efectivo.usuario).post("/api/v1/mi-bienestar/")
     assert r.status_code == 200 and r.json()["estado"] == "al_dia"
@@ -127,6 +127,7 @@ def test_para_una_tarea_y_para_una_unidad(api, comandante_a, efectivo, unidad_a)
     assert api(comandante_a).post(f"/api/v1/bienestar/{c.pk}/terminar/").json()["estado"] == "terminado"
     assert api(comandante_a).post(f"/api/v1/bienestar/{c.pk}/terminar/").status_code == 409
     assert api(efectivo.usuario).post("/api/v1/mi-bienestar/").status_code == 409
+    assert api(efectivo.usuario).get("/api/v1/mi-bienestar/").json() == []
 
 
 @pytest.mark.parametrize(

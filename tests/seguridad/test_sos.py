@@ -94,3 +94,32 @@ def test_solo_un_efectivo_con_legajo_pide_auxilio(api, comandante_a, ajeno):
         assert r.status_code == 403
         assert r.json()["error"]["codigo"] == "sin_legajo"
     assert not Sos.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "destino, estado_tarea", [("cancelar", "cancelada"), ("finalizar", "finalizada"), ("mantener", "asignada")]
+)
+def test_resolver_decide_la_emergencia_y_libera_al_refuerzo(
+    api, efectivo, comandante_a, unidad_a, destino, estado_tarea
+):
+    from efectivos.models import Efectivo
+
+    refuerzo = EfectivoFactory(unidad=unidad_a, ultima_posicion=Point(*desplazar(*CENTRO, norte_m=300), srid=4326))
+    sos = api(efectivo.usuario).post("/api/v1/sos/", {"lat": CENTRO[1], "lon": CENTRO[0]}, format="json").json()
+    assert Efectivo.objects.get(pk=refuerzo.pk).estado == "en_tarea"
+    r = api(comandante_a).post(f"/api/v1/sos/{sos['id']}/resolver/", {"nota": "ok", "tarea": destino}, format="json")
+    assert r.status_code == 200, r.json()
+    assert Tarea.objects.get(pk=sos["tarea"]).estado == estado_tarea
+    assert Efectivo.objects.get(pk=refuerzo.pk).estado == ("en_tarea" if destino == "mantener" else "disponible")
+
+
+def test_el_efectivo_no_decide_la_emergencia_y_un_destino_invalido_es_400(api, efectivo, unidad_a):
+    EfectivoFactory(unidad=unidad_a, ultima_posicion=Point(*desplazar(*CENTRO, norte_m=300), srid=4326))
+    cliente = api(efectivo.usuario)
+    sos = cliente.post("/api/v1/sos/", {"lat": CENTRO[1], "lon": CENTRO[0]}, format="json").json()
+    r = cliente.post(f"/api/v1/sos/{sos['id']}/resolver/", {"tarea": "cancelar"}, format="json")
+    assert (r.status_code, r.json()["error"]["codigo"]) == (403, "tarea_del_mando")
+    r = cliente.post(f"/api/v1/sos/{sos['id']}/resolver/", {"tarea": "borrar"}, format="json")
+    assert r.status_code == 400
+    assert Sos.objects.get(pk=sos["id"]).estado == "activo"  # nothing changed
+    assert Tarea.objects.get(pk=sos["tarea"]).estado == "asignada"

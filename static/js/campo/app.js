@@ -248,7 +248,7 @@ function pintarBienestar() {
 }
 
 async function cargarBienestar() {
-  estado.control = await pedir("/api/v1/mi-bienestar/");
+  estado.control = (await pedir("/api/v1/mi-bienestar/"))[0] || null;
   pintarBienestar();
 }
 
@@ -501,6 +501,9 @@ async function recibir(f) {
     llamar(d.prioridad >= 4);
     avisar(`Nueva tarea: ${d.titulo}`);
     await cargarTareas();
+  } else if (f.tipo === "tarea.asignacion" && d.efectivo_id === estado.yo?.efectivo && ["vencida", "liberada", "reasignada"].includes(d.respuesta)) {
+    avisar(`La tarea ${d.codigo} fue reasignada a otro efectivo${d.respuesta === "vencida" ? " (no se aceptó a tiempo)" : ""}.`);
+    await Promise.all([cargarTareas(), cargarYo()]);
   } else if (f.tipo.startsWith("tarea.")) {
     await cargarTareas();
   } else if (f.tipo === "mensaje.nuevo") {

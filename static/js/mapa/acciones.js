@@ -187,30 +187,91 @@ export class Acciones {
 
   mostrarTarea(t, mensaje = "") {
     if (t.lat !== null) this.capas.seleccionar([t.lon, t.lat]);
+    const abierta = ["programada", "asignada", "en_curso", "pausada"].includes(t.estado);
+    const vivas = t.asignaciones.filter((a) => ["pendiente", "aceptada"].includes(a.estado));
     const asignaciones = t.asignaciones
-      .map((a) => `<li><span>${escapar(a.efectivo_nombre)} <span class="tenue">(${escapar(a.estado)})</span></span><strong>${a.distancia_m !== null ? metros(a.distancia_m) : ""}</strong></li>`)
+      .map((a) => {
+        const viva = abierta && ["pendiente", "aceptada"].includes(a.estado);
+        const plazo = a.estado === "pendiente" && a.vence_en ? ` · responde antes de ${hora(a.vence_en)}` : "";
+        const por = a.motivo && !viva ? ` · ${escapar(a.motivo)}` : "";
+        return `<li data-asignacion="${a.efectivo}"><span>${escapar(a.efectivo_nombre)} <span class="tenue">(${escapar(a.estado)}${plazo}${por})</span></span>
+          <strong>${a.distancia_m !== null ? metros(a.distancia_m) : ""}</strong>
+          ${viva ? `<span class="acciones-asignacion"><button type="button" class="boton secundario chico" data-reasignar="${a.efectivo}">Reasignar</button><button type="button" class="boton secundario chico" data-liberar="${a.efectivo}">Liberar</button></span>` : ""}</li>`;
+      })
+      .join("");
+    const prioridades = Object.entries(this.config.prioridades)
+      .map(([k, v]) => `<option value="${k}" ${Number(k) === t.prioridad ? "selected" : ""}>${escapar(v)}</option>`)
       .join("");
     this.abrir(`
       ${mensaje ? `<p class="resultado" role="status">${escapar(mensaje)}</p>` : ""}
       <h3>${escapar(t.codigo)} · ${escapar(t.titulo)}</h3>
+      ${t.corta_desde && abierta ? `<p class="sin-cubrir" role="alert">Sin cubrir desde ${hora(t.corta_desde)}: faltan ${Math.max(0, t.requeridos - vivas.length)} efectivo(s) y no hay disponibles en rango.</p>` : ""}
       <dl>
         <dt>Estado</dt><dd class="estado-tarea">${escapar(this.config.estadosTarea[t.estado] || t.estado)}</dd>
-        <dt>Prioridad</dt><dd>${escapar(this.config.prioridades[t.prioridad] || t.prioridad)}</dd>
+        <dt>Prioridad</dt><dd>${abierta ? `<select id="t-prioridad" aria-label="Prioridad">${prioridades}</select>` : escapar(this.config.prioridades[t.prioridad] || t.prioridad)}</dd>
         <dt>Tipo</dt><dd>${escapar(this.config.tiposTarea[t.tipo] || t.tipo)}</dd>
+        ${t.requeridos ? `<dt>Efectivos</dt><dd>${vivas.length} de ${t.requeridos}</dd>` : ""}
       </dl>
       ${t.descripcion ? `<p>${escapar(t.descripcion)}</p>` : ""}
       <label>Asignados</label>
       <ul class="cercanos asignados">${asignaciones || `<li class="tenue">Nadie todavía</li>`}</ul>
-      ${t.estado === "programada" && !t.asignaciones.some((a) => ["asignada", "aceptada"].includes(a.estado)) && t.lat !== null ? `<button type="button" class="boton" id="t-asignar">Asignar al más cercano</button>` : ""}
+      <div id="t-elegir"></div>
+      ${
+        abierta
+          ? `<div class="acciones-tarea">
+        ${t.estado === "programada" && !vivas.length && t.lat !== null ? `<button type="button" class="boton" id="t-asignar">Asignar al más cercano</button>` : ""}
+        ${t.corta_desde ? `<button type="button" class="boton" id="t-buscar">Reabrir búsqueda</button>` : ""}
+        ${t.lat !== null ? `<button type="button" class="boton secundario" id="t-agregar">Agregar efectivo</button>` : ""}
+        <button type="button" class="boton secundario peligro" id="t-cancelar">Cancelar tarea</button></div>`
+          : ""
+      }
       <div id="comunicar"></div>`);
     this.alMostrarTarea?.(t, $("#comunicar"));
-    $("#t-asignar")?.addEventListener("click", async () => {
+    const hacer = async (url, cuerpo, exito, metodo = "POST") => {
       try {
-        this.mostrarTarea(await pedir(`/api/v1/tareas/${t.id}/asignar/`, { metodo: "POST", cuerpo: { cercanos: 1 } }), "Asignada.");
+        this.mostrarTarea(await pedir(url, { metodo, cuerpo }), exito);
       } catch (err) {
         this.avisar(detalleTexto(err));
       }
+    };
+    $("#t-asignar")?.addEventListener("click", () => hacer(`/api/v1/tareas/${t.id}/asignar/`, { cercanos: 1 }, "Asignada."));
+    $("#t-buscar")?.addEventListener("click", () => hacer(`/api/v1/tareas/${t.id}/buscar/`, undefined, "Búsqueda reabierta: despachada."));
+    $("#t-prioridad")?.addEventListener("change", (ev) =>
+      hacer(`/api/v1/tareas/${t.id}/`, { prioridad: Number(ev.target.value) }, "Prioridad cambiada.", "PATCH"),
+    );
+    $("#t-cancelar")?.addEventListener("click", () => {
+      const motivo = window.prompt("Motivo de la cancelación:", "");
+      if (motivo === null) return;
+      hacer(`/api/v1/tareas/${t.id}/cancelar/`, { motivo }, "Tarea cancelada: sus efectivos quedan libres.");
     });
+    this.contenido.querySelectorAll("[data-liberar]").forEach((b) =>
+      b.addEventListener("click", () => {
+        const motivo = window.prompt("Motivo (opcional):", "");
+        if (motivo === null) return;
+        hacer(`/api/v1/tareas/${t.id}/liberar/`, { efectivo: Number(b.dataset.liberar), motivo }, "Efectivo liberado.");
+      }),
+    );
+    const elegir = async (titulo, alElegir) => {
+      const div = $("#t-elegir");
+      div.innerHTML = `<label>${escapar(titulo)}</label><div class="tenue">Buscando…</div>`;
+      try {
+        const lista = await this.cercanos({ lat: t.lat, lng: t.lon }, 5);
+        div.innerHTML = `<label>${escapar(titulo)}</label>${this.listaCercanos(lista, { casillas: false })}`;
+        div.querySelectorAll("[data-id]").forEach((li) => li.addEventListener("click", () => alElegir(Number(li.dataset.id))));
+      } catch (err) {
+        div.textContent = detalleTexto(err);
+      }
+    };
+    this.contenido.querySelectorAll("[data-reasignar]").forEach((b) =>
+      b.addEventListener("click", () =>
+        elegir("Reasignar a (disponibles más cercanos):", (id) =>
+          hacer(`/api/v1/tareas/${t.id}/reasignar/`, { de: Number(b.dataset.reasignar), a: id }, "Reasignada."),
+        ),
+      ),
+    );
+    $("#t-agregar")?.addEventListener("click", () =>
+      elegir("Agregar (disponibles más cercanos):", (id) => hacer(`/api/v1/tareas/${t.id}/asignar/`, { efectivos: [id] }, "Efectivo agregado.")),
+    );
   }
 
   async abrirTarea(id) {

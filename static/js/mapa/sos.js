@@ -46,7 +46,7 @@ export class Sos {
       <button type="button" class="boton ver">Ver</button>
       <button type="button" class="boton secundario resolver">Resolver</button>`;
     el.querySelector(".ver").addEventListener("click", () => this.alVer(d));
-    el.querySelector(".resolver").addEventListener("click", () => this.resolver(d.sos_id));
+    el.querySelector(".resolver").addEventListener("click", () => this.preguntar(el, d));
     this.caja.hidden = false;
   }
 
@@ -58,11 +58,32 @@ export class Sos {
     this.caja.hidden = this.items.size === 0;
   }
 
-  async resolver(id) {
-    const nota = window.prompt("Nota de cierre del SOS (opcional):", "");
-    if (nota === null) return;
+  preguntar(el, d) {
+    // Closing an SOS decides its emergency too: kept, finished (help arrived) or cancelled (a
+    // false alarm); finishing or cancelling releases the backup.
+    if (el.querySelector(".cierre")) return;
+    const form = document.createElement("form");
+    form.className = "cierre";
+    form.innerHTML = `
+      ${d.tarea_id ? `<label>Emergencia <select name="tarea">
+        <option value="finalizar">Finalizarla: la ayuda llegó</option>
+        <option value="cancelar">Cancelarla: falsa alarma</option>
+        <option value="mantener">Mantenerla abierta</option></select></label>` : ""}
+      <label>Nota <input name="nota" maxlength="2000" placeholder="opcional"></label>
+      <button type="submit" class="boton">Confirmar</button>
+      <button type="button" class="boton secundario volver">Volver</button>`;
+    form.querySelector(".volver").addEventListener("click", () => form.remove());
+    form.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      this.resolver(d.sos_id, { nota: form.elements.nota.value, tarea: form.elements.tarea?.value || "mantener" });
+    });
+    el.append(form);
+    form.elements.nota.focus();
+  }
+
+  async resolver(id, cuerpo) {
     try {
-      const s = await pedir(`/api/v1/sos/${id}/resolver/`, { metodo: "POST", cuerpo: { nota } });
+      const s = await pedir(`/api/v1/sos/${id}/resolver/`, { metodo: "POST", cuerpo });
       this.resuelto({ sos_id: s.id });
       this.avisar("SOS resuelto.", true);
     } catch (err) {
