@@ -77,6 +77,8 @@ def tarea_asignar(
     with transaction.atomic():
         tarea = Tarea.objects.select_for_update().get(pk=tarea_id)
         if not sistema and not (despacho_automatico and cercanos and not efectivos):
+            if usuario is None:
+                raise NoPermitido("Falta quién despacha.")
             _exigir_mando(tarea, usuario)
         if tarea.estado not in (
             EstadoTarea.PROGRAMADA,
