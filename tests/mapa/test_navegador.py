@@ -351,7 +351,12 @@ def test_el_comandante_reasigna_libera_y_cancela_desde_el_panel_de_la_tarea(serv
     estado, tarea = post_json(f"{servidor}/api/v1/tareas/{tarea['id']}/asignar/", {"cercanos": 2}, acceso)
     assert estado == 200, tarea
     primero, segundo = (a["efectivo"] for a in tarea["asignaciones"])
-    pagina.evaluate(f"window.gadMapa.acciones.abrirTarea({tarea['id']})")
+    # The queue beside the map lists it, waiting on answers, with its timers.
+    pagina.locator("#tareas-seccion summary").click()
+    fila = pagina.locator(f"#tareas-cola li[data-tarea='{tarea['id']}']")
+    fila.wait_for(timeout=10_000)
+    assert "sin aceptar" in fila.inner_text() and "creada hace" in fila.inner_text()
+    fila.click()  # flies to it and opens its panel
     panel = pagina.locator("#panel-contenido")
     panel.locator("text=responde antes de").first.wait_for(timeout=10_000)  # the acceptance deadline shows
     assert "2 de 2" in panel.inner_text()

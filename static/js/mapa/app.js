@@ -6,6 +6,7 @@ import { Acciones } from "./acciones.js";
 import { estiloBase, fuentesCargadas } from "./base.js";
 import { Capas } from "./capas.js";
 import { Comunicaciones } from "./comunicaciones.js";
+import { ColaTareas } from "./tareas.js";
 import { Conexion } from "./eventos.js";
 import { Quien } from "./quien.js";
 import { Silencios } from "./silencios.js";
@@ -97,6 +98,15 @@ async function iniciar() {
   const comunicaciones = new Comunicaciones({ map, capas, config, acciones, avisar });
   comunicaciones.cargar().catch((err) => avisar(err.message));
   document.getElementById("mensaje-nuevo").addEventListener("click", () => comunicaciones.redactar());
+  const cola = new ColaTareas({
+    config,
+    alSeleccionar: (id) => {
+      const t = cola.tareas.find((x) => x.id === id);
+      if (t && t.lat !== null) map.flyTo({ center: [t.lon, t.lat], zoom: Math.max(map.getZoom(), 16) });
+      acciones.abrirTarea(id);
+    },
+  });
+  cola.cargar().catch((err) => avisar(err.message));
 
   const manejadores = {
     // One frame per unidad and commit, listing the efectivos that moved (coalesced server-side).
@@ -107,17 +117,36 @@ async function iniciar() {
     "alerta.repetida": (d) => alertas.repetida(d),
     "alerta.estado": (d) => alertas.estado(d),
     "alerta.escalada": (d) => alertas.escalada(d),
-    "tarea.creada": (d) => capas.tarea(d),
-    "tarea.actualizada": (d) => capas.tarea(d),
-    "tarea.asignada": (d) => capas.tarea(d),
-    "tarea.asignacion": (d) => capas.tarea(d),
-    "tarea.estado": (d) => capas.tarea(d),
+    "tarea.creada": (d) => {
+      capas.tarea(d);
+      cola.cambio();
+    },
+    "tarea.actualizada": (d) => {
+      capas.tarea(d);
+      cola.cambio();
+    },
+    "tarea.asignada": (d) => {
+      capas.tarea(d);
+      cola.cambio();
+    },
+    "tarea.asignacion": (d) => {
+      capas.tarea(d);
+      cola.cambio();
+    },
+    "tarea.estado": (d) => {
+      capas.tarea(d);
+      cola.cambio();
+    },
     "geocerca.actualizada": () => capas.geocercasCambiaron(),
     "geocerca.eliminada": () => capas.geocercasCambiaron(),
     "sos.activado": (d) => sos.activado(d),
     "sos.resuelto": (d) => sos.resuelto(d),
     "sin_reporte.activado": (d) => silencios.activado(d),
     "sin_reporte.cerrado": (d) => silencios.cerrado(d),
+    "tarea.sin_cubrir": (d) => {
+      avisar(`La tarea ${d.codigo} quedó sin cubrir: faltan ${d.faltan} efectivo(s) en rango.`);
+      cola.cambio();
+    },
     "mensaje.entrega": (d) => comunicaciones.entrega(d),
     "bienestar.pedido": (d) => comunicaciones.evento("bienestar.pedido", d),
     "bienestar.estado": (d) => comunicaciones.evento("bienestar.estado", d),
@@ -144,6 +173,7 @@ async function iniciar() {
       sos.cargar().catch(() => {});
       silencios.cargar().catch(() => {});
       comunicaciones.cargar().catch(() => {});
+      cola.cargar().catch(() => {});
       conexion.reanudar(nuevos.cursor);
     },
   });
@@ -154,7 +184,7 @@ async function iniciar() {
     document.body.dataset.listo = "1";
     window.gadMapa.listoEn = performance.now();
   });
-  window.gadMapa = { map, capas, alertas, sos, silencios, comunicaciones, acciones, conexion, quien, listoEn: null };
+  window.gadMapa = { map, capas, alertas, sos, silencios, comunicaciones, cola, acciones, conexion, quien, listoEn: null };
 }
 
 window.addEventListener("DOMContentLoaded", () => {
