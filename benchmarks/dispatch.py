@@ -174,6 +174,10 @@ def redespacho(tareas: int = 1_000, vencidas: int = 60) -> dict:
     )
     for pk in abiertas:
         services.tarea_transicionar(tarea_id=pk, accion="cancelar", usuario=admin, motivo="bench")
+    # Everyone on duty with a fresh fix (the seed's fixes age past DESPACHO_FIX_MAX_MIN).
+    Efectivo.objects.exclude(codigo_interno__in=["SONDA", "CAMPO"]).update(
+        ultima_posicion_en=timezone.now(), estado="disponible"
+    )
     rnd = random.Random(11)
     creadas = []
     for _ in range(tareas):

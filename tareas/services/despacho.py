@@ -133,6 +133,7 @@ def tarea_asignar(
             Asignacion(tarea=tarea, efectivo_id=e, distancia_m=d, asignada_por=usuario, vence_en=vence)
             for e, d in elegidos
         )
+        efectivos_map = {e.pk: e for e in Efectivo.objects.filter(pk__in=[e for e, _ in elegidos])}
         # The assignments and the efectivos they take, in the audit trail (bulk writes: no signals).
         entradas_registrar(
             [
@@ -149,10 +150,11 @@ def tarea_asignar(
             ]
             + [
                 (e, {"estado": (EstadoEfectivo.DISPONIBLE, EstadoEfectivo.EN_TAREA)}, False)
-                for e in Efectivo.objects.filter(pk__in=[e for e, _ in elegidos])
+                for e in efectivos_map.values()
             ]
         )
         anterior = tarea.estado
+        antes = (tarea.estado, tarea.delegado_id, tarea.requeridos, tarea.corta_desde)
         if tarea.estado == EstadoTarea.PROGRAMADA:
             tarea.estado = EstadoTarea.ASIGNADA
         if tarea.delegado_id is None:
@@ -161,10 +163,11 @@ def tarea_asignar(
         tarea.requeridos = max(tarea.requeridos, vivas)
         if vivas >= tarea.requeridos:
             tarea.corta_desde = None
-        tarea.save()
+        if (tarea.estado, tarea.delegado_id, tarea.requeridos, tarea.corta_desde) != antes:
+            # Only what changed: a re-dispatch that only refills a task rewrites nothing.
+            tarea.save(update_fields=["estado", "delegado", "requeridos", "corta_desde", "actualizada_en"])
         if anterior != tarea.estado:
             _registrar(tarea, usuario, anterior, tarea.estado, f"asignada a {len(elegidos)} efectivo(s)")
-        efectivos_map = {e.pk: e for e in Efectivo.objects.filter(pk__in=[e for e, _ in elegidos])}
         publicaciones = []
         for a in asignaciones:
             ef = efectivos_map[a.efectivo_id]

@@ -87,28 +87,31 @@ def tarea_completar(*, tarea_id: int, usuario: Usuario | None = None) -> int:
     (never someone who already had it). Nobody in range: the task is marked "sin cubrir" once
     and its commanders get `tarea.sin_cubrir`. Returns how many were dispatched."""
     with transaction.atomic():
-        tarea = Tarea.objects.select_for_update().get(pk=tarea_id)
-        if tarea.estado not in ESTADOS_ABIERTOS or tarea.ubicacion is None:
-            return 0
-        faltan = tarea.requeridos - tarea.asignaciones.filter(estado__in=VIVAS).count()
-        if faltan <= 0:
-            return 0
-        try:
-            # On behalf of whoever created it (the history says who asked); the system's own move.
-            enviados = tarea_asignar(tarea_id=tarea.pk, usuario=tarea.creada_por, cercanos=faltan, sistema=True)
-        except Conflicto as exc:
-            tarea.refresh_from_db()
-            if tarea.corta_desde is None:
-                tarea.corta_desde = timezone.now()
-                tarea.save(update_fields=["corta_desde", "actualizada_en"])
-                _registrar(tarea, usuario, tarea.estado, tarea.estado, f"sin cubrir: {exc.mensaje}")
-                metrics.SIN_CUBRIR.inc()
-                publish_many(
-                    [eventos.tarea_sin_cubrir(tarea_datos(tarea), faltan=faltan, radio_m=radio_de_despacho(None))]
-                )
-            return 0
-        metrics.REDESPACHOS.inc(len(enviados))
-        return len(enviados)
+        tarea = Tarea.objects.select_for_update(of=("self",)).select_related("creada_por").get(pk=tarea_id)
+        return _completar(tarea, usuario)
+
+
+def _completar(tarea: Tarea, usuario: Usuario | None) -> int:
+    """tarea_completar on a task already locked by the caller's transaction."""
+    if tarea.estado not in ESTADOS_ABIERTOS or tarea.ubicacion is None:
+        return 0
+    faltan = tarea.requeridos - tarea.asignaciones.filter(estado__in=VIVAS).count()
+    if faltan <= 0:
+        return 0
+    try:
+        # On behalf of whoever created it (the history says who asked); the system's own move.
+        enviados = tarea_asignar(tarea_id=tarea.pk, usuario=tarea.creada_por, cercanos=faltan, sistema=True)
+    except Conflicto as exc:
+        tarea.refresh_from_db()
+        if tarea.corta_desde is None:
+            tarea.corta_desde = timezone.now()
+            Tarea.objects.filter(pk=tarea.pk).update(corta_desde=tarea.corta_desde)
+            _registrar(tarea, usuario, tarea.estado, tarea.estado, f"sin cubrir: {exc.mensaje}")
+            metrics.SIN_CUBRIR.inc()
+            publish_many([eventos.tarea_sin_cubrir(tarea_datos(tarea), faltan=faltan, radio_m=radio_de_despacho(None))])
+        return 0
+    metrics.REDESPACHOS.inc(len(enviados))
+    return len(enviados)
 
 
 def asignaciones_vencer(*, ahora: datetime | None = None, lote: int = 500) -> int:
@@ -129,7 +132,12 @@ def asignaciones_vencer(*, ahora: datetime | None = None, lote: int = 500) -> in
     liberadas = 0
     for tarea_id in dict.fromkeys(tareas):
         with transaction.atomic():
-            tarea = Tarea.objects.select_for_update(skip_locked=True).filter(pk=tarea_id).first()
+            tarea = (
+                Tarea.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("creada_por")
+                .filter(pk=tarea_id)
+                .first()
+            )
             if tarea is None:
                 continue  # another worker, or a commander, has it right now: next pass
             grupo = list(
@@ -139,14 +147,18 @@ def asignaciones_vencer(*, ahora: datetime | None = None, lote: int = 500) -> in
             )
             if not grupo:
                 continue
+            antes = (tarea.estado, tarea.delegado_id)
             publicaciones = _soltar(tarea, grupo, motivo="sin respuesta", respuesta="vencida", ahora=ahora)
             nombres = "; ".join(f"{a.efectivo.apellido}, {a.efectivo.nombre}" for a in grupo)
             _registrar(tarea, None, tarea.estado, tarea.estado, f"sin respuesta a tiempo: liberados {nombres}")
             publicaciones += _sin_nadie(tarea, None)
-            tarea.save()
+            if (tarea.estado, tarea.delegado_id) != antes:
+                tarea.save(update_fields=["estado", "delegado", "actualizada_en"])
             publish_many(publicaciones)
             liberadas += len(grupo)
-        tarea_completar(tarea_id=tarea_id)
+            # In the same transaction: the next assignee is committed with the release, and the
+            # task is not locked twice.
+            _completar(tarea, None)
     metrics.VENCIDAS.inc(liberadas)
     return liberadas
 

@@ -28,7 +28,7 @@ from tests.factories import (
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.lento]
 
 CHEQUEOS = "not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance"
-EJEMPLOS = 20
+EJEMPLOS = 15
 SEMILLA = 20261201
 
 
