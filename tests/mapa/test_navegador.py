@@ -154,9 +154,10 @@ def test_el_comandante_despacha_una_emergencia_con_un_clic_y_ve_el_recorrido(ser
     # The new task shows on the map through the socket.
     pagina.wait_for_function(f"() => window.gadMapa.capas.tareas.has({tarea.pk})", timeout=10_000)
 
-    # Click the efectivo: details, its new task, and its track on a time slider.
+    # Click the efectivo, a few pixels off its dot (a moving officer is a small target): details,
+    # its new task, and its track on a time slider.
     x, y = en_pantalla(pagina, puesto.ultima_posicion.x, puesto.ultima_posicion.y)
-    pagina.mouse.click(x, y)
+    pagina.mouse.click(x + 6, y - 4)
     pagina.locator(".efectivo-nombre").wait_for(timeout=10_000)
     assert puesto.codigo_interno in pagina.inner_text(".efectivo-nombre")
     assert tarea.codigo in pagina.inner_text("#panel")

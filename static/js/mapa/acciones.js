@@ -48,7 +48,20 @@ export class Acciones {
 
   clic(e) {
     if (this.alClic) return this.alClic(e); // another tool is picking a point (a message's radius or area)
-    const [f] = this.map.queryRenderedFeatures(e.point, { layers: ["efectivos", "tareas"] });
+    // A few pixels of tolerance, nearest first: a moving officer's dot is a small target.
+    const T = 8;
+    const caja = [
+      [e.point.x - T, e.point.y - T],
+      [e.point.x + T, e.point.y + T],
+    ];
+    const distancia = (g) => {
+      const p = this.map.project(g.geometry.coordinates);
+      return (p.x - e.point.x) ** 2 + (p.y - e.point.y) ** 2;
+    };
+    const [f] = this.map
+      .queryRenderedFeatures(caja, { layers: ["efectivos", "tareas"] })
+      .filter((g) => g.geometry.type === "Point")
+      .sort((a, b) => distancia(a) - distancia(b));
     if (f && f.layer.id === "efectivos") return this.abrirEfectivo(f.properties.id);
     if (f && f.layer.id === "tareas") return this.abrirTarea(f.properties.id);
     this.ofrecer(e.lngLat);
