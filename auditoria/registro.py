@@ -38,6 +38,7 @@ EXCLUIDOS = {
         "ubicacion_pedida_enviada_en",
     ],
     "efectivos.Efectivo": [
+        "estado_desde",
         "ultima_posicion",
         "ultima_posicion_en",
         "ultima_precision_m",

@@ -7,6 +7,7 @@ from django.contrib.gis.db import models
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import BrinIndex, GinIndex
 from django.db.models import Q
+from django.db.models.functions import Now
 from django.utils import timezone
 
 
@@ -81,6 +82,9 @@ class Efectivo(models.Model):
     unidad = models.ForeignKey(Unidad, on_delete=models.PROTECT, related_name="efectivos", db_index=False)
     especialidades = ArrayField(models.CharField(max_length=40), default=list, blank=True)
     estado = models.CharField(max_length=20, choices=EstadoEfectivo.choices, default=EstadoEfectivo.DISPONIBLE)
+    # Since when in that state: kept by a database trigger on every UPDATE that changes `estado`
+    # (services, bulk updates of a dispatch, the admin), so no path can forget it.
+    estado_desde = models.DateTimeField("en ese estado desde", db_default=Now(), editable=False)
     ultima_posicion = models.PointField("última posición", srid=4326, null=True, blank=True)
     ultima_posicion_en = models.DateTimeField("última posición (hora del equipo)", null=True, blank=True)
     ultima_precision_m = models.FloatField("precisión (m)", null=True, blank=True)

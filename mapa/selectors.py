@@ -21,6 +21,7 @@ SELECT coalesce(json_agg(json_build_object(
     'properties', json_build_object(
         'id', e.id, 'codigo', e.codigo_interno, 'nombre', e.apellido || ', ' || e.nombre,
         'rango', e.rango, 'estado', e.estado, 'unidad_id', e.unidad_id, 'unidad', u.codigo,
+        'estado_desde', (extract(epoch FROM e.estado_desde) * 1000)::bigint,
         'fix', (extract(epoch FROM e.ultima_posicion_en) * 1000)::bigint,
         'precision_m', e.ultima_precision_m,
         -- The lowest battery among their phones heard from in the last hour (null: none).
@@ -94,3 +95,27 @@ def zona_operativa(unidad_id: int | None = None) -> tuple[float, float, float, f
         return tuple(extent)
     lon, lat = settings.MAPA_CENTRO
     return (lon - 0.1, lat - 0.1, lon + 0.1, lat + 0.1)
+
+
+def tareas_actuales(*, usuario: Solicitante) -> list[dict[str, object]]:
+    """Each efectivo in the user's scope on a live assignment of an open task, with that task
+    (the newest if several): one query over the live assignments only."""
+    from django.db.models import F
+
+    from efectivos.alcance import alcance_de
+    from tareas.models import ESTADOS_ABIERTOS, Asignacion, EstadoAsignacion
+
+    filas = (
+        Asignacion.objects.filter(
+            alcance_de(usuario).filtro_efectivos("efectivo__"),
+            estado__in=(EstadoAsignacion.PENDIENTE, EstadoAsignacion.ACEPTADA),
+            tarea__estado__in=ESTADOS_ABIERTOS,
+        )
+        .order_by("efectivo_id", "-id")
+        .distinct("efectivo_id")
+        .values("efectivo_id", "tarea_id", codigo=F("tarea__codigo"), titulo=F("tarea__titulo"))
+    )
+    return [
+        {"efectivo": f["efectivo_id"], "tarea": f["tarea_id"], "codigo": f["codigo"], "titulo": f["titulo"]}
+        for f in filas
+    ]

@@ -11,7 +11,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -176,3 +177,27 @@ def tile(request: HttpRequest, capa: str, z: str, x: str, y: str) -> HttpRespons
     if not datos:
         return HttpResponse(status=204, headers=cabeceras)
     return HttpResponse(datos, content_type=tiles.CONTENT_TYPE, headers=cabeceras)
+
+
+class TareasActualesView(APIView):
+    """The status board's "current task" column: for each efectivo in scope with a live
+    assignment on an open task, that task's id, code and title (the newest if several)."""
+
+    permission_classes = [EsMando]
+
+    @extend_schema(
+        responses={
+            200: inline_serializer(
+                "TareaActual",
+                {
+                    "efectivo": serializers.IntegerField(),
+                    "tarea": serializers.IntegerField(),
+                    "codigo": serializers.CharField(),
+                    "titulo": serializers.CharField(),
+                },
+                many=True,
+            )
+        }
+    )
+    def get(self, request):
+        return Response(selectors.tareas_actuales(usuario=request.user))

@@ -40,19 +40,27 @@ class Reporte:
     puntos_alertas: list[tuple[float, float, str]] = field(default_factory=list)
 
 
+# A duration below zero (answered or arrived "before" being assigned) is a data error: counted
+# and shown as such, never averaged in.
 _SQL_ASIGNACIONES = """
 SELECT count(*),
        count(*) FILTER (WHERE a.respondida_en IS NOT NULL AND a.estado <> 'rechazada'),
        count(*) FILTER (WHERE a.estado = 'rechazada'),
        percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM a.respondida_en - a.asignada_en))
-           FILTER (WHERE a.respondida_en IS NOT NULL AND a.estado <> 'rechazada'),
+           FILTER (WHERE a.respondida_en >= a.asignada_en AND a.estado <> 'rechazada'),
        percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM a.respondida_en - a.asignada_en))
-           FILTER (WHERE a.respondida_en IS NOT NULL AND a.estado <> 'rechazada'),
+           FILTER (WHERE a.respondida_en >= a.asignada_en AND a.estado <> 'rechazada'),
        percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM a.llegada_en - a.asignada_en))
-           FILTER (WHERE a.llegada_en IS NOT NULL),
+           FILTER (WHERE a.llegada_en >= a.asignada_en),
        percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM a.llegada_en - a.asignada_en))
-           FILTER (WHERE a.llegada_en IS NOT NULL),
-       count(*) FILTER (WHERE a.llegada_en IS NOT NULL)
+           FILTER (WHERE a.llegada_en >= a.asignada_en),
+       count(*) FILTER (WHERE a.llegada_en IS NOT NULL),
+       count(*) FILTER (WHERE a.motivo = 'sin respuesta'),
+       count(*) FILTER (WHERE a.asignada_por_id IS NULL OR EXISTS (
+           SELECT 1 FROM tareas_asignacion b
+           WHERE b.tarea_id = a.tarea_id AND b.id < a.id AND b.estado IN ('rechazada', 'liberada'))),
+       count(DISTINCT a.tarea_id),
+       count(*) FILTER (WHERE a.respondida_en < a.asignada_en OR a.llegada_en < a.asignada_en)
 FROM tareas_asignacion a JOIN tareas_tarea t ON t.id = a.tarea_id
 WHERE t.unidad_id = %s AND a.asignada_en >= %s AND a.asignada_en < %s
 """
@@ -153,7 +161,9 @@ def reporte_unidad(*, unidad_id: int, desde: datetime, hasta: datetime) -> Repor
             periodo,
         )
     ]
-    total, aceptadas, rechazadas, a50, a90, l50, l90, llegadas = _fila(_SQL_ASIGNACIONES, periodo)
+    (total, aceptadas, rechazadas, a50, a90, l50, l90, llegadas, vencidas, redespachos, tareas, negativas) = _fila(
+        _SQL_ASIGNACIONES, periodo
+    )
     r.asignaciones = {
         "total": total,
         "aceptadas": aceptadas,
@@ -164,13 +174,17 @@ def reporte_unidad(*, unidad_id: int, desde: datetime, hasta: datetime) -> Repor
         "llegadas": llegadas,
         "llegar_p50_s": l50,
         "llegar_p90_s": l90,
+        "vencidas": vencidas,
+        "redespachos": redespachos,
+        "redespachos_por_tarea": (redespachos / tareas) if tareas else None,
+        "duraciones_negativas": negativas,
     }
     r.respuestas_s = [
         float(s)
         for (s,) in _filas(
             "SELECT extract(epoch FROM a.respondida_en - a.asignada_en) FROM tareas_asignacion a "
             "JOIN tareas_tarea t ON t.id = a.tarea_id WHERE t.unidad_id = %s AND a.asignada_en >= %s "
-            "AND a.asignada_en < %s AND a.respondida_en IS NOT NULL AND a.estado <> 'rechazada'",
+            "AND a.asignada_en < %s AND a.respondida_en >= a.asignada_en AND a.estado <> 'rechazada'",
             periodo,
         )
     ]

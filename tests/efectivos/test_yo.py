@@ -86,3 +86,16 @@ def test_rechazar_desde_la_app_con_motivo(efectivo, comandante_a):
     )
     assert r.status_code == 200
     assert tarea.eventos.filter(motivo__endswith=": Sin medios para llegar").exists()
+
+
+def test_el_tiempo_en_el_estado_lo_lleva_la_base_por_cualquier_camino(efectivo):
+    """A trigger keeps `estado_desde` on every change of `estado`, also in bulk updates (dispatch)."""
+    from datetime import timedelta
+
+    from efectivos.models import Efectivo
+
+    Efectivo.objects.filter(pk=efectivo.pk).update(estado_desde=timezone.now() - timedelta(hours=3))
+    Efectivo.objects.filter(pk=efectivo.pk).update(ultima_posicion_en=timezone.now())  # no change of state
+    assert Efectivo.objects.get(pk=efectivo.pk).estado_desde < timezone.now() - timedelta(hours=2)
+    Efectivo.objects.filter(pk=efectivo.pk).update(estado="en_tarea")  # a bulk update, as dispatch does
+    assert Efectivo.objects.get(pk=efectivo.pk).estado_desde > timezone.now() - timedelta(minutes=1)

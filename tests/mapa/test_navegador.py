@@ -378,4 +378,16 @@ def test_el_comandante_reasigna_libera_y_cancela_desde_el_panel_de_la_tarea(serv
     assert set(Efectivo.objects.filter(pk__in=[primero, segundo, nuevo]).values_list("estado", flat=True)) == {
         "disponible"
     }
+
+    # The status board: searched by code, the row has the state and its time; a click selects it.
+    quien = Efectivo.objects.get(pk=segundo)
+    pagina.locator("#tablero-seccion summary").click()
+    pagina.fill("#tablero-buscar", quien.codigo_interno)
+    fila = pagina.locator(f"#tablero-filas tr[data-efectivo='{quien.pk}']")
+    fila.wait_for(timeout=10_000)
+    assert pagina.locator("#tablero-filas tr").count() == 1
+    assert "Disponible" in fila.inner_text() and "min" in fila.inner_text()
+    captura(pagina, "mapa-tablero")
+    fila.click()
+    pagina.locator(".efectivo-nombre", has_text=quien.codigo_interno).wait_for(timeout=10_000)
     assert pagina.errores == []

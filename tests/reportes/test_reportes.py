@@ -262,3 +262,31 @@ def test_alcance_y_periodos_mal_dados(comandante_a, unidad_b, efectivo):
     assert c.get("/reportes/", {"periodo": "anio"}).status_code == 400
     c.force_login(efectivo.usuario)
     assert c.get("/reportes/").status_code == 403
+
+
+def test_redespachos_y_duraciones_negativas_se_informan_y_no_se_promedian(comandante_a, unidad_a, client):
+    from tareas import services
+
+    for metros in (100, 300):
+        EfectivoFactory(unidad=unidad_a, ultima_posicion=Point(*desplazar(*CENTRO, este_m=metros), srid=4326))
+    tarea = services.tarea_crear(
+        usuario=comandante_a, titulo="Corte", unidad_id=unidad_a.pk, lat=CENTRO[1], lon=CENTRO[0]
+    )
+    services.tarea_asignar(tarea_id=tarea.pk, usuario=comandante_a, cercanos=1)
+    services.asignaciones_vencer(ahora=timezone.now() + timedelta(hours=1))  # timed out: the next one goes
+    nueva = Asignacion.objects.get(tarea=tarea, estado="pendiente")
+    # A corrupted row: "accepted" ten minutes before being assigned.
+    Asignacion.objects.filter(pk=nueva.pk).update(
+        estado="aceptada", respondida_en=nueva.asignada_en - timedelta(minutes=10)
+    )
+    ahora = timezone.now()
+    r = reporte_unidad(unidad_id=unidad_a.pk, desde=ahora - timedelta(hours=1), hasta=ahora + timedelta(hours=1))
+    a = r.asignaciones
+    assert (a["total"], a["vencidas"], a["redespachos"], a["duraciones_negativas"]) == (2, 1, 1, 1)
+    assert a["redespachos_por_tarea"] == 1.0
+    assert a["aceptar_p50_s"] is None  # the only "acceptance" is the negative one: not averaged in
+    assert r.respuestas_s == []
+    client.force_login(comandante_a)
+    desde, hasta = (ahora - timedelta(hours=1)).isoformat(), (ahora + timedelta(hours=1)).isoformat()
+    html = client.get("/reportes/", {"desde": desde, "hasta": hasta}).content.decode()
+    assert "Redespachos: 1" in html and "tiempos inconsistentes" in html

@@ -7,6 +7,7 @@ import { estiloBase, fuentesCargadas } from "./base.js";
 import { Capas } from "./capas.js";
 import { Comunicaciones } from "./comunicaciones.js";
 import { ColaTareas } from "./tareas.js";
+import { Tablero } from "./tablero.js";
 import { Conexion } from "./eventos.js";
 import { Quien } from "./quien.js";
 import { Silencios } from "./silencios.js";
@@ -107,11 +108,23 @@ async function iniciar() {
     },
   });
   cola.cargar().catch((err) => avisar(err.message));
+  const tablero = new Tablero({
+    capas,
+    config,
+    alSeleccionar: (id) => {
+      const f = capas.efectivos.get(id);
+      if (f && f.geometry) map.flyTo({ center: f.geometry.coordinates, zoom: Math.max(map.getZoom(), 16) });
+      acciones.abrirEfectivo(id);
+    },
+  });
 
   const manejadores = {
     // One frame per unidad and commit, listing the efectivos that moved (coalesced server-side).
     "posicion.actualizada": (d) => d.posiciones.forEach((p) => capas.posicion({ ...p, unidad_id: d.unidad_id })),
-    "efectivo.estado": (d) => capas.estadoEfectivo(d),
+    "efectivo.estado": (d) => {
+      capas.estadoEfectivo(d);
+      tablero.estado(d);
+    },
     "alerta.geocerca": (d) => alertas.agregar(d),
     "alerta.reconocida": (d) => alertas.reconocida(d),
     "alerta.repetida": (d) => alertas.repetida(d),
@@ -120,22 +133,27 @@ async function iniciar() {
     "tarea.creada": (d) => {
       capas.tarea(d);
       cola.cambio();
+      tablero.cambio();
     },
     "tarea.actualizada": (d) => {
       capas.tarea(d);
       cola.cambio();
+      tablero.cambio();
     },
     "tarea.asignada": (d) => {
       capas.tarea(d);
       cola.cambio();
+      tablero.cambio();
     },
     "tarea.asignacion": (d) => {
       capas.tarea(d);
       cola.cambio();
+      tablero.cambio();
     },
     "tarea.estado": (d) => {
       capas.tarea(d);
       cola.cambio();
+      tablero.cambio();
     },
     "geocerca.actualizada": () => capas.geocercasCambiaron(),
     "geocerca.eliminada": () => capas.geocercasCambiaron(),
@@ -184,7 +202,7 @@ async function iniciar() {
     document.body.dataset.listo = "1";
     window.gadMapa.listoEn = performance.now();
   });
-  window.gadMapa = { map, capas, alertas, sos, silencios, comunicaciones, cola, acciones, conexion, quien, listoEn: null };
+  window.gadMapa = { map, capas, alertas, sos, silencios, comunicaciones, cola, tablero, acciones, conexion, quien, listoEn: null };
 }
 
 window.addEventListener("DOMContentLoaded", () => {
