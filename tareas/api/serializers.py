@@ -135,7 +135,8 @@ class EmergenciaSerializer(serializers.Serializer):
 
 
 class TareaEventoSerializer(serializers.ModelSerializer):
-    usuario: serializers.StringRelatedField[Any] = serializers.StringRelatedField()
+    # Null: the system did it (a timeout's release, a re-dispatch).
+    usuario: serializers.StringRelatedField[Any] = serializers.StringRelatedField(allow_null=True)
     estado_anterior = serializers.SerializerMethodField()
 
     class Meta:

@@ -99,8 +99,8 @@ def _completar(tarea: Tarea, usuario: Usuario | None) -> int:
     if faltan <= 0:
         return 0
     try:
-        # On behalf of whoever created it (the history says who asked); the system's own move.
-        enviados = tarea_asignar(tarea_id=tarea.pk, usuario=tarea.creada_por, cercanos=faltan, sistema=True)
+        # On behalf of the commander who asked (reopening), else of whoever created the task.
+        enviados = tarea_asignar(tarea_id=tarea.pk, usuario=usuario or tarea.creada_por, cercanos=faltan, sistema=True)
     except Conflicto as exc:
         tarea.refresh_from_db()
         if tarea.corta_desde is None:

@@ -97,6 +97,9 @@ def test_sin_nadie_en_rango_la_tarea_queda_sin_cubrir_y_el_mando_lo_sabe(comanda
     assert tarea.corta_desde is None and tarea.estado == "asignada"
     assert Asignacion.objects.get(tarea=tarea, estado="pendiente").efectivo_id == nuevo.pk
     assert unico.pk != nuevo.pk
+    # The history says who: the commander who reopened it; the timeout's release was the system.
+    assert tarea.eventos.filter(motivo__startswith="asignada").order_by("id").last().usuario == comandante_a
+    assert tarea.eventos.get(motivo__startswith="sin respuesta a tiempo").usuario is None
 
 
 def test_un_rechazo_redespacha_al_instante_hasta_completar(comandante_a, efectivo, unidad_a):
@@ -143,6 +146,16 @@ def test_el_mando_libera_reasigna_y_cancela(comandante_a, unidad_a, unidad_b):
     assert Efectivo.objects.get(pk=c.pk).estado == "disponible"
     with pytest.raises(services.TransicionInvalida):
         services.tarea_transicionar(tarea_id=tarea.pk, accion="cancelar", usuario=comandante_a)
+
+
+def test_el_historial_muestra_al_sistema_como_nadie(api, comandante_a, unidad_a):
+    _cerca(unidad_a, 100)
+    tarea = _tarea(comandante_a, unidad_a, prioridad=5)
+    services.tarea_asignar(tarea_id=tarea.pk, usuario=comandante_a, cercanos=1)
+    services.asignaciones_vencer(ahora=timezone.now() + timedelta(minutes=2))
+    r = api(comandante_a).get(f"/api/v1/tareas/{tarea.pk}/historial/")
+    assert r.status_code == 200
+    assert [e["usuario"] for e in r.json()["results"] if e["motivo"].startswith("sin respuesta")] == [None]
 
 
 def test_api_malas_jugadas_4xx_sin_cambios(api, comandante_a, comandante_b, unidad_a):
