@@ -261,3 +261,52 @@ def test_dos_barridos_y_una_aceptacion_a_la_vez_nunca_duplican_ni_pierden(unidad
     liberados = [(e.datos["tarea_id"], e.datos["efectivo_id"]) for e in vencidas]
     liberados = sorted(p for p in liberados if p in pares)
     assert liberados == sorted((t.pk, primeros[t.pk].pk) for t in tareas if t.pk not in aceptadas)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cancelar_y_aceptar_a_la_vez_dejan_un_estado_coherente(unidad_a):
+    mando = UsuarioFactory(rol=Rol.COMANDANTE, unidad=unidad_a)
+    oficial = _cerca(unidad_a, 100, usuario=UsuarioFactory(rol=Rol.EFECTIVO))
+    for _ in range(5):
+        tarea = _tarea(mando, unidad_a)
+        services.tarea_asignar(tarea_id=tarea.pk, usuario=mando, efectivos=[oficial.pk])
+        barrera = threading.Barrier(2)
+        resultados: dict[str, object] = {}
+
+        def correr(nombre, fn, barrera=barrera, resultados=resultados):
+            try:
+                barrera.wait()
+                fn()
+                resultados[nombre] = "ok"
+            except Conflicto as exc:
+                resultados[nombre] = exc.codigo
+            except Exception as exc:  # noqa: BLE001 - asserted below: never a crash
+                resultados[nombre] = exc
+            finally:
+                connection.close()
+
+        hilos = [
+            threading.Thread(
+                target=correr,
+                args=(
+                    "cancelar",
+                    lambda t=tarea: services.tarea_transicionar(tarea_id=t.pk, accion="cancelar", usuario=mando),
+                ),
+            ),
+            threading.Thread(
+                target=correr,
+                args=(
+                    "aceptar",
+                    lambda t=tarea: services.asignacion_responder(tarea_id=t.pk, usuario=oficial.usuario, acepta=True),
+                ),
+            ),
+        ]
+        for h in hilos:
+            h.start()
+        for h in hilos:
+            h.join()
+        assert resultados["cancelar"] == "ok"
+        assert resultados["aceptar"] in ("ok", "sin_asignacion_pendiente"), resultados
+        assert Tarea.objects.get(pk=tarea.pk).estado == "cancelada"
+        assert not Asignacion.objects.filter(tarea=tarea, estado__in=["pendiente", "aceptada"]).exists()
+        assert Efectivo.objects.get(pk=oficial.pk).estado == "disponible"
