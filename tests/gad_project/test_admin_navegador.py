@@ -58,7 +58,9 @@ def test_el_admin_dibuja_una_geocerca_sobre_el_mapa_base(servidor, navegador):  
         pagina.mouse.click(x0 + dx, y0 + dy)
         pagina.wait_for_timeout(150)
     pagina.mouse.click(x0, y0)  # closing on the first vertex finishes the polygon
-    pagina.wait_for_timeout(300)
+    # The widget writes the finished polygon into its field: wait for that, not for a fixed time
+    # (on a loaded machine the last click's drawend can come later than 300 ms).
+    pagina.wait_for_function("() => document.getElementById('id_geom').value.includes('Polygon')", timeout=10_000)
     para_readme(pagina, "admin-geocerca")
     pagina.fill("#id_nombre", "Dibujada en el admin")
     pagina.select_option("#id_tipo", "restringida")
