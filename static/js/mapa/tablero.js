@@ -20,6 +20,7 @@ export class Tablero {
     this.cuerpo = document.getElementById("tablero-filas");
     this.buscar = document.getElementById("tablero-buscar");
     this.tareas = new Map(); // efectivo id -> {tarea, codigo, titulo}
+    document.getElementById("tablero-contador").textContent = String(capas.efectivos.size);
     this.buscar.addEventListener("input", () => this.pintar());
     this.seccion.addEventListener("toggle", () => this.seccion.open && this.cargar());
     this.cuerpo.addEventListener("click", (ev) => {
