@@ -403,14 +403,6 @@ def _explicitos(tarea: Tarea, ids: Sequence[int]) -> list[tuple[int, float | Non
     return resultado
 
 
-def _puede_mandar(tarea: Tarea, usuario: Usuario) -> bool:
-    try:
-        _exigir_mando(tarea, usuario)
-    except NoPermitido:
-        return False
-    return True
-
-
 def _unidad_del_lugar(lat: float, lon: float) -> int:
     """For an admin's emergency: the unidad whose jurisdiction holds the place, else the nearest."""
     with connection.cursor() as cursor:
