@@ -206,9 +206,10 @@ def test_un_sos_queda_fijo_en_el_mapa_hasta_que_el_mando_lo_resuelve(servidor, n
     assert "refuerzo: " in item.inner_text()  # backup dispatched, said on the banner
     captura(pagina, "mapa-sos")
 
-    pagina.reload()  # pinned: a map opened later shows it too
+    pagina.reload()  # pinned: a map opened later shows it too, with its backup and its emergency
     pagina.wait_for_selector("body[data-listo='1']", timeout=20_000)
     item.wait_for(timeout=10_000)
+    assert "refuerzo: " in item.inner_text()
 
     # Resolving asks what happens to its emergency: a false alarm cancels it and frees the backup.
     refuerzos = list(Asignacion.objects.filter(tarea_id=sos["tarea"]).values_list("efectivo_id", flat=True))

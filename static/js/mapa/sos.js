@@ -22,7 +22,16 @@ export class Sos {
     this.items.clear();
     for (const s of datos.results) {
       this.activado(
-        { sos_id: s.id, efectivo_id: s.efectivo, efectivo: s.efectivo_nombre, lat: s.lat, lon: s.lon, creado_en: s.creado_en, asignados: [] },
+        {
+          sos_id: s.id,
+          efectivo_id: s.efectivo,
+          efectivo: s.efectivo_nombre,
+          lat: s.lat,
+          lon: s.lon,
+          creado_en: s.creado_en,
+          tarea_id: s.tarea,
+          asignados: s.refuerzos.map((r) => r.efectivo),
+        },
         false,
       );
     }
@@ -40,6 +49,7 @@ export class Sos {
     }
     const lugar = d.lat === null ? "sin ubicación todavía" : `${d.lat.toFixed(5)}, ${d.lon.toFixed(5)}`;
     const refuerzo = d.asignados && d.asignados.length ? ` · refuerzo: ${d.asignados.length}` : "";
+    const abierto = el.querySelector(".cierre"); // a live update must not wipe a half-filled closing form
     el.innerHTML = `
       <strong>🆘 SOS · ${escapar(d.efectivo)}</strong>
       <span class="meta">${horaDe(d.creado_en)} · ${escapar(lugar)}${refuerzo}</span>
@@ -47,6 +57,12 @@ export class Sos {
       <button type="button" class="boton secundario resolver">Resolver</button>`;
     el.querySelector(".ver").addEventListener("click", () => this.alVer(d));
     el.querySelector(".resolver").addEventListener("click", () => this.preguntar(el, d));
+    if (abierto) {
+      // Rebuilt from the fresh data (the emergency may have been created since), keeping the note.
+      const nota = abierto.elements.nota.value;
+      this.preguntar(el, d);
+      el.querySelector(".cierre").elements.nota.value = nota;
+    }
     this.caja.hidden = false;
   }
 
