@@ -46,6 +46,8 @@ EXCLUIDOS = {
         "descartada_lat",
         "descartada_en",
         "descartada_precision_m",
+        "descartada_desde",
+        "descartadas_n",
         "actualizado_en",
     ],
     "telegram_bot.CodigoVinculacion": ["codigo"],

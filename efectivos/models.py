@@ -88,13 +88,15 @@ class Efectivo(models.Model):
     ultima_posicion = models.PointField("última posición", srid=4326, null=True, blank=True)
     ultima_posicion_en = models.DateTimeField("última posición (hora del equipo)", null=True, blank=True)
     ultima_precision_m = models.FloatField("precisión (m)", null=True, blank=True)
-    # The last reading set aside as implausible (posiciones.plausibilidad), while the next one may
-    # still confirm it: a real jump is followed by readings consistent with it. Plain numbers: it
-    # is never searched by place, so it needs no spatial index.
+    # The track of readings set aside as implausible (posiciones.plausibilidad): its newest reading,
+    # when it began and how many it holds, while more readings consistent with it may still confirm
+    # it. Plain numbers: it is never searched by place, so it needs no spatial index.
     descartada_lon = models.FloatField(null=True, blank=True, editable=False)
     descartada_lat = models.FloatField(null=True, blank=True, editable=False)
     descartada_en = models.DateTimeField(null=True, blank=True, editable=False)
     descartada_precision_m = models.FloatField(null=True, blank=True, editable=False)
+    descartada_desde = models.DateTimeField(null=True, blank=True, editable=False)
+    descartadas_n = models.PositiveSmallIntegerField(default=0, db_default=0, editable=False)
     actualizado_en = models.DateTimeField(auto_now=True)
 
     class Meta:

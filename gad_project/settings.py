@@ -545,6 +545,21 @@ DISPOSITIVO_LATIDO_S = env_int("DISPOSITIVO_LATIDO_S", min(300, SIN_REPORTE_MIN 
 PRECISION_DECIDIR_M = env_int("PRECISION_DECIDIR_M", 100, minimum=5)
 # A reading implying a faster move than this from the last accepted fix is flagged, not used.
 VELOCIDAD_MAX_KMH = env_int("VELOCIDAD_MAX_KMH", 250, minimum=1)
+# Readings set aside that way are accepted only as a consistent track of their own: at least this
+# many, spanning at least this many seconds (posiciones.plausibilidad). One more fix is not enough:
+# flapping between two places would confirm every jump.
+PLAUSIBILIDAD_CONFIRMAR_LECTURAS = env_int("PLAUSIBILIDAD_CONFIRMAR_LECTURAS", 3, minimum=2)
+PLAUSIBILIDAD_CONFIRMAR_S = env_int("PLAUSIBILIDAD_CONFIRMAR_S", 30, minimum=0)
+# A fence is inferred crossed between two fixes (neither inside it) only when they are at most
+# this many seconds apart (a fence may set its own, 10 to 900), and when no path up to RODEO times
+# the straight line between them could have gone around it (geocercas.engine, SQL_CRUCES).
+GEOCERCA_CRUCE_MAX_S = env_float("GEOCERCA_CRUCE_MAX_S", 120, minimum=10, maximum=900)
+GEOCERCA_CRUCE_RODEO = env_float("GEOCERCA_CRUCE_RODEO", 1.2, minimum=1.0, maximum=3.0)
+# Kilometres in reports count a fix only once it is this many metres from the last one counted
+# (GPS jitter around a standing officer is not distance), and drop a fix this far from both its
+# neighbours when they are close together (a spike, not a walk there and back): reportes.selectors.
+REPORTE_JITTER_M = env_float("REPORTE_JITTER_M", 25, minimum=0, maximum=200)
+REPORTE_PICO_M = env_float("REPORTE_PICO_M", 30, minimum=5, maximum=5000)
 # A geofence alert still pending after this many minutes is escalated (map and bot).
 ALERTA_ESCALAR_MIN = env_int("ALERTA_ESCALAR_MIN", 5, minimum=1)
 # Backup efectivos dispatched at once to an SOS.

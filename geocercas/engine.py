@@ -9,7 +9,10 @@ Two halves:
   a Schmitt trigger per fence. A fence absent from a reading's candidates is "clearly outside".
 
 Hysteresis: an efectivo enters when inside by at least max(histeresis_m, precision_m) and exits
-when outside by at least that; in between the last state holds, so GPS jitter never flaps. The
+when outside by at least that; in between the last state holds, so GPS jitter never flaps. A fence
+may ask for `confirmar_lecturas` readings in a row clearly on the other side before the state
+changes: then a multipath jump or an accuracy that lies (one fix 60 m off claiming 5 m) raises
+nothing, and a real entry alerts with the next reading. The
 precision used is capped (PRECISION_DECIDIR_M, by the ingest): a fix claiming a huge error cannot
 widen the margin until nothing is ever "inside". A fix less precise than that cap (`imprecisa`)
 may still enter a zone it is clearly inside, but never counts as outside: it neither exits nor
@@ -30,9 +33,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
 import orjson
+from django.conf import settings
 from django.utils import timezone
 
-from geocercas.models import TipoAlerta, TipoGeocerca
+from geocercas.models import CRUCE_MAX_S_TOPE, TipoAlerta, TipoGeocerca
 
 # Metres in one degree of latitude, lower bound (at the equator): converting metres to degrees
 # with it over-estimates, which keeps the index prefilter conservative.
@@ -84,6 +88,18 @@ class Horario:
     def _dia(self, dia: int) -> bool:
         return not self.dias or dia in self.dias
 
+    def proximo_cambio(self, local: datetime) -> datetime | None:
+        """When it next starts or stops applying after `local` (aware, in the agency's zone), or
+        None if it never changes (every day, all day)."""
+        ahora = self.rige(local)
+        horas = [time(0)] if self.desde is None or self.hasta is None else [self.desde, self.hasta, time(0)]
+        candidatos = sorted(
+            datetime.combine(local.date() + timedelta(days=dia), hora, tzinfo=local.tzinfo)
+            for dia in range(0, 9)
+            for hora in horas
+        )
+        return next((c for c in candidatos if c > local and self.rige(c) != ahora), None)
+
 
 @dataclass(frozen=True)
 class Cerca:
@@ -94,6 +110,7 @@ class Cerca:
     histeresis_m: float
     permanencia_min_s: int | None
     horario: Horario | None = None
+    confirmar: int = 1  # readings in a row on the other side before the state changes
 
     @property
     def alerta_al_entrar(self) -> bool:
@@ -109,6 +126,7 @@ class EstadoPresencia:
     dentro: bool
     desde: datetime
     permanencia_alertada: bool = False
+    pendientes: int = 0  # readings in a row clearly on the other side, not yet enough to change
     cambiado: bool = field(default=False, compare=False)
 
 
@@ -156,7 +174,7 @@ WITH l AS (
                   WHERE gu.geocerca_id = g.id AND gu.unidad_id = l.unidad_id)
 )
 SELECT idx, id, nombre, tipo, severidad, histeresis_m, permanencia_min_s,
-       horario_dias, horario_desde, horario_hasta, adentro,
+       horario_dias, horario_desde, horario_hasta, confirmar_lecturas, adentro,
        -- Beyond the margin from the border (geodesic metres)? ST_DWithin exits early, unlike
        -- a full ST_Distance.
        NOT CASE WHEN adentro THEN ST_DWithin(ST_Boundary(geom)::geography, pt::geography, margen)
@@ -167,43 +185,88 @@ FROM (SELECT c.*, ST_Intersects(c.geom, c.pt) AS adentro FROM c) AS evaluados
 
 # Crossing between fixes: the segment from each reading's previous fix (the batch's previous
 # reading of the same efectivo in device time, or the efectivo's last position for the first)
-# crosses a fence that alerts on entry while neither end is inside it, deeper than the pair's
-# margin (so grazing a corner within GPS noise is not a crossing). Segments longer than
-# CRUCE_MAX_M say nothing about the way taken and are not considered. `previo_idx` (null: the
-# stored last position) lets the caller drop a crossing whose previous fix was not the previous
-# evaluated one (a late, duplicate or implausible reading). Index-assisted: `&&` on the segment's
-# box first.
+# crosses a fence that alerts on entry while neither end is inside it. It is evidence only when
+# the officer could not have gone around:
+# - the gap is short (the fence's `cruce_max_s`, else GEOCERCA_CRUCE_MAX_S): after a long silence,
+#   or at start-up against an old last position, the way taken is unknown;
+# - the implied speed is plausible (VELOCIDAD_MAX_KMH, allowing for both fixes' imprecision);
+# - every path from one fix to the other no longer than GEOCERCA_CRUCE_RODEO times the straight
+#   line enters the fence. Such paths stay inside the ellipse with the fixes as foci, whose
+#   half-width is b = d/2 * sqrt(RODEO^2 - 1), and each one crosses the ellipse's chord
+#   perpendicular to the segment at every point of it. So if at some point of the segment, deeper
+#   in the fence than the pair's margin (max(histeresis_m, either fix's precision)), the chord of
+#   half-length b plus that margin lies wholly inside the fence, no such path avoids it. A car
+#   driving around a block, one fix a minute, is no crossing; running straight across a wide
+#   restricted strip between two fixes is.
+# `previo_idx` (null: the stored last position) lets the caller drop a crossing whose previous
+# fix was not the previous evaluated one (a late, duplicate or implausible reading).
+# Index-assisted: `&&` on the segment's box first; the chords are built only for the rare segment
+# that passes through a fence.
 CRUCE_MAX_M = 5000.0
 
 SQL_CRUCES = """
 WITH t AS (
-    SELECT t.idx, t.efectivo_id, t.r, t.precision_m, e.unidad_id, e.ultima_posicion,
+    SELECT t.idx, t.efectivo_id, t.r, t.precision_m, e.unidad_id, e.ultima_posicion, e.ultima_posicion_en,
+           LEAST(e.ultima_precision_m, %(precision_tope)s) AS ultima_precision_m,
            ST_SetSRID(ST_MakePoint(t.lon, t.lat), 4326) AS pt
     FROM jsonb_to_recordset(%(lecturas)s::jsonb)
          AS t(idx int, efectivo_id bigint, lon float8, lat float8, precision_m float8, r timestamptz)
     JOIN efectivos_efectivo e ON e.id = t.efectivo_id
     WHERE e.ultima_posicion_en IS NULL OR t.r > e.ultima_posicion_en
 ), s AS (
-    SELECT idx, unidad_id, precision_m, pt, lag(idx) OVER w AS previo_idx,
-           CASE WHEN lag(idx) OVER w IS NULL THEN ultima_posicion ELSE lag(pt) OVER w END AS previo
+    SELECT idx, unidad_id, precision_m, pt, r, lag(idx) OVER w AS previo_idx,
+           CASE WHEN lag(idx) OVER w IS NULL THEN ultima_posicion ELSE lag(pt) OVER w END AS previo,
+           CASE WHEN lag(idx) OVER w IS NULL THEN ultima_posicion_en ELSE lag(r) OVER w END AS previo_en,
+           CASE WHEN lag(idx) OVER w IS NULL THEN ultima_precision_m ELSE lag(precision_m) OVER w END
+               AS previo_precision
     FROM t WINDOW w AS (PARTITION BY efectivo_id ORDER BY r, idx)
-), seg AS MATERIALIZED (  -- each segment built once, not once per use
-    SELECT idx, previo_idx, unidad_id, precision_m, ST_MakeLine(previo, pt) AS linea
+), d AS (
+    SELECT idx, previo_idx, unidad_id, previo, pt,
+           GREATEST(coalesce(precision_m, 0), coalesce(previo_precision, 0)) AS precision_m,
+           coalesce(precision_m, 0) + coalesce(previo_precision, 0) AS precisiones,
+           ST_Distance(previo::geography, pt::geography) AS metros,
+           extract(epoch FROM r - previo_en) AS segundos
     FROM s
-    WHERE previo IS NOT NULL AND NOT ST_Equals(previo, pt)
-      AND ST_DWithin(previo::geography, pt::geography, %(cruce_max_m)s)
-)
-SELECT seg.idx, seg.previo_idx, g.id, g.nombre, g.tipo, g.severidad, g.histeresis_m, g.permanencia_min_s,
-       g.horario_dias, g.horario_desde, g.horario_hasta
-FROM seg
-JOIN geocercas_geocerca g
-  ON g.activa AND g.tipo IN ('restringida', 'control') AND g.geom && seg.linea
- AND ST_Intersects(g.geom, seg.linea)
- AND NOT ST_Intersects(g.geom, ST_StartPoint(seg.linea)) AND NOT ST_Intersects(g.geom, ST_EndPoint(seg.linea))
-WHERE (NOT EXISTS (SELECT 1 FROM geocercas_geocerca_unidades gu WHERE gu.geocerca_id = g.id)
+    WHERE previo IS NOT NULL AND r - previo_en <= make_interval(secs => %(cruce_max_s_tope)s)
+), seg AS MATERIALIZED (  -- each segment built once, not once per use
+    SELECT idx, previo_idx, unidad_id, precision_m, segundos, ST_MakeLine(previo, pt) AS linea,
+           metros / 2 * sqrt(%(rodeo)s ^ 2 - 1) AS holgura,
+           -- The unit normal to the segment (metres), in degrees per metre along each axis.
+           -(ST_Y(pt) - ST_Y(previo)) * %(m_por_grado)s / metros
+               / (%(m_por_grado)s * cos(radians(ST_Y(pt)))) AS nx,
+           (ST_X(pt) - ST_X(previo)) * %(m_por_grado)s * cos(radians(ST_Y(pt))) / metros
+               / %(m_por_grado)s AS ny
+    FROM d
+    WHERE metros > 0 AND metros <= %(cruce_max_m)s AND segundos > 0
+      AND GREATEST(metros - precisiones, 0) / segundos * 3.6 <= %(velocidad_max)s
+), c AS (
+    SELECT seg.idx, seg.previo_idx, seg.holgura + GREATEST(g.histeresis_m, seg.precision_m) AS media,
+           GREATEST(g.histeresis_m, seg.precision_m) AS margen, seg.nx, seg.ny, seg.linea, g.*
+    FROM seg
+    JOIN geocercas_geocerca g
+      ON g.activa AND g.tipo IN ('restringida', 'control') AND g.geom && seg.linea
+     AND seg.segundos <= coalesce(g.cruce_max_s, %(cruce_max_s)s)
+     AND ST_Intersects(g.geom, seg.linea)
+     AND NOT ST_Intersects(g.geom, ST_StartPoint(seg.linea)) AND NOT ST_Intersects(g.geom, ST_EndPoint(seg.linea))
+    WHERE NOT EXISTS (SELECT 1 FROM geocercas_geocerca_unidades gu WHERE gu.geocerca_id = g.id)
        OR EXISTS (SELECT 1 FROM geocercas_geocerca_unidades gu
-                  WHERE gu.geocerca_id = g.id AND gu.unidad_id = seg.unidad_id))
-  AND ST_Length(ST_Intersection(g.geom, seg.linea)::geography) >= 2 * GREATEST(g.histeresis_m, seg.precision_m)
+                  WHERE gu.geocerca_id = g.id AND gu.unidad_id = seg.unidad_id)
+)
+SELECT c.idx, c.previo_idx, c.id, c.nombre, c.tipo, c.severidad, c.histeresis_m, c.permanencia_min_s,
+       c.horario_dias, c.horario_desde, c.horario_hasta
+FROM c
+WHERE EXISTS (
+    -- Eight points along each piece of the segment inside the fence: one deeper than the margin
+    -- whose chord (half-length: the ellipse's half-width plus the margin) lies wholly inside.
+    SELECT 1
+    FROM ST_Dump(ST_Intersection(c.geom, c.linea)) AS trozo,
+         generate_series(0, 7) AS k(i),
+         LATERAL (SELECT ST_LineInterpolatePoint(trozo.geom, (k.i + 0.5) / 8.0) AS p) AS q
+    WHERE ST_GeometryType(trozo.geom) = 'ST_LineString'
+      AND NOT ST_DWithin(ST_Boundary(c.geom)::geography, q.p::geography, c.margen)
+      AND ST_Covers(c.geom, ST_MakeLine(ST_Translate(q.p, -c.nx * c.media, -c.ny * c.media),
+                                        ST_Translate(q.p, c.nx * c.media, c.ny * c.media)))
+)
 """
 
 
@@ -242,6 +305,11 @@ def candidatos_parametros(lecturas: Sequence[LecturaEval]) -> dict:
             ]
         ).decode(),
         "cruce_max_m": CRUCE_MAX_M,
+        "cruce_max_s": float(settings.GEOCERCA_CRUCE_MAX_S),
+        "cruce_max_s_tope": float(CRUCE_MAX_S_TOPE),
+        "rodeo": float(settings.GEOCERCA_CRUCE_RODEO),
+        "velocidad_max": float(settings.VELOCIDAD_MAX_KMH),
+        "precision_tope": float(settings.PRECISION_DECIDIR_M),
         "precision_max": max((lec.precision_m or 0.0) for lec in lecturas),
         "lat_max": min(max(abs(lec.lat) for lec in lecturas), 89.0),
         "m_por_grado": _M_POR_GRADO,
@@ -252,10 +320,10 @@ def candidatos_leer(filas: Iterable[tuple]) -> tuple[dict[int, dict[int, Muestra
     """The rows of SQL_CANDIDATOS as {idx: {geocerca_id: Muestra}} and the fences involved."""
     muestras: dict[int, dict[int, Muestra]] = defaultdict(dict)
     cercas: dict[int, Cerca] = {}
-    for idx, gid, nombre, tipo, sev, hist, perm, dias, desde, hasta, adentro, claro in filas:
+    for idx, gid, nombre, tipo, sev, hist, perm, dias, desde, hasta, confirmar, adentro, claro in filas:
         muestras[idx][gid] = Muestra(adentro=adentro, claro=claro)
         if gid not in cercas:
-            cercas[gid] = Cerca(gid, nombre, tipo, sev, hist, perm, Horario.de(dias, desde, hasta))
+            cercas[gid] = Cerca(gid, nombre, tipo, sev, hist, perm, Horario.de(dias, desde, hasta), confirmar)
     return muestras, cercas
 
 
@@ -286,7 +354,7 @@ def transiciones_calcular(
         estados = presencias.setdefault(efectivo_id, {})
         for lectura in propias:
             cerca_muestras = muestras.get(lectura.idx, {})
-            dentro_ahora = {gid for gid, st in estados.items() if st.dentro}
+            dentro_ahora = {gid for gid, st in estados.items() if st.dentro or st.pendientes}
             local: datetime | None = None
             for gid in sorted(set(cerca_muestras) | dentro_ahora):
                 cerca = cercas.get(gid)
@@ -302,6 +370,23 @@ def transiciones_calcular(
                 previo = estado.dentro if estado else False
                 if nuevo is False and lectura.imprecisa:
                     nuevo = None  # too imprecise to say the efectivo is out: the state holds
+                if (
+                    nuevo is not None
+                    and nuevo != previo
+                    and estado is not None
+                    and estado.pendientes + 1 < cerca.confirmar
+                ):
+                    estado.pendientes += 1  # on the other side, not yet for long enough
+                    estado.cambiado = True
+                    continue
+                if nuevo is not None and nuevo != previo and estado is None and cerca.confirmar > 1:
+                    estados[gid] = EstadoPresencia(
+                        dentro=previo, desde=lectura.registrada_en, pendientes=1, cambiado=True
+                    )
+                    continue
+                if nuevo is not None and nuevo == previo and estado is not None and estado.pendientes:
+                    estado.pendientes = 0  # back where it was: that was noise
+                    estado.cambiado = True
                 if nuevo is not None and nuevo != previo:
                     estado = estados[gid] = EstadoPresencia(dentro=nuevo, desde=lectura.registrada_en, cambiado=True)
                     tipo = TipoAlerta.ENTRADA if nuevo else TipoAlerta.SALIDA

@@ -1,12 +1,17 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.contrib.gis.db import models
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import F, Q
 from django.utils import timezone
+
+# The largest gap between two fixes a fence may accept as evidence of a crossing (seconds).
+CRUCE_MAX_S_TOPE = 900
 
 
 class TipoGeocerca(models.TextChoices):
@@ -67,6 +72,22 @@ class Geocerca(models.Model):
         blank=True,
         help_text="Si se indica, alerta una vez por estadía cuando alguien permanece dentro este tiempo.",
     )
+    cruce_max_s = models.PositiveIntegerField(
+        "cruce: separación máxima (s)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(10), MaxValueValidator(CRUCE_MAX_S_TOPE)],
+        help_text="Se infiere que alguien la atravesó entre dos lecturas (ninguna adentro) solo si están "
+        "separadas a lo sumo esto (10 a 900 s). Vacío: el valor general (GEOCERCA_CRUCE_MAX_S).",
+    )
+    confirmar_lecturas = models.PositiveSmallIntegerField(
+        "lecturas para confirmar",
+        default=1,
+        db_default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+        help_text="Lecturas seguidas del otro lado del borde para contar una entrada o salida (1 a 5). Con 2, "
+        "un salto del GPS o una precisión que miente no alertan: la alerta llega con la lectura siguiente.",
+    )
     version = models.PositiveIntegerField(default=1, editable=False)
     creada_en = models.DateTimeField(auto_now_add=True)
     actualizada_en = models.DateTimeField(auto_now=True)
@@ -77,6 +98,10 @@ class Geocerca(models.Model):
         ordering = ["nombre"]
         constraints = [
             models.CheckConstraint(condition=Q(histeresis_m__gte=0), name="geocerca_histeresis_no_negativa"),
+            models.CheckConstraint(
+                condition=Q(cruce_max_s__isnull=True) | Q(cruce_max_s__gte=10, cruce_max_s__lte=CRUCE_MAX_S_TOPE),
+                name="geocerca_cruce_max_s_rango",
+            ),
             models.CheckConstraint(
                 condition=Q(tipo=TipoGeocerca.CORREDOR, ruta__isnull=False, ancho_m__gt=0)
                 | (~Q(tipo=TipoGeocerca.CORREDOR) & Q(ruta__isnull=True, ancho_m__isnull=True)),
@@ -95,6 +120,22 @@ class Geocerca(models.Model):
 
     def __str__(self) -> str:
         return self.nombre
+
+    def vigente_en(self, momento: datetime) -> bool:
+        """Whether it applies at `momento`: active, and within its schedule if it has one."""
+        from geocercas.engine import Horario
+
+        horario = Horario.de(self.horario_dias, self.horario_desde, self.horario_hasta)
+        return self.activa and (horario is None or horario.rige(timezone.localtime(momento)))
+
+    def vigencia_cambia_en(self, momento: datetime) -> datetime | None:
+        """When its schedule next makes it start or stop applying (local time), or None."""
+        from geocercas.engine import Horario
+
+        horario = Horario.de(self.horario_dias, self.horario_desde, self.horario_hasta)
+        if not self.activa or horario is None:
+            return None
+        return horario.proximo_cambio(timezone.localtime(momento))
 
     def clean(self) -> None:
         """The rules the API and the admin share (the service computes a corridor's geometry)."""
@@ -128,6 +169,9 @@ class Presencia(models.Model):
     dentro = models.BooleanField()
     desde = models.DateTimeField()
     permanencia_alertada = models.BooleanField(default=False)
+    # Readings in a row clearly on the other side, while the fence asks for more than one
+    # (Geocerca.confirmar_lecturas) before the state changes.
+    pendientes = models.PositiveSmallIntegerField(default=0, db_default=0)
 
     class Meta:
         verbose_name = "presencia"

@@ -10,7 +10,7 @@ import time
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -82,7 +82,7 @@ class ResultadoIngesta:
 _SQL_BLOQUEAR = """
 SELECT id, unidad_id, estado, ultima_posicion_en, apellido || ', ' || nombre,
        ST_X(ultima_posicion), ST_Y(ultima_posicion), ultima_precision_m,
-       descartada_lon, descartada_lat, descartada_en, descartada_precision_m
+       descartada_lon, descartada_lat, descartada_en, descartada_precision_m, descartada_desde, descartadas_n
 FROM efectivos_efectivo
 WHERE id = ANY(%s) ORDER BY id FOR UPDATE
 """
@@ -132,11 +132,13 @@ _SQL_MARCAR_IMPLAUSIBLES = (
     "UPDATE efectivos_posicion SET implausible = true WHERE id = ANY(%s) AND registrada_en BETWEEN %s AND %s"
 )
 
-# The reading set aside, kept for the next one to confirm (or none: nulls clear it).
+# The set-aside track (its newest reading, when it began, how many), kept for the next readings to
+# confirm (or none: nulls clear it).
 _SQL_DESCARTADA = """
 UPDATE efectivos_efectivo e
-SET descartada_lon = v.lon, descartada_lat = v.lat, descartada_en = v.r, descartada_precision_m = v.p
-FROM jsonb_to_recordset(%s::jsonb) AS v(id bigint, lon float8, lat float8, r timestamptz, p float8)
+SET descartada_lon = v.lon, descartada_lat = v.lat, descartada_en = v.r, descartada_precision_m = v.p,
+    descartada_desde = v.d, descartadas_n = coalesce(v.n, 0)
+FROM jsonb_to_recordset(%s::jsonb) AS v(id bigint, lon float8, lat float8, r timestamptz, p float8, d timestamptz, n int)
 WHERE e.id = v.id
 """
 
@@ -226,11 +228,17 @@ def posiciones_registrar(*, lecturas: Sequence[LecturaNueva], fuente: str = Fuen
         descartes: list[dict[str, Any]] = []
         for eid, idxs in nuevas.items():
             idxs.sort(key=lambda i: lecturas[i].registrada_en)
-            _, unidad_id, _, previa, _, lon, lat, precision, d_lon, d_lat, d_en, d_precision = efectivos[eid]
-            descartada = None if d_en is None else Fix(d_lon, d_lat, d_en, d_precision)
+            _, unidad_id, _, previa, _, lon, lat, precision, d_lon, d_lat, d_en, d_precision, d_desde, d_n = efectivos[
+                eid
+            ]
+            apartadas = (
+                None
+                if d_en is None
+                else plausibilidad.Apartadas(Fix(d_lon, d_lat, d_en, d_precision), d_desde or d_en, max(d_n, 1))
+            )
             marcas, queda = plausibilidad.implausibles(
                 aceptada=None if previa is None else Fix(lon, lat, previa, precision),
-                descartada=descartada,
+                apartadas=apartadas,
                 lecturas=[
                     Fix(
                         lecturas[i].lon,
@@ -241,10 +249,20 @@ def posiciones_registrar(*, lecturas: Sequence[LecturaNueva], fuente: str = Fuen
                     for i in idxs
                 ],
                 maximo_kmh=settings.VELOCIDAD_MAX_KMH,
+                confirmar_n=settings.PLAUSIBILIDAD_CONFIRMAR_LECTURAS,
+                confirmar=timedelta(seconds=settings.PLAUSIBILIDAD_CONFIRMAR_S),
             )
-            if queda != descartada:
+            if queda != apartadas:
                 descartes.append(
-                    {"id": eid, "lon": queda.lon, "lat": queda.lat, "r": queda.en, "p": queda.precision_m}
+                    {
+                        "id": eid,
+                        "lon": queda.ultima.lon,
+                        "lat": queda.ultima.lat,
+                        "r": queda.ultima.en,
+                        "p": queda.ultima.precision_m,
+                        "d": queda.desde,
+                        "n": queda.n,
+                    }
                     if queda
                     else {"id": eid}
                 )

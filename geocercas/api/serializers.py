@@ -3,6 +3,7 @@ from __future__ import annotations
 import re
 
 from django.contrib.gis.geos import GEOSGeometry, LineString, MultiPolygon
+from django.utils import timezone
 from rest_framework import serializers
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
@@ -59,6 +60,10 @@ class GeocercaSerializer(GeoFeatureModelSerializer):
             "horario_dias",
             "horario_desde",
             "horario_hasta",
+            "vigente_ahora",
+            "vigencia_cambia_en",
+            "cruce_max_s",
+            "confirmar_lecturas",
             "version",
             "creada_en",
             "actualizada_en",
@@ -68,6 +73,20 @@ class GeocercaSerializer(GeoFeatureModelSerializer):
             "histeresis_m": {"min_value": 0, "max_value": 5000},
             "ancho_m": {"min_value": 5, "max_value": 5000},
         }
+
+    vigente_ahora = serializers.SerializerMethodField(
+        help_text="Si rige en este momento: activa y dentro de su horario (si tiene)."
+    )
+    vigencia_cambia_en = serializers.SerializerMethodField(
+        help_text="Cuándo empieza o deja de regir por su horario (hora local); null si no cambia."
+    )
+
+    def get_vigente_ahora(self, obj: Geocerca) -> bool:
+        return obj.vigente_en(timezone.now())
+
+    def get_vigencia_cambia_en(self, obj: Geocerca) -> str | None:
+        cambio = obj.vigencia_cambia_en(timezone.now())
+        return None if cambio is None else cambio.isoformat()
 
     def get_ruta(self, obj: Geocerca) -> dict | None:
         """A corridor's route (GeoJSON LineString); null for other fences."""

@@ -22,21 +22,22 @@ from realtime import eventos
 from realtime.services import Publicacion, publish_many
 
 _SQL_PRESENCIAS = """
-SELECT p.efectivo_id, p.geocerca_id, p.dentro, p.desde, p.permanencia_alertada,
+SELECT p.efectivo_id, p.geocerca_id, p.dentro, p.desde, p.permanencia_alertada, p.pendientes,
        g.nombre, g.tipo, g.severidad, g.histeresis_m, g.permanencia_min_s,
-       g.horario_dias, g.horario_desde, g.horario_hasta
+       g.horario_dias, g.horario_desde, g.horario_hasta, g.confirmar_lecturas
 FROM geocercas_presencia p
 JOIN geocercas_geocerca g ON g.id = p.geocerca_id AND g.activa
-WHERE p.efectivo_id = ANY(%s) AND p.dentro
+WHERE p.efectivo_id = ANY(%s) AND (p.dentro OR p.pendientes > 0)
 """
 
 _SQL_PRESENCIAS_GUARDAR = """
-INSERT INTO geocercas_presencia (efectivo_id, geocerca_id, dentro, desde, permanencia_alertada)
+INSERT INTO geocercas_presencia (efectivo_id, geocerca_id, dentro, desde, permanencia_alertada, pendientes)
 SELECT * FROM jsonb_to_recordset(%s::jsonb)
-    AS t(efectivo_id bigint, geocerca_id bigint, dentro bool, desde timestamptz, permanencia_alertada bool)
+    AS t(efectivo_id bigint, geocerca_id bigint, dentro bool, desde timestamptz, permanencia_alertada bool,
+         pendientes int)
 ON CONFLICT (efectivo_id, geocerca_id) DO UPDATE
 SET dentro = EXCLUDED.dentro, desde = EXCLUDED.desde,
-    permanencia_alertada = EXCLUDED.permanencia_alertada
+    permanencia_alertada = EXCLUDED.permanencia_alertada, pendientes = EXCLUDED.pendientes
 """
 
 
@@ -80,9 +81,23 @@ def geocercas_evaluar_terminar(
         return [], []
     muestras, cercas = engine.candidatos_leer(en_curso.candidatos.fetchall())
     presencias: dict[int, dict[int, EstadoPresencia]] = {}
-    for eid, gid, dentro, desde, alertada, nombre, tipo, sev, hist, perm, *horario in en_curso.presencias.fetchall():
-        presencias.setdefault(eid, {})[gid] = EstadoPresencia(dentro, desde, alertada)
-        cercas.setdefault(gid, Cerca(gid, nombre, tipo, sev, hist, perm, Horario.de(*horario)))
+    for (
+        eid,
+        gid,
+        dentro,
+        desde,
+        alertada,
+        pendientes,
+        nombre,
+        tipo,
+        sev,
+        hist,
+        perm,
+        *horario,
+        confirmar,
+    ) in en_curso.presencias.fetchall():
+        presencias.setdefault(eid, {})[gid] = EstadoPresencia(dentro, desde, alertada, pendientes)
+        cercas.setdefault(gid, Cerca(gid, nombre, tipo, sev, hist, perm, Horario.de(*horario), confirmar))
     cruces = engine.cruces_leer(en_curso.cruces.fetchall(), cercas)
     if not lecturas:
         return [], []
@@ -125,6 +140,7 @@ def _presencias_guardar(presencias: dict[int, dict[int, EstadoPresencia]]) -> No
             "dentro": st.dentro,
             "desde": st.desde,
             "permanencia_alertada": st.permanencia_alertada,
+            "pendientes": st.pendientes,
         }
         for eid, estados in presencias.items()
         for gid, st in estados.items()

@@ -64,7 +64,15 @@ def test_sin_debug_declarado_arranca_como_en_produccion():
 
 @pytest.mark.parametrize(
     ("variable", "valor"),
-    [("DEBUG", "quizas"), ("POSICIONES_LOTE_MAX", "muchos"), ("POSICIONES_LOTE_MAX", "0"), ("REDIS_URL", "http://x")],
+    [
+        ("DEBUG", "quizas"),
+        ("POSICIONES_LOTE_MAX", "muchos"),
+        ("POSICIONES_LOTE_MAX", "0"),
+        ("REDIS_URL", "http://x"),
+        ("GEOCERCA_CRUCE_MAX_S", "0"),  # a crossing gap of nothing, or of hours: refused
+        ("GEOCERCA_CRUCE_MAX_S", "7200"),
+        ("PLAUSIBILIDAD_CONFIRMAR_LECTURAS", "1"),  # one more fix confirms flapping
+    ],
 )
 def test_un_valor_malformado_detiene_el_arranque_con_un_mensaje_claro(variable, valor):
     r = _arrancar(**{"SECRET_KEY": "x" * 50, variable: valor})

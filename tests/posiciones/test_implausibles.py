@@ -1,5 +1,5 @@
 """Implausible readings (an impossible speed from the last accepted fix): stored, flagged, used for
-nothing, shown in the track; a real jump confirmed by the next reading is accepted."""
+nothing, shown in the track; a real jump confirmed by a consistent track of readings is accepted."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from efectivos.models import Efectivo, Posicion
 from geocercas.models import Alerta, TipoGeocerca
-from posiciones.plausibilidad import Fix, implausibles, velocidad_kmh
+from posiciones.plausibilidad import Apartadas, Fix, implausibles, velocidad_kmh
 from tests.factories import CENTRO, EfectivoFactory, GeocercaFactory, cuadrado, desplazar
 
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -38,41 +38,59 @@ def test_velocidad_geodesica_descontando_la_imprecision():
     assert velocidad_kmh(fix(norte(0), 0, None), fix(norte(20), 0, None)) == pytest.approx(72, rel=0.01)
 
 
-def test_un_salto_suelto_se_descarta_y_la_siguiente_buena_sigue_el_recorrido():
-    marcas, queda = implausibles(
-        aceptada=fix(RETIRO, 0),
-        descartada=None,
-        lecturas=[fix(AEROPARQUE, 1), fix(desplazar(*RETIRO, norte_m=50), 10)],
-        maximo_kmh=250,
+def revisar(aceptada, lecturas, apartadas=None, maximo_kmh=250, n=3, segundos=30):
+    return implausibles(
+        aceptada=aceptada,
+        apartadas=apartadas,
+        lecturas=lecturas,
+        maximo_kmh=maximo_kmh,
+        confirmar_n=n,
+        confirmar=timedelta(seconds=segundos),
     )
+
+
+def test_un_salto_suelto_se_descarta_y_la_siguiente_buena_sigue_el_recorrido():
+    marcas, queda = revisar(fix(RETIRO, 0), [fix(AEROPARQUE, 1), fix(desplazar(*RETIRO, norte_m=50), 10)])
     assert marcas == [True, False]
     assert queda is None
 
 
-def test_un_salto_real_lo_confirma_la_lectura_siguiente():
-    cerca_del_aeroparque = desplazar(*AEROPARQUE, este_m=100)
-    marcas, queda = implausibles(
-        aceptada=fix(RETIRO, 0), descartada=None, lecturas=[fix(AEROPARQUE, 60)], maximo_kmh=250
-    )
-    assert (marcas, queda) == ([True], fix(AEROPARQUE, 60))
-    # Across calls (the next request): consistent with the set-aside reading, so accepted.
-    marcas, queda = implausibles(
-        aceptada=fix(RETIRO, 0), descartada=queda, lecturas=[fix(cerca_del_aeroparque, 70)], maximo_kmh=250
-    )
+def test_un_salto_real_lo_confirma_un_recorrido_coherente_no_una_lectura_mas():
+    cerca = [fix(desplazar(*AEROPARQUE, este_m=20 * i), 60 + 15 * i) for i in range(4)]
+    marcas, queda = revisar(fix(RETIRO, 0), [cerca[0]])
+    assert (marcas, queda) == ([True], Apartadas(cerca[0], cerca[0].en, 1))
+    # Across calls (the next requests): a second consistent reading is not yet enough...
+    marcas, queda = revisar(fix(RETIRO, 0), [cerca[1]], apartadas=queda)
+    assert (marcas, queda) == ([True], Apartadas(cerca[1], cerca[0].en, 2))
+    # ...the third, 30 s after the first, is: the efectivo really is there.
+    marcas, queda = revisar(fix(RETIRO, 0), [cerca[2]], apartadas=queda)
     assert (marcas, queda) == ([False], None)
-    # At 30 km/h, 5 km in 7 minutes is still too fast from Retiro, so only a confirmation could
-    # accept it: one consistent with the set-aside reading, but 6 minutes after it, does not.
-    tarde = fix(cerca_del_aeroparque, 60 + 6 * 60)
-    marcas, _ = implausibles(aceptada=fix(RETIRO, 0), descartada=fix(AEROPARQUE, 60), lecturas=[tarde], maximo_kmh=30)
-    assert marcas == [True]
-    # Nor one that is itself a jump from the set-aside reading (3 km further on, a second later).
-    lejos = fix(desplazar(*AEROPARQUE, norte_m=3000), 61)
-    marcas, _ = implausibles(aceptada=fix(RETIRO, 0), descartada=fix(AEROPARQUE, 60), lecturas=[lejos], maximo_kmh=250)
-    assert marcas == [True]
+    # Three readings within 2 s are not yet a track: the span counts too.
+    rapidas = [fix(desplazar(*AEROPARQUE, este_m=i), 60 + i) for i in range(3)]
+    assert revisar(fix(RETIRO, 0), rapidas)[0] == [True, True, True]
+    # At 30 km/h, 5 km in 7 minutes is still too fast from Retiro: a reading consistent with the
+    # set-aside track but 6 minutes after it starts a new track.
+    tarde = fix(desplazar(*AEROPARQUE, este_m=100), 60 + 6 * 60)
+    marcas, queda = revisar(fix(RETIRO, 0), [tarde], apartadas=Apartadas(cerca[1], cerca[0].en, 2), maximo_kmh=30)
+    assert (marcas, queda) == ([True], Apartadas(tarde, tarde.en, 1))
+    # So does one that is itself a jump from the set-aside reading (3 km further on, a second later).
+    lejos = fix(desplazar(*AEROPARQUE, norte_m=3000), 76)
+    marcas, queda = revisar(fix(RETIRO, 0), [lejos], apartadas=Apartadas(cerca[1], cerca[0].en, 2))
+    assert (marcas, queda) == ([True], Apartadas(lejos, lejos.en, 1))
+
+
+def test_el_ir_y_venir_entre_dos_lugares_nunca_mueve_al_efectivo():
+    """Multipath flapping: two fixes at the true place A, two at B 2 km away, 5 s apart, over and
+    over. Each return to A drops B's track, so B is never confirmed."""
+    lejos = desplazar(*RETIRO, este_m=2000)
+    lecturas = [fix(RETIRO if (i // 2) % 2 == 0 else lejos, 5 * i) for i in range(1, 41)]
+    marcas, queda = revisar(fix(RETIRO, 0), lecturas)
+    assert marcas == [(i // 2) % 2 == 1 for i in range(1, 41)]
+    assert queda is None  # the last two were at A
 
 
 def test_sin_posicion_previa_todo_es_plausible():
-    marcas, _ = implausibles(aceptada=None, descartada=None, lecturas=[fix(RETIRO, 0)], maximo_kmh=250)
+    marcas, _ = revisar(None, [fix(RETIRO, 0)])
     assert marcas == [False]
 
 
@@ -129,13 +147,17 @@ def test_un_traslado_real_se_acepta_al_confirmarse_y_entonces_dispara_las_geocer
     # 5 km in 60 s is 300 km/h: set aside...
     assert cliente.post("/api/v1/posiciones/", _lectura(AEROPARQUE, 60), format="json").json()["implausibles"] == 1
     assert not Alerta.objects.exists()
-    # ...until the next reading agrees with it: the efectivo really is there.
+    # ...and so is the next that agrees with it: one more fix proves nothing...
     siguiente = _lectura(desplazar(*AEROPARQUE, norte_m=30), 75)
+    assert cliente.post("/api/v1/posiciones/", siguiente, format="json").json()["implausibles"] == 1
+    assert not Alerta.objects.exists()
+    # ...a third, half a minute after the first, makes a track: the efectivo really is there.
+    siguiente = _lectura(desplazar(*AEROPARQUE, norte_m=40), 90)
     assert cliente.post("/api/v1/posiciones/", siguiente, format="json").json()["implausibles"] == 0
     assert list(Alerta.objects.values_list("geocerca__nombre", "tipo")) == [("Aeroparque", "entrada")]
     efectivo.refresh_from_db()
     assert efectivo.ultima_posicion.y == pytest.approx(siguiente["lat"])
-    assert efectivo.descartada_en is None
+    assert (efectivo.descartada_en, efectivo.descartadas_n) == (None, 0)
 
 
 @pytest.mark.django_db

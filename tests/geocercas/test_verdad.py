@@ -1,0 +1,109 @@
+"""Alerts against ground truth (geocercas.verdad): a small simulated shift with GPS faults,
+replayed through the real ingest, scored against the officers' true paths; and the rules it
+relies on, each on its own: readings to confirm a crossing of the border, flapping that never
+moves anyone, kilometres without jitter."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from efectivos.models import Efectivo
+from geocercas import verdad
+from geocercas.models import Alerta, TipoGeocerca
+from posiciones.services import LecturaNueva, posiciones_registrar
+from reportes.selectors import reporte_unidad
+from tests.factories import CENTRO, EfectivoFactory, GeocercaFactory, cuadrado, desplazar
+
+pytestmark = pytest.mark.django_db
+T0 = timezone.now() - timedelta(hours=1)
+
+
+def lectura(efectivo, este_m: float, t: float, precision: float = 5.0, norte_m: float = 0.0) -> LecturaNueva:
+    lon, lat = desplazar(*CENTRO, este_m=este_m, norte_m=norte_m)
+    return LecturaNueva(uuid.uuid4(), efectivo.pk, lat, lon, T0 + timedelta(seconds=t), precision)
+
+
+def test_un_turno_simulado_con_fallas_de_gps_se_mide_contra_la_verdad():
+    r = verdad.correr(verdad.ESCENARIOS["chico"], confirmar=2)
+    # The faults really happened, and the plausibility filter set the jumps aside.
+    assert r["lecturas_por_falla"]["miente"] > 10 and r["lecturas_por_falla"]["salto"] > 5
+    assert r["lecturas_por_falla"]["flapeo"] > 10 and r["implausibles"] >= r["lecturas_por_falla"]["flapeo"]
+    assert r["precision"] >= 0.99 and r["recall"] >= 0.99, r
+    for tipo in ("entrada", "salida"):
+        assert r["por_tipo"][tipo]["observables"] >= 2, r["por_tipo"]
+        assert r["por_tipo"][tipo]["precision"] >= 0.99 and r["por_tipo"][tipo]["recall"] >= 0.99, r["por_tipo"]
+    assert abs(r["km_error_observables_pct"]) <= 2.0, r
+    assert r["ajenas"] == 0
+    assert not Efectivo.objects.filter(codigo_interno__startswith="VT-").exists()  # it cleans up
+
+
+def test_sin_confirmar_las_fallas_del_gps_son_falsas_alarmas():
+    """The same shift with fences that believe one reading: the runner tells the difference."""
+    r = verdad.correr(verdad.ESCENARIOS["chico"], confirmar=1)
+    assert r["precision"] < 0.9
+    assert all("error=" in f["falla"] and not f["falla"].startswith("buena") for f in r["falsas"])
+
+
+def test_con_dos_lecturas_una_precision_que_miente_no_alerta_y_una_entrada_real_si():
+    efectivo = EfectivoFactory(ultima_posicion_en=None)
+    GeocercaFactory(tipo=TipoGeocerca.RESTRINGIDA, geom=cuadrado(lado_m=100), confirmar_lecturas=2)
+    posiciones_registrar(lecturas=[lectura(efectivo, -90, 0)])
+    # 60 m off claiming 5 m: inside for one reading, then back where the officer is.
+    posiciones_registrar(lecturas=[lectura(efectivo, -30, 5)])
+    posiciones_registrar(lecturas=[lectura(efectivo, -88, 10)])
+    assert not Alerta.objects.exists()
+    # Walking in: the first reading inside is not yet enough, the second is.
+    posiciones_registrar(lecturas=[lectura(efectivo, -20, 60)])
+    assert not Alerta.objects.exists()
+    r = posiciones_registrar(lecturas=[lectura(efectivo, -10, 70)])
+    assert [(a.tipo, a.ultima_en) for a in r.alertas] == [("entrada", T0 + timedelta(seconds=70))]
+
+
+def test_el_ir_y_venir_del_gps_no_mueve_al_efectivo_ni_suma_kilometros():
+    """Two fixes at the true place, two 2 km away, 5 s apart, for two minutes, through a
+    restricted zone around the far place: nothing moves, nothing alerts, no kilometres."""
+    efectivo = EfectivoFactory(ultima_posicion_en=None)
+    GeocercaFactory(tipo=TipoGeocerca.RESTRINGIDA, geom=cuadrado(lado_m=300, centro=desplazar(*CENTRO, este_m=2000)))
+    lecturas = [lectura(efectivo, 2000 if (i // 2) % 2 else 0, 5 * i) for i in range(24)]
+    for lec in lecturas:
+        posiciones_registrar(lecturas=[lec])
+    efectivo.refresh_from_db()
+    assert efectivo.ultima_posicion.x == pytest.approx(CENTRO[0])
+    assert not Alerta.objects.exists()
+    reporte = reporte_unidad(unidad_id=efectivo.unidad_id, desde=T0, hasta=T0 + timedelta(hours=1))
+    assert [d["km"] for d in reporte.distancias] == [0.0]
+
+
+def test_los_kilometros_no_cuentan_el_temblor_del_gps_de_alguien_quieto():
+    efectivo = EfectivoFactory(ultima_posicion_en=None)
+    import random
+
+    rnd = random.Random(3)
+    quieto = [lectura(efectivo, rnd.gauss(0, 4), i, norte_m=rnd.gauss(0, 4)) for i in range(600)]
+    caminando = [lectura(efectivo, 1.4 * i, 600 + i) for i in range(1, 715)]  # 1 km east, a fix a second
+    posiciones_registrar(lecturas=quieto)
+    posiciones_registrar(lecturas=caminando)
+    [d] = reporte_unidad(unidad_id=efectivo.unidad_id, desde=T0, hasta=T0 + timedelta(hours=1)).distancias
+    assert d["km"] == pytest.approx(1.0, abs=0.02)  # 10 minutes of jitter would have added ~2 km
+
+
+@pytest.mark.parametrize(
+    ("campo", "valor"),
+    [("cruce_max_s", 0), ("cruce_max_s", 3600), ("confirmar_lecturas", 0), ("confirmar_lecturas", 9)],
+)
+def test_ajustes_de_una_geocerca_fuera_de_rango_son_400(api, admin, campo, valor):
+    cuerpo = {
+        "type": "Feature",
+        "geometry": {
+            "type": "Polygon",
+            "coordinates": [[[-58.40, -34.60], [-58.39, -34.60], [-58.39, -34.59], [-58.40, -34.60]]],
+        },
+        "properties": {"nombre": "Zona", "tipo": "restringida", campo: valor},
+    }
+    r = api(admin).post("/api/v1/geocercas/", cuerpo, format="json")
+    assert r.status_code == 400, r.content
+    assert campo in r.json()["error"]["detalle"]
