@@ -403,7 +403,7 @@ def _puntuar(oficiales: list[Oficial], cercas: list[tuple[Geocerca, Rect]], vist
         for g, rect in cercas:
             profundidades = [rect.profundidad(x, y) for x, y in of.camino]
             dentro = [p > 0 for p in profundidades]
-            transiciones = {
+            transiciones: dict[str, list[int]] = {
                 TipoAlerta.ENTRADA: [t for t in range(1, len(dentro)) if dentro[t] and not dentro[t - 1]],
                 TipoAlerta.SALIDA: [t for t in range(1, len(dentro)) if dentro[t - 1] and not dentro[t]],
             }
