@@ -6,6 +6,7 @@ from django.contrib.gis.geos import LineString
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from gad_project.admin_base import ConDescargas, SoloLecturaAdmin
@@ -13,6 +14,8 @@ from gad_project.exceptions import EntradaInvalida
 from geocercas import formatos, services
 from geocercas.models import Alerta, AlertaNota, Geocerca, Presencia, TipoGeocerca
 from mapa.admin_base import MapaAdmin, MapaSoloLecturaAdmin
+
+_DIAS = ("lun", "mar", "mié", "jue", "vie", "sáb", "dom")
 
 
 class GeocercaAdminForm(forms.ModelForm):
@@ -81,11 +84,36 @@ class GeocercaAdmin(ConDescargas, MapaAdmin):
     descargas_formatos = ("geojson", "kml")
     descargas_ventanas = False
     form = GeocercaAdminForm
-    list_display = ("nombre", "tipo", "severidad", "activa", "histeresis_m", "permanencia_min_s", "version")
+    list_display = (
+        "nombre",
+        "tipo",
+        "severidad",
+        "activa",
+        "vigente",
+        "histeresis_m",
+        "permanencia_min_s",
+        "confirmar_lecturas",
+        "version",
+    )
     list_filter = ("tipo", "activa", "severidad", "unidades")
     search_fields = ("nombre", "descripcion")
     filter_horizontal = ("unidades",)
-    readonly_fields = ("exportar", "version", "creada_en", "actualizada_en")
+    readonly_fields = ("exportar", "vigente", "version", "creada_en", "actualizada_en")
+
+    @admin.display(description="Rige ahora")
+    def vigente(self, obj: Geocerca) -> str:
+        """In force now, or out of its schedule and since/until when (local time)."""
+        ahora = timezone.now()
+        cambio = obj.vigencia_cambia_en(ahora)
+        cuando = ""
+        if cambio is not None:
+            local = timezone.localtime(cambio)
+            cuando = f"{_DIAS[local.weekday()]} {local:%H:%M}"
+        if obj.vigente_en(ahora):
+            return "Sí" + (f" · hasta el {cuando}" if cuando else "")
+        if not obj.activa:
+            return "No (inactiva)"
+        return "Fuera de horario" + (f" · desde el {cuando}" if cuando else "")
 
     @admin.display(description="Exportar")
     def exportar(self, obj: Geocerca) -> str:

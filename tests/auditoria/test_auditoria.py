@@ -73,6 +73,7 @@ def test_un_cambio_en_el_admin_guarda_antes_y_despues(admin):
         "tipo": g.tipo,
         "severidad": g.severidad,
         "histeresis_m": "15",
+        "confirmar_lecturas": "1",
         "activa": "on",
         "horario_dias": "",
         "geom": g.geom.geojson,

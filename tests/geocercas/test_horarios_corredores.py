@@ -212,3 +212,35 @@ def test_el_horario_se_lee_y_se_escribe_por_la_api(api, admin):
         "12:00:00",
     )
     assert props["ruta"] is None and props["ancho_m"] is None
+
+
+def test_fuera_de_horario_se_dice_y_tambien_desde_cuando_rige():
+    """A Mon–Fri night restriction on a Sunday afternoon is not in force, and starts Monday 22:00."""
+    from zoneinfo import ZoneInfo
+
+    from geocercas.engine import Horario
+
+    zona = ZoneInfo("America/Argentina/Buenos_Aires")
+    noche = Horario.de([1, 2, 3, 4, 5], time(22), time(6))
+    domingo = datetime(2026, 12, 6, 15, 0, tzinfo=zona)
+    assert not noche.rige(domingo)
+    assert noche.proximo_cambio(domingo) == datetime(2026, 12, 7, 22, 0, tzinfo=zona)
+    # Friday night runs into Saturday morning, then stops until Monday night.
+    sabado = datetime(2026, 12, 12, 1, 0, tzinfo=zona)
+    assert noche.rige(sabado) and noche.proximo_cambio(sabado) == datetime(2026, 12, 12, 6, 0, tzinfo=zona)
+    assert Horario.de([], None, None) is None
+
+
+@pytest.mark.django_db
+def test_la_api_dice_si_una_geocerca_rige_ahora(api, admin):
+    from django.utils import timezone as tz
+
+    ahora = tz.localtime()
+    fuera = GeocercaFactory(
+        horario_dias=[((ahora.isoweekday()) % 7) + 1], horario_desde=time(0), horario_hasta=time(23, 59)
+    )  # only tomorrow
+    siempre = GeocercaFactory()
+    datos = {f["id"]: f["properties"] for f in api(admin).get("/api/v1/geocercas/").json()["features"]}
+    assert datos[siempre.pk]["vigente_ahora"] is True and datos[siempre.pk]["vigencia_cambia_en"] is None
+    assert datos[fuera.pk]["vigente_ahora"] is False
+    assert datos[fuera.pk]["vigencia_cambia_en"].startswith((ahora + timedelta(days=1)).date().isoformat())

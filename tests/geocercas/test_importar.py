@@ -26,6 +26,7 @@ def _formulario(**extra) -> dict:
         "tipo": "restringida",
         "severidad": "critica",
         "histeresis_m": "15",
+        "confirmar_lecturas": "1",
         "activa": "on",
         "horario_dias": "",
         "geom": "",
