@@ -53,6 +53,10 @@ class GeocercaAdminForm(forms.ModelForm):
 
     def clean(self):
         datos = super().clean()
+        if datos.get("tarea") and datos.get("efectivos"):
+            raise forms.ValidationError(
+                "Una geocerca se aplica a los asignados de una tarea o a efectivos elegidos, no a ambos."
+            )
         archivo, texto = datos.get("importar_archivo"), (datos.get("importar_texto") or "").strip()
         if not archivo and not texto:
             return datos
@@ -98,6 +102,7 @@ class GeocercaAdmin(ConDescargas, MapaAdmin):
     list_filter = ("tipo", "activa", "severidad", "unidades")
     search_fields = ("nombre", "descripcion")
     filter_horizontal = ("unidades",)
+    autocomplete_fields = ("efectivos", "tarea")
     readonly_fields = ("exportar", "vigente", "version", "creada_en", "actualizada_en")
 
     @admin.display(description="Rige ahora")
@@ -152,7 +157,10 @@ class GeocercaAdmin(ConDescargas, MapaAdmin):
         # Version bump, cache invalidation and the event belong to the service, which also sets the
         # unidades: the event must name the fence's audience after they are saved.
         services.geocerca_guardar(
-            geocerca=obj, unidades=[u.pk for u in form.cleaned_data.get("unidades", [])], usuario=request.user
+            geocerca=obj,
+            unidades=[u.pk for u in form.cleaned_data.get("unidades", [])],
+            efectivos=[e.pk for e in form.cleaned_data.get("efectivos", [])],
+            usuario=request.user,
         )
 
     def delete_model(self, request, obj):

@@ -150,11 +150,28 @@ class Muestra:
     claro: bool
 
 
+def sql_aplica(g: str, efectivo: str, unidad: str) -> str:
+    """SQL: whether fence `g` applies to the efectivo with id `efectivo` of unidad `unidad`. A fence
+    for a task applies to the efectivos assigned to it now (pending or accepted: an escort
+    corridor follows the assignments as they change); one naming efectivos, to them; otherwise to
+    its unidades (none: to everyone)."""
+    return f"""CASE
+        WHEN {g}.tarea_id IS NOT NULL THEN EXISTS (
+            SELECT 1 FROM tareas_asignacion a
+            WHERE a.tarea_id = {g}.tarea_id AND a.efectivo_id = {efectivo} AND a.estado IN ('pendiente', 'aceptada'))
+        WHEN EXISTS (SELECT 1 FROM geocercas_geocerca_efectivos ge WHERE ge.geocerca_id = {g}.id) THEN EXISTS (
+            SELECT 1 FROM geocercas_geocerca_efectivos ge WHERE ge.geocerca_id = {g}.id AND ge.efectivo_id = {efectivo})
+        ELSE NOT EXISTS (SELECT 1 FROM geocercas_geocerca_unidades gu WHERE gu.geocerca_id = {g}.id)
+            OR EXISTS (SELECT 1 FROM geocercas_geocerca_unidades gu
+                       WHERE gu.geocerca_id = {g}.id AND gu.unidad_id = {unidad})
+    END"""
+
+
 SQL_CANDIDATOS = """
 WITH l AS (
     -- The efectivo's unidad decides which fences apply; read here so that the ingest can send
     -- this query in the same round trip as the statement that locks the efectivos.
-    SELECT t.idx, e.unidad_id, t.precision_m, ST_SetSRID(ST_MakePoint(t.lon, t.lat), 4326) AS pt
+    SELECT t.idx, t.efectivo_id, e.unidad_id, t.precision_m, ST_SetSRID(ST_MakePoint(t.lon, t.lat), 4326) AS pt
     FROM jsonb_to_recordset(%(lecturas)s::jsonb)
          AS t(idx int, efectivo_id bigint, lon float8, lat float8, precision_m float8)
     JOIN efectivos_efectivo e ON e.id = t.efectivo_id
@@ -169,9 +186,7 @@ WITH l AS (
      AND ST_DWithin(g.geom, l.pt,
             (GREATEST((SELECT MAX(histeresis_m) FROM geocercas_geocerca WHERE activa), %(precision_max)s) + 1.0)
             / (%(m_por_grado)s * GREATEST(cos(radians(%(lat_max)s)), 0.01)))
-    WHERE NOT EXISTS (SELECT 1 FROM geocercas_geocerca_unidades gu WHERE gu.geocerca_id = g.id)
-       OR EXISTS (SELECT 1 FROM geocercas_geocerca_unidades gu
-                  WHERE gu.geocerca_id = g.id AND gu.unidad_id = l.unidad_id)
+    WHERE {aplica}
 )
 SELECT idx, id, nombre, tipo, severidad, histeresis_m, permanencia_min_s,
        horario_dias, horario_desde, horario_hasta, confirmar_lecturas, adentro,
@@ -180,7 +195,7 @@ SELECT idx, id, nombre, tipo, severidad, histeresis_m, permanencia_min_s,
        NOT CASE WHEN adentro THEN ST_DWithin(ST_Boundary(geom)::geography, pt::geography, margen)
                 ELSE ST_DWithin(geom::geography, pt::geography, margen) END AS claro
 FROM (SELECT c.*, ST_Intersects(c.geom, c.pt) AS adentro FROM c) AS evaluados
-"""
+""".format(aplica=sql_aplica("g", "l.efectivo_id", "l.unidad_id"))
 
 
 # Crossing between fixes: the segment from each reading's previous fix (the batch's previous
@@ -214,14 +229,14 @@ WITH t AS (
     JOIN efectivos_efectivo e ON e.id = t.efectivo_id
     WHERE e.ultima_posicion_en IS NULL OR t.r > e.ultima_posicion_en
 ), s AS (
-    SELECT idx, unidad_id, precision_m, pt, r, lag(idx) OVER w AS previo_idx,
+    SELECT idx, efectivo_id, unidad_id, precision_m, pt, r, lag(idx) OVER w AS previo_idx,
            CASE WHEN lag(idx) OVER w IS NULL THEN ultima_posicion ELSE lag(pt) OVER w END AS previo,
            CASE WHEN lag(idx) OVER w IS NULL THEN ultima_posicion_en ELSE lag(r) OVER w END AS previo_en,
            CASE WHEN lag(idx) OVER w IS NULL THEN ultima_precision_m ELSE lag(precision_m) OVER w END
                AS previo_precision
     FROM t WINDOW w AS (PARTITION BY efectivo_id ORDER BY r, idx)
 ), d AS (
-    SELECT idx, previo_idx, unidad_id, previo, pt,
+    SELECT idx, previo_idx, efectivo_id, unidad_id, previo, pt,
            GREATEST(coalesce(precision_m, 0), coalesce(previo_precision, 0)) AS precision_m,
            coalesce(precision_m, 0) + coalesce(previo_precision, 0) AS precisiones,
            ST_Distance(previo::geography, pt::geography) AS metros,
@@ -229,7 +244,7 @@ WITH t AS (
     FROM s
     WHERE previo IS NOT NULL AND r - previo_en <= make_interval(secs => %(cruce_max_s_tope)s)
 ), seg AS MATERIALIZED (  -- each segment built once, not once per use
-    SELECT idx, previo_idx, unidad_id, precision_m, segundos, ST_MakeLine(previo, pt) AS linea,
+    SELECT idx, previo_idx, efectivo_id, unidad_id, precision_m, segundos, ST_MakeLine(previo, pt) AS linea,
            metros / 2 * sqrt(%(rodeo)s ^ 2 - 1) AS holgura,
            -- The unit normal to the segment (metres), in degrees per metre along each axis.
            -(ST_Y(pt) - ST_Y(previo)) * %(m_por_grado)s / metros
@@ -248,9 +263,7 @@ WITH t AS (
      AND seg.segundos <= coalesce(g.cruce_max_s, %(cruce_max_s)s)
      AND ST_Intersects(g.geom, seg.linea)
      AND NOT ST_Intersects(g.geom, ST_StartPoint(seg.linea)) AND NOT ST_Intersects(g.geom, ST_EndPoint(seg.linea))
-    WHERE NOT EXISTS (SELECT 1 FROM geocercas_geocerca_unidades gu WHERE gu.geocerca_id = g.id)
-       OR EXISTS (SELECT 1 FROM geocercas_geocerca_unidades gu
-                  WHERE gu.geocerca_id = g.id AND gu.unidad_id = seg.unidad_id)
+    WHERE {aplica}
 )
 SELECT c.idx, c.previo_idx, c.id, c.nombre, c.tipo, c.severidad, c.histeresis_m, c.permanencia_min_s,
        c.horario_dias, c.horario_desde, c.horario_hasta
@@ -267,7 +280,7 @@ WHERE EXISTS (
       AND ST_Covers(c.geom, ST_MakeLine(ST_Translate(q.p, -c.nx * c.media, -c.ny * c.media),
                                         ST_Translate(q.p, c.nx * c.media, c.ny * c.media)))
 )
-"""
+""".format(aplica=sql_aplica("g", "seg.efectivo_id", "seg.unidad_id"))
 
 
 @dataclass(frozen=True)

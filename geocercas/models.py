@@ -60,6 +60,21 @@ class Geocerca(models.Model):
         related_name="geocercas",
         help_text="Vacío: se aplica a todas las unidades.",
     )
+    efectivos = models.ManyToManyField(
+        "efectivos.Efectivo",
+        blank=True,
+        related_name="geocercas_propias",
+        help_text="Si se indican, se aplica solo a estos efectivos (no a toda la unidad).",
+    )
+    tarea = models.ForeignKey(
+        "tareas.Tarea",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="geocercas",
+        help_text="Si se indica, se aplica solo a los efectivos asignados a esta tarea mientras lo estén "
+        "(p. ej. el corredor de una escolta).",
+    )
     severidad = models.CharField(max_length=12, choices=Severidad.choices, default=Severidad.ADVERTENCIA)
     histeresis_m = models.FloatField(
         "histéresis (m)",

@@ -7,11 +7,12 @@ from django.utils import timezone
 from rest_framework import serializers
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
-from efectivos.models import Unidad
+from efectivos.models import Efectivo, Unidad
 from gad_project.api.campos import EnteroEstricto
 from gad_project.exceptions import EntradaInvalida
 from geocercas import formatos
 from geocercas.models import Alerta, AlertaNota, Geocerca, TipoGeocerca
+from tareas.models import Tarea
 
 
 class HoraLocal(serializers.TimeField):
@@ -32,6 +33,18 @@ class GeocercaSerializer(GeoFeatureModelSerializer):
     and the route in `ruta`."""
 
     unidades = serializers.PrimaryKeyRelatedField(many=True, queryset=Unidad.objects.all(), required=False)
+    efectivos = serializers.PrimaryKeyRelatedField(
+        many=True,
+        queryset=Efectivo.objects.all(),
+        required=False,
+        help_text="Si se indican, se aplica solo a estos efectivos.",
+    )
+    tarea = serializers.PrimaryKeyRelatedField(
+        queryset=Tarea.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="Si se indica, se aplica solo a los asignados a esta tarea mientras lo estén.",
+    )
     ruta = serializers.SerializerMethodField()
     horario_desde = HoraLocal(required=False, allow_null=True)
     horario_hasta = HoraLocal(required=False, allow_null=True)
@@ -52,6 +65,8 @@ class GeocercaSerializer(GeoFeatureModelSerializer):
             "tipo",
             "activa",
             "unidades",
+            "efectivos",
+            "tarea",
             "severidad",
             "histeresis_m",
             "permanencia_min_s",

@@ -32,13 +32,18 @@ class GeocercaViewSet(viewsets.ModelViewSet):
     filterset_class = GeocercaFiltro
 
     def get_queryset(self):
-        return selectors.geocercas_visibles(usuario=self.request.user).prefetch_related("unidades").order_by("id")
+        return (
+            selectors.geocercas_visibles(usuario=self.request.user)
+            .prefetch_related("unidades", "efectivos")
+            .order_by("id")
+        )
 
     def perform_create(self, serializer):
         datos = dict(serializer.validated_data)
         unidades = [u.pk for u in datos.pop("unidades", [])]
+        efectivos = [e.pk for e in datos.pop("efectivos", [])]
         serializer.instance = services.geocerca_guardar(
-            geocerca=Geocerca(**datos), unidades=unidades, usuario=self.request.user
+            geocerca=Geocerca(**datos), unidades=unidades, efectivos=efectivos, usuario=self.request.user
         )
 
     def perform_update(self, serializer):
@@ -47,9 +52,12 @@ class GeocercaViewSet(viewsets.ModelViewSet):
             raise NoPermitido("Solo puede modificar geocercas de su propia unidad.")  # before any field is set
         datos = dict(serializer.validated_data)
         unidades = [u.pk for u in datos.pop("unidades")] if "unidades" in datos else None
+        efectivos = [e.pk for e in datos.pop("efectivos")] if "efectivos" in datos else None
         for campo, valor in datos.items():
             setattr(geocerca, campo, valor)
-        serializer.instance = services.geocerca_guardar(geocerca=geocerca, unidades=unidades, usuario=self.request.user)
+        serializer.instance = services.geocerca_guardar(
+            geocerca=geocerca, unidades=unidades, efectivos=efectivos, usuario=self.request.user
+        )
 
     def perform_destroy(self, instance):
         services.geocerca_eliminar(geocerca=instance, usuario=self.request.user)

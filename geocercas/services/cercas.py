@@ -11,7 +11,7 @@ from django.db.models import F
 
 from efectivos.alcance import exigir_mando
 from efectivos.models import Usuario
-from gad_project.exceptions import NoEncontrado, NoPermitido
+from gad_project.exceptions import EntradaInvalida, NoEncontrado, NoPermitido
 from geocercas.models import Geocerca, Presencia, TipoGeocerca
 from geocercas.selectors import geocerca_editable
 from mapa.services import capa_cambiada
@@ -36,14 +36,47 @@ def _unidades_permitidas(usuario: Usuario, geocerca: Geocerca, unidades: Iterabl
     return [alcance.unidad_id]
 
 
+def _destinatarios_permitidos(usuario: Usuario, geocerca: Geocerca, efectivos: list[int] | None) -> None:
+    """A fence for some efectivos names only efectivos in the writer's scope; a fence for a task,
+    only a task of their unidad. Refused naming who or what is out of it."""
+    alcance = exigir_mando(usuario, "Solo comandantes o administradores modifican geocercas.")
+    if alcance.todo:
+        return
+    if efectivos:
+        from efectivos.models import Efectivo
+
+        propios = set(
+            Efectivo.objects.filter(pk__in=efectivos, unidad_id=alcance.unidad_id or 0).values_list("pk", flat=True)
+        )
+        if ajenos := sorted(set(efectivos) - propios):
+            raise NoPermitido("Hay efectivos fuera de su unidad.", detalle={"efectivos": ajenos})
+    tarea = geocerca.tarea
+    if tarea is not None and tarea.unidad_id != alcance.unidad_id:
+        raise NoPermitido("La tarea es de otra unidad.", detalle={"tarea": [geocerca.tarea_id]})
+
+
 def geocerca_guardar(
-    *, geocerca: Geocerca, unidades: Iterable[int] | None = None, usuario: Usuario | None = None
+    *,
+    geocerca: Geocerca,
+    unidades: Iterable[int] | None = None,
+    efectivos: Iterable[int] | None = None,
+    usuario: Usuario | None = None,
 ) -> Geocerca:
     """Create or update a fence, as `usuario` (whose scope is enforced; None for the system: the
-    demo loader). Every change bumps `version` (tile caches are keyed by it); deactivating a fence
-    forgets who was inside, so reactivating it starts fresh."""
+    demo loader). `efectivos` (None: unchanged) makes it apply to them only; `geocerca.tarea`, to
+    that task's assignees only. Every change bumps `version` (tile caches are keyed by it);
+    deactivating a fence forgets who was inside, so reactivating it starts fresh."""
+    efectivos = None if efectivos is None else list(efectivos)
     if usuario is not None:
         unidades = _unidades_permitidas(usuario, geocerca, unidades)
+        _destinatarios_permitidos(usuario, geocerca, efectivos)
+    if geocerca.tarea_id is not None and (
+        efectivos or (efectivos is None and geocerca.pk and geocerca.efectivos.exists())
+    ):
+        raise EntradaInvalida(
+            "Una geocerca se aplica a los asignados de una tarea o a efectivos elegidos, no a ambos.",
+            detalle={"tarea": ["Quite la tarea o los efectivos."]},
+        )
     geocerca.clean()
     if geocerca.tipo == TipoGeocerca.CORREDOR:
         assert geocerca.ruta is not None and geocerca.ancho_m is not None  # clean() checked
@@ -63,6 +96,8 @@ def geocerca_guardar(
         geocerca.refresh_from_db(fields=["version"])
         if unidades is not None:
             geocerca.unidades.set(unidades)
+        if efectivos is not None:
+            geocerca.efectivos.set(efectivos)
         if not geocerca.activa:
             Presencia.objects.filter(geocerca=geocerca).delete()
         publish_many(

@@ -24,11 +24,12 @@ from realtime.services import Publicacion, publish_many
 _SQL_PRESENCIAS = """
 SELECT p.efectivo_id, p.geocerca_id, p.dentro, p.desde, p.permanencia_alertada, p.pendientes,
        g.nombre, g.tipo, g.severidad, g.histeresis_m, g.permanencia_min_s,
-       g.horario_dias, g.horario_desde, g.horario_hasta, g.confirmar_lecturas
+       g.horario_dias, g.horario_desde, g.horario_hasta, g.confirmar_lecturas, {aplica} AS aplica
 FROM geocercas_presencia p
 JOIN geocercas_geocerca g ON g.id = p.geocerca_id AND g.activa
+JOIN efectivos_efectivo e ON e.id = p.efectivo_id
 WHERE p.efectivo_id = ANY(%s) AND (p.dentro OR p.pendientes > 0)
-"""
+""".format(aplica=engine.sql_aplica("g", "p.efectivo_id", "e.unidad_id"))
 
 _SQL_PRESENCIAS_GUARDAR = """
 INSERT INTO geocercas_presencia (efectivo_id, geocerca_id, dentro, desde, permanencia_alertada, pendientes)
@@ -95,7 +96,13 @@ def geocercas_evaluar_terminar(
         perm,
         *horario,
         confirmar,
+        aplica,
     ) in en_curso.presencias.fetchall():
+        if not aplica:
+            # The fence stopped applying to them (their task's assignment ended, they were taken
+            # off its list): forgotten without a transition, so leaving it later raises nothing.
+            presencias.setdefault(eid, {})[gid] = EstadoPresencia(False, desde, cambiado=True)
+            continue
         presencias.setdefault(eid, {})[gid] = EstadoPresencia(dentro, desde, alertada, pendientes)
         cercas.setdefault(gid, Cerca(gid, nombre, tipo, sev, hist, perm, Horario.de(*horario), confirmar))
     cruces = engine.cruces_leer(en_curso.cruces.fetchall(), cercas)
