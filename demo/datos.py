@@ -67,6 +67,13 @@ GEOCERCAS = [
     ("Caminito", "control", (-58.3627, -34.6390), 150, "info", ["CC4"], 600),
 ]
 
+# Rectangular restricted strips: nombre, centro (lon, lat), largo north-south (m), ancho east-west
+# (m), severidad. A car crossing one between two sparse fixes could not have gone around it: the
+# demo's crossing (geocercas.engine, SQL_CRUCES).
+FRANJAS = [
+    ("Zona de exclusión Costanera Sur", (-58.3540, -34.6130), 1600, 250, "critica"),
+]
+
 # Fences that apply only at some times: name -> (ISO weekdays, from, to), local time.
 HORARIOS = {
     "Estadio Alberto J. Armando": ([5, 6, 7], time(18), time(2)),  # match nights, past midnight
@@ -129,6 +136,15 @@ RANGOS = ["Agente", "Agente", "Agente", "Cabo", "Cabo", "Sargento", "Subinspecto
 ESPECIALIDADES = ["motorizado", "canino", "transito", "primeros_auxilios", "negociador", "montada"]
 
 METROS_POR_GRADO_LAT = 111_320.0
+
+
+def rectangulo(centro: tuple[float, float], largo_m: float, ancho_m: float) -> MultiPolygon:
+    """A rectangle `largo_m` north to south and `ancho_m` east to west around `centro`."""
+    lon0, lat0 = centro
+    dx = ancho_m / 2 / (METROS_POR_GRADO_LAT * math.cos(math.radians(lat0)))
+    dy = largo_m / 2 / METROS_POR_GRADO_LAT
+    anillo = [(lon0 - dx, lat0 - dy), (lon0 + dx, lat0 - dy), (lon0 + dx, lat0 + dy), (lon0 - dx, lat0 + dy)]
+    return MultiPolygon(Polygon([*anillo, anillo[0]], srid=4326), srid=4326)
 
 
 def poligono_irregular(

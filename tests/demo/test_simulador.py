@@ -27,7 +27,9 @@ def test_los_primeros_minutos_muestran_cada_tipo_de_alerta_y_no_una_avalancha():
     assert ("Casa Rosada", "entrada", False) in vistas
     assert ("Perímetro Puerto Madero", "salida", False) in vistas
     assert ("Plaza de Mayo", "permanencia", False) in vistas
-    assert ("Congreso de la Nación", "entrada", True) in vistas  # between two sparse fixes
+    assert ("Zona de exclusión Costanera Sur", "entrada", True) in vistas  # between two sparse fixes
+    # No other crossing: the first fixes against old last positions, cars around blocks.
+    assert [v for v in vistas if v[2]] == [("Zona de exclusión Costanera Sur", "entrada", True)]
     assert Posicion.objects.filter(implausible=True).count() == 1
     assert Sos.objects.filter(estado="activo").count() == 1
     # Five minutes of a 240-efectivo shift: the scene's few plus chance, not dozens.

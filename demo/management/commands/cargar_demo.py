@@ -116,6 +116,17 @@ class Command(BaseCommand):
             if nombre in demo.HORARIOS:
                 geocerca.horario_dias, geocerca.horario_desde, geocerca.horario_hasta = demo.HORARIOS[nombre]
             geocerca_guardar(geocerca=geocerca, unidades=[unidades[c].pk for c in codigos])
+        for nombre, centro, largo, ancho, severidad in demo.FRANJAS:
+            if not Geocerca.objects.filter(nombre=nombre).exists():
+                geocerca_guardar(
+                    geocerca=Geocerca(
+                        nombre=nombre,
+                        tipo="restringida",
+                        geom=demo.rectangulo(centro, largo, ancho),
+                        severidad=severidad,
+                        histeresis_m=10,
+                    )
+                )
 
     def _efectivos(self, unidades, usuarios, por_unidad: int, rnd: random.Random) -> int:
         creados = 0

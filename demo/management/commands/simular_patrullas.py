@@ -80,7 +80,7 @@ class Escena:
             en(5, "salida de perímetro", partial(self._salir, cercas["Perímetro Puerto Madero"], c))
         if c := centro("Plaza de Mayo"):
             en(10, "permanencia", partial(self._ir, c, cerca_de=c, velocidad=25, quedarse=True))
-        if c := centro("Congreso de la Nación"):
+        if c := centro("Zona de exclusión Costanera Sur"):
             en(15, "cruce entre lecturas", partial(self._cruzar, c))
         en(45, "salto de GPS implausible", self._saltar)
         en(60, "efectivo sin reporte", self._callar)
@@ -123,8 +123,10 @@ class Escena:
             m.ruta, m.velocidad_kmh = [centro, afuera], 40
 
     def _cruzar(self, centro: tuple[float, float]) -> None:
-        # A car whose phone reports every 30 s drives straight through: no fix lands inside.
-        oeste, este = desplazado(*centro, este_m=-1000), desplazado(*centro, este_m=1000)
+        # A car whose phone reports every 30 s drives straight across the 250 m strip at 45 km/h:
+        # one fix 185 m west of its axis, the next 190 m east, none inside. The strip is 1.6 km long,
+        # so nothing that short could have gone around it: a crossing (a block would not be).
+        oeste, este = desplazado(*centro, este_m=-185), desplazado(*centro, este_m=1000)
         if m := self._elegir(oeste):
             m.ruta, m.velocidad_kmh, m.escaso = [oeste, este], 45, True
 
