@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from efectivos.alcance import Solicitante, alcance_de
 from efectivos.models import Usuario
@@ -23,6 +25,23 @@ def geocercas_visibles(*, usuario: Solicitante) -> QuerySet[Geocerca]:
     if not alcance.es_mando and not alcance.es_efectivo:
         return qs.none()
     return qs.filter(Q(unidades__isnull=True) | alcance.filtro_unidad("unidades")).distinct()
+
+
+def vigencias(*, usuario: Solicitante, ahora: datetime) -> dict[str, Any]:
+    """For the map: the visible fences with a schedule that are out of it now, each with when it
+    starts again (local ISO time), and when the next of them starts or stops applying."""
+    fuera: list[dict[str, Any]] = []
+    proximo: datetime | None = None
+    con_horario = geocercas_visibles(usuario=usuario).filter(activa=True).exclude(
+        horario_dias=[], horario_desde__isnull=True
+    )
+    for g in con_horario.only("id", "horario_dias", "horario_desde", "horario_hasta", "activa"):
+        cambio = g.vigencia_cambia_en(ahora)
+        if not g.vigente_en(ahora):
+            fuera.append({"id": g.pk, "desde": None if cambio is None else timezone.localtime(cambio).isoformat()})
+        if cambio is not None and (proximo is None or cambio < proximo):
+            proximo = cambio
+    return {"fuera": fuera, "proximo_cambio": None if proximo is None else timezone.localtime(proximo).isoformat()}
 
 
 def geocerca_editable(*, usuario: Solicitante, geocerca: Geocerca) -> bool:

@@ -179,6 +179,33 @@ def tile(request: HttpRequest, capa: str, z: str, x: str, y: str) -> HttpRespons
     return HttpResponse(datos, content_type=tiles.CONTENT_TYPE, headers=cabeceras)
 
 
+class VigenciasView(APIView):
+    """Fences out of their schedule now (drawn hatched and grey, "fuera de horario · desde …"),
+    and when the next one changes, so the map redraws then."""
+
+    permission_classes = [EsMando]
+
+    @extend_schema(
+        responses={
+            200: inline_serializer(
+                "Vigencias",
+                {
+                    "fuera": inline_serializer(
+                        "FueraDeHorario",
+                        {"id": serializers.IntegerField(), "desde": serializers.DateTimeField(allow_null=True)},
+                        many=True,
+                    ),
+                    "proximo_cambio": serializers.DateTimeField(allow_null=True),
+                },
+            )
+        }
+    )
+    def get(self, request):
+        from geocercas.selectors import vigencias
+
+        return Response(vigencias(usuario=request.user, ahora=timezone.now()))
+
+
 class TareasActualesView(APIView):
     """The status board's "current task" column: for each efectivo in scope with a live
     assignment on an open task, that task's id, code and title (the newest if several)."""

@@ -11,6 +11,7 @@ import os
 import shutil
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -131,6 +132,18 @@ def test_el_formulario_de_tarea_entra_en_pantalla_y_la_capas_se_pliegan(servidor
 
 
 def test_la_densidad_tiene_leyenda_y_los_horarios_son_de_buenos_aires(servidor, navegador):  # noqa: F811
+    # A fence that applies only tomorrow: drawn hatched, "fuera de horario · desde <tomorrow> 00:00".
+    from django.utils import timezone as tz
+
+    from geocercas.models import Geocerca
+
+    manana = tz.localtime() + timedelta(days=1)
+    g = Geocerca.objects.create(
+        nombre="Feria de mañana",
+        tipo="restringida",
+        geom=Geocerca.objects.get(nombre="Plaza de Mayo").geom,
+        horario_dias=[manana.isoweekday()],
+    )
     contexto_zona = {"timezone_id": "Asia/Tokyo"}  # a browser far from the agency
     contexto = navegador.new_context(viewport={"width": 1366, "height": 768}, locale="es-AR", **contexto_zona)
     pagina = contexto.new_page()
@@ -139,6 +152,11 @@ def test_la_densidad_tiene_leyenda_y_los_horarios_son_de_buenos_aires(servidor, 
     pagina.fill("#id_password", "comandante1234")
     pagina.click("button[type=submit]")
     pagina.wait_for_selector("body[data-listo='1']", timeout=20_000)
+    pagina.wait_for_function(f"document.body.dataset.fueraDeHorario === '{g.pk}'", timeout=10_000)
+    assert "Fuera de horario" in pagina.inner_text("#leyenda-geocercas")
+    vigencias = pagina.evaluate("fetch('/mapa/datos/vigencias/').then((r) => r.json())")
+    assert vigencias["fuera"] == [{"id": g.pk, "desde": vigencias["fuera"][0]["desde"]}]
+    assert vigencias["fuera"][0]["desde"].startswith(f"{manana.date().isoformat()}T00:00:00")
     assert pagina.locator("#leyenda-densidad").is_hidden()
     pagina.check("input[data-capa='densidad']")
     assert pagina.locator("#leyenda-densidad").is_visible()

@@ -58,6 +58,7 @@ async function iniciar() {
   capas.alCambiar = () => resumir(capas);
   capas.instalar(datos);
   capas.leyendas();
+  capas.cargarVigencias();
   document.querySelectorAll("#capas input[data-capa]").forEach((c) =>
     c.addEventListener("change", () => {
       capas.alternar(c.dataset.capa, c.checked);

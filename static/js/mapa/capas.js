@@ -31,7 +31,7 @@ export const COLORES_GEOCERCA = { restringida: "#f85149", perimetro: "#2f81f7", 
 const GRUPOS = {
   efectivos: ["efectivos", "efectivos-bateria", "efectivos-codigo"],
   tareas: ["tareas", "tareas-codigo"],
-  geocercas: ["geocercas-relleno", "geocercas-borde", "geocercas-nombre"],
+  geocercas: ["geocercas-relleno", "geocercas-borde", "geocercas-fuera-relleno", "geocercas-fuera-borde", "geocercas-nombre"],
   densidad: ["densidad"],
   jurisdicciones: ["jurisdicciones"],
 };
@@ -44,6 +44,38 @@ function coincidir(prop, colores, defecto) {
 }
 
 import { FUENTE, FUENTE_NEGRITA } from "./base.js";
+import { pedir } from "./api.js";
+
+const DIAS = ["dom", "lun", "mar", "mié", "jue", "vie", "sáb"];
+const PARTES_LOCALES = new Intl.DateTimeFormat("en-CA", {
+  timeZone: "America/Argentina/Buenos_Aires",
+  hourCycle: "h23",
+  weekday: "short",
+  hour: "2-digit",
+  minute: "2-digit",
+});
+const DIA_EN = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6 };
+
+// "lun 22:00" in the agency's zone, for "fuera de horario · desde lun 22:00".
+function cuandoLocal(iso) {
+  const p = Object.fromEntries(PARTES_LOCALES.formatToParts(new Date(iso)).map((x) => [x.type, x.value]));
+  return `${DIAS[DIA_EN[p.weekday]]} ${p.hour}:${p.minute}`;
+}
+
+// Diagonal grey hatching for fences out of their schedule: drawn, not in force.
+function rayado() {
+  const lado = 8;
+  const lienzo = document.createElement("canvas");
+  lienzo.width = lienzo.height = lado;
+  const c = lienzo.getContext("2d");
+  c.strokeStyle = "rgba(110,118,129,0.55)";
+  c.lineWidth = 1.5;
+  c.beginPath();
+  c.moveTo(0, lado);
+  c.lineTo(lado, 0);
+  c.stroke();
+  return c.getImageData(0, 0, lado, lado);
+}
 
 const HALO = { "text-halo-color": "#ffffff", "text-halo-width": 1.6 };
 
@@ -58,6 +90,8 @@ export class Capas {
     this.sucioEfectivos = false;
     this.sucioTareas = false;
     this.versionGeocercas = 0;
+    this.fueraDeHorario = [];
+    this.relojVigencias = null;
     this.viejoMs = config.fixViejoMin * 60000;
   }
 
@@ -118,6 +152,24 @@ export class Capas {
       source: "geocercas",
       "source-layer": "geocercas",
       paint: { "line-color": coincidir("tipo", COLORES_GEOCERCA, "#888"), "line-width": 1.5 },
+    });
+    // Out of its schedule (mapa/datos/vigencias): hatched grey with a dashed border, not in force.
+    m.addImage("rayado", rayado());
+    m.addLayer({
+      id: "geocercas-fuera-relleno",
+      type: "fill",
+      source: "geocercas",
+      "source-layer": "geocercas",
+      filter: ["in", ["id"], ["literal", []]],
+      paint: { "fill-pattern": "rayado" },
+    });
+    m.addLayer({
+      id: "geocercas-fuera-borde",
+      type: "line",
+      source: "geocercas",
+      "source-layer": "geocercas",
+      filter: ["in", ["id"], ["literal", []]],
+      paint: { "line-color": "#6e7681", "line-width": 1.5, "line-dasharray": [3, 2] },
     });
     m.addLayer({
       id: "recorrido",
@@ -311,7 +363,44 @@ export class Capas {
     this.sucioTareas = true;
   }
 
+  async cargarVigencias() {
+    // Which fences are out of their schedule now; asked again when the next one changes (at most
+    // every 5 minutes) and whenever a fence is edited.
+    clearTimeout(this.relojVigencias);
+    let proximo = 5 * 60000;
+    try {
+      const d = await pedir("/mapa/datos/vigencias/");
+      this.fueraDeHorario = d.fuera;
+      this.aplicarVigencias();
+      if (d.proximo_cambio) proximo = Math.min(proximo, Math.max(1000, Date.parse(d.proximo_cambio) - Date.now() + 1000));
+    } catch {
+      // Kept as drawn; asked again below.
+    }
+    this.relojVigencias = setTimeout(() => this.cargarVigencias(), proximo);
+  }
+
+  aplicarVigencias() {
+    const m = this.map;
+    const ids = this.fueraDeHorario.map((f) => f.id);
+    const fuera = ["in", ["id"], ["literal", ids]];
+    m.setFilter("geocercas-relleno", ["!", fuera]);
+    m.setFilter("geocercas-borde", ["!", fuera]);
+    m.setFilter("geocercas-fuera-relleno", fuera);
+    m.setFilter("geocercas-fuera-borde", fuera);
+    let texto = ["get", "nombre"];
+    if (ids.length) {
+      const leyenda = ["match", ["id"]];
+      for (const f of this.fueraDeHorario) leyenda.push(f.id, f.desde ? `fuera de horario · desde ${cuandoLocal(f.desde)}` : "fuera de horario");
+      leyenda.push("");
+      texto = ["case", fuera, ["concat", ["get", "nombre"], "\n", leyenda], ["get", "nombre"]];
+    }
+    m.setLayoutProperty("geocercas-nombre", "text-field", texto);
+    m.setPaintProperty("geocercas-nombre", "text-color", ["case", fuera, "#6e7681", coincidir("tipo", COLORES_GEOCERCA, "#555")]);
+    document.body.dataset.fueraDeHorario = ids.join(","); // what is drawn as not in force, for tests and tools
+  }
+
   geocercasCambiaron() {
+    this.cargarVigencias();
     // New URL: MapLibre drops its tiles and asks again; the server's tile keys carry the version.
     this.versionGeocercas += 1;
     this.map.getSource("geocercas").setTiles([`${location.origin}/tiles/geocercas/{z}/{x}/{y}.pbf?v=${this.versionGeocercas}`]);
@@ -362,7 +451,9 @@ export class Capas {
       items(COLORES_PRIORIDAD, this.config.prioridades) +
       `<li><i style="background:#0d1117;border:3px solid #8b949e"></i>Anillo grueso: sin asignar</li>`;
     const tiposCortos = { restringida: "Restringida", perimetro: "Perímetro", control: "Control", corredor: "Corredor" };
-    document.getElementById("leyenda-geocercas").innerHTML = items(COLORES_GEOCERCA, tiposCortos, true);
+    document.getElementById("leyenda-geocercas").innerHTML =
+      items(COLORES_GEOCERCA, tiposCortos, true) +
+      `<li><i class="cuadro rayada"></i>Fuera de horario (no rige ahora)</li>`;
     const paradas = GRADIENTE_DENSIDAD.slice(3).filter((_, i) => i % 2 === 1).join(", ");
     document.getElementById("leyenda-densidad").innerHTML =
       `<li class="gradiente"><span style="background:linear-gradient(to right, ${paradas})"></span></li>` +
