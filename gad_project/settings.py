@@ -560,6 +560,9 @@ GEOCERCA_CRUCE_RODEO = env_float("GEOCERCA_CRUCE_RODEO", 1.2, minimum=1.0, maxim
 # neighbours when they are close together (a spike, not a walk there and back): reportes.selectors.
 REPORTE_JITTER_M = env_float("REPORTE_JITTER_M", 25, minimum=0, maximum=200)
 REPORTE_PICO_M = env_float("REPORTE_PICO_M", 30, minimum=5, maximum=5000)
+# A commander silences a fence (alerts recorded without sound, Telegram or escalation) for at
+# most this many minutes.
+GEOCERCA_SILENCIO_MAX_MIN = env_int("GEOCERCA_SILENCIO_MAX_MIN", 240, minimum=1)
 # A geofence alert still pending after this many minutes is escalated (map and bot).
 ALERTA_ESCALAR_MIN = env_int("ALERTA_ESCALAR_MIN", 5, minimum=1)
 # Backup efectivos dispatched at once to an SOS.

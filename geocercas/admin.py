@@ -102,8 +102,15 @@ class GeocercaAdmin(ConDescargas, MapaAdmin):
     list_filter = ("tipo", "activa", "severidad", "unidades")
     search_fields = ("nombre", "descripcion")
     filter_horizontal = ("unidades",)
-    autocomplete_fields = ("efectivos", "tarea")
-    readonly_fields = ("exportar", "vigente", "version", "creada_en", "actualizada_en")
+    autocomplete_fields = ("efectivos", "tarea", "notificar_a")
+    readonly_fields = ("exportar", "vigente", "silencio", "version", "creada_en", "actualizada_en")
+
+    @admin.display(description="Silencio")
+    def silencio(self, obj: Geocerca) -> str:
+        if obj.silenciada_hasta is None or obj.silenciada_hasta <= timezone.now():
+            return "No"
+        hasta = timezone.localtime(obj.silenciada_hasta)
+        return f"Hasta las {hasta:%H:%M}, por {obj.silenciada_por}: {obj.silencio_motivo}"
 
     @admin.display(description="Rige ahora")
     def vigente(self, obj: Geocerca) -> str:
@@ -160,6 +167,7 @@ class GeocercaAdmin(ConDescargas, MapaAdmin):
             geocerca=obj,
             unidades=[u.pk for u in form.cleaned_data.get("unidades", [])],
             efectivos=[e.pk for e in form.cleaned_data.get("efectivos", [])],
+            notificar_a=[u.pk for u in form.cleaned_data.get("notificar_a", [])],
             usuario=request.user,
         )
 

@@ -12,7 +12,8 @@ Hysteresis: an efectivo enters when inside by at least max(histeresis_m, precisi
 when outside by at least that; in between the last state holds, so GPS jitter never flaps. A fence
 may ask for `confirmar_lecturas` readings in a row clearly on the other side before the state
 changes: then a multipath jump or an accuracy that lies (one fix 60 m off claiming 5 m) raises
-nothing, and a real entry alerts with the next reading. The
+nothing, and a real entry alerts with the next reading. An entry may also have to last
+`entrada_min_s` (passing along the border of a zone is not entering it). The
 precision used is capped (PRECISION_DECIDIR_M, by the ingest): a fix claiming a huge error cannot
 widen the margin until nothing is ever "inside". A fix less precise than that cap (`imprecisa`)
 may still enter a zone it is clearly inside, but never counts as outside: it neither exits nor
@@ -111,6 +112,7 @@ class Cerca:
     permanencia_min_s: int | None
     horario: Horario | None = None
     confirmar: int = 1  # readings in a row on the other side before the state changes
+    entrada_min_s: int = 0  # an entry counts only after staying this long
 
     @property
     def alerta_al_entrar(self) -> bool:
@@ -127,6 +129,7 @@ class EstadoPresencia:
     desde: datetime
     permanencia_alertada: bool = False
     pendientes: int = 0  # readings in a row clearly on the other side, not yet enough to change
+    pendiente_desde: datetime | None = None  # the first of them
     cambiado: bool = field(default=False, compare=False)
 
 
@@ -189,7 +192,7 @@ WITH l AS (
     WHERE {aplica}
 )
 SELECT idx, id, nombre, tipo, severidad, histeresis_m, permanencia_min_s,
-       horario_dias, horario_desde, horario_hasta, confirmar_lecturas, adentro,
+       horario_dias, horario_desde, horario_hasta, confirmar_lecturas, entrada_min_s, adentro,
        -- Beyond the margin from the border (geodesic metres)? ST_DWithin exits early, unlike
        -- a full ST_Distance.
        NOT CASE WHEN adentro THEN ST_DWithin(ST_Boundary(geom)::geography, pt::geography, margen)
@@ -333,10 +336,10 @@ def candidatos_leer(filas: Iterable[tuple]) -> tuple[dict[int, dict[int, Muestra
     """The rows of SQL_CANDIDATOS as {idx: {geocerca_id: Muestra}} and the fences involved."""
     muestras: dict[int, dict[int, Muestra]] = defaultdict(dict)
     cercas: dict[int, Cerca] = {}
-    for idx, gid, nombre, tipo, sev, hist, perm, dias, desde, hasta, confirmar, adentro, claro in filas:
+    for idx, gid, nombre, tipo, sev, hist, perm, dias, desde, hasta, confirmar, entrada, adentro, claro in filas:
         muestras[idx][gid] = Muestra(adentro=adentro, claro=claro)
         if gid not in cercas:
-            cercas[gid] = Cerca(gid, nombre, tipo, sev, hist, perm, Horario.de(dias, desde, hasta), confirmar)
+            cercas[gid] = Cerca(gid, nombre, tipo, sev, hist, perm, Horario.de(dias, desde, hasta), confirmar, entrada)
     return muestras, cercas
 
 
@@ -383,22 +386,20 @@ def transiciones_calcular(
                 previo = estado.dentro if estado else False
                 if nuevo is False and lectura.imprecisa:
                     nuevo = None  # too imprecise to say the efectivo is out: the state holds
-                if (
-                    nuevo is not None
-                    and nuevo != previo
-                    and estado is not None
-                    and estado.pendientes + 1 < cerca.confirmar
-                ):
-                    estado.pendientes += 1  # on the other side, not yet for long enough
+                if nuevo is not None and nuevo != previo and (cerca.confirmar > 1 or (nuevo and cerca.entrada_min_s)):
+                    # On the other side: it counts after `confirmar` readings in a row, and an
+                    # entry only once the officer has stayed `entrada_min_s`.
+                    if estado is None:
+                        estado = estados[gid] = EstadoPresencia(dentro=previo, desde=lectura.registrada_en)
+                    if not estado.pendientes or estado.pendiente_desde is None:
+                        estado.pendiente_desde = lectura.registrada_en
+                    estado.pendientes += 1
                     estado.cambiado = True
-                    continue
-                if nuevo is not None and nuevo != previo and estado is None and cerca.confirmar > 1:
-                    estados[gid] = EstadoPresencia(
-                        dentro=previo, desde=lectura.registrada_en, pendientes=1, cambiado=True
-                    )
-                    continue
-                if nuevo is not None and nuevo == previo and estado is not None and estado.pendientes:
-                    estado.pendientes = 0  # back where it was: that was noise
+                    espera = timedelta(seconds=cerca.entrada_min_s if nuevo else 0)
+                    if estado.pendientes < cerca.confirmar or lectura.registrada_en - estado.pendiente_desde < espera:
+                        continue
+                elif nuevo is not None and nuevo == previo and estado is not None and estado.pendientes:
+                    estado.pendientes, estado.pendiente_desde = 0, None  # back where it was: that was noise
                     estado.cambiado = True
                 if nuevo is not None and nuevo != previo:
                     estado = estados[gid] = EstadoPresencia(dentro=nuevo, desde=lectura.registrada_en, cambiado=True)

@@ -103,6 +103,30 @@ class Geocerca(models.Model):
         help_text="Lecturas seguidas del otro lado del borde para contar una entrada o salida (1 a 5). Con 2, "
         "un salto del GPS o una precisión que miente no alertan: la alerta llega con la lectura siguiente.",
     )
+    entrada_min_s = models.PositiveIntegerField(
+        "permanencia para contar la entrada (s)",
+        default=0,
+        db_default=0,
+        validators=[MaxValueValidator(3600)],
+        help_text="Una entrada cuenta solo si sigue adentro este tiempo (0 a 3600 s): quien pasa por el borde no alerta.",
+    )
+    escalar = models.BooleanField(
+        "escalar", default=True, db_default=True, help_text="Escalar sus alertas si siguen pendientes."
+    )
+    notificar_a = models.ManyToManyField(
+        "efectivos.Usuario",
+        blank=True,
+        related_name="geocercas_notificadas",
+        verbose_name="avisar a",
+        help_text="Mandos que reciben sus alertas escaladas por Telegram (vacío: los de su unidad y los administradores).",
+    )
+    silenciada_hasta = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="Hasta cuándo sus alertas se registran sin avisar."
+    )
+    silenciada_por = models.ForeignKey(
+        "efectivos.Usuario", on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
+    )
+    silencio_motivo = models.CharField(max_length=200, blank=True, editable=False)
     version = models.PositiveIntegerField(default=1, editable=False)
     creada_en = models.DateTimeField(auto_now_add=True)
     actualizada_en = models.DateTimeField(auto_now=True)
@@ -187,6 +211,7 @@ class Presencia(models.Model):
     # Readings in a row clearly on the other side, while the fence asks for more than one
     # (Geocerca.confirmar_lecturas) before the state changes.
     pendientes = models.PositiveSmallIntegerField(default=0, db_default=0)
+    pendiente_desde = models.DateTimeField(null=True, blank=True)  # the first of those readings
 
     class Meta:
         verbose_name = "presencia"
@@ -261,6 +286,11 @@ class Alerta(models.Model):
     )
     escalada_en = models.DateTimeField(
         null=True, blank=True, help_text="Cuándo se escaló por seguir pendiente (ALERTA_ESCALAR_MIN)."
+    )
+    silenciada = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text="Su geocerca estaba silenciada: se registró sin sonar, avisar ni escalar.",
     )
 
     class Meta:

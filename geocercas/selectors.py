@@ -32,8 +32,8 @@ def vigencias(*, usuario: Solicitante, ahora: datetime) -> dict[str, Any]:
     starts again (local ISO time), and when the next of them starts or stops applying."""
     fuera: list[dict[str, Any]] = []
     proximo: datetime | None = None
-    con_horario = geocercas_visibles(usuario=usuario).filter(activa=True).exclude(
-        horario_dias=[], horario_desde__isnull=True
+    con_horario = (
+        geocercas_visibles(usuario=usuario).filter(activa=True).exclude(horario_dias=[], horario_desde__isnull=True)
     )
     for g in con_horario.only("id", "horario_dias", "horario_desde", "horario_hasta", "activa"):
         cambio = g.vigencia_cambia_en(ahora)

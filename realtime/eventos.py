@@ -47,6 +47,7 @@ class AlertaDatos(TypedDict):
     ocurrida_en: str
     ultima_en: str
     cruce: bool
+    silenciada: bool  # its fence was silenced: shown without sound, not notified nor escalated
 
 
 class AlertaReconocidaDatos(TypedDict):
@@ -76,6 +77,7 @@ class AlertaEscaladaDatos(TypedDict):
     geocerca: str
     pendiente_desde: str
     minutos: int
+    notificar_a: list[int]  # the fence's chosen commanders (users) for Telegram; empty: the usual ones
 
 
 class GeocercaDatos(TypedDict):
@@ -242,6 +244,20 @@ def geocerca_actualizada(*, datos: GeocercaDatos, unidades: Sequence[int]) -> Pu
     return Publicacion("geocerca.actualizada", dict(datos), _de_geocerca(unidades))
 
 
+class GeocercaSilenciadaDatos(TypedDict):
+    geocerca_id: int
+    geocerca: str
+    hasta: str | None  # None: the silence was lifted
+    por: str
+    motivo: str
+
+
+def geocerca_silenciada(*, datos: GeocercaSilenciadaDatos, unidades: Sequence[int]) -> Publicacion:
+    """A commander silenced a fence for some minutes, or lifted it: every other commander who
+    sees the fence is told who, until when and why."""
+    return Publicacion("geocerca.silenciada", dict(datos), _de_geocerca(unidades))
+
+
 def geocerca_eliminada(*, geocerca_id: int, unidades: Sequence[int]) -> Publicacion:
     datos: GeocercaEliminadaDatos = {"geocerca_id": geocerca_id}
     return Publicacion("geocerca.eliminada", dict(datos), _de_geocerca(unidades))
@@ -356,6 +372,7 @@ TIPOS = (
     "alerta.escalada",
     "geocerca.actualizada",
     "geocerca.eliminada",
+    "geocerca.silenciada",
     "efectivo.estado",
     "tarea.creada",
     "tarea.actualizada",

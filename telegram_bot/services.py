@@ -226,6 +226,8 @@ def _notificaciones_de(eventos: list[Evento]) -> list[Notificacion]:
             para = efectivos_de_tarea.get(evento.pk, [])
         if evento.tipo == "tarea.estado" and evento.datos["estado"] == "asignada":
             continue  # the assignment itself is notified by tarea.asignada
+        if evento.tipo == "alerta.geocerca" and evento.datos.get("silenciada"):
+            continue  # its fence was silenced by command
         for efectivo_id in para:
             if efectivo_id not in vinculados or evento.datos.get("por_usuario_id") == vinculados[efectivo_id]:
                 continue  # not linked, or they did it themselves (they pressed the button)
@@ -318,7 +320,8 @@ def mensajes_urgentes_reenviar(*, ahora: datetime | None = None) -> int:
 
 def _escaladas_de(eventos: list[Evento], ahora: datetime) -> list[Notificacion]:
     """An escalated alert, or a missed welfare check-in, reaches every linked commander of its
-    unidad and every linked admin."""
+    unidad and every linked admin; an escalated alert whose fence names its own commanders
+    (`notificar_a`), those only."""
     if not eventos:
         return []
     mandos = list(
@@ -329,8 +332,12 @@ def _escaladas_de(eventos: list[Evento], ahora: datetime) -> list[Notificacion]:
     nuevas = []
     for evento in eventos:
         texto, botones = mensajes.notificacion(evento.tipo, evento.datos)
+        elegidos = set(evento.datos.get("notificar_a") or ())  # a fence's own list, when it has one
         for pk, rol, unidad_id, superusuario in mandos:
-            if rol == Rol.COMANDANTE and not superusuario and unidad_id != evento.datos["unidad_id"]:
+            if elegidos:
+                if pk not in elegidos:
+                    continue
+            elif rol == Rol.COMANDANTE and not superusuario and unidad_id != evento.datos["unidad_id"]:
                 continue
             nuevas.append(
                 Notificacion(usuario_id=pk, evento=evento, texto=texto, botones=botones, proximo_intento_en=ahora)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django_filters import rest_framework as df
 
 from gad_project.api.filtros import FiltroBbox, FiltroBooleano, FiltroDesdeId, FiltroId, FiltroOpcion
@@ -28,6 +28,12 @@ class AlertaFiltro(df.FilterSet):
     estado = FiltroOpcion("estado", EstadoAlerta)
     pendientes = FiltroBooleano(method="_pendientes", label="true: solo pendientes; false: las demás.")
     abiertas = FiltroBooleano(method="_abiertas", label="true: sin resolver; false: solo resueltas.")
+    orden = df.ChoiceFilter(
+        method="_orden",
+        choices=[("recientes", "Las más nuevas primero"), ("severidad", "Crítica, advertencia, informativa; nuevas primero")],
+        error_messages={"invalid_choice": "debe ser uno de: recientes, severidad"},
+        label="recientes (por omisión) o severidad.",
+    )
 
     class Meta:
         model = Alerta
@@ -43,3 +49,14 @@ class AlertaFiltro(df.FilterSet):
         if valor is None:
             return qs
         return qs.filter(ALERTA_ABIERTA) if valor else qs.exclude(ALERTA_ABIERTA)
+
+    def _orden(self, qs: QuerySet, nombre: str, valor: str | None) -> QuerySet:
+        if valor != "severidad":
+            return qs
+        rango = Case(
+            When(severidad=Severidad.CRITICA, then=Value(3)),
+            When(severidad=Severidad.ADVERTENCIA, then=Value(2)),
+            default=Value(1),
+            output_field=IntegerField(),
+        )
+        return qs.annotate(rango_severidad=rango).order_by("-rango_severidad", "-id")

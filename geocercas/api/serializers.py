@@ -7,7 +7,7 @@ from django.utils import timezone
 from rest_framework import serializers
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
-from efectivos.models import Efectivo, Unidad
+from efectivos.models import Efectivo, Unidad, Usuario
 from gad_project.api.campos import EnteroEstricto
 from gad_project.exceptions import EntradaInvalida
 from geocercas import formatos
@@ -27,6 +27,13 @@ class HoraLocal(serializers.TimeField):
         return super().to_internal_value(value)
 
 
+class SilenciarSerializer(serializers.Serializer):
+    minutos = EnteroEstricto(
+        min_value=0, help_text="Minutos de silencio (0 lo levanta); máximo GEOCERCA_SILENCIO_MAX_MIN."
+    )
+    motivo = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
 class GeocercaSerializer(GeoFeatureModelSerializer):
     """A fence as a GeoJSON Feature. A corridor (`tipo` corredor) is written with its route as the
     geometry (a LineString) and `ancho_m`; it is read back with the area it covers as the geometry
@@ -39,6 +46,13 @@ class GeocercaSerializer(GeoFeatureModelSerializer):
         required=False,
         help_text="Si se indican, se aplica solo a estos efectivos.",
     )
+    notificar_a = serializers.PrimaryKeyRelatedField(
+        many=True,
+        queryset=Usuario.objects.all(),
+        required=False,
+        help_text="Mandos (usuarios) que reciben sus alertas escaladas por Telegram; vacío: los habituales.",
+    )
+    silenciada_por = serializers.StringRelatedField(read_only=True)  # type: ignore[var-annotated]
     tarea = serializers.PrimaryKeyRelatedField(
         queryset=Tarea.objects.all(),
         required=False,
@@ -79,11 +93,17 @@ class GeocercaSerializer(GeoFeatureModelSerializer):
             "vigencia_cambia_en",
             "cruce_max_s",
             "confirmar_lecturas",
+            "entrada_min_s",
+            "escalar",
+            "notificar_a",
+            "silenciada_hasta",
+            "silenciada_por",
+            "silencio_motivo",
             "version",
             "creada_en",
             "actualizada_en",
         )
-        read_only_fields = ("version", "creada_en", "actualizada_en")
+        read_only_fields = ("version", "creada_en", "actualizada_en", "silenciada_hasta", "silencio_motivo")
         extra_kwargs = {
             "histeresis_m": {"min_value": 0, "max_value": 5000},
             "ancho_m": {"min_value": 5, "max_value": 5000},
@@ -204,6 +224,7 @@ class AlertaSerializer(serializers.ModelSerializer):
             "ultima_en",
             "repeticiones",
             "cruce",
+            "silenciada",
             "creada_en",
             "estado",
             "reconocida_por",

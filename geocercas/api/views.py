@@ -18,6 +18,7 @@ from geocercas.api.serializers import (
     NotaSerializer,
     ReconocerVariasSerializer,
     ReconocidasSerializer,
+    SilenciarSerializer,
 )
 from geocercas.models import AlertaNota, Geocerca
 
@@ -42,8 +43,13 @@ class GeocercaViewSet(viewsets.ModelViewSet):
         datos = dict(serializer.validated_data)
         unidades = [u.pk for u in datos.pop("unidades", [])]
         efectivos = [e.pk for e in datos.pop("efectivos", [])]
+        notificar_a = [u.pk for u in datos.pop("notificar_a", [])]
         serializer.instance = services.geocerca_guardar(
-            geocerca=Geocerca(**datos), unidades=unidades, efectivos=efectivos, usuario=self.request.user
+            geocerca=Geocerca(**datos),
+            unidades=unidades,
+            efectivos=efectivos,
+            notificar_a=notificar_a,
+            usuario=self.request.user,
         )
 
     def perform_update(self, serializer):
@@ -53,11 +59,31 @@ class GeocercaViewSet(viewsets.ModelViewSet):
         datos = dict(serializer.validated_data)
         unidades = [u.pk for u in datos.pop("unidades")] if "unidades" in datos else None
         efectivos = [e.pk for e in datos.pop("efectivos")] if "efectivos" in datos else None
+        notificar_a = [u.pk for u in datos.pop("notificar_a")] if "notificar_a" in datos else None
         for campo, valor in datos.items():
             setattr(geocerca, campo, valor)
         serializer.instance = services.geocerca_guardar(
-            geocerca=geocerca, unidades=unidades, efectivos=efectivos, usuario=self.request.user
+            geocerca=geocerca,
+            unidades=unidades,
+            efectivos=efectivos,
+            notificar_a=notificar_a,
+            usuario=self.request.user,
         )
+
+    @extend_schema(request=SilenciarSerializer, responses=GeocercaSerializer)
+    @action(detail=True, methods=["post"])
+    def silenciar(self, request, pk=None):
+        """Silence the fence for `minutos` (0 lifts it), saying why: its alerts are recorded and
+        listed without sound, Telegram or escalation; every commander who sees it is told."""
+        entrada = SilenciarSerializer(data=request.data)
+        entrada.is_valid(raise_exception=True)
+        geocerca = services.geocerca_silenciar(
+            geocerca=self.get_object(),
+            usuario=request.user,
+            minutos=entrada.validated_data["minutos"],
+            motivo=entrada.validated_data.get("motivo", ""),
+        )
+        return Response(GeocercaSerializer(geocerca, context=self.get_serializer_context()).data)
 
     def perform_destroy(self, instance):
         services.geocerca_eliminar(geocerca=instance, usuario=self.request.user)

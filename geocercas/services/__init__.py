@@ -15,7 +15,7 @@ from geocercas.services.alertas import (
     alertas_escalar,
     alertas_reconocer,
 )
-from geocercas.services.cercas import corredor_area, geocerca_eliminar, geocerca_guardar
+from geocercas.services.cercas import corredor_area, geocerca_eliminar, geocerca_guardar, geocerca_silenciar
 from geocercas.services.evaluacion import (
     AlertaNueva,
     EvaluacionEnCurso,
@@ -37,6 +37,7 @@ __all__ = [
     "corredor_area",
     "geocerca_eliminar",
     "geocerca_guardar",
+    "geocerca_silenciar",
     "geocercas_evaluar_iniciar",
     "geocercas_evaluar_terminar",
     "permanencias_verificar",

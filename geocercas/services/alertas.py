@@ -160,8 +160,11 @@ UPDATE geocercas_alerta a SET escalada_en = %(ahora)s
 FROM efectivos_efectivo e, geocercas_geocerca g
 WHERE a.estado = 'pendiente' AND a.escalada_en IS NULL AND a.creada_en <= %(limite)s
   AND e.id = a.efectivo_id AND g.id = a.geocerca_id
+  -- A fence may not escalate; a silenced one, or one raised while it was, does not.
+  AND g.escalar AND NOT a.silenciada AND NOT coalesce(g.silenciada_hasta > %(ahora)s, false)
 RETURNING a.id, a.tipo, a.severidad, a.repeticiones, a.efectivo_id, e.apellido || ', ' || e.nombre, e.unidad_id,
-          a.geocerca_id, g.nombre, a.creada_en
+          a.geocerca_id, g.nombre, a.creada_en,
+          ARRAY(SELECT n.usuario_id FROM geocercas_geocerca_notificar_a n WHERE n.geocerca_id = g.id ORDER BY 1)
 """
 
 
@@ -189,9 +192,10 @@ def alertas_escalar(*, ahora: datetime | None = None) -> list[int]:
                         "geocerca": geocerca,
                         "pendiente_desde": iso(creada_en),
                         "minutos": int((ahora - creada_en).total_seconds() // 60),
+                        "notificar_a": list(notificar_a),
                     }
                 )
-                for pk, tipo, severidad, repeticiones, eid, nombre, unidad_id, gid, geocerca, creada_en in filas
+                for pk, tipo, severidad, repeticiones, eid, nombre, unidad_id, gid, geocerca, creada_en, notificar_a in filas
             ]
         )
     return [fila[0] for fila in filas]

@@ -22,9 +22,9 @@ from realtime import eventos
 from realtime.services import Publicacion, publish_many
 
 _SQL_PRESENCIAS = """
-SELECT p.efectivo_id, p.geocerca_id, p.dentro, p.desde, p.permanencia_alertada, p.pendientes,
+SELECT p.efectivo_id, p.geocerca_id, p.dentro, p.desde, p.permanencia_alertada, p.pendientes, p.pendiente_desde,
        g.nombre, g.tipo, g.severidad, g.histeresis_m, g.permanencia_min_s,
-       g.horario_dias, g.horario_desde, g.horario_hasta, g.confirmar_lecturas, {aplica} AS aplica
+       g.horario_dias, g.horario_desde, g.horario_hasta, g.confirmar_lecturas, g.entrada_min_s, {aplica} AS aplica
 FROM geocercas_presencia p
 JOIN geocercas_geocerca g ON g.id = p.geocerca_id AND g.activa
 JOIN efectivos_efectivo e ON e.id = p.efectivo_id
@@ -32,13 +32,15 @@ WHERE p.efectivo_id = ANY(%s) AND (p.dentro OR p.pendientes > 0)
 """.format(aplica=engine.sql_aplica("g", "p.efectivo_id", "e.unidad_id"))
 
 _SQL_PRESENCIAS_GUARDAR = """
-INSERT INTO geocercas_presencia (efectivo_id, geocerca_id, dentro, desde, permanencia_alertada, pendientes)
+INSERT INTO geocercas_presencia (efectivo_id, geocerca_id, dentro, desde, permanencia_alertada, pendientes,
+                                 pendiente_desde)
 SELECT * FROM jsonb_to_recordset(%s::jsonb)
     AS t(efectivo_id bigint, geocerca_id bigint, dentro bool, desde timestamptz, permanencia_alertada bool,
-         pendientes int)
+         pendientes int, pendiente_desde timestamptz)
 ON CONFLICT (efectivo_id, geocerca_id) DO UPDATE
 SET dentro = EXCLUDED.dentro, desde = EXCLUDED.desde,
-    permanencia_alertada = EXCLUDED.permanencia_alertada, pendientes = EXCLUDED.pendientes
+    permanencia_alertada = EXCLUDED.permanencia_alertada, pendientes = EXCLUDED.pendientes,
+    pendiente_desde = EXCLUDED.pendiente_desde
 """
 
 
@@ -89,6 +91,7 @@ def geocercas_evaluar_terminar(
         desde,
         alertada,
         pendientes,
+        pendiente_desde,
         nombre,
         tipo,
         sev,
@@ -96,6 +99,7 @@ def geocercas_evaluar_terminar(
         perm,
         *horario,
         confirmar,
+        entrada_min_s,
         aplica,
     ) in en_curso.presencias.fetchall():
         if not aplica:
@@ -103,8 +107,10 @@ def geocercas_evaluar_terminar(
             # off its list): forgotten without a transition, so leaving it later raises nothing.
             presencias.setdefault(eid, {})[gid] = EstadoPresencia(False, desde, cambiado=True)
             continue
-        presencias.setdefault(eid, {})[gid] = EstadoPresencia(dentro, desde, alertada, pendientes)
-        cercas.setdefault(gid, Cerca(gid, nombre, tipo, sev, hist, perm, Horario.de(*horario), confirmar))
+        presencias.setdefault(eid, {})[gid] = EstadoPresencia(dentro, desde, alertada, pendientes, pendiente_desde)
+        cercas.setdefault(
+            gid, Cerca(gid, nombre, tipo, sev, hist, perm, Horario.de(*horario), confirmar, entrada_min_s)
+        )
     cruces = engine.cruces_leer(en_curso.cruces.fetchall(), cercas)
     if not lecturas:
         return [], []
@@ -148,6 +154,7 @@ def _presencias_guardar(presencias: dict[int, dict[int, EstadoPresencia]]) -> No
             "desde": st.desde,
             "permanencia_alertada": st.permanencia_alertada,
             "pendientes": st.pendientes,
+            "pendiente_desde": st.pendiente_desde,
         }
         for eid, estados in presencias.items()
         for gid, st in estados.items()
@@ -163,12 +170,14 @@ def _presencias_guardar(presencias: dict[int, dict[int, EstadoPresencia]]) -> No
 # a repeat on it (rows are unique per key: _alertas_crear folds a batch's repeats first).
 _SQL_ALERTAS = """
 INSERT INTO geocercas_alerta AS a (tipo, efectivo_id, geocerca_id, posicion_id, punto, ocurrida_en, ultima_en,
-                                   repeticiones, creada_en, severidad, estado, cruce)
-SELECT t.tipo, t.e, t.g, t.p, ST_SetSRID(ST_MakePoint(t.lon, t.lat), 4326), t.o, t.u, t.n, %s, t.s, 'pendiente', t.c
-FROM ROWS FROM (jsonb_to_recordset(%s::jsonb)
+                                   repeticiones, creada_en, severidad, estado, cruce, silenciada)
+SELECT t.tipo, t.e, t.g, t.p, ST_SetSRID(ST_MakePoint(t.lon, t.lat), 4326), t.o, t.u, t.n, %(ahora)s, t.s, 'pendiente',
+       t.c, coalesce(g.silenciada_hasta > %(ahora)s, false)
+FROM ROWS FROM (jsonb_to_recordset(%(filas)s::jsonb)
        AS (tipo text, e bigint, g bigint, p bigint, lon float8, lat float8, o timestamptz, u timestamptz,
            n int, s text, c bool))
      WITH ORDINALITY AS t(tipo, e, g, p, lon, lat, o, u, n, s, c, orden)
+LEFT JOIN geocercas_geocerca g ON g.id = t.g
 ORDER BY t.orden
 ON CONFLICT (efectivo_id, geocerca_id, tipo) WHERE NOT (estado = 'resuelta')
 DO UPDATE SET repeticiones = a.repeticiones + EXCLUDED.repeticiones,
@@ -176,7 +185,7 @@ DO UPDATE SET repeticiones = a.repeticiones + EXCLUDED.repeticiones,
               punto = COALESCE(EXCLUDED.punto, a.punto),
               posicion_id = COALESCE(EXCLUDED.posicion_id, a.posicion_id)
 RETURNING a.id, a.efectivo_id, a.geocerca_id, a.tipo, a.repeticiones, a.estado, a.ocurrida_en, a.ultima_en,
-          a.cruce, a.xmax = 0 AS nueva
+          a.cruce, a.xmax = 0 AS nueva, a.silenciada
 """
 
 _SQL_NOMBRES = "SELECT id, apellido || ', ' || nombre, unidad_id FROM efectivos_efectivo WHERE id = ANY(%s)"
@@ -200,6 +209,7 @@ class AlertaNueva:
     estado: str = EstadoAlerta.PENDIENTE
     nueva: bool = True
     cruce: bool = False  # inferred from the segment between two fixes
+    silenciada: bool = False  # its fence was silenced: recorded, not sounded, notified or escalated
 
 
 def _alertas_crear(
@@ -236,7 +246,7 @@ def _alertas_crear(
             filas[clave].update(lugar, s=cercas[t.geocerca_id].severidad)
     unidades = {t.efectivo_id: t.lectura.unidad_id for t in transiciones if t.lectura}
     with connection.cursor() as cursor:
-        cursor.execute(_SQL_ALERTAS, [timezone.now(), orjson.dumps(list(filas.values())).decode()])
+        cursor.execute(_SQL_ALERTAS, {"ahora": timezone.now(), "filas": orjson.dumps(list(filas.values())).decode()})
         guardadas = cursor.fetchall()
         faltan = sorted({t.efectivo_id for t in transiciones} - (set(unidades) & set(nombres or {})))
         if faltan:
@@ -247,7 +257,7 @@ def _alertas_crear(
                 unidades[eid] = unidad_id
     assert nombres is not None
     alertas = []
-    for pk, eid, gid, tipo, repeticiones, estado, ocurrida_en, ultima_en, cruce, nueva in sorted(guardadas):
+    for pk, eid, gid, tipo, repeticiones, estado, ocurrida_en, ultima_en, cruce, nueva, silenciada in sorted(guardadas):
         f = filas[(eid, gid, tipo)]
         alertas.append(
             AlertaNueva(
@@ -264,6 +274,7 @@ def _alertas_crear(
                 estado,
                 nueva,
                 cruce,
+                silenciada,
             )
         )
     publicaciones = []
@@ -298,6 +309,7 @@ def alerta_datos(
         "ocurrida_en": iso(alerta.ocurrida_en),
         "ultima_en": iso(alerta.ultima_en),
         "cruce": alerta.cruce,
+        "silenciada": alerta.silenciada,
     }
 
 

@@ -223,6 +223,7 @@ def test_entrar_a_una_zona_restringida_publica_alerta_geocerca():
         "ocurrida_en": timezone.localtime(t0 + timedelta(seconds=60)).isoformat(),
         "ultima_en": timezone.localtime(t0 + timedelta(seconds=60)).isoformat(),
         "cruce": False,
+        "silenciada": False,
     }
     assert evento.datos == datos
     assert evento.audiencia == _mando(efectivo.unidad_id, efectivo.pk)
@@ -300,8 +301,27 @@ def test_una_alerta_sin_reconocer_se_escala_una_vez_al_mando_de_la_unidad(settin
         "geocerca": alerta.geocerca.nombre,
         "pendiente_desde": timezone.localtime(alerta.creada_en).isoformat(),
         "minutos": 6,
+        "notificar_a": [],
     }
     assert evento.audiencia == _mando(efectivo.unidad_id)  # the commanders, not the efectivo
+
+
+def test_silenciar_una_geocerca_publica_geocerca_silenciada_a_su_mando(comandante_a, unidad_a):
+    from geocercas.services import geocerca_silenciar
+    from tests.factories import GeocercaFactory
+
+    cerca = GeocercaFactory(nombre="Zona")
+    cerca.unidades.add(unidad_a)
+    cerca = geocerca_silenciar(geocerca=cerca, usuario=comandante_a, minutos=30, motivo="Simulacro")
+    evento = _ultimo("geocerca.silenciada")
+    assert evento.datos == {
+        "geocerca_id": cerca.pk,
+        "geocerca": "Zona",
+        "hasta": timezone.localtime(cerca.silenciada_hasta).isoformat(),
+        "por": comandante_a.get_full_name() or comandante_a.username,
+        "motivo": "Simulacro",
+    }
+    assert set(evento.audiencia) == {"rol.administrador", f"unidad.{unidad_a.pk}"}
 
 
 def test_activar_y_resolver_un_sos_publica_sos_activado_y_sos_resuelto(comandante_a, efectivo):

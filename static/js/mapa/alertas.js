@@ -6,12 +6,16 @@
 // left pending too long is marked escalated. The badge is the server's count of pending alerts.
 // While the pointer is over the list it does not move: new alerts wait behind a "N nuevas" bar and
 // resolved cards stay (struck through) until the pointer leaves. "Reconocer todas" acknowledges
-// every pending alert up to the newest one on screen. The severity filter hides, never reorders.
+// every pending alert up to the newest one on screen. The severity filter hides, never reorders;
+// "Por severidad" orders critical first (newest first within each), once the pointer leaves.
+// "Silenciar" silences the card's fence for some minutes with a reason (every commander is told):
+// its alerts keep arriving, marked and without sound, and are neither notified nor escalated.
 import { pedir, detalleTexto, escapar, hora } from "./api.js";
 
 const TIPOS = { entrada: "Entrada", salida: "Salida", permanencia: "Permanencia" };
 const ESTADOS = { pendiente: "Pendiente", reconocida: "Reconocida", en_atencion: "En atención", resuelta: "Resuelta" };
 const MAX = 200;
+const RANGO = { critica: 3, advertencia: 2, info: 1 };
 
 const horaDe = (iso) => hora(iso, { segundos: true });
 
@@ -34,6 +38,8 @@ export class Alertas {
     this.lista.addEventListener("mouseenter", () => (this.quieta = true));
     this.lista.addEventListener("mouseleave", () => this.soltar());
     this.filtro.addEventListener("change", () => this.filtrar());
+    this.orden = document.getElementById("alertas-orden");
+    this.orden.addEventListener("change", () => this.ordenar());
     document.getElementById("alertas-todas").addEventListener("click", () => this.reconocerTodas());
     this.tituloBase = document.title;
     this.audio = null;
@@ -61,6 +67,8 @@ export class Alertas {
           estado: a.estado,
           repeticiones: a.repeticiones,
           cruce: a.cruce,
+          silenciada: a.silenciada,
+          geocerca_id: a.geocerca,
           escalada: Boolean(a.escalada_en),
           efectivo_id: a.efectivo,
           efectivo: a.efectivo_nombre,
@@ -82,7 +90,7 @@ export class Alertas {
     this.maxId = Math.max(this.maxId, d.alerta_id);
     if (nueva) {
       this.total += 1;
-      this.sonar(d.severidad);
+      if (!d.silenciada) this.sonar(d.severidad);
       if (this.quieta) {
         // The commander is about to click a card: do not move it under the pointer.
         this.espera.push(d);
@@ -103,6 +111,7 @@ export class Alertas {
     for (const d of pendientes) this.mostrar(d, true);
     for (const id of this.porQuitar) this.quitar(id);
     this.porQuitar = [];
+    this.ordenar();
   }
 
   mostrar(d, nueva) {
@@ -113,12 +122,14 @@ export class Alertas {
     li.innerHTML = `
       <div class="cabeza"><span>${TIPOS[d.tipo] || escapar(d.tipo)} · ${escapar(d.geocerca)} <span class="repeticiones"></span></span><span class="meta hora"></span></div>
       ${d.cruce ? '<div class="meta">Cruce entre dos lecturas (ninguna cayó dentro)</div>' : ""}
+      ${d.silenciada ? '<div class="meta silenciada">🔕 Geocerca silenciada: sin sonido, aviso ni escalamiento</div>' : ""}
       <div>${escapar(d.efectivo)}</div>
       <div class="meta estado"></div>
       <div class="acciones">
         <button type="button" class="boton secundario chico reconocer">Reconocer</button>
         <button type="button" class="boton secundario chico atender">Atender</button>
         <button type="button" class="boton secundario chico resolver">Resolver</button>
+        <button type="button" class="boton secundario chico silenciar" title="Silenciar esta geocerca un tiempo">🔕</button>
       </div>`;
     li.addEventListener("click", (e) => {
       if (e.target.closest("button")) return;
@@ -127,9 +138,11 @@ export class Alertas {
     for (const accion of ["reconocer", "atender", "resolver"]) {
       li.querySelector(`.${accion}`).addEventListener("click", () => this.accion(d.alerta_id, accion));
     }
+    li.querySelector(".silenciar").addEventListener("click", () => this.preguntarSilencio(li, d));
     this.lista.prepend(li);
     this.items.set(d.alerta_id, { li, d: { estado: "pendiente", repeticiones: 1, ...d } });
     this.pintar(d.alerta_id);
+    if (this.orden.value === "severidad") this.ordenar();
     while (this.lista.children.length > MAX) {
       const ultimo = this.lista.lastElementChild;
       this.items.delete(Number(ultimo.dataset.id));
@@ -161,6 +174,48 @@ export class Alertas {
 
   filtrar() {
     for (const id of this.items.keys()) this.pintar(id);
+  }
+
+  ordenar() {
+    if (this.quieta) return; // never under the pointer: done when it leaves
+    const porSeveridad = this.orden.value === "severidad";
+    const clave = (li) => (porSeveridad ? (RANGO[li.dataset.severidad] || 0) * 1e12 : 0) + Number(li.dataset.id);
+    const lis = [...this.lista.children].sort((a, b) => clave(b) - clave(a));
+    if (lis.some((li, i) => li !== this.lista.children[i])) this.lista.append(...lis);
+  }
+
+  preguntarSilencio(li, d) {
+    if (li.querySelector(".silencio") || !d.geocerca_id) return;
+    const form = document.createElement("form");
+    form.className = "silencio";
+    form.innerHTML = `
+      <label>Silenciar «${escapar(d.geocerca)}» <select name="minutos">
+        <option value="15">15 min</option><option value="30">30 min</option><option value="60" selected>1 h</option>
+        <option value="120">2 h</option><option value="240">4 h</option></select></label>
+      <input name="motivo" maxlength="200" required placeholder="Motivo (lo ven los demás comandantes)">
+      <button type="submit" class="boton chico">Silenciar</button>
+      <button type="button" class="boton secundario chico volver">Volver</button>`;
+    form.querySelector(".volver").addEventListener("click", () => form.remove());
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      try {
+        await pedir(`/api/v1/geocercas/${d.geocerca_id}/silenciar/`, {
+          metodo: "POST",
+          cuerpo: { minutos: Number(form.elements.minutos.value), motivo: form.elements.motivo.value },
+        });
+        form.remove();
+      } catch (err) {
+        this.avisar(detalleTexto(err));
+      }
+    });
+    li.append(form);
+    form.elements.motivo.focus();
+  }
+
+  // geocerca.silenciada: told to every commander who sees the fence.
+  silenciada(d) {
+    if (d.hasta) this.avisar(`«${d.geocerca}» silenciada hasta las ${hora(d.hasta)} por ${d.por}: ${d.motivo}`, true);
+    else this.avisar(`«${d.geocerca}»: ${d.por} levantó el silencio.`, true);
   }
 
   async reconocerTodas() {

@@ -157,6 +157,7 @@ async function iniciar() {
       tablero.cambio();
     },
     "geocerca.actualizada": () => capas.geocercasCambiaron(),
+    "geocerca.silenciada": (d) => alertas.silenciada(d),
     "geocerca.eliminada": () => capas.geocercasCambiaron(),
     "sos.activado": (d) => sos.activado(d),
     "sos.resuelto": (d) => sos.resuelto(d),
