@@ -74,6 +74,8 @@ def test_un_cambio_en_el_admin_guarda_antes_y_despues(admin):
         "severidad": g.severidad,
         "histeresis_m": "15",
         "confirmar_lecturas": "1",
+        "entrada_min_s": "0",
+        "escalar": "on",
         "activa": "on",
         "horario_dias": "",
         "geom": g.geom.geojson,

@@ -27,6 +27,8 @@ def _formulario(**extra) -> dict:
         "severidad": "critica",
         "histeresis_m": "15",
         "confirmar_lecturas": "1",
+        "entrada_min_s": "0",
+        "escalar": "on",
         "activa": "on",
         "horario_dias": "",
         "geom": "",
