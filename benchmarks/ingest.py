@@ -125,7 +125,8 @@ def motor(n_lotes: int = 200, tamano: int = 100) -> dict:
 
 def cruces(ids: list[tuple[int, int]], rnd: random.Random, n_lotes: int = 50, tamano: int = 100) -> dict:
     """The crossing query (the engine's second read), on realistic segments: each reading 50-400 m
-    from its efectivo's last position, as a car between fixes a few seconds apart."""
+    from its efectivo's last position and 30 s after it, as a car between fixes (a gap within
+    GEOCERCA_CRUCE_MAX_S, so every segment is examined)."""
     from django.contrib.gis.geos import Point
     from django.db import connection
     from django.utils import timezone
@@ -133,17 +134,23 @@ def cruces(ids: list[tuple[int, int]], rnd: random.Random, n_lotes: int = 50, ta
     from efectivos.models import Efectivo
     from geocercas import engine
 
-    ultimas = dict(Efectivo.objects.filter(ultima_posicion__isnull=False).values_list("pk", "ultima_posicion"))
+    ultimas = {
+        pk: (p, en)
+        for pk, p, en in Efectivo.objects.filter(ultima_posicion__isnull=False).values_list(
+            "pk", "ultima_posicion", "ultima_posicion_en"
+        )
+    }
     con_posicion = [(pk, u) for pk, u in ids if pk in ultimas]
     tiempos, filas = [], 0
     for _ in range(n_lotes):
         lecturas = []
         for i, (pk, unidad) in enumerate(rnd.sample(con_posicion, tamano)):
-            p: Point = ultimas[pk]
+            p: Point = ultimas[pk][0]
+            cuando = (ultimas[pk][1] or timezone.now()) + timedelta(seconds=30)
             d, rumbo = rnd.uniform(50, 400), rnd.uniform(0, 2 * 3.14159)
             lon = p.x + d * math.sin(rumbo) / (111_320 * math.cos(math.radians(p.y)))
             lat = p.y + d * math.cos(rumbo) / 111_320
-            lecturas.append(engine.LecturaEval(i, pk, unidad, lon, lat, timezone.now(), rnd.uniform(3, 15)))
+            lecturas.append(engine.LecturaEval(i, pk, unidad, lon, lat, cuando, rnd.uniform(3, 15)))
         params = engine.candidatos_parametros(lecturas)
         with connection.cursor() as cursor:
             t = time.perf_counter()
