@@ -41,13 +41,6 @@ def test_un_turno_simulado_con_fallas_de_gps_se_mide_contra_la_verdad():
     assert not Efectivo.objects.filter(codigo_interno__startswith="VT-").exists()  # it cleans up
 
 
-def test_sin_confirmar_las_fallas_del_gps_son_falsas_alarmas():
-    """The same shift with fences that believe one reading: the runner tells the difference."""
-    r = verdad.correr(verdad.ESCENARIOS["chico"], confirmar=1)
-    assert r["precision"] < 0.9
-    assert all("error=" in f["falla"] and not f["falla"].startswith("buena") for f in r["falsas"])
-
-
 def test_con_dos_lecturas_una_precision_que_miente_no_alerta_y_una_entrada_real_si():
     efectivo = EfectivoFactory(ultima_posicion_en=None)
     GeocercaFactory(tipo=TipoGeocerca.RESTRINGIDA, geom=cuadrado(lado_m=100), confirmar_lecturas=2)

@@ -45,6 +45,11 @@ def en_pantalla(pagina, lon: float, lat: float) -> tuple[float, float]:
     return caja["x"] + p[0], caja["y"] + p[1]
 
 
+def cerca() -> tuple[float, float]:
+    """A second fix inside Casa Rosada, a few metres from the first."""
+    return desplazar(*CASA_ROSADA, este_m=5)
+
+
 def lectura(efectivo_id: int, lon: float, lat: float, segundos: int) -> dict:
     return {
         "id_cliente": str(uuid.uuid4()),
@@ -75,7 +80,8 @@ def test_el_comandante_ve_moverse_a_un_efectivo_y_reconoce_su_alerta_en_vivo(ser
     acceso = token(servidor, "comandante", "comandante1234")
     estado, cuerpo = post_json(
         f"{servidor}/api/v1/posiciones/",
-        [lectura(efectivo.pk, *fuera, 1), lectura(efectivo.pk, *CASA_ROSADA, 2)],
+        # Two readings inside: the demo's fences ask for two in a row (a GPS spike raises nothing).
+        [lectura(efectivo.pk, *fuera, 1), lectura(efectivo.pk, *cerca(), 2), lectura(efectivo.pk, *CASA_ROSADA, 3)],
         acceso,
     )
     assert estado == 201, cuerpo
@@ -253,7 +259,7 @@ def test_una_alerta_se_repite_en_su_tarjeta_se_escala_se_atiende_y_se_resuelve_e
     fuera = desplazar(*CASA_ROSADA, norte_m=-600)
     post_json(
         f"{servidor}/api/v1/posiciones/",
-        [lectura(efectivo.pk, *fuera, 1), lectura(efectivo.pk, *CASA_ROSADA, 2)],
+        [lectura(efectivo.pk, *fuera, 1), lectura(efectivo.pk, *CASA_ROSADA, 2), lectura(efectivo.pk, *cerca(), 3)],
         acceso,
     )
     alerta = Alerta.objects.get(efectivo=efectivo, geocerca__nombre="Casa Rosada")
@@ -264,7 +270,12 @@ def test_una_alerta_se_repite_en_su_tarjeta_se_escala_se_atiende_y_se_resuelve_e
     # Out and in again: the same card counts it, no new card.
     post_json(
         f"{servidor}/api/v1/posiciones/",
-        [lectura(efectivo.pk, *fuera, 3), lectura(efectivo.pk, *CASA_ROSADA, 4)],
+        [
+            lectura(efectivo.pk, *fuera, 4),
+            lectura(efectivo.pk, *desplazar(*fuera, este_m=5), 5),
+            lectura(efectivo.pk, *CASA_ROSADA, 6),
+            lectura(efectivo.pk, *cerca(), 7),
+        ],
         acceso,
     )
     pagina.wait_for_function(
@@ -311,7 +322,11 @@ def test_la_lista_de_alertas_no_se_mueve_bajo_el_puntero_y_se_reconocen_todas(se
         efectivo = Efectivo.objects.filter(unidad__codigo="CC1", usuario__isnull=True).order_by("-id").first()
         post_json(
             f"{servidor}/api/v1/posiciones/",
-            [lectura(efectivo.pk, *desplazar(*CASA_ROSADA, este_m=600), 1), lectura(efectivo.pk, *CASA_ROSADA, 2)],
+            [
+                lectura(efectivo.pk, *desplazar(*CASA_ROSADA, este_m=600), 1),
+                lectura(efectivo.pk, *CASA_ROSADA, 2),
+                lectura(efectivo.pk, *cerca(), 3),
+            ],
             token(servidor, "comandante", "comandante1234"),
         )
         pagina.locator("#alertas .alerta").first.wait_for(timeout=10_000)
@@ -322,7 +337,11 @@ def test_la_lista_de_alertas_no_se_mueve_bajo_el_puntero_y_se_reconocen_todas(se
     efectivo = Efectivo.objects.filter(unidad__codigo="CC1", usuario__isnull=True).order_by("id")[3]
     estado, _ = post_json(
         f"{servidor}/api/v1/posiciones/",
-        [lectura(efectivo.pk, *desplazar(*CASA_ROSADA, norte_m=700), 3), lectura(efectivo.pk, *CASA_ROSADA, 4)],
+        [
+            lectura(efectivo.pk, *desplazar(*CASA_ROSADA, norte_m=700), 3),
+            lectura(efectivo.pk, *CASA_ROSADA, 4),
+            lectura(efectivo.pk, *cerca(), 5),
+        ],
         token(servidor, "comandante", "comandante1234"),
     )
     assert estado == 201

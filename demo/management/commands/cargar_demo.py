@@ -112,6 +112,7 @@ class Command(BaseCommand):
                 severidad=severidad,
                 histeresis_m=10 if radio < 300 else 20,
                 permanencia_min_s=dwell,
+                confirmar_lecturas=2,  # a GPS spike raises nothing (benchmarks/README.md, ground truth)
             )
             if nombre in demo.HORARIOS:
                 geocerca.horario_dias, geocerca.horario_desde, geocerca.horario_hasta = demo.HORARIOS[nombre]
@@ -125,6 +126,7 @@ class Command(BaseCommand):
                         geom=demo.rectangulo(centro, largo, ancho),
                         severidad=severidad,
                         histeresis_m=10,
+                        confirmar_lecturas=2,
                     )
                 )
 
