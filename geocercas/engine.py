@@ -238,11 +238,11 @@ WITH t AS (
            CASE WHEN lag(idx) OVER w IS NULL THEN ultima_precision_m ELSE lag(precision_m) OVER w END
                AS previo_precision
     FROM t WINDOW w AS (PARTITION BY efectivo_id ORDER BY r, idx)
-), d AS (
+), d AS MATERIALIZED (  -- the distance computed once per segment
     SELECT idx, previo_idx, efectivo_id, unidad_id, previo, pt,
            GREATEST(coalesce(precision_m, 0), coalesce(previo_precision, 0)) AS precision_m,
            coalesce(precision_m, 0) + coalesce(previo_precision, 0) AS precisiones,
-           ST_Distance(previo::geography, pt::geography) AS metros,
+           ST_Distance(previo::geography, pt::geography, false) AS metros,  -- on the sphere: within 0.3 per cent, 3x cheaper
            extract(epoch FROM r - previo_en) AS segundos
     FROM s
     WHERE previo IS NOT NULL AND r - previo_en <= make_interval(secs => %(cruce_max_s_tope)s)

@@ -44,7 +44,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib.gis.geos import MultiPolygon, Polygon
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from efectivos.models import Efectivo, EstadoEfectivo, Unidad
@@ -374,7 +374,12 @@ def correr(esc: Escenario, *, confirmar: int = 2, conservar: bool = False) -> di
         ingesta_s=round(duracion, 2),
     )
     if not conservar:
-        with transaction.atomic():
+        with transaction.atomic(), connection.cursor() as cursor:
+            # The big tables in one statement each: the ORM's cascade would list every id.
+            ids = list(Efectivo.objects.filter(unidad=unidad).values_list("pk", flat=True))
+            cursor.execute("DELETE FROM geocercas_alerta WHERE efectivo_id = ANY(%s)", [ids])
+            cursor.execute("DELETE FROM geocercas_presencia WHERE efectivo_id = ANY(%s)", [ids])
+            cursor.execute("DELETE FROM efectivos_posicion WHERE efectivo_id = ANY(%s)", [ids])
             Efectivo.objects.filter(unidad=unidad).delete()
             Geocerca.objects.filter(pk__in=[g.pk for g, _ in cercas]).delete()
             unidad.delete()

@@ -30,7 +30,10 @@ class AlertaFiltro(df.FilterSet):
     abiertas = FiltroBooleano(method="_abiertas", label="true: sin resolver; false: solo resueltas.")
     orden = df.ChoiceFilter(
         method="_orden",
-        choices=[("recientes", "Las más nuevas primero"), ("severidad", "Crítica, advertencia, informativa; nuevas primero")],
+        choices=[
+            ("recientes", "Las más nuevas primero"),
+            ("severidad", "Crítica, advertencia, informativa; nuevas primero"),
+        ],
         error_messages={"invalid_choice": "debe ser uno de: recientes, severidad"},
         label="recientes (por omisión) o severidad.",
     )
