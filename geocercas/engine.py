@@ -151,6 +151,7 @@ class Muestra:
 
     adentro: bool
     claro: bool
+    pasado: bool | None = None  # beyond the hysteresis alone (None: as `claro`)
 
 
 def sql_aplica(g: str, efectivo: str, unidad: str) -> str:
@@ -196,7 +197,13 @@ SELECT idx, id, nombre, tipo, severidad, histeresis_m, permanencia_min_s,
        -- Beyond the margin from the border (geodesic metres)? ST_DWithin exits early, unlike
        -- a full ST_Distance.
        NOT CASE WHEN adentro THEN ST_DWithin(ST_Boundary(geom)::geography, pt::geography, margen)
-                ELSE ST_DWithin(geom::geography, pt::geography, margen) END AS claro
+                ELSE ST_DWithin(geom::geography, pt::geography, margen) END AS claro,
+       -- Beyond the fence's own hysteresis, whatever the reading's stated error: what a reading
+       -- confirming a pending change must be (only asked when one may be pending).
+       CASE WHEN confirmar_lecturas > 1 AND margen > histeresis_m THEN
+           NOT CASE WHEN adentro THEN ST_DWithin(ST_Boundary(geom)::geography, pt::geography, histeresis_m)
+                    ELSE ST_DWithin(geom::geography, pt::geography, histeresis_m) END
+       END AS pasado
 FROM (SELECT c.*, ST_Intersects(c.geom, c.pt) AS adentro FROM c) AS evaluados
 """.format(aplica=sql_aplica("g", "l.efectivo_id", "l.unidad_id"))
 
@@ -336,8 +343,24 @@ def candidatos_leer(filas: Iterable[tuple]) -> tuple[dict[int, dict[int, Muestra
     """The rows of SQL_CANDIDATOS as {idx: {geocerca_id: Muestra}} and the fences involved."""
     muestras: dict[int, dict[int, Muestra]] = defaultdict(dict)
     cercas: dict[int, Cerca] = {}
-    for idx, gid, nombre, tipo, sev, hist, perm, dias, desde, hasta, confirmar, entrada, adentro, claro in filas:
-        muestras[idx][gid] = Muestra(adentro=adentro, claro=claro)
+    for (
+        idx,
+        gid,
+        nombre,
+        tipo,
+        sev,
+        hist,
+        perm,
+        dias,
+        desde,
+        hasta,
+        confirmar,
+        entrada,
+        adentro,
+        claro,
+        pasado,
+    ) in filas:
+        muestras[idx][gid] = Muestra(adentro=adentro, claro=claro, pasado=pasado)
         if gid not in cercas:
             cercas[gid] = Cerca(gid, nombre, tipo, sev, hist, perm, Horario.de(dias, desde, hasta), confirmar, entrada)
     return muestras, cercas
@@ -386,21 +409,32 @@ def transiciones_calcular(
                 previo = estado.dentro if estado else False
                 if nuevo is False and lectura.imprecisa:
                     nuevo = None  # too imprecise to say the efectivo is out: the state holds
-                if nuevo is not None and nuevo != previo and (cerca.confirmar > 1 or (nuevo and cerca.entrada_min_s)):
-                    # On the other side: it counts after `confirmar` readings in a row, and an
-                    # entry only once the officer has stayed `entrada_min_s`.
-                    if estado is None:
-                        estado = estados[gid] = EstadoPresencia(dentro=previo, desde=lectura.registrada_en)
-                    if not estado.pendientes or estado.pendiente_desde is None:
-                        estado.pendiente_desde = lectura.registrada_en
-                    estado.pendientes += 1
-                    estado.cambiado = True
-                    espera = timedelta(seconds=cerca.entrada_min_s if nuevo else 0)
-                    if estado.pendientes < cerca.confirmar or lectura.registrada_en - estado.pendiente_desde < espera:
-                        continue
-                elif nuevo is not None and nuevo == previo and estado is not None and estado.pendientes:
-                    estado.pendientes, estado.pendiente_desde = 0, None  # back where it was: that was noise
-                    estado.cambiado = True
+                if cerca.confirmar > 1 or cerca.entrada_min_s:
+                    # The state changes after `confirmar` readings in a row on the other side (the
+                    # first beyond the margin, the next ones beyond the fence's hysteresis whatever
+                    # their stated error: a lying fix is followed by one back where the officer
+                    # is), and an entry only once they have stayed `entrada_min_s`.
+                    if estado is not None and estado.pendientes:
+                        objetivo = not previo
+                        confirma = _del_lado(muestra, objetivo)
+                        if confirma and lectura.imprecisa and not objetivo:
+                            continue  # too imprecise to count as out: the pending change holds
+                        if confirma:
+                            estado.pendientes += 1
+                            estado.cambiado = True
+                            if not _confirmada(cerca, estado, objetivo, lectura.registrada_en):
+                                continue
+                            nuevo = objetivo
+                        else:
+                            estado.pendientes, estado.pendiente_desde = 0, None  # back: that was noise
+                            estado.cambiado = True
+                    elif nuevo is not None and nuevo != previo:
+                        if estado is None:
+                            estado = estados[gid] = EstadoPresencia(dentro=previo, desde=lectura.registrada_en)
+                        estado.pendientes, estado.pendiente_desde = 1, lectura.registrada_en
+                        estado.cambiado = True
+                        if not _confirmada(cerca, estado, nuevo, lectura.registrada_en):
+                            continue
                 if nuevo is not None and nuevo != previo:
                     estado = estados[gid] = EstadoPresencia(dentro=nuevo, desde=lectura.registrada_en, cambiado=True)
                     tipo = TipoAlerta.ENTRADA if nuevo else TipoAlerta.SALIDA
@@ -431,6 +465,23 @@ def transiciones_calcular(
                         Transicion(tipo, efectivo_id, cerca.id, lectura, lectura.registrada_en, alerta, cruce=True)
                     )
     return transiciones
+
+
+def _del_lado(muestra: Muestra | None, adentro: bool) -> bool:
+    """Whether a reading confirms a pending change to `adentro`: on that side, beyond the fence's
+    hysteresis (not a candidate at all: clearly outside)."""
+    if muestra is None:
+        return not adentro
+    pasado = muestra.claro if muestra.pasado is None else muestra.pasado
+    return muestra.adentro == adentro and pasado
+
+
+def _confirmada(cerca: Cerca, estado: EstadoPresencia, entra: bool, ahora: datetime) -> bool:
+    """Whether the readings pending on the other side are enough to change the state."""
+    if estado.pendientes < cerca.confirmar:
+        return False
+    espera = timedelta(seconds=cerca.entrada_min_s if entra else 0)
+    return estado.pendiente_desde is None or ahora - estado.pendiente_desde >= espera
 
 
 def permanencia_vencida(*, cerca: Cerca, estado: EstadoPresencia, ahora: datetime) -> bool:

@@ -19,14 +19,16 @@ Faults (per fix, seeded):
 
 Scoring, per (efectivo, fence) and alert kind the fence raises:
 - true transitions come from the dense true path (1 s): entering or leaving the fence's polygon;
-- an alert is a true positive when it matches a true transition of its kind, each used once,
-  from three fixes before the alert's to the alert's (with 30 s of slack for noise at the
-  border);
+- an alert is a true positive when it matches a true transition of its kind, each used once:
+  the latest one up to 30 s after the alert (noise at the border) after which the officer stayed
+  on the new side until 30 s before it (someone who steps just out of a block and is alerted when
+  they walk away left once);
   anything else is a false alarm (precision);
 - a true transition is observable when the officer had been beyond the margin on the old side
   since the last one (stepping 5 m out of a block and back is one stay) and a later fix, not a
-  faulty one, has its true position deeper than the margin on the new side; it must be alerted
-  by the fix after that one (recall, "within one fix of the first fix that shows it");
+  faulty one, taken while they are truly on the new side, reports a position beyond the margin
+  there (that fix shows it); it must be alerted by the fix after that one (recall, "within one
+  fix of the first fix that shows it");
 - kilometres: the unidad report's figure against the true path's length, and against what a
   perfect system could know (the true path, but a straight line across a phone's silence).
 """
@@ -404,7 +406,6 @@ def _puntuar(oficiales: list[Oficial], cercas: list[tuple[Geocerca, Rect]], vist
     falsas: list[dict[str, Any]] = []
     perdidas: list[dict[str, Any]] = []
     for of in oficiales:
-        tiempos = [f.t for f in of.fixes]
         for g, rect in cercas:
             profundidades = [rect.profundidad(x, y) for x, y in of.camino]
             dentro = [p > 0 for p in profundidades]
@@ -416,13 +417,25 @@ def _puntuar(oficiales: list[Oficial], cercas: list[tuple[Geocerca, Rect]], vist
                 reales = transiciones[tipo]
                 alertas = sorted(por_clave.get((of.efectivo_id, g.pk, tipo), []), key=lambda v: v.t_hasta)
                 usadas: set[int] = set()
+                nuevo_lado = tipo == TipoAlerta.ENTRADA
                 for v in alertas:
-                    # From three fixes before the alert's (the transition, the fix that shows it,
-                    # the one that confirms it), with 30 s of slack.
-                    k = bisect_left(tiempos, v.t_desde)
-                    previo = tiempos[k - 3] if k >= 3 else -1e9
-                    lo, hi = previo - 30, v.t_hasta + 30
-                    candidata = next((i for i, t in enumerate(reales) if i not in usadas and lo <= t <= hi), None)
+                    # The latest unused true transition of its kind up to 30 s after the alert,
+                    # with the officer still on the new side until 30 s before it (an exit
+                    # alerted when the officer, who stepped just out, finally walks away, is the
+                    # same exit). None: the officer never did what the alert says.
+                    hi = int(v.t_hasta) + 30
+                    candidata = next(
+                        (
+                            i
+                            for i in range(len(reales) - 1, -1, -1)
+                            if i not in usadas
+                            and reales[i] <= hi
+                            and all(
+                                dentro[x] == nuevo_lado for x in range(reales[i], max(reales[i], int(v.t_desde) - 30))
+                            )
+                        ),
+                        None,
+                    )
                     clase = "cruce" if v.cruce else tipo
                     if candidata is None:
                         cuenta[clase]["falsas"] += 1
@@ -520,9 +533,9 @@ def _observables(profundidades: list[float], tipo: str) -> list[int]:
 
 
 def _limite(of: Oficial, rect: Rect, t: int, tipo: str, dentro: list[bool]) -> float | None:
-    """The time of the fix after the first good fix that shows transition `t` (its true position
-    deeper than the margin on the new side, before the next transition), or None when no fix
-    shows it."""
+    """The time of the fix after the first good fix that shows transition `t`: taken while the
+    officer is truly on the new side, and reporting a position beyond the margin (max(hysteresis,
+    its stated precision)) there, which is what a fix can show. None when no fix shows it."""
     entra = tipo == TipoAlerta.ENTRADA
     fin = t
     while fin < len(dentro) and dentro[fin] == entra:
@@ -531,8 +544,8 @@ def _limite(of: Oficial, rect: Rect, t: int, tipo: str, dentro: list[bool]) -> f
     k0, k1 = bisect_left(tiempos, t), bisect_right(tiempos, fin - 1)
     for k in range(k0, k1):
         f = of.fixes[k]
-        profundidad = rect.profundidad(f.xv, f.yv)
-        if not f.falla and (profundidad if entra else -profundidad) > max(HISTERESIS, f.precision) + 5:
+        profundidad = rect.profundidad(f.x, f.y)
+        if not f.falla and (profundidad if entra else -profundidad) > max(HISTERESIS, f.precision):
             return of.fixes[k + 1].t if k + 1 < len(of.fixes) else f.t
     return None
 
