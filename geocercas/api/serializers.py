@@ -52,7 +52,7 @@ class GeocercaSerializer(GeoFeatureModelSerializer):
         required=False,
         help_text="Mandos (usuarios) que reciben sus alertas escaladas por Telegram; vacío: los habituales.",
     )
-    silenciada_por = serializers.StringRelatedField(read_only=True)  # type: ignore[var-annotated]
+    silenciada_por = serializers.StringRelatedField(allow_null=True)  # type: ignore[var-annotated]
     tarea = serializers.PrimaryKeyRelatedField(
         queryset=Tarea.objects.all(),
         required=False,
