@@ -45,11 +45,9 @@ def _destinatarios_permitidos(usuario: Usuario, geocerca: Geocerca, efectivos: l
     if alcance.todo:
         return
     if efectivos:
-        from efectivos.models import Efectivo
+        from efectivos.selectors import efectivos_visibles
 
-        propios = set(
-            Efectivo.objects.filter(pk__in=efectivos, unidad_id=alcance.unidad_id or 0).values_list("pk", flat=True)
-        )
+        propios = set(efectivos_visibles(usuario=usuario).filter(pk__in=efectivos).values_list("pk", flat=True))
         if ajenos := sorted(set(efectivos) - propios):
             raise NoPermitido("Hay efectivos fuera de su unidad.", detalle={"efectivos": ajenos})
     tarea = geocerca.tarea

@@ -411,3 +411,48 @@ def test_el_comandante_reasigna_libera_y_cancela_desde_el_panel_de_la_tarea(serv
     fila.click()
     pagina.locator(".efectivo-nombre", has_text=quien.codigo_interno).wait_for(timeout=10_000)
     assert pagina.errores == []
+
+
+def test_el_mando_silencia_una_geocerca_desde_una_alerta_y_ordena_por_severidad(servidor, navegador):  # noqa: F811
+    """The 🔕 on a card silences its fence with a reason, every map is told; "Por severidad" puts
+    critical alerts first."""
+    from geocercas.models import Geocerca
+
+    pagina = abrir_mapa(navegador, servidor, "admin", "admin1234")
+    otra = abrir_mapa(navegador, servidor, "comandante", "comandante1234")
+    efectivo = Efectivo.objects.filter(unidad__codigo="CC1", usuario__isnull=True).order_by("id")[7]
+    estado, _ = post_json(
+        f"{servidor}/api/v1/posiciones/",
+        [
+            lectura(efectivo.pk, *desplazar(*CASA_ROSADA, este_m=600), 1),
+            lectura(efectivo.pk, *CASA_ROSADA, 2),
+            lectura(efectivo.pk, *cerca(), 3),
+        ],
+        token(servidor, "admin", "admin1234"),
+    )
+    assert estado == 201
+    tarjeta = pagina.locator(".alerta", has_text="Casa Rosada").filter(has_text=efectivo.apellido)
+    tarjeta.wait_for(timeout=10_000)
+    pagina.mouse.move(5, 400)
+    tarjeta.locator(".silenciar").click()
+    tarjeta.locator("select[name=minutos]").select_option("30")
+    tarjeta.locator("input[name=motivo]").fill("Acto oficial")
+    tarjeta.locator("form.silencio button[type=submit]").click()
+    for mapa in (pagina, otra):  # the other commander is told who, until when and why
+        mapa.wait_for_function(
+            "() => !document.querySelector('#aviso').hidden && "
+            "document.querySelector('#aviso').textContent.includes('Acto oficial')",
+            timeout=10_000,
+        )
+        assert "«Casa Rosada» silenciada hasta las" in mapa.inner_text("#aviso")
+    casa = Geocerca.objects.get(nombre="Casa Rosada")
+    assert casa.silencio_motivo == "Acto oficial" and casa.silenciada_hasta is not None
+    captura(pagina, "mapa-silencio")
+
+    pagina.select_option("#alertas-orden", "severidad")
+    rangos = {"critica": 3, "advertencia": 2, "info": 1}
+    vistas = pagina.locator("#alertas .alerta").evaluate_all(
+        "els => els.map(e => [e.dataset.severidad, Number(e.dataset.id)])"
+    )
+    claves = [(rangos[sev], i) for sev, i in vistas]
+    assert len(claves) >= 1 and claves == sorted(claves, reverse=True)
