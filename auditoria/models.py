@@ -11,6 +11,7 @@ order and names the first record that does not match (auditoria.services.cadena_
 from __future__ import annotations
 
 from auditlog.models import AbstractLogEntry
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 
 
@@ -37,7 +38,17 @@ class Registro(AbstractLogEntry):
         verbose_name = "registro de auditoría"
         verbose_name_plural = "registros de auditoría"
         ordering = ["-secuencia"]
-        indexes = [models.Index(fields=["content_type", "object_pk"]), models.Index(fields=["actor", "timestamp"])]
+        indexes = [
+            models.Index(fields=["content_type", "object_pk"]),
+            models.Index(fields=["actor", "timestamp"]),
+            # "Who looked at my data" (auditoria.selectors.accesos_a): reads that name efectivos.
+            GinIndex(
+                fields=["additional_data"],
+                opclasses=["jsonb_path_ops"],
+                name="auditoria_acceso_datos",
+                condition=models.Q(action=3),
+            ),
+        ]
 
 
 class Ancla(models.Model):

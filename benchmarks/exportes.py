@@ -61,6 +61,7 @@ def medir(url: str, acceso: str, pid: int, efectivo_id: int, formato: str, lectu
         {
             "formato": formato,
             "efectivo": efectivo_id,
+            "motivo": "supervision",
             "desde": (ahora - timedelta(seconds=lecturas + 3600)).isoformat(),
             "hasta": (ahora + timedelta(minutes=1)).isoformat(),
         }

@@ -30,6 +30,7 @@ TIPOS: dict[str, tuple[str, str]] = {
     "kml": ("application/vnd.google-earth.kml+xml", "kml"),
     "geojson": ("application/geo+json", "geojson"),
     "csv": ("text/csv; charset=utf-8", "csv"),
+    "json": ("application/json", "json"),
 }
 
 
@@ -180,12 +181,12 @@ def geojson_features(features: Iterable[dict[str, Any]]) -> Iterator[str]:
     yield '{"type": "FeatureCollection", "features": [\n'
     primera = True
     for feature in features:
-        yield ("" if primera else ",\n") + json.dumps(feature, ensure_ascii=False, default=_json_defecto)
+        yield ("" if primera else ",\n") + json.dumps(feature, ensure_ascii=False, default=json_defecto)
         primera = False
     yield "\n]}\n"
 
 
-def _json_defecto(v: Any) -> Any:
+def json_defecto(v: Any) -> Any:
     if isinstance(v, datetime):
         return _hora(v)
     raise TypeError(type(v).__name__)

@@ -151,7 +151,7 @@ class Muestra:
 
     adentro: bool
     claro: bool
-    pasado: bool | None = None  # beyond the hysteresis alone (None: as `claro`)
+    pasado: bool | None = None  # beyond half the fence's hysteresis (None: as `claro`)
 
 
 def sql_aplica(g: str, efectivo: str, unidad: str) -> str:
@@ -198,11 +198,11 @@ SELECT idx, id, nombre, tipo, severidad, histeresis_m, permanencia_min_s,
        -- a full ST_Distance.
        NOT CASE WHEN adentro THEN ST_DWithin(ST_Boundary(geom)::geography, pt::geography, margen)
                 ELSE ST_DWithin(geom::geography, pt::geography, margen) END AS claro,
-       -- Beyond the fence's own hysteresis, whatever the reading's stated error: what a reading
+       -- Beyond half the fence's hysteresis, whatever the reading's stated error: what a reading
        -- confirming a pending change must be (only asked when one may be pending).
-       CASE WHEN confirmar_lecturas > 1 AND margen > histeresis_m THEN
-           NOT CASE WHEN adentro THEN ST_DWithin(ST_Boundary(geom)::geography, pt::geography, histeresis_m)
-                    ELSE ST_DWithin(geom::geography, pt::geography, histeresis_m) END
+       CASE WHEN confirmar_lecturas > 1 THEN
+           NOT CASE WHEN adentro THEN ST_DWithin(ST_Boundary(geom)::geography, pt::geography, histeresis_m / 2)
+                    ELSE ST_DWithin(geom::geography, pt::geography, histeresis_m / 2) END
        END AS pasado
 FROM (SELECT c.*, ST_Intersects(c.geom, c.pt) AS adentro FROM c) AS evaluados
 """.format(aplica=sql_aplica("g", "l.efectivo_id", "l.unidad_id"))
@@ -411,9 +411,10 @@ def transiciones_calcular(
                     nuevo = None  # too imprecise to say the efectivo is out: the state holds
                 if cerca.confirmar > 1 or cerca.entrada_min_s:
                     # The state changes after `confirmar` readings in a row on the other side (the
-                    # first beyond the margin, the next ones beyond the fence's hysteresis whatever
-                    # their stated error: a lying fix is followed by one back where the officer
-                    # is), and an entry only once they have stayed `entrada_min_s`.
+                    # first beyond the margin, the next ones beyond half the fence's hysteresis
+                    # whatever their stated error: a lying fix is followed by one back where the
+                    # officer is, while a real change is seen again at once, if only just past the
+                    # border), and an entry only once they have stayed `entrada_min_s`.
                     if estado is not None and estado.pendientes:
                         objetivo = not previo
                         confirma = _del_lado(muestra, objetivo)
@@ -468,8 +469,8 @@ def transiciones_calcular(
 
 
 def _del_lado(muestra: Muestra | None, adentro: bool) -> bool:
-    """Whether a reading confirms a pending change to `adentro`: on that side, beyond the fence's
-    hysteresis (not a candidate at all: clearly outside)."""
+    """Whether a reading confirms a pending change to `adentro`: on that side, beyond half the
+    fence's hysteresis (not a candidate at all: clearly outside)."""
     if muestra is None:
         return not adentro
     pasado = muestra.claro if muestra.pasado is None else muestra.pasado

@@ -455,7 +455,7 @@ def _puntuar(oficiales: list[Oficial], cercas: list[tuple[Geocerca, Rect]], vist
                     cuenta[clase]["verdaderas"] += 1
                 for t in _observables(profundidades, tipo):
                     limite = _limite(of, rect, t, tipo, dentro)
-                    if limite is None:
+                    if limite is None or (tipo == TipoAlerta.SALIDA and not _visto_adentro(of, rect, t, profundidades)):
                         cuenta[tipo]["no_observables"] += 1
                         continue
                     cuenta[tipo]["observables"] += 1
@@ -470,7 +470,8 @@ def _puntuar(oficiales: list[Oficial], cercas: list[tuple[Geocerca, Rect]], vist
                                 "geocerca": g.nombre,
                                 "tipo": tipo,
                                 "t": t,
-                                "alertada": any(t - 60 <= v.t_hasta for v in alertas),
+                                "limite": limite,
+                                "alertas": [v.t_hasta for v in alertas if v.t_hasta >= t - 60][:3],
                                 # The fixes around it: time, true and reported depth, fault.
                                 "fixes": [
                                     (
@@ -481,8 +482,8 @@ def _puntuar(oficiales: list[Oficial], cercas: list[tuple[Geocerca, Rect]], vist
                                         f.falla,
                                     )
                                     for f in of.fixes
-                                    if t - 120 <= f.t <= t + 600
-                                ][:12],
+                                    if t - 30 <= f.t <= limite + 120
+                                ][:16],
                             }
                         )
     total: dict[str, int] = defaultdict(int)
@@ -498,7 +499,7 @@ def _puntuar(oficiales: list[Oficial], cercas: list[tuple[Geocerca, Rect]], vist
         "por_tipo": por_tipo,
         "ajenas": ajenas,
         "falsas": falsas[:20],
-        "perdidas": perdidas[:20],
+        "perdidas": perdidas[:60],
     }
 
 
@@ -548,6 +549,19 @@ def _limite(of: Oficial, rect: Rect, t: int, tipo: str, dentro: list[bool]) -> f
         if not f.falla and (profundidad if entra else -profundidad) > max(HISTERESIS, f.precision):
             return of.fixes[k + 1].t if k + 1 < len(of.fixes) else f.t
     return None
+
+
+def _visto_adentro(of: Oficial, rect: Rect, t: int, profundidades: list[float]) -> bool:
+    """Whether some good fix showed the officer inside (beyond the margin) during the stay that
+    exit `t` ends: no system can alert the exit from a stay spent with the phone off."""
+    inicio = t - 1
+    while inicio > 0 and profundidades[inicio - 1] > -HISTERESIS:
+        inicio -= 1
+    tiempos = [f.t for f in of.fixes]
+    return any(
+        not f.falla and rect.profundidad(f.x, f.y) > max(HISTERESIS, f.precision)
+        for f in of.fixes[bisect_left(tiempos, inicio) : bisect_left(tiempos, t)]
+    )
 
 
 def _fix_en(of: Oficial, t: float) -> str:

@@ -18,6 +18,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
+from auditoria.motivos import DETALLE_MAX as MOTIVO_DETALLE_MAX
+from auditoria.motivos import Motivo
 from auditoria.web import auditar_acceso
 from efectivos.alcance import alcance_de
 from efectivos.models import EstadoEfectivo
@@ -55,6 +57,8 @@ def mapa(request: HttpRequest) -> HttpResponse:
         "prioridades": {str(k): v for k, v in Prioridad.choices},
         "tiposTarea": dict(TipoTarea.choices),
         "tiposGeocerca": dict(TipoGeocerca.choices),
+        "motivos": dict(Motivo.choices),
+        "motivoDetalleMax": MOTIVO_DETALLE_MAX,
     }
     return render(request, "mapa/mapa.html", {"config": config, "es_admin": alcance.unidad_id is None})
 

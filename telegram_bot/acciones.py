@@ -265,3 +265,28 @@ def bienestar_ok(telegram_id: int) -> tuple[str, bool]:
     except ErrorDominio as exc:
         return exc.mensaje, False
     return "Gracias: el mando sabe que está bien.", True
+
+
+def mis_accesos(telegram_id: int, limite: int = 10) -> str | None:
+    """The last reads of the officer's data by someone else, as the bot's answer to /accesos
+    (None: not linked to an efectivo)."""
+    from auditoria.selectors import acceso_vista, accesos_a
+
+    usuario, efectivo = efectivo_vinculado(telegram_id)
+    if efectivo is None:
+        return None
+    qs = accesos_a(efectivo_id=efectivo.pk, usuario_id=usuario.pk)
+    total = qs.count()
+    if not total:
+        return "Nadie consultó sus datos."
+    lineas = [f"Consultas a sus datos: {total}" + (f" (las últimas {limite})" if total > limite else "")]
+    for r in qs[:limite]:
+        a = acceso_vista(r)
+        cuando = timezone.localtime(a["cuando"]).strftime("%d/%m/%Y %H:%M")
+        motivo = a["motivo_texto"] or "sin motivo registrado"
+        if a["motivo_detalle"]:
+            motivo += f" — {a['motivo_detalle']}"
+        unidad = f" ({a['unidad']})" if a["unidad"] else ""
+        lineas.append(f"• {cuando} · {a['quien']}{unidad}: {a['que']}. Motivo: {motivo}")
+    lineas.append("Todo el detalle y la descarga de sus datos, en la app de campo («Mis datos»).")
+    return "\n".join(lineas)

@@ -155,6 +155,12 @@ async def tareas(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _enviar_pagina(update, update.effective_user.id, 1)
 
 
+@_medido("accesos")
+async def accesos(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    texto = await _db(acciones.mis_accesos)(update.effective_user.id)
+    await update.effective_message.reply_text(texto or mensajes.SIN_VINCULAR)
+
+
 @_medido("estado")
 async def estado(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     actual = await _db(acciones.estado_actual)(update.effective_user.id)
@@ -362,6 +368,7 @@ def construir() -> Application:
     app.add_handler(CommandHandler(["ayuda", "help"], ayuda))
     app.add_handler(CommandHandler("tareas", tareas))
     app.add_handler(CommandHandler("estado", estado))
+    app.add_handler(CommandHandler("accesos", accesos))
     app.add_handler(CommandHandler("emergencia", emergencia))
     app.add_handler(CommandHandler("sos", sos))
     app.add_handler(MessageHandler(filters.Text([mensajes.BOTON_SOS]), sos))

@@ -14,6 +14,7 @@ AYUDA = (
     "/tareas — sus tareas abiertas, con botones para aceptar, rechazar (con motivo), avisar «Llegué», "
     "iniciar, pausar, reanudar y finalizar\n"
     "/estado — cambiar su disponibilidad\n"
+    "/accesos — quién consultó sus datos (recorridos, exportes), cuándo y por qué\n"
     "/emergencia <descripción> — reportar una emergencia; después comparta su ubicación\n"
     "🆘 SOS (el botón fijo, o /sos) — pedir auxilio: avisa al mando y despacha al refuerzo más cercano\n"
     "/ayuda — esta ayuda\n\n"
@@ -29,6 +30,7 @@ COMANDOS = [
     ("estado", "Cambiar mi disponibilidad"),
     ("emergencia", "Reportar una emergencia"),
     ("sos", "Pedir auxilio"),
+    ("accesos", "Quién consultó mis datos"),
     ("ayuda", "Ayuda"),
 ]
 SOLO_PRIVADO = "Por seguridad, el bot solo atiende en un chat privado: escríbale directamente."

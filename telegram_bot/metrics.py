@@ -41,7 +41,18 @@ class NotificacionesPorEstado:
 
 
 # What telegram_bot.bot measures with _medido (tests/telegram_bot checks the list).
-MEDIDOS = ("ayuda", "boton", "emergencia", "estado", "sos", "start", "tareas", "ubicacion", "ubicacion_reenviada")
+MEDIDOS = (
+    "accesos",
+    "ayuda",
+    "boton",
+    "emergencia",
+    "estado",
+    "sos",
+    "start",
+    "tareas",
+    "ubicacion",
+    "ubicacion_reenviada",
+)
 for _c in MEDIDOS:
     COMANDOS.labels(comando=_c)
 for _r in ("enviada", "reintento", "fallida"):  # every series exists from the start

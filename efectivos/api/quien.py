@@ -13,7 +13,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from auditoria.web import auditar_acceso
+from auditoria.web import PARAMETROS_MOTIVO, auditar_acceso, motivo_de, parametros_motivo
 from efectivos.selectors import efectivos_visibles
 from gad_project import bd
 from gad_project.api.params import param_bbox, param_fecha, param_int
@@ -77,6 +77,7 @@ class RecorridosView(APIView):
         parameters=[
             OpenApiParameter("desde", OpenApiTypes.DATETIME, description="ISO 8601 con zona; por defecto 1 h antes"),
             OpenApiParameter("hasta", OpenApiTypes.DATETIME, description="ISO 8601 con zona; por defecto ahora"),
+            *PARAMETROS_MOTIVO,
             OpenApiParameter("unidad", int),
             OpenApiParameter("bbox", str, description="min_lon,min_lat,max_lon,max_lat: quienes pasaron por ahí"),
         ],
@@ -84,6 +85,7 @@ class RecorridosView(APIView):
     )
     def get(self, request):
         p = request.query_params
+        motivo = motivo_de(request, clave="quien")
         hasta = param_fecha(p, "hasta") or timezone.now()
         desde = param_fecha(p, "desde") or hasta - timedelta(hours=1)
         if desde >= hasta:
@@ -110,6 +112,8 @@ class RecorridosView(APIView):
             hasta=iso(hasta),
             unidad=unidad,
             bbox=p.get("bbox"),
+            efectivos=[f[0] for f in filas],  # whom it showed: each sees it in their accesses
+            **parametros_motivo(motivo),
         )
         efectivos = [
             {

@@ -61,3 +61,21 @@ class YoSerializer(serializers.Serializer):
 class EstadoEntradaSerializer(serializers.Serializer):
     # `en_tarea` is set by the task state machine, never by the efectivo.
     estado = serializers.ChoiceField(choices=["disponible", "no_disponible", "fuera_servicio"])
+
+
+class AccesoSerializer(serializers.Serializer):
+    """One read of an officer's data by someone else (GET /api/v1/yo/accesos/)."""
+
+    id = serializers.IntegerField()
+    cuando = serializers.DateTimeField()
+    quien = serializers.CharField()
+    rol = serializers.CharField(allow_null=True)
+    unidad = serializers.CharField(allow_null=True)
+    que = serializers.CharField()
+    motivo = serializers.CharField(allow_null=True)
+    motivo_texto = serializers.CharField(allow_null=True)
+    motivo_detalle = serializers.CharField(allow_null=True)
+    interfaz = serializers.CharField()
+    desde = serializers.CharField(allow_null=True)
+    hasta = serializers.CharField(allow_null=True)
+    formato = serializers.CharField(allow_null=True)

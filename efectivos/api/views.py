@@ -9,17 +9,19 @@ from rest_framework import generics
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from auditoria.web import auditar_acceso
+from auditoria.selectors import acceso_vista, accesos_a
+from auditoria.web import PARAMETROS_MOTIVO, auditar_acceso, motivo_de, parametros_motivo
 from efectivos import selectors, services
 from efectivos.api.filtros import EfectivoFiltro
 from efectivos.api.serializers import (
+    AccesoSerializer,
     EfectivoGeoSerializer,
     EstadoEntradaSerializer,
     RecorridoSerializer,
     YoSerializer,
 )
 from gad_project import bd
-from gad_project.api.pagination import PaginacionGeoJson
+from gad_project.api.pagination import Paginacion, PaginacionGeoJson
 from gad_project.api.params import param_fecha, param_int
 from gad_project.api.permissions import EsEfectivo, EsMando
 from gad_project.exceptions import EntradaInvalida
@@ -49,12 +51,14 @@ class RecorridoView(APIView):
             OpenApiParameter("horas", int, description="1 a 72; por defecto 4"),
             OpenApiParameter("desde", str, description="ISO 8601; en lugar de horas"),
             OpenApiParameter("hasta", str, description="ISO 8601; por defecto ahora"),
+            *PARAMETROS_MOTIVO,
         ],
         responses={200: RecorridoSerializer},
     )
     @bd.tolerante  # a track tolerates the replica's lag
     def get(self, request, efectivo_id: int):
         efectivo = selectors.efectivo_visible(usuario=request.user, efectivo_id=efectivo_id)
+        motivo = motivo_de(request, clave=f"efectivo:{efectivo.pk}", propio=efectivo.usuario_id == request.user.pk)
         p = request.query_params
         hasta = param_fecha(p, "hasta") or timezone.now()
         desde = param_fecha(p, "desde")
@@ -71,7 +75,7 @@ class RecorridoView(APIView):
                 codigo="ventana_demasiado_larga",
             )
         recorrido = selectors.recorrido_de(efectivo_id=efectivo.pk, desde=desde, hasta=hasta)
-        auditar_acceso(request, efectivo, "recorrido", desde=iso(desde), hasta=iso(hasta))
+        auditar_acceso(request, efectivo, "recorrido", desde=iso(desde), hasta=iso(hasta), **parametros_motivo(motivo))
         return Response(
             {
                 "efectivo": efectivo.pk,
@@ -109,6 +113,21 @@ class YoView(APIView):
     @extend_schema(responses={200: YoSerializer})
     def get(self, request):
         return Response(_yo(request.user))
+
+
+class YoAccesosView(generics.GenericAPIView):
+    """`GET /api/v1/yo/accesos/`: every read of the signed-in officer's data by someone else —
+    who, when, what and why — newest first (auditoria.selectors.accesos_a)."""
+
+    permission_classes = [EsEfectivo]
+    pagination_class = Paginacion
+
+    @extend_schema(responses={200: AccesoSerializer(many=True)})
+    def get(self, request):
+        efectivo = selectors.efectivo_de(usuario=request.user)
+        qs = accesos_a(efectivo_id=efectivo.pk, usuario_id=request.user.pk)
+        pagina = self.paginate_queryset(qs)
+        return self.get_paginated_response([acceso_vista(r) for r in pagina])
 
 
 class YoEstadoView(APIView):

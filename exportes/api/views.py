@@ -14,10 +14,11 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
-from auditoria.web import auditar_acceso
-from efectivos.selectors import efectivos_visibles, recorridos_filas
-from exportes import formatos
+from auditoria.web import PARAMETROS_MOTIVO, auditar_acceso, motivo_de, parametros_motivo
+from efectivos.selectors import efectivo_de, efectivos_visibles, recorridos_filas
+from exportes import formatos, mis_datos
 from gad_project.api.params import param_fecha, param_int, param_opcion
+from gad_project.api.permissions import EsEfectivo
 from gad_project.exceptions import EntradaInvalida, NoEncontrado
 from geocercas import formatos as geocercas_formatos
 from geocercas.selectors import CAMPOS_ALERTA, alertas_filas, alertas_visibles, geocercas_visibles
@@ -35,6 +36,14 @@ def auditar_exporte(request, que: str, formato: str, desde, hasta, **parametros)
         hasta=hasta.isoformat() if hasta else None,
         **parametros,
     )
+
+
+def _solo_propio(request, alcance, ids: list[int]) -> bool:
+    """Whether the export holds only the caller's own data (no reason needed then)."""
+    propios = list(alcance.filter(usuario_id=request.user.pk).values_list("pk", flat=True))
+    if not propios:
+        return False
+    return set(ids) <= set(propios) if ids else not alcance.exclude(pk__in=propios).exists()
 
 
 def _formato(request, opciones: tuple[str, ...]) -> str:
@@ -121,6 +130,7 @@ class RecorridosExportView(APIView):
             OpenApiParameter("formato", str, enum=list(formatos.RECORRIDO), required=True),
             OpenApiParameter("efectivo", int, many=True, description="Uno o varios; sin él, todos los del alcance"),
             *VENTANA,
+            *PARAMETROS_MOTIVO,
         ],
         responses=_archivo(*formatos.RECORRIDO),
     )
@@ -130,6 +140,8 @@ class RecorridosExportView(APIView):
         ids = _ids(request, "efectivo")
         unidad = param_int(request.query_params, "unidad", minimo=1, maximo=2**62)
         alcance = efectivos_visibles(usuario=request.user)
+        propio = _solo_propio(request, alcance, ids)
+        motivo = motivo_de(request, clave=f"efectivo:{ids[0]}" if len(ids) == 1 else "exporte", propio=propio)
         if unidad is not None:
             alcance = alcance.filter(unidad_id=unidad)
         if ids:
@@ -138,7 +150,16 @@ class RecorridosExportView(APIView):
                 raise NoEncontrado("Efectivo inexistente o fuera de su alcance.", detalle={"efectivo": faltan})
             alcance = alcance.filter(pk__in=ids)
         auditar_exporte(
-            request, "recorridos", formato, desde, hasta, efectivos=ids or "todos en el alcance", unidad=unidad
+            request,
+            "recorridos",
+            formato,
+            desde,
+            hasta,
+            # Whom it holds: each officer sees it in their accesses (GET /api/v1/yo/accesos/).
+            efectivos=ids or list(alcance.values_list("pk", flat=True)),
+            todos=not ids,
+            unidad=unidad,
+            **parametros_motivo(motivo),
         )
         filas = recorridos_filas(efectivos=alcance, desde=desde, hasta=hasta)
         return formatos.respuesta(
@@ -155,15 +176,21 @@ class AlertasExportView(APIView):
     @extend_schema(
         operation_id="exportes_alertas",
         tags=["exportes"],
-        parameters=[OpenApiParameter("formato", str, enum=["csv", "geojson"], required=True), *VENTANA],
+        parameters=[
+            OpenApiParameter("formato", str, enum=["csv", "geojson"], required=True),
+            *VENTANA,
+            *PARAMETROS_MOTIVO,
+        ],
         responses=_archivo("csv", "geojson"),
     )
     def get(self, request):
         formato = _formato(request, ("csv", "geojson"))
+        propio = _solo_propio(request, efectivos_visibles(usuario=request.user), [])
+        motivo = motivo_de(request, clave="exporte", propio=propio)
         qs, desde, hasta, unidad = _del_periodo(
             request, alertas_visibles(usuario=request.user), fecha="ocurrida_en", unidad="efectivo__unidad_id"
         )
-        auditar_exporte(request, "alertas", formato, desde, hasta, unidad=unidad)
+        auditar_exporte(request, "alertas", formato, desde, hasta, unidad=unidad, **parametros_motivo(motivo))
 
         if formato == "csv":
             partes = formatos.csv_filas(CAMPOS_ALERTA, alertas_filas(qs))
@@ -245,3 +272,42 @@ class GeocercasExportView(APIView):
             partes = geocercas_formatos.a_kml_varias(qs.iterator(chunk_size=200))
         ahora = timezone.localtime()
         return formatos.respuesta(partes, formato=formato, nombre=f"geocercas-{ahora:%Y%m%d-%H%M}")
+
+
+class MisDatosView(APIView):
+    """`GET /api/v1/yo/datos/?formato=json|csv[&seccion=…]`: everything GAD holds about the
+    signed-in officer — readings, alerts, task assignments, messages and replies, and who read
+    their data — as one JSON document, or one section as CSV."""
+
+    permission_classes = [EsEfectivo]
+
+    @extend_schema(
+        operation_id="yo_datos",
+        tags=["yo"],
+        parameters=[
+            OpenApiParameter("formato", str, enum=["json", "csv"], required=True),
+            OpenApiParameter("seccion", str, enum=list(mis_datos.SECCIONES), description="Con `csv`: cuál"),
+        ],
+        responses={(200, "application/json"): OpenApiTypes.OBJECT, (200, "text/csv"): OpenApiTypes.BINARY},
+    )
+    def get(self, request):
+        efectivo = efectivo_de(usuario=request.user)
+        if efectivo is None:
+            raise NoEncontrado("Su usuario no tiene legajo de efectivo.")
+        formato = param_opcion(request.query_params, "formato", ("json", "csv"))
+        if formato is None:
+            raise EntradaInvalida(
+                "Indique `formato`: json o csv.", detalle={"formato": ["json", "csv"]}, codigo="parametro_invalido"
+            )
+        auditar_acceso(request, efectivo, "descarga de sus propios datos", formato=formato)
+        nombre = f"mis-datos-{efectivo.codigo_interno}-{timezone.localtime():%Y%m%d-%H%M}"
+        if formato == "json":
+            return formatos.respuesta(mis_datos.como_json(efectivo), formato="json", nombre=nombre)
+        seccion = param_opcion(request.query_params, "seccion", mis_datos.SECCIONES)
+        if seccion is None:
+            raise EntradaInvalida(
+                f"Con CSV, indique `seccion`: {', '.join(mis_datos.SECCIONES)}.",
+                detalle={"seccion": list(mis_datos.SECCIONES)},
+                codigo="parametro_invalido",
+            )
+        return formatos.respuesta(mis_datos.como_csv(efectivo, seccion), formato="csv", nombre=f"{nombre}-{seccion}")

@@ -107,11 +107,11 @@ def test_lo_que_hace_el_bot_figura_con_la_cuenta_de_telegram(efectivo):
 
 def test_ver_un_recorrido_o_exportarlo_queda_registrado(comandante_a, efectivo):
     c = cliente_jwt(comandante_a)
-    assert c.get(f"/api/v1/efectivos/{efectivo.pk}/recorrido/?horas=2").status_code == 200
+    assert c.get(f"/api/v1/efectivos/{efectivo.pk}/recorrido/?horas=2&motivo=supervision").status_code == 200
     [lectura] = [x for x in de(Efectivo, efectivo.pk) if x.action == Registro.Action.ACCESS]
     assert lectura.actor == comandante_a and lectura.additional_data["lectura"] == "recorrido"
     assert "desde" in lectura.additional_data
-    r = c.get(f"/api/v1/exportes/recorridos/?formato=csv&efectivo={efectivo.pk}")
+    r = c.get(f"/api/v1/exportes/recorridos/?formato=csv&efectivo={efectivo.pk}&motivo=supervision")
     b"".join(r)
     exporte = Registro.objects.filter(
         action=Registro.Action.ACCESS, additional_data__lectura="exporte de recorridos"

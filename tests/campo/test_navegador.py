@@ -5,10 +5,13 @@ an SOS with backup. Screenshots land in .run/artefactos/ (and docs/ with GAD_CAP
 
 from __future__ import annotations
 
+import json
 import re
 import time
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -302,3 +305,26 @@ def test_comandantes_van_al_mapa_y_una_sesion_cerrada_vuelve_al_ingreso(servidor
     campo.reload()
     campo.wait_for_selector("#id_username", timeout=10_000)
     assert "/login/" in campo.url
+
+
+def test_el_efectivo_ve_en_la_app_quien_consulto_sus_datos_y_por_que(servidor, navegador):  # noqa: F811
+    yo = _yo()
+    acceso = token(servidor, "comandante", "comandante1234")
+    consulta = f"{servidor}/api/v1/efectivos/{yo.pk}/recorrido/?horas=2&motivo=judicial&motivo_detalle=Oficio%2077"
+    req = urllib.request.Request(consulta, headers={"Authorization": f"Bearer {acceso}"})
+    with urllib.request.urlopen(req, timeout=15) as r:
+        assert r.status == 200
+    pagina = abrir_campo(navegador, servidor)
+    pagina.locator("#accesos-detalle summary").click()
+    fila = pagina.locator("#accesos li[data-acceso]")
+    fila.first.wait_for(timeout=10_000)
+    texto = fila.first.inner_text()
+    assert "recorrido" in texto and "Requerimiento judicial o fiscal" in texto and "Oficio 77" in texto, texto
+    # The download links are the officer's own data, no reason asked.
+    with pagina.expect_download() as descarga:
+        pagina.get_by_role("link", name="JSON").click()
+    ruta = descarga.value.path()
+    datos = json.loads(Path(ruta).read_text(encoding="utf-8"))
+    assert datos["efectivo"]["codigo"] == yo.codigo_interno and datos["accesos"][0]["motivo"] == "judicial"
+    assert pagina.evaluate("document.documentElement.scrollWidth") <= TELEFONO["width"]
+    assert pagina.errores == []

@@ -224,7 +224,7 @@ async def _carga(url: str, primario: ClusterPropio, ctl: list[str], replica: Pat
         async def recorrido_ok() -> bool:
             try:
                 async with httpx.AsyncClient(base_url=url, timeout=5) as c:
-                    r = await c.get(f"/api/v1/efectivos/{efectivos[0]}/recorrido/", headers=auth)
+                    r = await c.get(f"/api/v1/efectivos/{efectivos[0]}/recorrido/?motivo=supervision", headers=auth)
                     lectura_replica_caida[0] = r.status_code
                     return r.status_code == 200
             except httpx.HTTPError:

@@ -309,13 +309,13 @@ def test_una_lectura_enviada_por_un_comandante_dice_quien_la_envio_y_se_audita(a
         str(efectivo.pk): {"nombre": f"{efectivo.apellido}, {efectivo.nombre}", "posiciones": [por_comandante.pk]}
     }
     # The track shows who sent it, and so do the exports.
-    recorrido = api(comandante_a).get(f"/api/v1/efectivos/{efectivo.pk}/recorrido/").json()
+    recorrido = api(comandante_a).get(f"/api/v1/efectivos/{efectivo.pk}/recorrido/?motivo=supervision").json()
     assert [p[4] for p in recorrido["puntos"]] == ["comandante_a", None]
     from tests.exportes.test_exportes import contenido
 
-    csv = contenido(api(comandante_a).get(f"/api/v1/exportes/recorridos/?formato=csv&efectivo={efectivo.pk}")).decode(
-        "utf-8-sig"
-    )
+    csv = contenido(
+        api(comandante_a).get(f"/api/v1/exportes/recorridos/?formato=csv&efectivo={efectivo.pk}&motivo=supervision")
+    ).decode("utf-8-sig")
     encabezado, *filas = csv.strip().splitlines()
     assert encabezado.endswith(",registrada_por")
     assert [f.rsplit(",", 1)[1] for f in filas] == ["comandante_a", ""]
@@ -326,7 +326,7 @@ def test_el_recorrido_limita_su_ventana(api, comandante_a, efectivo, settings):
     hasta = timezone.now()
     r = api(comandante_a).get(
         f"/api/v1/efectivos/{efectivo.pk}/recorrido/",
-        {"desde": (hasta - timedelta(hours=25)).isoformat(), "hasta": hasta.isoformat()},
+        {"desde": (hasta - timedelta(hours=25)).isoformat(), "hasta": hasta.isoformat(), "motivo": "supervision"},
     )
     assert r.status_code == 400
     assert r.json()["error"]["codigo"] == "ventana_demasiado_larga"

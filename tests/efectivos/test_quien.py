@@ -37,7 +37,7 @@ def test_los_recorridos_de_la_unidad_en_la_ventana(comandante_a, unidad_a, unida
     ajeno = EfectivoFactory(unidad=unidad_b)
     for e in (a1, a2, ajeno):
         lecturas(e, 30)
-    r = cliente_jwt(comandante_a).get("/api/v1/efectivos/recorridos/")
+    r = cliente_jwt(comandante_a).get("/api/v1/efectivos/recorridos/?motivo=supervision")
     assert r.status_code == 200, r.content
     datos = r.json()
     assert {e["id"] for e in datos["efectivos"]} == {a1.pk, a2.pk}  # never B's
@@ -56,14 +56,14 @@ def test_solo_quienes_pasaron_por_la_zona(comandante_a, unidad_a):
     lecturas(lejos, 10, este_m=5000)
     x0, y0 = desplazar(*CENTRO, este_m=-200, norte_m=-200)
     x1, y1 = desplazar(*CENTRO, este_m=200, norte_m=200)
-    r = cliente_jwt(comandante_a).get(f"/api/v1/efectivos/recorridos/?bbox={x0},{y0},{x1},{y1}")
+    r = cliente_jwt(comandante_a).get(f"/api/v1/efectivos/recorridos/?bbox={x0},{y0},{x1},{y1}&motivo=supervision")
     assert [e["id"] for e in r.json()["efectivos"]] == [cerca.pk]
 
 
 def test_un_recorrido_largo_se_ralea_y_conserva_la_ultima_lectura(comandante_a, unidad_a):
     e = EfectivoFactory(unidad=unidad_a)
     lecturas(e, 2000, cada_s=1)
-    [t] = cliente_jwt(comandante_a).get("/api/v1/efectivos/recorridos/").json()["efectivos"]
+    [t] = cliente_jwt(comandante_a).get("/api/v1/efectivos/recorridos/?motivo=supervision").json()["efectivos"]
     assert 500 <= len(t["puntos"]) <= 601
     ultima = Posicion.objects.filter(efectivo=e).order_by("-registrada_en").first()
     assert t["puntos"][-1][0] == pytest.approx(ultima.punto.x, abs=1e-6)
@@ -79,9 +79,9 @@ def test_un_recorrido_largo_se_ralea_y_conserva_la_ultima_lectura(comandante_a, 
     ],
 )
 def test_ventanas_y_zonas_mal_dadas_son_400(comandante_a, consulta, campo):
-    r = cliente_jwt(comandante_a).get(f"/api/v1/efectivos/recorridos/?{consulta}")
+    r = cliente_jwt(comandante_a).get(f"/api/v1/efectivos/recorridos/?{consulta}&motivo=supervision")
     assert r.status_code == 400 and campo in str(r.json()["error"]["detalle"])
 
 
 def test_un_efectivo_no_ve_a_los_demas(efectivo):
-    assert cliente_jwt(efectivo.usuario).get("/api/v1/efectivos/recorridos/").status_code == 403
+    assert cliente_jwt(efectivo.usuario).get("/api/v1/efectivos/recorridos/?motivo=supervision").status_code == 403

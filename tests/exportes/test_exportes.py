@@ -83,7 +83,9 @@ def recorrido(unidad_a):
 )
 def test_el_recorrido_exportado_abre_en_gdal(comandante_a, recorrido, tmp_path, formato, capas):
     ids = ",".join(str(e.pk) for e in recorrido)
-    r = cliente_jwt(comandante_a).get(f"/api/v1/exportes/recorridos/?formato={formato}&efectivo={ids}")
+    r = cliente_jwt(comandante_a).get(
+        f"/api/v1/exportes/recorridos/?formato={formato}&efectivo={ids}&motivo=supervision"
+    )
     datos = contenido(r)
     assert "attachment;" in r["Content-Disposition"] and r["Content-Disposition"].endswith(f'.{formato}"')
     obtenidas = cuentas(ogrinfo(tmp_path, datos, formato))
@@ -92,7 +94,9 @@ def test_el_recorrido_exportado_abre_en_gdal(comandante_a, recorrido, tmp_path, 
 
 def test_el_csv_del_recorrido_lleva_hora_local_y_marca_las_implausibles(comandante_a, recorrido):
     e = recorrido[0]
-    datos = contenido(cliente_jwt(comandante_a).get(f"/api/v1/exportes/recorridos/?formato=csv&efectivo={e.pk}"))
+    datos = contenido(
+        cliente_jwt(comandante_a).get(f"/api/v1/exportes/recorridos/?formato=csv&efectivo={e.pk}&motivo=supervision")
+    )
     filas = list(csv.DictReader(io.StringIO(datos.decode("utf-8-sig"))))
     assert len(filas) == 30 and {f["efectivo_id"] for f in filas} == {str(e.pk)}
     assert all(f["registrada_en"].endswith("-03:00") for f in filas)
@@ -102,20 +106,24 @@ def test_el_csv_del_recorrido_lleva_hora_local_y_marca_las_implausibles(comandan
 
 def test_el_alcance_y_las_fechas_se_respetan(comandante_a, comandante_b, recorrido, efectivo):
     ajeno = recorrido[0]
-    r = cliente_jwt(comandante_b).get(f"/api/v1/exportes/recorridos/?formato=gpx&efectivo={ajeno.pk}")
+    r = cliente_jwt(comandante_b).get(
+        f"/api/v1/exportes/recorridos/?formato=gpx&efectivo={ajeno.pk}&motivo=supervision"
+    )
     assert r.status_code == 404 and r.json()["error"]["detalle"] == {"efectivo": [ajeno.pk]}
     # Without efectivo: everyone in scope — nobody of A for B's commander.
-    datos = contenido(cliente_jwt(comandante_b).get("/api/v1/exportes/recorridos/?formato=geojson"))
+    datos = contenido(cliente_jwt(comandante_b).get("/api/v1/exportes/recorridos/?formato=geojson&motivo=supervision"))
     assert json.loads(datos)["features"] == []
     # An efectivo exports their own track, never someone else's.
     assert (
         cliente_jwt(efectivo.usuario)
-        .get(f"/api/v1/exportes/recorridos/?formato=csv&efectivo={efectivo.pk}")
+        .get(f"/api/v1/exportes/recorridos/?formato=csv&efectivo={efectivo.pk}&motivo=supervision")
         .status_code
         == 200
     )
     assert (
-        cliente_jwt(efectivo.usuario).get(f"/api/v1/exportes/recorridos/?formato=csv&efectivo={ajeno.pk}").status_code
+        cliente_jwt(efectivo.usuario)
+        .get(f"/api/v1/exportes/recorridos/?formato=csv&efectivo={ajeno.pk}&motivo=supervision")
+        .status_code
         == 404
     )
     # A window that excludes the readings: an empty, valid file.
@@ -125,6 +133,7 @@ def test_el_alcance_y_las_fechas_se_respetan(comandante_a, comandante_b, recorri
         {
             "formato": "geojson",
             "efectivo": ajeno.pk,
+            "motivo": "supervision",
             "desde": antes,
             "hasta": (timezone.now() - timedelta(days=2)).isoformat(),
         },
@@ -159,19 +168,19 @@ def test_un_pedido_mal_hecho_es_un_400_claro(comandante_a, parametros, codigo, c
 
 
 def test_sin_sesion_es_401(client):
-    assert client.get("/api/v1/exportes/recorridos/?formato=gpx").status_code == 401
+    assert client.get("/api/v1/exportes/recorridos/?formato=gpx&motivo=supervision").status_code == 401
 
 
 def test_alertas_con_su_ciclo_de_vida_en_csv_y_geojson(comandante_a, admin, unidad_a, unidad_b, tmp_path):
     propia = AlertaFactory(efectivo=EfectivoFactory(unidad=unidad_a), severidad="critica")
     AlertaFactory(efectivo=EfectivoFactory(unidad=unidad_b))
     geocercas_services.alerta_cambiar_estado(alerta_id=propia.pk, usuario=comandante_a, accion="atender", nota="voy")
-    datos = contenido(cliente_jwt(comandante_a).get("/api/v1/exportes/alertas/?formato=csv"))
+    datos = contenido(cliente_jwt(comandante_a).get("/api/v1/exportes/alertas/?formato=csv&motivo=supervision"))
     [fila] = list(csv.DictReader(io.StringIO(datos.decode("utf-8-sig"))))
     assert fila["id"] == str(propia.pk) and fila["estado"] == "en_atencion"
     assert fila["atendida_por"] == (comandante_a.get_full_name() or "comandante_a")
     assert fila["reconocida_en"].endswith("-03:00")
-    datos = contenido(cliente_jwt(admin).get("/api/v1/exportes/alertas/?formato=geojson"))
+    datos = contenido(cliente_jwt(admin).get("/api/v1/exportes/alertas/?formato=geojson&motivo=supervision"))
     assert cuentas(ogrinfo(tmp_path, datos, "geojson")) == {"export": 2}
 
 
@@ -218,7 +227,9 @@ def test_un_texto_que_una_planilla_tomaria_por_formula_sale_neutralizado(comanda
     assert {f["titulo"] for f in tareas} == {"'" + peligroso}
     alertas = csv.DictReader(
         io.StringIO(
-            contenido(cliente_jwt(comandante_a).get("/api/v1/exportes/alertas/?formato=csv")).decode("utf-8-sig")
+            contenido(cliente_jwt(comandante_a).get("/api/v1/exportes/alertas/?formato=csv&motivo=supervision")).decode(
+                "utf-8-sig"
+            )
         )
     )
     assert [f["geocerca"] for f in alertas] == ["'" + peligroso]
@@ -226,7 +237,9 @@ def test_un_texto_que_una_planilla_tomaria_por_formula_sale_neutralizado(comanda
 
 def test_los_numeros_negativos_siguen_siendo_numeros(comandante_a, recorrido):
     datos = contenido(
-        cliente_jwt(comandante_a).get(f"/api/v1/exportes/recorridos/?formato=csv&efectivo={recorrido[0].pk}")
+        cliente_jwt(comandante_a).get(
+            f"/api/v1/exportes/recorridos/?formato=csv&efectivo={recorrido[0].pk}&motivo=supervision"
+        )
     )
     fila = next(csv.DictReader(io.StringIO(datos.decode("utf-8-sig"))))
     assert fila["lon"].startswith("-58.") and fila["lat"].startswith("-34.")

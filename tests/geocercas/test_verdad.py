@@ -56,6 +56,22 @@ def test_con_dos_lecturas_una_precision_que_miente_no_alerta_y_una_entrada_real_
     assert [(a.tipo, a.ultima_en) for a in r.alertas] == [("entrada", T0 + timedelta(seconds=70))]
 
 
+def test_la_lectura_que_confirma_basta_con_que_este_del_otro_lado_pasada_media_histeresis():
+    """Hysteresis 10 m, a 100 m square (borders at ±50 m east): the first reading must be beyond
+    max(hysteresis, precision); the one that confirms it only on the same side, beyond 5 m."""
+    efectivo = EfectivoFactory(ultima_posicion_en=None)
+    GeocercaFactory(tipo=TipoGeocerca.RESTRINGIDA, geom=cuadrado(lado_m=100), confirmar_lecturas=2)
+    posiciones_registrar(lecturas=[lectura(efectivo, -90, 0)])
+    posiciones_registrar(lecturas=[lectura(efectivo, -30, 10, precision=12)])  # 20 m in: pending
+    # 3 m inside: at the border, too close to say; the pending entry is dropped.
+    posiciones_registrar(lecturas=[lectura(efectivo, -47, 20, precision=12)])
+    posiciones_registrar(lecturas=[lectura(efectivo, -30, 30, precision=12)])  # pending again
+    assert not Alerta.objects.exists()
+    # 8 m inside, within the hysteresis but past half of it: confirms.
+    r = posiciones_registrar(lecturas=[lectura(efectivo, -42, 40, precision=12)])
+    assert [(a.tipo, a.ultima_en) for a in r.alertas] == [("entrada", T0 + timedelta(seconds=40))]
+
+
 def test_el_ir_y_venir_del_gps_no_mueve_al_efectivo_ni_suma_kilometros():
     """Two fixes at the true place, two 2 km away, 5 s apart, for two minutes, through a
     restricted zone around the far place: nothing moves, nothing alerts, no kilometres."""

@@ -10,6 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from auditoria.models import Registro
 from efectivos.models import Efectivo, EstadoEfectivo
 from geocercas.models import Alerta
 from tareas.models import Asignacion, Tarea, TipoTarea
@@ -168,7 +169,27 @@ def test_el_comandante_despacha_una_emergencia_con_un_clic_y_ve_el_recorrido(ser
     assert puesto.codigo_interno in pagina.inner_text(".efectivo-nombre")
     assert tarea.codigo in pagina.inner_text("#panel")
     pagina.get_by_role("button", name="Ver recorrido").click()
+    # An officer's track is personal data: the reason is asked once, recorded with the read.
+    dialogo = pagina.locator("dialog.dlg-motivo")
+    dialogo.wait_for(timeout=10_000)
+    dialogo.locator("select[name=motivo]").select_option("incidente")
+    dialogo.locator("input[name=detalle]").fill("Emergencia despachada")
+    dialogo.get_by_role("button", name="Continuar").click()
     pagina.locator("#r-control:not([hidden])").wait_for(timeout=10_000)
+    leido = Registro.objects.filter(action=Registro.Action.ACCESS, object_pk=str(puesto.pk)).latest("timestamp")
+    assert leido.additional_data["lectura"] == "recorrido"
+    assert leido.additional_data["motivo"] == "incidente"
+    assert leido.additional_data["motivo_detalle"] == "Emergencia despachada"
+    # Asked once per officer per session: a second replay goes straight through, with the reason.
+    lecturas_antes = Registro.objects.filter(action=Registro.Action.ACCESS, object_pk=str(puesto.pk)).count()
+    pagina.get_by_role("button", name="Ver recorrido").click()
+    for _ in range(100):
+        if Registro.objects.filter(action=Registro.Action.ACCESS, object_pk=str(puesto.pk)).count() > lecturas_antes:
+            break
+        pagina.wait_for_timeout(100)
+    assert dialogo.count() == 0
+    otra = Registro.objects.filter(action=Registro.Action.ACCESS, object_pk=str(puesto.pk)).latest("timestamp")
+    assert otra.pk != leido.pk and otra.additional_data["motivo"] == "incidente"
     lecturas = puesto.posiciones.filter(registrada_en__gte=timezone.now() - timedelta(hours=4)).count()
     assert f"({lecturas} lecturas)" in pagina.inner_text("#r-hora")
     if lecturas > 1:

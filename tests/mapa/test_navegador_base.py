@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
+from auditoria.models import Registro
 from tests.mapa import osm_prueba
 from tests.navegador import captura, ingresar, navegador  # noqa: F401 (fixture)
 from tests.vivo import TIEMPO_COMPRIMIDO, daphne
@@ -370,7 +371,18 @@ def test_quien_estaba_donde_en_un_momento_de_la_ventana(servidor, navegador):  #
     ir_a(pagina, *osm_prueba.PLAZA_DE_MAYO, 15)
     pagina.click("#quien-abrir")
     pagina.click("#form-quien button[type=submit]")  # the last hour, the commander's unidad
+    # "Who was where" reads people's tracks: it asks why; "Otro" needs an explanation.
+    dialogo = pagina.locator("dialog.dlg-motivo")
+    dialogo.locator("select[name=motivo]").select_option("otro")
+    dialogo.get_by_role("button", name="Continuar").click()
+    assert "Explique" in dialogo.locator(".error").inner_text()
+    dialogo.locator("input[name=detalle]").fill("Denuncia de un vecino")
+    dialogo.get_by_role("button", name="Continuar").click()
     pagina.wait_for_selector("#q-control:not([hidden])", timeout=10_000)
+    leido = Registro.objects.filter(action=Registro.Action.ACCESS).latest("timestamp")
+    assert leido.additional_data["lectura"] == "quién estaba dónde"
+    assert leido.additional_data["motivo"] == "otro"
+    assert leido.additional_data["motivo_detalle"] == "Denuncia de un vecino"
     total = pagina.evaluate("window.gadMapa.quien.datos.efectivos.length")
     assert total >= 2
     # A quarter into the hour only the early one had reported; at the end both.

@@ -98,7 +98,7 @@ class TestRecorrido:
                 punto=Point(*desplazar(*CENTRO, este_m=minutos), srid=4326),
             )
         PosicionFactory(efectivo=e, registrada_en=ahora - timedelta(hours=5))
-        r = api(comandante_a).get(f"/api/v1/efectivos/{e.pk}/recorrido/?horas=2")
+        r = api(comandante_a).get(f"/api/v1/efectivos/{e.pk}/recorrido/?horas=2&motivo=supervision")
         assert r.status_code == 200
         cuerpo = r.json()
         assert cuerpo["lecturas"] == 3
@@ -123,10 +123,15 @@ class TestRecorrido:
     )
     def test_parametros_invalidos_son_400(self, api, comandante_a, unidad_a, query):
         e = EfectivoFactory(unidad=unidad_a)
-        r = api(comandante_a).get(f"/api/v1/efectivos/{e.pk}/recorrido/?{query}")
+        r = api(comandante_a).get(f"/api/v1/efectivos/{e.pk}/recorrido/?{query}&motivo=supervision")
         assert r.status_code == 400, r.content
         assert "error" in r.json()
 
     def test_otro_comandante_y_efectivos_no_lo_ven(self, api, comandante_b, efectivo):
-        assert api(comandante_b).get(f"/api/v1/efectivos/{efectivo.pk}/recorrido/").status_code == 404
-        assert api(efectivo.usuario).get(f"/api/v1/efectivos/{efectivo.pk}/recorrido/").status_code == 403
+        assert (
+            api(comandante_b).get(f"/api/v1/efectivos/{efectivo.pk}/recorrido/?motivo=supervision").status_code == 404
+        )
+        assert (
+            api(efectivo.usuario).get(f"/api/v1/efectivos/{efectivo.pk}/recorrido/?motivo=supervision").status_code
+            == 403
+        )

@@ -132,7 +132,7 @@ def test_la_ingesta_guarda_marca_y_no_usa_la_lectura_imposible(api, comandante_a
     assert Alerta.objects.count() == 1
 
     # The commander's track shows both flagged readings, apart from the line.
-    puntos = api(comandante_a).get(f"/api/v1/efectivos/{efectivo.pk}/recorrido/").json()["puntos"]
+    puntos = api(comandante_a).get(f"/api/v1/efectivos/{efectivo.pk}/recorrido/?motivo=supervision").json()["puntos"]
     assert [p[3] for p in puntos] == [False, True, False, True, False]
     assert puntos[1][:2] == [round(AEROPARQUE[0], 6), round(AEROPARQUE[1], 6)]
 

@@ -19,6 +19,7 @@ from tareas import services as tareas_services
 from tareas.models import EstadoTarea, Tarea, TipoTarea
 from telegram_bot import mensajes, services
 from telegram_bot.models import ActualizacionProcesada, CodigoVinculacion, EmergenciaPendiente
+from tests.conftest import cliente_jwt
 from tests.factories import CENTRO, EfectivoFactory, GeocercaFactory, TareaFactory, cuadrado, desplazar
 from tests.telegram_falso import TOKEN, TelegramFalso, bot_en_marcha
 from tests.vivo import esperar_puerto, puerto_libre
@@ -205,6 +206,20 @@ def test_estado_y_emergencia_desde_el_bot(bot, falso, vinculado):
     assert tarea.codigo in respuesta and cercano.apellido in respuesta
     assert tarea.unidad_id == vinculado.unidad_id and tarea.creada_por == vinculado.usuario
     assert list(tarea.asignaciones.values_list("efectivo_id", flat=True)) == [cercano.pk]
+
+
+def test_accesos_dice_quien_consulto_sus_datos_y_por_que(bot, falso, vinculado, comandante_a):
+    falso.mensaje(TG, "/accesos")
+    assert falso.esperar("sendMessage", chat_id=TG)[-1]["text"] == "Nadie consultó sus datos."
+    r = cliente_jwt(comandante_a).get(
+        f"/api/v1/efectivos/{vinculado.pk}/recorrido/?horas=2&motivo=otro&motivo_detalle=Reclamo%20del%20vecino"
+    )
+    assert r.status_code == 200, r.content
+    falso.mensaje(TG, "/accesos")
+    texto = falso.esperar("sendMessage", 2, chat_id=TG)[-1]["text"]
+    assert "Consultas a sus datos: 1" in texto
+    assert comandante_a.get_username() in texto or comandante_a.get_full_name() in texto
+    assert "recorrido. Motivo: Otro (explicar) — Reclamo del vecino" in texto, texto
 
 
 def test_modo_webhook_exige_el_token_secreto(transactional_db, falso, vinculado):

@@ -2,7 +2,7 @@
 // and then live from /ws/eventos/ (opened with a single-use ticket, resumed with `desde` after a
 // drop). What must reach the server (readings, the SOS, "Estoy bien") goes through an IndexedDB
 // queue first, so nothing is lost without signal.
-import { escapar, hora, pedir } from "../mapa/api.js";
+import { escapar, fechaHora, hora, pedir } from "../mapa/api.js";
 import { cuantos, encolar, pendientes, quitar } from "./cola.js";
 import { MiniMapa, tareaHtml } from "./tareas.js";
 
@@ -528,6 +528,31 @@ async function recibir(f) {
 }
 
 // --- start ---------------------------------------------------------------------------------------
+// --- who read my data (GET /api/v1/yo/accesos/) --------------------------------------------------
+
+async function cargarAccesos() {
+  const lista = $("accesos");
+  try {
+    const r = await pedir("/api/v1/yo/accesos/?limit=50");
+    lista.innerHTML = r.results.length
+      ? r.results
+          .map(
+            (a) => `<li data-acceso="${a.id}"><strong>${escapar(a.quien)}</strong>${a.unidad ? ` (${escapar(a.unidad)})` : ""} ·
+              ${escapar(a.que)} <span class="c-tenue">${fechaHora(a.cuando)}</span><br>
+              <span class="c-tenue">Motivo:</span> ${escapar(a.motivo_texto || "sin motivo registrado")}${
+                a.motivo_detalle ? ` — ${escapar(a.motivo_detalle)}` : ""
+              }</li>`,
+          )
+          .join("")
+      : '<li class="c-tenue">Nadie consultó sus datos.</li>';
+  } catch (err) {
+    lista.innerHTML = `<li class="c-tenue">${escapar(err.message)}</li>`;
+  }
+}
+$("accesos-detalle").addEventListener("toggle", () => {
+  if ($("accesos-detalle").open) cargarAccesos();
+});
+
 async function cargarYo() {
   estado.yo = await pedir("/api/v1/yo/");
   pintarYo();

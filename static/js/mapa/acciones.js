@@ -1,7 +1,7 @@
 // Acting from the map: a click on an empty spot offers a task or an emergency there, with the
 // nearest available efectivos and their distances; a click on an efectivo opens its details,
 // current tasks and a replay of its track on a time slider.
-import { pedir, detalleTexto, escapar, fechaHora, hora } from "./api.js";
+import { pedir, detalleTexto, escapar, fechaHora, hora, conMotivo, preguntarMotivo } from "./api.js";
 
 const $ = (sel, raiz = document) => raiz.querySelector(sel);
 
@@ -349,11 +349,23 @@ export class Acciones {
     this.alMostrarEfectivo?.({ ...e, id: Number(id) }, $("#comunicar"));
     this.equipos(id, e);
     // The same window as the replay, as a file GIS tools open (streamed by /api/v1/exportes/).
+    // Someone's track is personal data: the reason is asked first (once per officer per session).
     this.contenido.querySelectorAll(".descargas a").forEach((a) =>
-      a.addEventListener("click", (ev) => {
-        const desde = new Date(Date.now() - Number($("#r-horas").value) * 3600e3).toISOString();
-        a.href = `/api/v1/exportes/recorridos/?formato=${a.dataset.formato}&efectivo=${id}&desde=${encodeURIComponent(desde)}`;
+      a.addEventListener("click", async (ev) => {
         ev.stopPropagation();
+        const clave = `efectivo:${id}`;
+        const desde = new Date(Date.now() - Number($("#r-horas").value) * 3600e3).toISOString();
+        const url = () =>
+          conMotivo(`/api/v1/exportes/recorridos/?formato=${a.dataset.formato}&efectivo=${id}&desde=${encodeURIComponent(desde)}`, clave);
+        if (conMotivo("/", clave) !== "/") {
+          a.href = url();
+          return;
+        }
+        ev.preventDefault();
+        if (await preguntarMotivo(clave)) {
+          a.href = url();
+          a.click();
+        }
       }),
     );
   }
@@ -487,7 +499,7 @@ export class Acciones {
   async recorrido(id, horas) {
     let r;
     try {
-      r = await pedir(`/api/v1/efectivos/${id}/recorrido/?horas=${horas}`);
+      r = await pedir(`/api/v1/efectivos/${id}/recorrido/?horas=${horas}`, { motivo: `efectivo:${id}` });
     } catch (err) {
       this.avisar(detalleTexto(err));
       return;

@@ -16,7 +16,100 @@ export class ErrorApi extends Error {
   }
 }
 
-export async function pedir(url, { metodo = "GET", cuerpo } = {}) {
+// --- why a commander reads an officer's personal data (auditoria/motivos.py) -----------------------
+// A track, "who was where" or an export of someone's data needs a reason. The commander gives it
+// once per officer (or per kind of read) per browser session; it is sent with every such read
+// after that and stored in the audit trail, where the officer sees it.
+
+const MOTIVOS = "gad.motivos";
+
+function motivosGuardados() {
+  try {
+    return JSON.parse(sessionStorage.getItem(MOTIVOS) || "{}");
+  } catch {
+    return {};
+  }
+}
+
+export function conMotivo(url, clave) {
+  const m = clave && motivosGuardados()[clave];
+  if (!m) return url;
+  const u = new URL(url, location.origin);
+  u.searchParams.set("motivo", m.motivo);
+  if (m.detalle) u.searchParams.set("motivo_detalle", m.detalle);
+  return u.pathname + u.search;
+}
+
+function configMapa() {
+  return JSON.parse(document.getElementById("mapa-config")?.textContent || "{}");
+}
+
+// Asks for the reason in a dialog; resolves to {motivo, detalle} (kept for `clave`) or null.
+export function preguntarMotivo(clave, { opciones, maximo } = {}) {
+  const config = configMapa();
+  opciones = opciones || config.motivos || {};
+  maximo = maximo || config.motivoDetalleMax || 200;
+  return new Promise((resolver) => {
+    const dlg = document.createElement("dialog");
+    dlg.className = "dlg-motivo";
+    dlg.setAttribute("aria-labelledby", "dlg-motivo-titulo");
+    dlg.innerHTML = `<form method="dialog">
+      <h3 id="dlg-motivo-titulo">Motivo del acceso</h3>
+      <p class="tenue">Los datos personales de un efectivo (recorridos, quién estaba dónde, exportes) se consultan con un
+      motivo. Queda registrado y el efectivo puede verlo. Se pide una vez por efectivo en esta sesión.</p>
+      <label>Motivo <select name="motivo" required><option value="">Elegir…</option>${Object.entries(opciones)
+        .map(([v, t]) => `<option value="${escapar(v)}">${escapar(t)}</option>`)
+        .join("")}</select></label>
+      <label>Detalle <input name="detalle" maxlength="${Number(maximo)}" placeholder="Opcional; obligatorio con «Otro»"></label>
+      <p class="error" hidden></p>
+      <div class="botones"><button type="button" value="cancelar">Cancelar</button><button type="submit" value="ok">Continuar</button></div>
+    </form>`;
+    document.body.append(dlg);
+    const form = dlg.querySelector("form");
+    const cerrar = (valor) => {
+      dlg.close();
+      dlg.remove();
+      resolver(valor);
+    };
+    dlg.querySelector('button[value="cancelar"]').addEventListener("click", () => cerrar(null));
+    dlg.addEventListener("cancel", (ev) => {
+      ev.preventDefault();
+      cerrar(null);
+    });
+    form.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      const motivo = form.motivo.value;
+      const detalle = form.detalle.value.trim();
+      const error = dlg.querySelector(".error");
+      if (!motivo || (motivo === "otro" && !detalle)) {
+        error.textContent = motivo ? "Explique el motivo en el detalle." : "Elija un motivo.";
+        error.hidden = false;
+        return;
+      }
+      const guardados = motivosGuardados();
+      guardados[clave] = { motivo, detalle };
+      sessionStorage.setItem(MOTIVOS, JSON.stringify(guardados));
+      cerrar({ motivo, detalle });
+    });
+    dlg.showModal();
+  });
+}
+
+// `motivo`: the key the server knows the read by ("efectivo:12", "quien", "exporte"): a reason
+// already given for it is sent; a 400 motivo_requerido asks for one and retries once.
+export async function pedir(url, { metodo = "GET", cuerpo, motivo } = {}) {
+  try {
+    return await pedirUna(conMotivo(url, motivo), { metodo, cuerpo });
+  } catch (err) {
+    if (!(err instanceof ErrorApi) || err.codigo !== "motivo_requerido") throw err;
+    const clave = err.detalle?.clave || motivo;
+    const dado = await preguntarMotivo(clave, { opciones: err.detalle?.opciones, maximo: err.detalle?.detalle_max });
+    if (!dado) throw new ErrorApi(400, { error: { codigo: "motivo_requerido", mensaje: "Consulta cancelada: sin motivo." } });
+    return pedirUna(conMotivo(url, clave), { metodo, cuerpo });
+  }
+}
+
+async function pedirUna(url, { metodo = "GET", cuerpo } = {}) {
   const opciones = { method: metodo, credentials: "same-origin", headers: { Accept: "application/json" } };
   // Every unsafe method carries the CSRF token, with a body or without (an action like "revocar").
   if (metodo !== "GET") opciones.headers["X-CSRFToken"] = csrf();

@@ -74,7 +74,7 @@ export class Quien {
     if (unidad) q.set("unidad", unidad);
     if (document.getElementById("q-area").checked) q.set("bbox", this.map.getBounds().toArray().flat().join(","));
     try {
-      this.datos = await pedir(`/api/v1/efectivos/recorridos/?${q}`);
+      this.datos = await pedir(`/api/v1/efectivos/recorridos/?${q}`, { motivo: "quien" });
     } catch (err) {
       this.avisar(detalleTexto(err));
       return;

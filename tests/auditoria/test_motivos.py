@@ -1,0 +1,76 @@
+"""Reading an officer's personal data requires a reason (#30): a track, "who was where", an export
+of someone's data. The reason is stored with the read; an officer's own data needs none."""
+
+from __future__ import annotations
+
+import pytest
+
+from auditoria.models import Registro
+from auditoria.motivos import DETALLE_MAX
+from tests.conftest import cliente_jwt
+
+pytestmark = pytest.mark.django_db
+
+LECTURAS = [
+    "/api/v1/efectivos/{id}/recorrido/?horas=2",
+    "/api/v1/efectivos/recorridos/?unidad={unidad}",
+    "/api/v1/exportes/recorridos/?formato=csv&efectivo={id}",
+    "/api/v1/exportes/alertas/?formato=csv",
+]
+
+
+def _url(plantilla: str, efectivo) -> str:
+    return plantilla.format(id=efectivo.pk, unidad=efectivo.unidad_id)
+
+
+@pytest.mark.parametrize("plantilla", LECTURAS)
+def test_sin_motivo_es_un_400_que_lista_los_motivos(comandante_a, efectivo, plantilla):
+    antes = Registro.objects.filter(action=Registro.Action.ACCESS).count()
+    r = cliente_jwt(comandante_a).get(_url(plantilla, efectivo))
+    assert r.status_code == 400, r.content
+    error = r.json()["error"]
+    assert error["codigo"] == "motivo_requerido"
+    assert "supervision" in error["detalle"]["opciones"] and error["detalle"]["detalle_max"] == DETALLE_MAX
+    # Nothing was read, so nothing is recorded as read.
+    assert Registro.objects.filter(action=Registro.Action.ACCESS).count() == antes
+
+
+@pytest.mark.parametrize(
+    "consulta, campo",
+    [
+        ("motivo=curiosidad", "opciones"),
+        ("motivo=otro", "motivo_detalle"),
+        ("motivo=otro&motivo_detalle=%20%20", "motivo_detalle"),
+        (f"motivo=supervision&motivo_detalle={'x' * (DETALLE_MAX + 1)}", "maximo"),
+    ],
+)
+@pytest.mark.parametrize("plantilla", LECTURAS[:2])
+def test_un_motivo_mal_dado_es_un_400_claro(comandante_a, efectivo, plantilla, consulta, campo):
+    r = cliente_jwt(comandante_a).get(f"{_url(plantilla, efectivo)}&{consulta}")
+    assert r.status_code == 400, r.content
+    error = r.json()["error"]
+    assert error["codigo"] == "motivo_invalido" and campo in error["detalle"], error
+
+
+@pytest.mark.parametrize("plantilla", LECTURAS)
+def test_el_motivo_queda_con_la_lectura(comandante_a, efectivo, plantilla):
+    r = cliente_jwt(comandante_a).get(
+        f"{_url(plantilla, efectivo)}&motivo=judicial&motivo_detalle=Oficio%20123/26%20de%20la%20fiscal%C3%ADa"
+    )
+    assert r.status_code == 200
+    if r.streaming:
+        b"".join(r)
+    leido = Registro.objects.filter(action=Registro.Action.ACCESS).latest("timestamp")
+    assert leido.actor == comandante_a
+    assert leido.additional_data["motivo"] == "judicial"
+    assert leido.additional_data["motivo_detalle"] == "Oficio 123/26 de la fiscalía"
+
+
+def test_sus_propios_datos_no_piden_motivo(efectivo):
+    c = cliente_jwt(efectivo.usuario)
+    r = c.get(f"/api/v1/exportes/recorridos/?formato=csv&efectivo={efectivo.pk}")
+    assert r.status_code == 200, r.content
+    b"".join(r)
+    assert c.get("/api/v1/exportes/recorridos/?formato=csv").status_code == 200
+    leido = Registro.objects.filter(action=Registro.Action.ACCESS).latest("timestamp")
+    assert leido.actor == efectivo.usuario and "motivo" not in leido.additional_data
