@@ -486,6 +486,12 @@ MIGRATION_MODULES = {"auditlog": None}
 AUDITORIA_ANCLAS = env_str("AUDITORIA_ANCLAS", "")
 AUDITORIA_ANCLA_MIN = env_int("AUDITORIA_ANCLA_MIN", 5, minimum=1)
 AUDITORIA_RETENCION_DIAS = env_int("AUDITORIA_RETENCION_DIAS", 1825, minimum=1)
+# Retention of the other records about people (gad_project.retencion), in days.
+ALERTAS_RETENCION_DIAS = env_int("ALERTAS_RETENCION_DIAS", 365, minimum=1)
+MENSAJES_RETENCION_DIAS = env_int("MENSAJES_RETENCION_DIAS", 180, minimum=1)
+SOS_RETENCION_DIAS = env_int("SOS_RETENCION_DIAS", 365, minimum=1)
+BIENESTAR_RETENCION_DIAS = env_int("BIENESTAR_RETENCION_DIAS", 180, minimum=1)
+DISPOSITIVOS_RETENCION_DIAS = env_int("DISPOSITIVOS_RETENCION_DIAS", 365, minimum=1)
 # Exports (/api/v1/exportes/): the longest window one request may ask for.
 EXPORTES_VENTANA_MAX_DIAS = env_int("EXPORTES_VENTANA_MAX_DIAS", 366, minimum=1)
 MAPA_CENTRO = (-58.4173, -34.6118)  # lon, lat: Buenos Aires
