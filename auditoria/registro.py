@@ -22,9 +22,14 @@ from auditlog.context import set_extra_data
 from auditlog.registry import auditlog
 from django.utils.functional import SimpleLazyObject
 
-# Fields never copied into the trail: secrets, and what the ingest rewrites on every reading.
+# Fields never copied into the trail: secrets, personal data kept encrypted (gad_project.cifrado:
+# the trail would hold it in clear), and what the ingest rewrites on every reading.
 EXCLUIDOS = {
-    "efectivos.Usuario": ["password", "last_login"],
+    "efectivos.Usuario": ["password", "last_login", "telegram_id"],
+    "mensajes.Mensaje": ["texto"],
+    "mensajes.Respuesta": ["texto"],
+    "tareas.Asignacion": ["motivo"],
+    "seguridad.Sos": ["nota"],
     # What the device reports is its telemetry, not a change anyone made.
     "efectivos.Dispositivo": [
         "credencial_hash",
@@ -38,6 +43,7 @@ EXCLUIDOS = {
         "ubicacion_pedida_enviada_en",
     ],
     "efectivos.Efectivo": [
+        "dni",
         "estado_desde",
         "ultima_posicion",
         "ultima_posicion_en",

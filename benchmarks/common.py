@@ -78,6 +78,7 @@ def sembrar(*, efectivos: int, geocercas: int, semilla: int = 7) -> dict:
     from django.db import connection
 
     from efectivos.models import Efectivo, Rol, Unidad, Usuario
+    from gad_project import cifrado
     from geocercas.models import Geocerca
 
     rnd = random.Random(semilla)
@@ -99,6 +100,8 @@ def sembrar(*, efectivos: int, geocercas: int, semilla: int = 7) -> dict:
                 """,
                 [[u.pk for u in unidades], ZONA[0], ZONA[2] - ZONA[0], ZONA[1], ZONA[3] - ZONA[1], efectivos],
             )
+            # DNIs are stored encrypted (gad_project.cifrado), as the ORM would have written them.
+            cifrado.cifrar_columna(cursor, "efectivos_efectivo", "dni", True)
     faltan = geocercas - Geocerca.objects.count()
     if faltan > 0:
         filas = []

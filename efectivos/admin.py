@@ -67,7 +67,8 @@ class EfectivoAdmin(ConDescargas, MapaAdmin):
     descargas_formatos = ("gpx", "kml", "geojson", "csv")
     list_display = ("codigo_interno", "apellido", "nombre", "rango", "unidad", "estado", "ultima_posicion_en")
     list_filter = ("estado", "unidad", "rango")
-    search_fields = ("codigo_interno", "dni", "apellido", "nombre", "usuario__username")
+    # The DNI is encrypted: found by its exact value (its blind index), never by a fragment.
+    search_fields = ("codigo_interno", "=dni", "apellido", "nombre", "usuario__username")
     list_select_related = ("unidad",)
     autocomplete_fields = ("usuario",)
     # The last position comes only from stored readings (the ingest service).

@@ -6,9 +6,12 @@ from django.contrib.auth.models import AbstractUser
 from django.contrib.gis.db import models
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import BrinIndex, GinIndex
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.db.models.functions import Now
 from django.utils import timezone
+
+from gad_project.cifrado import EnteroCifrado, IndiceCifrado, expresion_indice
 
 
 class Rol(models.TextChoices):
@@ -41,17 +44,19 @@ class Usuario(AbstractUser):
         related_name="usuarios",
         help_text="Para un comandante, el alcance de lo que ve y opera.",
     )
-    telegram_id = models.BigIntegerField(unique=True, null=True, blank=True, editable=False)
+    # Encrypted, with a blind index for the bot's lookups and uniqueness (gad_project.cifrado).
+    telegram_id = EnteroCifrado(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = "usuario"
         verbose_name_plural = "usuarios"
         constraints = [
+            models.UniqueConstraint(expresion_indice("telegram_id"), name="usuario_telegram_unico"),
             models.CheckConstraint(
                 condition=~Q(rol=Rol.COMANDANTE) | Q(unidad__isnull=False),
                 name="comandante_con_unidad",
                 violation_error_message="Un comandante debe tener una unidad.",
-            )
+            ),
         ]
 
     @property
@@ -73,7 +78,7 @@ class EstadoEfectivo(models.TextChoices):
 class Efectivo(models.Model):
     usuario = models.OneToOneField(Usuario, on_delete=models.SET_NULL, null=True, blank=True, related_name="efectivo")
     codigo_interno = models.CharField("código interno", max_length=32, unique=True)
-    dni = models.CharField("DNI", max_length=16, unique=True)
+    dni = IndiceCifrado("DNI", max_length=16)  # encrypted; unique by its blind index (gad_project.cifrado)
     nombre = models.CharField(max_length=100)
     apellido = models.CharField(max_length=100)
     rango = models.CharField(max_length=60, blank=True)
@@ -103,6 +108,7 @@ class Efectivo(models.Model):
         verbose_name = "efectivo"
         verbose_name_plural = "efectivos"
         ordering = ["apellido", "nombre"]
+        constraints = [models.UniqueConstraint(expresion_indice("dni"), name="efectivo_dni_unico")]
         indexes = [
             models.Index(fields=["unidad", "estado"]),
             GinIndex(fields=["especialidades"], name="efectivo_especialidades_gin"),
@@ -114,6 +120,12 @@ class Efectivo(models.Model):
 
     def __str__(self) -> str:
         return f"{self.apellido}, {self.nombre} ({self.codigo_interno})"
+
+    def clean(self) -> None:
+        # The DNI is unique by its blind index, which model validation cannot see through.
+        super().clean()
+        if self.dni and Efectivo.objects.filter(dni=self.dni).exclude(pk=self.pk).exists():
+            raise ValidationError({"dni": "Ya hay un efectivo con ese DNI."})
 
 
 class FuentePosicion(models.TextChoices):

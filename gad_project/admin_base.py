@@ -33,17 +33,29 @@ VENTANAS = (
 ETIQUETAS = {"gpx": "GPX", "kml": "KML", "geojson": "GeoJSON", "csv": "CSV"}
 
 
+# Exports of people's data ask why first (auditoria.motivos): their links go through the reason form.
+CON_MOTIVO = {"exportes_recorridos", "exportes_alertas"}
+
+
 def descargas(nombre_url: str, formatos: tuple[str, ...], *, ventanas: bool = True, **parametros: object) -> list[dict]:
     base = reverse(nombre_url)
     ahora = timezone.now()
     filas = VENTANAS if ventanas else (("todas", None),)
+    motivo = nombre_url in CON_MOTIVO
+
+    def enlace(url: str) -> str:
+        return f"{reverse('admin_motivo')}?{urlencode({'siguiente': url})}" if motivo else url
+
     return [
         {
             "ventana": etiqueta,
+            "motivo": motivo,
             "enlaces": [
                 (
                     ETIQUETAS[f],
-                    f"{base}?{urlencode({'formato': f, **parametros, **({'desde': (ahora - d).isoformat()} if d else {})})}",
+                    enlace(
+                        f"{base}?{urlencode({'formato': f, **parametros, **({'desde': (ahora - d).isoformat()} if d else {})})}"
+                    ),
                 )
                 for f in formatos
             ],
@@ -60,7 +72,9 @@ def descargas_html(filas: list[dict]) -> str:
             (
                 fila["ventana"],
                 format_html_join(
-                    " · ", '<a href="{}" download>{}</a>', ((url, etiqueta) for etiqueta, url in fila["enlaces"])
+                    " · ",
+                    '<a href="{}"{}>{}</a>',
+                    ((url, "" if fila["motivo"] else " download", etiqueta) for etiqueta, url in fila["enlaces"]),
                 ),
             )
             for fila in filas

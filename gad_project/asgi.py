@@ -14,6 +14,11 @@ sys.setswitchinterval(float(os.environ.get("GAD_GIL_SWITCH_S", "0.0005")))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gad_project.settings")
 django_asgi_app = get_asgi_application()
 
+from gad_project import cifrado  # noqa: E402
+
+# Never serve undecryptable personal data: keys that do not decrypt what is stored stop the server.
+cifrado.verificar()
+
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from mapa.asgi import TeselasRapidas  # noqa: E402

@@ -18,7 +18,7 @@ notes, a message's deliveries) goes too, and no statement holds locks for long.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -35,7 +35,7 @@ class Politica:
     modelo: Callable[[], type[models.Model]]
     campo_fecha: str
     dias: Callable[[], int]
-    ademas: Q = Q()  # what must also hold for a row to go (e.g. closed)
+    ademas: Q = field(default_factory=Q)  # what must also hold for a row to go (e.g. closed)
 
 
 def _politicas() -> list[Politica]:

@@ -11,6 +11,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from gad_project import cifrado as _cifrado
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEV_SECRET_KEY = "dev-insecure-grupo-gad-cambiar-en-produccion"
 
@@ -114,6 +116,11 @@ if not DEBUG and SECRET_KEY == DEV_SECRET_KEY:
     raise ImproperlyConfigured("DEBUG=False with the development SECRET_KEY: set SECRET_KEY (or SECRET_KEY_FILE).")
 if not DEBUG and len(SECRET_KEY) < 32:
     raise ImproperlyConfigured("SECRET_KEY must be at least 32 characters when DEBUG=False.")
+
+# Encryption at rest of personal data (gad_project.cifrado): the key file, read and validated now,
+# so a missing or malformed one stops start-up with a message naming it.
+CIFRADO_CLAVES_FILE = env_str("CIFRADO_CLAVES_FILE", str(BASE_DIR / ".run" / "cifrado_claves"))
+_cifrado.leer_claves(CIFRADO_CLAVES_FILE)
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])

@@ -7,6 +7,7 @@ from django.urls import URLPattern, URLResolver, include, path, re_path
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from auditoria.web import motivo_descarga
 from campo.views import inicio
 from gad_project import health, metricas
 from gad_project.api.auth import ObtenerToken, RenovarToken
@@ -44,6 +45,7 @@ urlpatterns = [
     path("", include("campo.urls")),
     # Both sign-in forms behind the API's lockout (gad_project.ingreso); the admin's before its urls.
     path("admin/login/", con_bloqueo(admin.site.login)),
+    path("admin/motivo/", motivo_descarga, name="admin_motivo"),
     path("admin/", admin.site.urls),
     path("login/", con_bloqueo(auth_views.LoginView.as_view(authentication_form=FormularioIngreso)), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from django.contrib.gis.db import models
 
+from gad_project.cifrado import TextoCifrado
+
 
 class Destino(models.TextChoices):
     EFECTIVOS = "efectivos", "Efectivos elegidos"
@@ -20,7 +22,7 @@ TEXTO_MAX = 2000
 
 class Mensaje(models.Model):
     autor = models.ForeignKey("efectivos.Usuario", on_delete=models.PROTECT, related_name="+")
-    texto = models.TextField(max_length=TEXTO_MAX)
+    texto = TextoCifrado(max_length=TEXTO_MAX)  # encrypted at rest (gad_project.cifrado)
     urgente = models.BooleanField(default=False, help_text="Pide confirmación explícita; se reenvía por Telegram.")
     destino = models.CharField(max_length=10, choices=Destino.choices)
     unidad = models.ForeignKey("efectivos.Unidad", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
@@ -70,7 +72,7 @@ class Respuesta(models.Model):
 
     mensaje = models.ForeignKey(Mensaje, on_delete=models.CASCADE, related_name="respuestas")
     efectivo = models.ForeignKey("efectivos.Efectivo", on_delete=models.CASCADE, related_name="+")
-    texto = models.TextField(max_length=TEXTO_MAX)
+    texto = TextoCifrado(max_length=TEXTO_MAX)  # encrypted at rest (gad_project.cifrado)
     creada_en = models.DateTimeField(auto_now_add=True)
 
     class Meta:

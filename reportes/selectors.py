@@ -55,7 +55,9 @@ SELECT count(*),
        percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM a.llegada_en - a.asignada_en))
            FILTER (WHERE a.llegada_en >= a.asignada_en),
        count(*) FILTER (WHERE a.llegada_en IS NOT NULL),
-       count(*) FILTER (WHERE a.motivo = 'sin respuesta'),
+       -- Timed out: released by the sweep past its deadline, never answered (the reason itself is
+       -- encrypted at rest, gad_project.cifrado).
+       count(*) FILTER (WHERE a.estado = 'liberada' AND a.respondida_en IS NULL AND a.liberada_en >= a.vence_en),
        count(*) FILTER (WHERE a.asignada_por_id IS NULL OR EXISTS (
            SELECT 1 FROM tareas_asignacion b
            WHERE b.tarea_id = a.tarea_id AND b.id < a.id AND b.estado IN ('rechazada', 'liberada'))),

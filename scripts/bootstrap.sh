@@ -88,3 +88,10 @@ fi
 # The secret DEBUG=false needs (the Makefile points SECRET_KEY_FILE here unless one is given).
 mkdir -p .run
 [ -s .run/secret_key ] || (umask 077; head -c 48 /dev/urandom | base64 | tr -d '\n' > .run/secret_key)
+# The keys that encrypt personal data at rest (gad_project/cifrado.py), generated once. Losing this
+# file loses the data it encrypted: back it up apart from the database.
+[ -s .run/cifrado_claves ] || (umask 077; .venv/bin/python -c "
+import base64, os
+from cryptography.fernet import Fernet
+print('indice:' + base64.urlsafe_b64encode(os.urandom(32)).decode())
+print(Fernet.generate_key().decode())" > .run/cifrado_claves)

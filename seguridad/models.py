@@ -6,6 +6,8 @@ from __future__ import annotations
 from django.contrib.gis.db import models
 from django.db.models import Q
 
+from gad_project.cifrado import TextoCifrado
+
 
 class EstadoSos(models.TextChoices):
     ACTIVO = "activo", "Activo"
@@ -42,7 +44,7 @@ class Sos(models.Model):
     resuelto_por = models.ForeignKey(
         "efectivos.Usuario", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    nota = models.TextField(blank=True)
+    nota = TextoCifrado(blank=True)  # encrypted at rest (gad_project.cifrado)
 
     class Meta:
         verbose_name = "SOS"

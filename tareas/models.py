@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.contrib.gis.db import models
 from django.db.models import Q
 
+from gad_project.cifrado import TextoCifrado
+
 
 class TipoTarea(models.TextChoices):
     PATRULLAJE = "patrullaje", "Patrullaje"
@@ -124,7 +126,7 @@ class Asignacion(models.Model):
     vence_en = models.DateTimeField("vence", null=True, blank=True)
     # Why it ended without being carried out: the rejection's reason, "sin respuesta", "liberada
     # por el mando", "reasignada".
-    motivo = models.CharField(max_length=300, blank=True)
+    motivo = TextoCifrado(max_length=300, blank=True)  # encrypted at rest (gad_project.cifrado)
     # "Llegué": when the efectivo said they reached the task's place, and how far from it their
     # last fix was at that moment (None without a fix or a place).
     llegada_en = models.DateTimeField("llegada", null=True, blank=True)
@@ -155,7 +157,7 @@ class TareaEvento(models.Model):
     usuario = models.ForeignKey("efectivos.Usuario", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     estado_anterior = models.CharField(max_length=12, choices=EstadoTarea.choices, blank=True)
     estado_nuevo = models.CharField(max_length=12, choices=EstadoTarea.choices)
-    motivo = models.CharField(max_length=300, blank=True)
+    motivo = TextoCifrado(max_length=300, blank=True)  # encrypted at rest (gad_project.cifrado)
     ocurrido_en = models.DateTimeField(auto_now_add=True)
 
     class Meta:

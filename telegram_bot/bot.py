@@ -32,6 +32,7 @@ from telegram.ext import (
 from auditoria.models import Interfaz
 from auditoria.registro import contexto
 from efectivos.models import EstadoEfectivo
+from gad_project.cifrado import indice
 from gad_project.exceptions import ErrorDominio
 from telegram_bot import acciones, mensajes, metrics, services
 
@@ -50,7 +51,7 @@ def _db(fn: Callable) -> Callable:
             with contexto(
                 actor=lambda: services.usuario_de_telegram(telegram_id) if telegram_id else None,
                 interfaz=Interfaz.TELEGRAM,
-                extra={"telegram_id": telegram_id},
+                extra={"telegram": indice(telegram_id)} if telegram_id else None,  # never the id in clear
             ):
                 return fn(*args, **kwargs)
         finally:

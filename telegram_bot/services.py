@@ -100,7 +100,8 @@ def cuenta_vincular(*, codigo: str, telegram_id: int) -> Usuario:
 def cuenta_desvincular(*, usuario: Usuario) -> None:
     """From now on the bot no longer knows this Telegram account (checked on every update)."""
     Usuario.objects.filter(pk=usuario.pk).update(telegram_id=None)
-    en_bloque([usuario], {"telegram_id": (usuario.telegram_id, None)})
+    # The id is encrypted at rest: the trail records that it went, not what it was.
+    en_bloque([usuario], {"telegram_id": ("(cifrado)", None)})
     Notificacion.objects.filter(usuario=usuario, estado=EstadoNotificacion.PENDIENTE).update(
         estado=EstadoNotificacion.FALLIDA, ultimo_error="Cuenta desvinculada"
     )

@@ -20,6 +20,7 @@ from django.utils import timezone
 from auditoria import services
 from auditoria.models import Registro
 from efectivos.models import Efectivo
+from gad_project.cifrado import indice
 from geocercas.models import Geocerca
 from tareas.models import Tarea
 from tests.conftest import cliente_jwt
@@ -101,7 +102,7 @@ def test_lo_que_hace_el_bot_figura_con_la_cuenta_de_telegram(efectivo):
     assert (cambio.actor, cambio.interfaz, cambio.additional_data) == (
         efectivo.usuario,
         "telegram",
-        {"telegram_id": 551100},
+        {"telegram": indice(551100)},  # never the id in clear: it is encrypted at rest
     )
 
 

@@ -74,3 +74,35 @@ def test_sus_propios_datos_no_piden_motivo(efectivo):
     assert c.get("/api/v1/exportes/recorridos/?formato=csv").status_code == 200
     leido = Registro.objects.filter(action=Registro.Action.ACCESS).latest("timestamp")
     assert leido.actor == efectivo.usuario and "motivo" not in leido.additional_data
+
+
+def test_la_administracion_pide_el_motivo_antes_de_descargar_recorridos(admin, efectivo):
+    from urllib.parse import parse_qs, urlencode, urlsplit
+
+    from django.test import Client
+
+    c = Client()
+    c.force_login(admin)
+    # The efectivo's page offers its track as downloads that go through the reason form.
+    pagina = c.get(f"/admin/efectivos/efectivo/{efectivo.pk}/change/").content.decode()
+    assert "/admin/motivo/?siguiente=%2Fapi%2Fv1%2Fexportes%2Frecorridos%2F" in pagina
+    siguiente = f"/api/v1/exportes/recorridos/?formato=csv&efectivo={efectivo.pk}"
+    formulario = c.get(f"/admin/motivo/?{urlencode({'siguiente': siguiente})}")
+    assert formulario.status_code == 200 and "Requerimiento judicial o fiscal" in formulario.content.decode()
+    sin = c.post("/admin/motivo/", {"siguiente": siguiente, "motivo": ""})
+    assert sin.status_code == 200 and "Indique el motivo" in sin.content.decode()
+    r = c.post("/admin/motivo/", {"siguiente": siguiente, "motivo": "judicial", "motivo_detalle": "Oficio 9"})
+    assert r.status_code == 302
+    destino = urlsplit(r["Location"])
+    assert destino.path == "/api/v1/exportes/recorridos/"
+    assert parse_qs(destino.query)["motivo"] == ["judicial"] and parse_qs(destino.query)["motivo_detalle"] == [
+        "Oficio 9"
+    ]
+    descarga = c.get(r["Location"])
+    assert descarga.status_code == 200
+    b"".join(descarga)
+    leido = Registro.objects.filter(action=Registro.Action.ACCESS).latest("timestamp")
+    assert leido.actor == admin and leido.additional_data["motivo"] == "judicial"
+    # Only to an export of this site.
+    assert c.get("/admin/motivo/?siguiente=https://otro.example/api/v1/exportes/").status_code == 400
+    assert c.get("/admin/motivo/?siguiente=/admin/").status_code == 400

@@ -174,10 +174,18 @@ def test_el_detalle_de_una_alerta_se_lee_con_nombres_hora_local_y_mapa(client, a
 
 
 def _enlaces(html: str) -> list[str]:
+    """The export links of a page: direct downloads, and those of people's data that go through
+    the reason form first (the export they lead to, with a reason given)."""
     import html as html_mod
     import re
+    from urllib.parse import parse_qs, urlsplit
 
-    return [html_mod.unescape(h) for h in re.findall(r'href="(/api/v1/exportes/[^"]+)" download', html)]
+    directos = [html_mod.unescape(h) for h in re.findall(r'href="(/api/v1/exportes/[^"]+)" download', html)]
+    con_motivo = [
+        parse_qs(urlsplit(html_mod.unescape(h)).query)["siguiente"][0] + "&motivo=supervision"
+        for h in re.findall(r'href="(/admin/motivo/\?siguiente=[^"]+)"', html)
+    ]
+    return directos + con_motivo
 
 
 @pytest.mark.filterwarnings("ignore:StreamingHttpResponse must consume")

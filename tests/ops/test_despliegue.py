@@ -10,6 +10,7 @@ from pathlib import Path
 
 from django.contrib.gis.gdal import GDAL_VERSION
 
+from gad_project.cifrado import archivo_nuevo
 from tests.vivo import RAIZ, solo_suite_completa
 
 
@@ -27,6 +28,7 @@ def test_check_deploy_sin_advertencias_con_el_entorno_de_produccion(tmp_path: Pa
         if nombre.endswith("_FILE"):  # the secrets, as files
             contenido = {
                 "SECRET_KEY_FILE": secrets.token_urlsafe(50),
+                "CIFRADO_CLAVES_FILE": archivo_nuevo(),
                 "DATABASE_URL_FILE": os.environ.get("DATABASE_URL", "postgis://gad:gad@127.0.0.1:55432/gad"),
                 "METRICS_TOKEN_FILE": secrets.token_urlsafe(24),
                 "TELEGRAM_BOT_TOKEN_FILE": "123456:prueba",

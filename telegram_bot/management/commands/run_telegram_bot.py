@@ -13,6 +13,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from telegram import Update
 
+from gad_project import cifrado
+
 logger = logging.getLogger(__name__)
 
 
@@ -32,6 +34,7 @@ class Command(BaseCommand):
     def handle(self, *args, webhook=None, puerto=8443, **options):
         if not settings.TELEGRAM_BOT_TOKEN:
             raise CommandError("TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather (see README).")
+        cifrado.verificar()  # keys that do not decrypt the stored data: refuse to start
         app = self._construir()
         if webhook:
             if not settings.TELEGRAM_WEBHOOK_SECRET:
