@@ -33,7 +33,7 @@ class MensajeAdmin(admin.ModelAdmin):
 
     list_display = ("id", "creado_en", "autor", "destino", "urgente", "texto")
     list_filter = ("urgente", "destino")
-    search_fields = ("texto",)
+    search_fields = ("autor__username", "autor__last_name")  # the text is encrypted at rest: not searchable
     date_hierarchy = "creado_en"
     fields = ("autor", "creado_en", "destino", "unidad", "urgente", "texto")
     readonly_fields = fields
