@@ -65,6 +65,7 @@ MODELOS = [
     "efectivos.Unidad",
     "efectivos.Efectivo",
     "efectivos.Dispositivo",
+    "efectivos.Turno",
     "geocercas.Geocerca",
     "geocercas.Alerta",
     "tareas.Tarea",

@@ -71,6 +71,11 @@ def preparar_efectivo() -> tuple[int, int]:
         },
     )
     ControlBienestar.objects.filter(efectivo=efectivo).delete()
+    from common import turnos_asegurar
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        turnos_asegurar(cursor)  # on duty: their readings are stored
     return efectivo.pk, efectivo.unidad_id
 
 

@@ -120,8 +120,21 @@ def sembrar(*, efectivos: int, geocercas: int, semilla: int = 7) -> dict:
                 filas,
             )
     with connection.cursor() as cursor:
+        turnos_asegurar(cursor)
         cursor.execute("ANALYZE")
     return {"efectivos": Efectivo.objects.count(), "geocercas": Geocerca.objects.count()}
+
+
+def turnos_asegurar(cursor) -> None:
+    """Every bench efectivo on duty (efectivos.Turno: readings off duty are not stored), so the
+    ingest runs its duty check and stores everything: a shift from a day ago to a week ahead."""
+    cursor.execute("DELETE FROM efectivos_turno WHERE fin < now() + interval '1 day'")
+    cursor.execute(
+        """INSERT INTO efectivos_turno (efectivo_id, inicio, fin, funcion)
+           SELECT e.id, now() - interval '1 day', now() + interval '7 days', ''
+           FROM efectivos_efectivo e
+           WHERE NOT EXISTS (SELECT 1 FROM efectivos_turno s WHERE s.efectivo_id = e.id)"""
+    )
 
 
 SONDA = (-58.45, -34.66)  # a restricted zone of its own for the probe efectivo
@@ -130,6 +143,7 @@ SONDA = (-58.45, -34.66)  # a restricted zone of its own for the probe efectivo
 def preparar_sonda() -> int:
     """A small restricted fence at SONDA and an efectivo of its own to walk in and out of it."""
     from django.contrib.gis.geos import MultiPolygon, Polygon
+    from django.db import connection
 
     from efectivos.models import Efectivo, Unidad
     from geocercas.models import Geocerca
@@ -152,6 +166,8 @@ def preparar_sonda() -> int:
         codigo_interno="SONDA",
         defaults={"dni": "SONDA", "nombre": "Sonda", "apellido": "Sonda", "unidad": Unidad.objects.first()},
     )
+    with connection.cursor() as cursor:
+        turnos_asegurar(cursor)
     return efectivo.pk
 
 

@@ -1,12 +1,17 @@
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
+from django.urls import path
 from django.utils import timezone
 
 from auditoria import selectors as auditoria_selectors
-from efectivos import services
-from efectivos.models import Dispositivo, Efectivo, Posicion, TipoDispositivo, Unidad, Usuario
+from efectivos import services, turnos
+from efectivos.models import Dispositivo, Efectivo, Posicion, TipoDispositivo, Turno, Unidad, Usuario
+from efectivos.selectors import efectivos_visibles
 from gad_project.admin_base import ConDescargas, descargas, descargas_html
 from gad_project.exceptions import ErrorDominio
 from mapa.admin_base import MapaAdmin, MapaSoloLecturaAdmin
@@ -205,3 +210,66 @@ class DispositivoAdmin(admin.ModelAdmin):
             self.message_user(
                 request, f"{dispositivo}: se le pedirá la ubicación en su próximo envío.", messages.SUCCESS
             )
+
+
+class TurnoImportarForm(forms.Form):
+    archivo = forms.FileField(
+        label="Archivo CSV",
+        help_text="Columnas: codigo_interno,inicio,fin,funcion — horas dd/mm/aaaa hh:mm (hora de Buenos Aires) o ISO 8601.",
+    )
+
+
+@admin.register(Turno)
+class TurnoAdmin(admin.ModelAdmin):
+    """The roster. A commander sees and edits their unidad's shifts only; "Importar CSV" loads a
+    whole roster at once (all or nothing)."""
+
+    list_display = ("efectivo", "inicio", "fin", "funcion", "inicio_real", "fin_real")
+    list_filter = ("efectivo__unidad",)
+    search_fields = ("efectivo__codigo_interno", "efectivo__apellido", "funcion")
+    date_hierarchy = "inicio"
+    autocomplete_fields = ("efectivo",)
+    readonly_fields = ("inicio_real", "fin_real", "creado_por")
+    change_list_template = "admin/efectivos/turno/change_list.html"
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request).select_related("efectivo")
+        return qs.filter(efectivo__in=efectivos_visibles(usuario=request.user))
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "efectivo":
+            kwargs["queryset"] = efectivos_visibles(usuario=request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.creado_por = request.user
+        super().save_model(request, obj, form, change)
+
+    def get_urls(self):
+        return [
+            path("importar/", self.admin_site.admin_view(self.importar), name="efectivos_turno_importar"),
+            *super().get_urls(),
+        ]
+
+    def importar(self, request):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = TurnoImportarForm(request.POST or None, request.FILES or None)
+        errores: list[str] = []
+        if request.method == "POST" and form.is_valid():
+            try:
+                hecho = turnos.turnos_importar(contenido=form.cleaned_data["archivo"].read(), usuario=request.user)
+            except ErrorDominio as exc:
+                errores = [exc.mensaje, *((exc.detalle or {}).get("errores") or [])]
+            else:
+                self.message_user(request, f"{hecho.creados} turnos cargados.", messages.SUCCESS)
+                return redirect("admin:efectivos_turno_changelist")
+        contexto = {
+            **self.admin_site.each_context(request),
+            "title": "Importar turnos (CSV)",
+            "form": form,
+            "errores": errores,
+            "opts": self.model._meta,
+        }
+        return render(request, "admin/efectivos/turno/importar.html", contexto)

@@ -4,7 +4,8 @@ import uuid
 
 from django.contrib.auth.models import AbstractUser
 from django.contrib.gis.db import models
-from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import ArrayField, DateTimeRangeField, RangeOperators
 from django.contrib.postgres.indexes import BrinIndex, GinIndex
 from django.core.exceptions import ValidationError
 from django.db.models import Q
@@ -12,6 +13,13 @@ from django.db.models.functions import Now
 from django.utils import timezone
 
 from gad_project.cifrado import EnteroCifrado, IndiceCifrado, expresion_indice
+
+
+class RangoHorario(models.Func):
+    """tstzrange(inicio, fin): a shift's window, for the no-overlap constraint."""
+
+    function = "TSTZRANGE"
+    output_field = DateTimeRangeField()
 
 
 class Rol(models.TextChoices):
@@ -237,3 +245,52 @@ class Posicion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.efectivo_id} @ {timezone.localtime(self.registrada_en):%d/%m/%Y %H:%M:%S}"
+
+
+class Turno(models.Model):
+    """A roster entry (*turno*): an efectivo's shift in their unidad, set by its commanders (admin,
+    CSV import). The officer signs on ("Inicio de servicio", from TURNO_TOLERANCIA_MIN before the
+    start until the end) and off ("Fin de servicio"); on duty is inside the window
+    [inicio_real or inicio, fin_real or fin). Readings taken off duty are not stored
+    (posiciones.services), unless the officer has an active SOS or an open task."""
+
+    efectivo = models.ForeignKey(Efectivo, on_delete=models.CASCADE, related_name="turnos")
+    inicio = models.DateTimeField()
+    fin = models.DateTimeField()
+    funcion = models.CharField("función", max_length=60, blank=True, help_text="Rol en el turno (p. ej. chofer).")
+    inicio_real = models.DateTimeField("inicio de servicio", null=True, blank=True, editable=False)
+    fin_real = models.DateTimeField("fin de servicio", null=True, blank=True, editable=False)
+    creado_por = models.ForeignKey(
+        "efectivos.Usuario", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
+
+    class Meta:
+        verbose_name = "turno"
+        verbose_name_plural = "turnos"
+        ordering = ["-inicio"]
+        indexes = [models.Index(fields=["efectivo", "inicio"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(fin__gt=models.F("inicio")),
+                name="turno_fin_despues_del_inicio",
+                violation_error_message="El fin del turno debe ser posterior a su inicio.",
+            ),
+            ExclusionConstraint(
+                name="turno_sin_superposicion",
+                expressions=[
+                    ("efectivo", RangeOperators.EQUAL),
+                    (RangoHorario("inicio", "fin"), RangeOperators.OVERLAPS),
+                ],
+                violation_error_message="El efectivo ya tiene un turno que se superpone con ese horario.",
+            ),
+        ]
+
+    def clean(self) -> None:
+        # Before the constraints: a reversed window is no range to compare for overlaps.
+        super().clean()
+        if self.inicio and self.fin and self.fin <= self.inicio:
+            raise ValidationError({"fin": "El fin del turno debe ser posterior a su inicio."})
+
+    def __str__(self) -> str:
+        desde, hasta = timezone.localtime(self.inicio), timezone.localtime(self.fin)
+        return f"{self.efectivo} · {desde:%d/%m %H:%M}–{hasta:%H:%M}"

@@ -493,6 +493,10 @@ MIGRATION_MODULES = {"auditlog": None}
 AUDITORIA_ANCLAS = env_str("AUDITORIA_ANCLAS", "")
 AUDITORIA_ANCLA_MIN = env_int("AUDITORIA_ANCLA_MIN", 5, minimum=1)
 AUDITORIA_RETENCION_DIAS = env_int("AUDITORIA_RETENCION_DIAS", 1825, minimum=1)
+# Duty (#30): readings taken off duty are not stored (efectivos.Turno). A sign-on is accepted from
+# TURNO_TOLERANCIA_MIN minutes before a shift starts until it ends.
+SERVICIO_EXIGIDO = env_bool("SERVICIO_EXIGIDO", True)
+TURNO_TOLERANCIA_MIN = env_int("TURNO_TOLERANCIA_MIN", 15, minimum=0)
 # Retention of the other records about people (gad_project.retencion), in days.
 ALERTAS_RETENCION_DIAS = env_int("ALERTAS_RETENCION_DIAS", 365, minimum=1)
 MENSAJES_RETENCION_DIAS = env_int("MENSAJES_RETENCION_DIAS", 180, minimum=1)

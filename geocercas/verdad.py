@@ -49,7 +49,7 @@ from django.contrib.gis.geos import MultiPolygon, Polygon
 from django.db import connection, transaction
 from django.utils import timezone
 
-from efectivos.models import Efectivo, EstadoEfectivo, Unidad
+from efectivos.models import Efectivo, EstadoEfectivo, Turno, Unidad
 from geocercas.models import Geocerca, TipoAlerta, TipoGeocerca
 
 ORIGEN = (-57.5500, -38.0000)  # lon, lat: away from the demo's fences
@@ -301,6 +301,12 @@ def correr(esc: Escenario, *, confirmar: int = 2, conservar: bool = False) -> di
                 apellido=f"VT{k:03d}",
                 estado=EstadoEfectivo.DISPONIBLE,
             ).pk
+            # The simulated shift is a shift: on duty, so its readings are stored.
+            Turno.objects.create(
+                efectivo_id=of.efectivo_id,
+                inicio=t0 - timedelta(minutes=5),
+                fin=t0 + timedelta(seconds=esc.duracion_s + 300),
+            )
             oficiales.append(of)
 
     def lectura(of: Oficial, f: Fix) -> LecturaNueva:
@@ -382,6 +388,7 @@ def correr(esc: Escenario, *, confirmar: int = 2, conservar: bool = False) -> di
             cursor.execute("DELETE FROM geocercas_alerta WHERE efectivo_id = ANY(%s)", [ids])
             cursor.execute("DELETE FROM geocercas_presencia WHERE efectivo_id = ANY(%s)", [ids])
             cursor.execute("DELETE FROM efectivos_posicion WHERE efectivo_id = ANY(%s)", [ids])
+            cursor.execute("DELETE FROM efectivos_turno WHERE efectivo_id = ANY(%s)", [ids])
             Efectivo.objects.filter(unidad=unidad).delete()
             Geocerca.objects.filter(pk__in=[g.pk for g, _ in cercas]).delete()
             unidad.delete()

@@ -107,7 +107,7 @@ def lecturas_preparar(datos: Any, *, actor: Actor, ahora: datetime) -> Preparada
 
 
 def respuesta_armar(preparadas: Preparadas, resultado: ResultadoIngesta) -> tuple[int, dict[str, Any]]:
-    """(status, body): 201 {aceptadas, duplicadas, implausibles, imprecisas}, or 400 naming every rejected
+    """(status, body): 201 {aceptadas, duplicadas, fuera_de_servicio, implausibles, imprecisas}, or 400 naming every rejected
     reading while saying how many of the others were stored."""
     rechazadas = list(preparadas.rechazadas)
     for pos, motivo in resultado.rechazos.items():
@@ -118,6 +118,7 @@ def respuesta_armar(preparadas: Preparadas, resultado: ResultadoIngesta) -> tupl
     cuerpo = {
         "aceptadas": resultado.aceptadas,
         "duplicadas": resultado.duplicadas,
+        "fuera_de_servicio": resultado.fuera_de_servicio,
         "implausibles": len(resultado.implausibles),
         "imprecisas": len(resultado.imprecisas),
     }
@@ -139,6 +140,7 @@ def resultado_parcial(resultado: ResultadoIngesta, desde: int, hasta: int) -> Re
     return ResultadoIngesta(
         aceptadas=destinos.count(Destino.ACEPTADA),
         duplicadas=destinos.count(Destino.DUPLICADA),
+        fuera_de_servicio=destinos.count(Destino.FUERA_DE_SERVICIO),
         destinos=destinos,
         rechazos={i - desde: m for i, m in resultado.rechazos.items() if desde <= i < hasta},
         implausibles=[i - desde for i in resultado.implausibles if desde <= i < hasta],

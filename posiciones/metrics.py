@@ -4,6 +4,9 @@ from prometheus_client import Counter, Histogram
 
 INGESTADAS = Counter("gad_posiciones_ingestadas_total", "Readings stored", ["fuente"])
 DUPLICADAS = Counter("gad_posiciones_duplicadas_total", "Readings already stored (retries)", ["fuente"])
+FUERA_DE_SERVICIO = Counter(
+    "gad_posiciones_fuera_de_servicio_total", "Readings taken off duty: discarded, not stored", ["fuente"]
+)
 IMPLAUSIBLES = Counter(
     "gad_posiciones_implausibles_total", "Readings stored but flagged: an impossible speed", ["fuente"]
 )
@@ -46,6 +49,7 @@ for _p in ("traccar", "owntracks"):
 for _f in ("api", "telegram", "simulador", "traccar", "owntracks"):  # FuentePosicion
     INGESTADAS.labels(fuente=_f)
     DUPLICADAS.labels(fuente=_f)
+    FUERA_DE_SERVICIO.labels(fuente=_f)
     IMPLAUSIBLES.labels(fuente=_f)
 for _m in ("lote_demasiado_grande", "lectura_invalida"):
     RECHAZADAS.labels(motivo=_m)

@@ -60,6 +60,7 @@ class Destino(StrEnum):
     ACEPTADA = "aceptada"
     DUPLICADA = "duplicada"
     RECHAZADA = "rechazada"
+    FUERA_DE_SERVICIO = "fuera_de_servicio"  # taken off duty: not stored (answered as discarded)
 
 
 FUERA_DE_ALCANCE = "Efectivo inexistente o fuera de su alcance."
@@ -69,6 +70,7 @@ FUERA_DE_ALCANCE = "Efectivo inexistente o fuera de su alcance."
 class ResultadoIngesta:
     aceptadas: int = 0
     duplicadas: int = 0
+    fuera_de_servicio: int = 0  # taken off duty, not stored
     destinos: list[Destino] = field(default_factory=list)  # one per reading, in order
     rechazos: dict[int, str] = field(default_factory=dict)  # reading index -> reason
     alertas: list[AlertaNueva] = field(default_factory=list)
@@ -94,18 +96,39 @@ WHERE id = ANY(%s) ORDER BY id FOR UPDATE
 # reused with another device time is a new reading, stored and evaluated like any other. (Refusing
 # it too took a lookup in every recent day's index, which cost more than the rest of the ingest:
 # benchmarks/README.md, "Figures that were in comments".)
+#
+# Only readings taken on duty (#30): inside one of the efectivo's shifts, from its start (or an
+# earlier sign-on) to its end (or an earlier sign-off), or while they have an active SOS or an
+# open task. The others are not stored; they come back with a null id (answered as discarded).
+# The shift's own end bounds the window (a sign-off only shortens it), so the (efectivo, fin)
+# index finds it.
 _SQL_INSERTAR = """
-INSERT INTO efectivos_posicion
-    (efectivo_id, punto, registrada_en, recibida_en, precision_m, velocidad_kmh, rumbo, fuente, id_cliente,
-     registrada_por_id)
-SELECT t.e, ST_SetSRID(ST_MakePoint(t.lon, t.lat), 4326), t.r, now(), t.p, t.v, t.ru, coalesce(t.f, %s), t.u, t.rp
-FROM jsonb_to_recordset(%s::jsonb)
-     AS t(e bigint, lon float8, lat float8, r timestamptz, p float8, v float8, ru float8, u uuid,
-          todo bool, un bigint, ef bigint, rp bigint, f text)
-JOIN efectivos_efectivo e ON e.id = t.e
-WHERE t.todo OR e.unidad_id = t.un OR e.id = t.ef
-ON CONFLICT (id_cliente, registrada_en) DO NOTHING
-RETURNING id, id_cliente
+WITH t AS (
+    SELECT t.*, (NOT %(exigido)s
+        OR EXISTS (SELECT 1 FROM efectivos_turno s
+                   WHERE s.efectivo_id = t.e AND s.fin > t.r AND coalesce(s.fin_real, s.fin) > t.r
+                     AND LEAST(s.inicio, coalesce(s.inicio_real, s.inicio)) <= t.r)
+        OR EXISTS (SELECT 1 FROM seguridad_sos so WHERE so.efectivo_id = t.e AND so.estado = 'activo')
+        OR EXISTS (SELECT 1 FROM tareas_asignacion a JOIN tareas_tarea ta ON ta.id = a.tarea_id
+                   WHERE a.efectivo_id = t.e AND a.estado IN ('pendiente', 'aceptada')
+                     AND ta.estado IN ('programada', 'asignada', 'en_curso', 'pausada'))) AS servicio
+    FROM jsonb_to_recordset(%(filas)s::jsonb)
+         AS t(e bigint, lon float8, lat float8, r timestamptz, p float8, v float8, ru float8, u uuid,
+              todo bool, un bigint, ef bigint, rp bigint, f text)
+), insertadas AS (
+    INSERT INTO efectivos_posicion
+        (efectivo_id, punto, registrada_en, recibida_en, precision_m, velocidad_kmh, rumbo, fuente, id_cliente,
+         registrada_por_id)
+    SELECT t.e, ST_SetSRID(ST_MakePoint(t.lon, t.lat), 4326), t.r, now(), t.p, t.v, t.ru, coalesce(t.f, %(fuente)s),
+           t.u, t.rp
+    FROM t JOIN efectivos_efectivo e ON e.id = t.e
+    WHERE t.servicio AND (t.todo OR e.unidad_id = t.un OR e.id = t.ef)
+    ON CONFLICT (id_cliente, registrada_en) DO NOTHING
+    RETURNING id, id_cliente
+)
+SELECT id, id_cliente FROM insertadas
+UNION ALL
+SELECT NULL, u FROM t WHERE NOT t.servicio
 """
 
 _SQL_MOVER = """
@@ -179,10 +202,11 @@ def posiciones_registrar(*, lecturas: Sequence[LecturaNueva], fuente: str = Fuen
         insercion = connection.cursor()
         insercion.execute(
             _SQL_INSERTAR,
-            [
-                fuente,
-                orjson.dumps([_fila_insertar(lecturas[idx]) for idx in primeras.values()]).decode(),
-            ],
+            {
+                "exigido": settings.SERVICIO_EXIGIDO,
+                "fuente": fuente,
+                "filas": orjson.dumps([_fila_insertar(lecturas[idx]) for idx in primeras.values()]).decode(),
+            },
         )
         evaluacion = geocercas_services.geocercas_evaluar_iniciar(
             lecturas=[
@@ -205,12 +229,20 @@ def posiciones_registrar(*, lecturas: Sequence[LecturaNueva], fuente: str = Fuen
             ):
                 resultado.destinos[idx] = Destino.RECHAZADA
                 resultado.rechazos[idx] = FUERA_DE_ALCANCE
-        insertadas = {primeras[u]: pid for pid, u in insercion.fetchall()}  # reading index -> posicion id
+        insertadas: dict[int, int] = {}  # reading index -> posicion id
+        for pid, u in insercion.fetchall():
+            if pid is not None:
+                insertadas[primeras[u]] = pid
+            elif resultado.destinos[primeras[u]] != Destino.RECHAZADA:
+                resultado.destinos[primeras[u]] = Destino.FUERA_DE_SERVICIO
         for idx in insertadas:
             resultado.destinos[idx] = Destino.ACEPTADA
         resultado.aceptadas = len(insertadas)
+        resultado.fuera_de_servicio = resultado.destinos.count(Destino.FUERA_DE_SERVICIO)
         _por_terceros_auditar(lecturas, insertadas, efectivos)
-        resultado.duplicadas = len(lecturas) - resultado.aceptadas - len(resultado.rechazos)
+        resultado.duplicadas = (
+            len(lecturas) - resultado.aceptadas - len(resultado.rechazos) - resultado.fuera_de_servicio
+        )
 
         # Stored readings newer than what was last evaluated go through the geofence engine, and
         # the newest of them becomes the last position (which so comes only from a stored
@@ -325,6 +357,8 @@ def _contar(resultado: ResultadoIngesta, lecturas: Sequence[LecturaNueva], fuent
     if all(lec.fuente is None for lec in lecturas):  # the usual case: one source for the call
         metrics.INGESTADAS.labels(fuente=fuente).inc(resultado.aceptadas)
         metrics.DUPLICADAS.labels(fuente=fuente).inc(resultado.duplicadas)
+        if resultado.fuera_de_servicio:
+            metrics.FUERA_DE_SERVICIO.labels(fuente=fuente).inc(resultado.fuera_de_servicio)
         if resultado.implausibles:
             metrics.IMPLAUSIBLES.labels(fuente=fuente).inc(len(resultado.implausibles))
         if resultado.imprecisas:
@@ -336,6 +370,8 @@ def _contar(resultado: ResultadoIngesta, lecturas: Sequence[LecturaNueva], fuent
             metrics.INGESTADAS.labels(fuente=de).inc()
         elif destino == Destino.DUPLICADA:
             metrics.DUPLICADAS.labels(fuente=de).inc()
+        elif destino == Destino.FUERA_DE_SERVICIO:
+            metrics.FUERA_DE_SERVICIO.labels(fuente=de).inc()
     for idx in resultado.implausibles:
         metrics.IMPLAUSIBLES.labels(fuente=lecturas[idx].fuente or fuente).inc()
     for idx in resultado.imprecisas:

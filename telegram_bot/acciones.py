@@ -290,3 +290,20 @@ def mis_accesos(telegram_id: int, limite: int = 10) -> str | None:
         lineas.append(f"• {cuando} · {a['quien']}{unidad}: {a['que']}. Motivo: {motivo}")
     lineas.append("Todo el detalle y la descarga de sus datos, en la app de campo («Mis datos»).")
     return "\n".join(lineas)
+
+
+def servicio(telegram_id: int, accion: str) -> str | None:
+    """/inicio_servicio and /fin_servicio (efectivos.turnos); the answer to send (None: not
+    linked to an efectivo)."""
+    from efectivos import turnos
+
+    _, efectivo = efectivo_vinculado(telegram_id)
+    if efectivo is None:
+        return None
+    try:
+        turno = (turnos.servicio_iniciar if accion == "inicio" else turnos.servicio_terminar)(efectivo=efectivo)
+    except ErrorDominio as exc:
+        return exc.mensaje
+    if accion == "inicio":
+        return f"✅ Servicio iniciado. Turno hasta las {timezone.localtime(turno.fin):%H:%M}."
+    return "Servicio terminado: su ubicación ya no se registra (salvo un SOS o una tarea abierta)."

@@ -162,6 +162,18 @@ async def accesos(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await update.effective_message.reply_text(texto or mensajes.SIN_VINCULAR)
 
 
+@_medido("servicio")
+async def inicio_servicio(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    texto = await _db(acciones.servicio)(update.effective_user.id, "inicio")
+    await update.effective_message.reply_text(texto or mensajes.SIN_VINCULAR)
+
+
+@_medido("servicio")
+async def fin_servicio(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    texto = await _db(acciones.servicio)(update.effective_user.id, "fin")
+    await update.effective_message.reply_text(texto or mensajes.SIN_VINCULAR)
+
+
 @_medido("estado")
 async def estado(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     actual = await _db(acciones.estado_actual)(update.effective_user.id)
@@ -370,6 +382,8 @@ def construir() -> Application:
     app.add_handler(CommandHandler("tareas", tareas))
     app.add_handler(CommandHandler("estado", estado))
     app.add_handler(CommandHandler("accesos", accesos))
+    app.add_handler(CommandHandler("inicio_servicio", inicio_servicio))
+    app.add_handler(CommandHandler("fin_servicio", fin_servicio))
     app.add_handler(CommandHandler("emergencia", emergencia))
     app.add_handler(CommandHandler("sos", sos))
     app.add_handler(MessageHandler(filters.Text([mensajes.BOTON_SOS]), sos))

@@ -14,6 +14,7 @@ AYUDA = (
     "/tareas — sus tareas abiertas, con botones para aceptar, rechazar (con motivo), avisar «Llegué», "
     "iniciar, pausar, reanudar y finalizar\n"
     "/estado — cambiar su disponibilidad\n"
+    "/inicio_servicio y /fin_servicio — empezar y terminar el servicio (fuera de servicio su ubicación no se registra)\n"
     "/accesos — quién consultó sus datos (recorridos, exportes), cuándo y por qué\n"
     "/emergencia <descripción> — reportar una emergencia; después comparta su ubicación\n"
     "🆘 SOS (el botón fijo, o /sos) — pedir auxilio: avisa al mando y despacha al refuerzo más cercano\n"
@@ -30,6 +31,8 @@ COMANDOS = [
     ("estado", "Cambiar mi disponibilidad"),
     ("emergencia", "Reportar una emergencia"),
     ("sos", "Pedir auxilio"),
+    ("inicio_servicio", "Inicio de servicio"),
+    ("fin_servicio", "Fin de servicio"),
     ("accesos", "Quién consultó mis datos"),
     ("ayuda", "Ayuda"),
 ]

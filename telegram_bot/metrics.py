@@ -47,6 +47,7 @@ MEDIDOS = (
     "boton",
     "emergencia",
     "estado",
+    "servicio",
     "sos",
     "start",
     "tareas",

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 import uuid
+from datetime import timedelta
 
 import factory
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 from django.utils import timezone
 
-from efectivos.models import Efectivo, EstadoEfectivo, FuentePosicion, Posicion, Rol, Unidad, Usuario
+from efectivos.models import Efectivo, EstadoEfectivo, FuentePosicion, Posicion, Rol, Turno, Unidad, Usuario
 from geocercas.models import Alerta, Geocerca, TipoAlerta, TipoGeocerca
 from realtime.models import Evento
 from tareas.models import Tarea
@@ -69,6 +70,14 @@ class EfectivoFactory(factory.django.DjangoModelFactory):
     estado = EstadoEfectivo.DISPONIBLE
     ultima_posicion = factory.LazyFunction(lambda: Point(*CENTRO, srid=4326))
     ultima_posicion_en = factory.LazyFunction(timezone.now)
+
+    @factory.post_generation
+    def turno(obj, create, extracted, **kwargs):
+        """On duty: a shift around now, so their readings are stored (efectivos.Turno). `turno=False`
+        leaves them off duty."""
+        if create and extracted is not False:
+            ahora = timezone.now()
+            Turno.objects.create(efectivo=obj, inicio=ahora - timedelta(days=30), fin=ahora + timedelta(days=30))
 
 
 class PosicionFactory(factory.django.DjangoModelFactory):

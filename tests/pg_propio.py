@@ -90,7 +90,10 @@ class ClusterPropio:
         sembrado = (
             "from efectivos.models import *; u = Unidad.objects.create(codigo='C', nombre='C');"
             f"Usuario.objects.create_superuser({admin!r}, password={clave!r}, rol='administrador');"
-            "[Efectivo.objects.create(codigo_interno=f'C{i}', dni=f'C{i}', nombre='N', apellido='A', unidad=u)"
+            "from datetime import timedelta; from django.utils import timezone; ahora = timezone.now();"
+            # On duty (a shift around now): their readings are stored.
+            "[Turno.objects.create(efectivo=Efectivo.objects.create(codigo_interno=f'C{i}', dni=f'C{i}', nombre='N',"
+            " apellido='A', unidad=u), inicio=ahora - timedelta(days=30), fin=ahora + timedelta(days=30))"
             f" for i in range({efectivos})];"
         )
         subprocess.run([py, "manage.py", "shell", "-c", sembrado + ademas], cwd=RAIZ, env=env, check=True)

@@ -41,6 +41,19 @@ class RecorridoSerializer(serializers.Serializer):
     )
 
 
+class TurnoSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    inicio = serializers.DateTimeField()
+    fin = serializers.DateTimeField()
+    funcion = serializers.CharField()
+    inicio_real = serializers.DateTimeField(allow_null=True, help_text="Cuándo inició el servicio.")
+    fin_real = serializers.DateTimeField(allow_null=True, help_text="Cuándo lo terminó, si antes del fin.")
+
+
+class ServicioEntradaSerializer(serializers.Serializer):
+    accion = serializers.ChoiceField(choices=["inicio", "fin"])
+
+
 class YoSerializer(serializers.Serializer):
     """The signed-in user as the mobile app needs them: who, their role, their efectivo record
     (None for commanders and admins without one) and whether Telegram is linked."""
@@ -56,6 +69,10 @@ class YoSerializer(serializers.Serializer):
     lat = serializers.FloatField(allow_null=True)
     lon = serializers.FloatField(allow_null=True)
     posicion_en = serializers.DateTimeField(allow_null=True)
+    en_servicio = serializers.BooleanField(
+        help_text="En un turno ahora (fuera de servicio no se guardan sus lecturas)."
+    )
+    turno = TurnoSerializer(allow_null=True)
 
 
 class EstadoEntradaSerializer(serializers.Serializer):

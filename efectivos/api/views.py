@@ -12,13 +12,14 @@ from rest_framework.views import APIView
 from auditoria.models import Registro
 from auditoria.selectors import acceso_vista, accesos_a
 from auditoria.web import PARAMETROS_MOTIVO, auditar_acceso, motivo_de, parametros_motivo
-from efectivos import selectors, services
+from efectivos import selectors, services, turnos
 from efectivos.api.filtros import EfectivoFiltro
 from efectivos.api.serializers import (
     AccesoSerializer,
     EfectivoGeoSerializer,
     EstadoEntradaSerializer,
     RecorridoSerializer,
+    ServicioEntradaSerializer,
     YoSerializer,
 )
 from gad_project import bd
@@ -101,6 +102,8 @@ def _yo(usuario, efectivo=None) -> dict:
         "unidad": efectivo.unidad.codigo if efectivo else None,
         "estado": efectivo.estado if efectivo else None,
         "telegram_vinculado": usuario.telegram_id is not None,
+        # Duty (#30): the shift they are on duty in now, if any.
+        **_servicio(efectivo),
         # Their own last fix (the field app's distance to a task when the phone has none yet).
         "lat": efectivo.ultima_posicion.y if efectivo and efectivo.ultima_posicion else None,
         "lon": efectivo.ultima_posicion.x if efectivo and efectivo.ultima_posicion else None,
@@ -130,6 +133,31 @@ class YoAccesosView(generics.GenericAPIView):
         qs = accesos_a(efectivo_id=efectivo.pk, usuario_id=request.user.pk)
         pagina = self.paginate_queryset(qs)
         return self.get_paginated_response([acceso_vista(r) for r in pagina])
+
+
+def _servicio(efectivo) -> dict:
+    turno = turnos.turno_actual(efectivo_id=efectivo.pk) if efectivo else None
+    return {"en_servicio": turno is not None, "turno": turnos.turno_vista(turno)}
+
+
+class YoServicioView(APIView):
+    """`POST /api/v1/yo/servicio/ {"accion": "inicio"|"fin"}`: "Inicio de servicio" (from
+    TURNO_TOLERANCIA_MIN before a shift until its end; 409 `fuera_de_turno` otherwise) and "Fin de
+    servicio" (409 `no_en_servicio` when off duty). Off duty, the phone's readings are not stored."""
+
+    permission_classes = [EsEfectivo]
+
+    @extend_schema(request=ServicioEntradaSerializer, responses={200: YoSerializer})
+    def post(self, request):
+        entrada = ServicioEntradaSerializer(data=request.data)
+        entrada.is_valid(raise_exception=True)
+        efectivo = selectors.efectivo_de(usuario=request.user)
+        if entrada.validated_data["accion"] == "inicio":
+            turnos.servicio_iniciar(efectivo=efectivo)
+        else:
+            turnos.servicio_terminar(efectivo=efectivo)
+        efectivo.refresh_from_db()
+        return Response(_yo(request.user, efectivo))
 
 
 class YoEstadoView(APIView):

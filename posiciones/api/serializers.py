@@ -8,6 +8,10 @@ from rest_framework import serializers
 class IngestaRespuestaSerializer(serializers.Serializer[Any]):
     aceptadas = serializers.IntegerField(help_text="Guardadas (incluye las implausibles).")
     duplicadas = serializers.IntegerField()
+    fuera_de_servicio = serializers.IntegerField(
+        help_text="Tomadas fuera de servicio (sin turno ni servicio iniciado, SOS o tarea abierta): descartadas, "
+        "no se guardan; el equipo puede olvidarlas."
+    )
     implausibles = serializers.IntegerField(
         help_text="Guardadas pero marcadas: implican una velocidad imposible desde la última posición aceptada."
     )

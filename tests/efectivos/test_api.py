@@ -32,7 +32,13 @@ def lectura(**cambios) -> dict:
 def test_un_efectivo_envia_su_propia_lectura(api, efectivo):
     respuesta = api(efectivo.usuario).post(URL, lectura(velocidad_kmh=4.2, rumbo=90), format="json")
     assert respuesta.status_code == 201, respuesta.json()
-    assert respuesta.json() == {"aceptadas": 1, "duplicadas": 0, "implausibles": 0, "imprecisas": 0}
+    assert respuesta.json() == {
+        "aceptadas": 1,
+        "duplicadas": 0,
+        "fuera_de_servicio": 0,
+        "implausibles": 0,
+        "imprecisas": 0,
+    }
     posicion = Posicion.objects.get(efectivo=efectivo)
     assert (posicion.velocidad_kmh, posicion.rumbo, posicion.fuente) == (4.2, 90, "api")
     assert posicion.punto.coords == pytest.approx(CENTRO)
@@ -44,12 +50,14 @@ def test_un_lote_se_guarda_y_reintentarlo_cuenta_duplicadas(api, efectivo):
     assert client.post(URL, lote, format="json").json() == {
         "aceptadas": 5,
         "duplicadas": 0,
+        "fuera_de_servicio": 0,
         "implausibles": 0,
         "imprecisas": 0,
     }
     assert client.post(URL, lote, format="json").json() == {
         "aceptadas": 0,
         "duplicadas": 5,
+        "fuera_de_servicio": 0,
         "implausibles": 0,
         "imprecisas": 0,
     }
@@ -138,6 +146,7 @@ def test_un_id_cliente_reusado_con_otra_hora_es_otra_lectura_y_se_evalua(api, ef
     assert client.post(URL, primera, format="json").json() == {
         "aceptadas": 0,
         "duplicadas": 1,
+        "fuera_de_servicio": 0,
         "implausibles": 0,
         "imprecisas": 0,
     }
@@ -145,6 +154,7 @@ def test_un_id_cliente_reusado_con_otra_hora_es_otra_lectura_y_se_evalua(api, ef
     assert client.post(URL, otra, format="json").json() == {
         "aceptadas": 1,
         "duplicadas": 0,
+        "fuera_de_servicio": 0,
         "implausibles": 0,
         "imprecisas": 0,
     }
@@ -165,6 +175,7 @@ def test_un_id_cliente_repetido_en_el_mismo_lote_cuenta_la_primera_lectura(api, 
     assert api(efectivo.usuario).post(URL, lote, format="json").json() == {
         "aceptadas": 1,
         "duplicadas": 1,
+        "fuera_de_servicio": 0,
         "implausibles": 0,
         "imprecisas": 0,
     }
@@ -264,7 +275,13 @@ def test_la_cantidad_de_consultas_no_crece_con_el_lote(api, admin, django_assert
     client = api(admin)
     with django_assert_max_num_queries(16):
         respuesta = client.post(URL, lote, format="json")
-    assert respuesta.json() == {"aceptadas": tamano, "duplicadas": 0, "implausibles": 0, "imprecisas": 0}
+    assert respuesta.json() == {
+        "aceptadas": tamano,
+        "duplicadas": 0,
+        "fuera_de_servicio": 0,
+        "implausibles": 0,
+        "imprecisas": 0,
+    }
 
 
 def test_listado_de_efectivos_en_geojson_con_filtros(

@@ -8,6 +8,7 @@ from django.contrib.gis.geos import Point
 from django.utils import timezone
 
 from efectivos.models import Efectivo, EstadoEfectivo
+from gad_project.tiempo import iso
 from realtime.models import Evento
 from tareas import services as tareas_services
 from tests.conftest import cliente_jwt
@@ -18,6 +19,7 @@ pytestmark = pytest.mark.django_db
 
 def test_yo_describe_al_efectivo_y_al_comandante(efectivo, comandante_a):
     r = cliente_jwt(efectivo.usuario).get("/api/v1/yo/")
+    turno = efectivo.turnos.get()
     assert r.status_code == 200
     assert r.json() == {
         "usuario": "efectivo",
@@ -31,6 +33,15 @@ def test_yo_describe_al_efectivo_y_al_comandante(efectivo, comandante_a):
         "lat": efectivo.ultima_posicion.y,
         "lon": efectivo.ultima_posicion.x,
         "posicion_en": efectivo.ultima_posicion_en.astimezone(timezone.get_default_timezone()).isoformat(),
+        "en_servicio": True,  # the factory puts them in a shift around now
+        "turno": {
+            "id": turno.pk,
+            "inicio": iso(turno.inicio),
+            "fin": iso(turno.fin),
+            "funcion": "",
+            "inicio_real": None,
+            "fin_real": None,
+        },
     }
     yo = cliente_jwt(comandante_a).get("/api/v1/yo/").json()
     assert (yo["rol"], yo["efectivo"], yo["estado"]) == ("comandante", None, None)

@@ -120,7 +120,7 @@ def test_la_ingesta_guarda_marca_y_no_usa_la_lectura_imposible(api, comandante_a
 
     r = cliente.post("/api/v1/posiciones/", _lectura(AEROPARQUE, 1), format="json")
     assert r.status_code == 201
-    assert r.json() == {"aceptadas": 1, "duplicadas": 0, "implausibles": 1, "imprecisas": 0}
+    assert r.json() == {"aceptadas": 1, "duplicadas": 0, "fuera_de_servicio": 0, "implausibles": 1, "imprecisas": 0}
     assert Alerta.objects.count() == 1  # no exit from Retiro, no entry to Aeroparque
     efectivo.refresh_from_db()
     assert efectivo.ultima_posicion.x == pytest.approx(RETIRO[0])  # the last position did not jump

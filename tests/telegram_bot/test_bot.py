@@ -222,6 +222,20 @@ def test_accesos_dice_quien_consulto_sus_datos_y_por_que(bot, falso, vinculado, 
     assert "recorrido. Motivo: Otro (explicar) — Reclamo del vecino" in texto, texto
 
 
+def test_inicio_y_fin_de_servicio_desde_el_bot(bot, falso, vinculado):
+    from efectivos.models import Turno
+
+    falso.mensaje(TG, "/inicio_servicio")
+    assert "Servicio iniciado" in falso.esperar("sendMessage", chat_id=TG)[-1]["text"]
+    assert Turno.objects.get(efectivo=vinculado).inicio_real is not None
+    falso.mensaje(TG, "/fin_servicio")
+    assert "Servicio terminado" in falso.esperar("sendMessage", 2, chat_id=TG)[-1]["text"]
+    vinculado.refresh_from_db()
+    assert vinculado.estado == EstadoEfectivo.FUERA_SERVICIO
+    falso.mensaje(TG, "/fin_servicio")
+    assert falso.esperar("sendMessage", 3, chat_id=TG)[-1]["text"] == "No está en servicio."
+
+
 def test_modo_webhook_exige_el_token_secreto(transactional_db, falso, vinculado):
     puerto = puerto_libre()
     url = f"http://127.0.0.1:{puerto}/telegram"

@@ -10,10 +10,11 @@ from datetime import timedelta
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from demo import datos as demo
-from efectivos.models import Dispositivo, Efectivo, EstadoEfectivo, FuentePosicion, Rol, Unidad, Usuario
+from efectivos.models import Dispositivo, Efectivo, EstadoEfectivo, FuentePosicion, Rol, Turno, Unidad, Usuario
 from efectivos.services import credencial_hash
 from geocercas.models import Geocerca
 from geocercas.services import geocerca_guardar
@@ -46,6 +47,7 @@ class Command(BaseCommand):
             usuarios = self._usuarios(unidades)
             self._geocercas(unidades)
             creados = self._efectivos(unidades, usuarios, efectivos, rnd)
+            self._turnos()
             if not Tarea.objects.exists():
                 self._tareas(unidades, usuarios["comandante"], rnd)
         self._posiciones_recientes(rnd)
@@ -156,6 +158,26 @@ class Command(BaseCommand):
             propio.estado = EstadoEfectivo.DISPONIBLE
             propio.save(update_fields=["usuario", "estado"])
         return creados
+
+    def _turnos(self) -> None:
+        """The roster: 12-hour shifts (06:00-18:00, 18:00-06:00 in the agency's zone) for the next
+        two weeks, for everyone not "fuera de servicio" (their readings are then not stored).
+        Idempotent: each run only adds the shifts after the last one an efectivo has."""
+        ahora = timezone.localtime()
+        borde = ahora.replace(hour=6 if ahora.hour >= 6 else 18, minute=0, second=0, microsecond=0)
+        if ahora.hour < 6:
+            borde -= timedelta(days=1)
+        elif ahora.hour >= 18:
+            borde = borde.replace(hour=18)
+        hasta = borde + timedelta(days=14)
+        ultimos = dict(Turno.objects.values("efectivo_id").annotate(fin=Max("fin")).values_list("efectivo_id", "fin"))
+        nuevos = []
+        for efectivo_id in Efectivo.objects.exclude(estado=EstadoEfectivo.FUERA_SERVICIO).values_list("pk", flat=True):
+            inicio = max(ultimos.get(efectivo_id) or borde - timedelta(hours=12), borde - timedelta(hours=12))
+            while inicio < hasta:
+                nuevos.append(Turno(efectivo_id=efectivo_id, inicio=inicio, fin=inicio + timedelta(hours=12)))
+                inicio += timedelta(hours=12)
+        Turno.objects.bulk_create(nuevos, batch_size=2000)
 
     def _tareas(self, unidades, comandante: Usuario, rnd: random.Random) -> None:
         ahora = timezone.now()

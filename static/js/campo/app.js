@@ -66,7 +66,24 @@ function pintarYo() {
   ).join("");
   $("estado-nota").hidden = !enTarea;
   $("estado-nota").textContent = enTarea ? "En tarea: su estado vuelve a cambiar cuando la tarea termina." : "";
+  // Duty: off duty the phone's readings are not stored (except during an SOS or an open task).
+  const t = yo.turno;
+  $("servicio-texto").textContent = yo.en_servicio
+    ? `En servicio · turno hasta las ${hora(t.fin_real || t.fin)}${t.funcion ? ` · ${t.funcion}` : ""}`
+    : "Fuera de servicio: su ubicación no se registra.";
+  $("servicio").textContent = yo.en_servicio ? "Fin de servicio" : "Inicio de servicio";
+  $("servicio").dataset.accion = yo.en_servicio ? "fin" : "inicio";
 }
+
+$("servicio").addEventListener("click", async () => {
+  try {
+    estado.yo = await pedir("/api/v1/yo/servicio/", { metodo: "POST", cuerpo: { accion: $("servicio").dataset.accion } });
+    pintarYo();
+    avisar(estado.yo.en_servicio ? "Servicio iniciado." : "Servicio terminado.", true);
+  } catch (err) {
+    avisar(err.estado ? err.message : "Sin señal: intente de nuevo en un momento.");
+  }
+});
 
 $("estados").addEventListener("click", async (ev) => {
   const b = ev.target.closest("button[data-estado]");
