@@ -192,3 +192,44 @@ def turnos_importar(*, contenido: bytes, usuario: Usuario) -> Importacion:
     except IntegrityError:
         raise Conflicto("Un turno se superpone con otro cargado al mismo tiempo.", codigo="turno_superpuesto") from None
     return Importacion(len(nuevos), [])
+
+
+# Off duty with a position still on file: nobody is on an active SOS or an open task, and no
+# shift covers now. Their last position is forgotten, so the map shows them without one.
+_SQL_OLVIDAR = """
+UPDATE efectivos_efectivo e
+SET ultima_posicion = NULL, ultima_precision_m = NULL, actualizado_en = now()
+WHERE e.ultima_posicion IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM efectivos_turno s
+                  WHERE s.efectivo_id = e.id AND s.fin > now() AND coalesce(s.fin_real, s.fin) > now()
+                    AND LEAST(s.inicio, coalesce(s.inicio_real, s.inicio)) <= now())
+  AND NOT EXISTS (SELECT 1 FROM seguridad_sos so WHERE so.efectivo_id = e.id AND so.estado = 'activo')
+  AND NOT EXISTS (SELECT 1 FROM tareas_asignacion a JOIN tareas_tarea ta ON ta.id = a.tarea_id
+                  WHERE a.efectivo_id = e.id AND a.estado IN ('pendiente', 'aceptada')
+                    AND ta.estado IN ('programada', 'asignada', 'en_curso', 'pausada'))
+RETURNING e.id, e.unidad_id
+"""
+
+
+def posiciones_fuera_de_servicio_olvidar() -> int:
+    """The beat, every minute: officers off duty lose their last position (the map shows them
+    without one; their history keeps what was taken on duty). How many."""
+    from django.db import connection
+
+    from realtime.services import publish_many
+
+    if not settings.SERVICIO_EXIGIDO:
+        return 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_SQL_OLVIDAR)
+        filas = cursor.fetchall()
+        if filas:
+            unidades = sorted({u for _, u in filas})
+            publish_many([_sin_posicion(u, sorted(e for e, de in filas if de == u)) for u in unidades])
+    return len(filas)
+
+
+def _sin_posicion(unidad_id: int, ids: list[int]):
+    from realtime import eventos
+
+    return eventos.efectivos_sin_posicion(unidad_id=unidad_id, efectivos=ids)

@@ -15,6 +15,7 @@ app.conf.beat_schedule = {
     "realtime-eventos-podar": {"task": "realtime.tasks.eventos_podar", "schedule": 3600.0},
     "efectivos-particiones": {"task": "efectivos.tasks.particiones_mantener", "schedule": 3600.0},
     "auditoria-podar": {"task": "auditoria.tasks.podar", "schedule": 86400.0},
+    "efectivos-fuera-de-servicio": {"task": "efectivos.tasks.posiciones_fuera_de_servicio_olvidar", "schedule": 60.0},
     "retencion-aplicar": {"task": "gad_project.tasks.retencion_aplicar", "schedule": 86400.0},
     "auditoria-anclar": {"task": "auditoria.tasks.anclar", "schedule": 60.0 * settings.AUDITORIA_ANCLA_MIN},
     "geocercas-escalar-alertas": {"task": "geocercas.tasks.alertas_escalar", "schedule": 60.0},

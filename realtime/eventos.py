@@ -203,6 +203,13 @@ def posicion_actualizada(*, unidad_id: int, posiciones: list[PosicionDatos]) -> 
     return Publicacion("posicion.actualizada", dict(datos), grupos.mando_de_unidad(unidad_id))
 
 
+def efectivos_sin_posicion(*, unidad_id: int, efectivos: list[int]) -> Publicacion:
+    """Officers gone off duty: their last position is forgotten, the map removes their dot."""
+    return Publicacion(
+        "efectivo.sin_posicion", {"unidad_id": unidad_id, "efectivos": efectivos}, grupos.mando_de_unidad(unidad_id)
+    )
+
+
 def alerta_geocerca(datos: AlertaDatos) -> Publicacion:
     return Publicacion(
         "alerta.geocerca",
@@ -374,6 +381,7 @@ TIPOS = (
     "geocerca.eliminada",
     "geocerca.silenciada",
     "efectivo.estado",
+    "efectivo.sin_posicion",
     "tarea.creada",
     "tarea.actualizada",
     "tarea.estado",

@@ -182,6 +182,23 @@ def test_asignar_y_responder_publican_asignada_estado_y_asignacion(comandante_a,
     assert _ultimo("tarea.estado").datos["por_usuario_id"] == efectivo.usuario.pk
 
 
+def test_quien_sale_de_servicio_pierde_su_posicion_y_el_mapa_lo_sabe():
+    from efectivos import turnos
+    from efectivos.models import Efectivo, Turno
+
+    fuera = EfectivoFactory(turno=False)  # no shift: off duty, with a position on file
+    adentro = EfectivoFactory(unidad=fuera.unidad)  # the factory's shift around now
+    terminado = EfectivoFactory(unidad=fuera.unidad)
+    Turno.objects.filter(efectivo=terminado).update(fin_real=timezone.now() - timedelta(minutes=1))
+    assert turnos.posiciones_fuera_de_servicio_olvidar() == 2
+    assert Efectivo.objects.get(pk=adentro.pk).ultima_posicion is not None
+    assert Efectivo.objects.get(pk=fuera.pk).ultima_posicion is None
+    evento = _ultimo("efectivo.sin_posicion")
+    assert evento.datos == {"unidad_id": fuera.unidad_id, "efectivos": sorted([fuera.pk, terminado.pk])}
+    assert evento.audiencia == _mando(fuera.unidad_id)
+    assert turnos.posiciones_fuera_de_servicio_olvidar() == 0
+
+
 def test_cada_tipo_del_catalogo_tiene_su_prueba():
     from realtime import eventos
 

@@ -122,6 +122,8 @@ async function iniciar() {
   const manejadores = {
     // One frame per unidad and commit, listing the efectivos that moved (coalesced server-side).
     "posicion.actualizada": (d) => d.posiciones.forEach((p) => capas.posicion({ ...p, unidad_id: d.unidad_id })),
+    // Gone off duty: no position any more (efectivos.turnos).
+    "efectivo.sin_posicion": (d) => d.efectivos.forEach((id) => capas.sinPosicion(id)),
     "efectivo.estado": (d) => {
       capas.estadoEfectivo(d);
       tablero.estado(d);

@@ -340,6 +340,10 @@ export class Capas {
     this.sucioEfectivos = true;
   }
 
+  sinPosicion(id) {
+    if (this.efectivos.delete(id)) this.sucioEfectivos = true;
+  }
+
   estadoEfectivo(d) {
     const f = this.efectivos.get(d.efectivo_id);
     if (f) {
