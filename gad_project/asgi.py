@@ -17,7 +17,7 @@ django_asgi_app = get_asgi_application()
 from gad_project import cifrado  # noqa: E402
 
 # Never serve undecryptable personal data: keys that do not decrypt what is stored stop the server.
-cifrado.verificar()
+cifrado.verificar_al_arrancar()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 

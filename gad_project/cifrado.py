@@ -277,3 +277,32 @@ def operacion_cifrar(*columnas: tuple[str, str, bool]) -> Any:
                 cifrar_columna(cursor, tabla, columna, con_indice)
 
     return migrations.RunPython(adelante, migrations.RunPython.noop, elidable=False)
+
+
+def verificar_al_arrancar() -> None:
+    """`verificar` at a server's start: in a thread of its own (an ASGI server may import the
+    application inside its event loop, where Django refuses database calls). Keys that do not
+    decrypt stop the start; an unreachable database does not (nothing can be served from it
+    anyway, and /health/ready says so)."""
+    import logging
+    import threading
+
+    from django.db import DatabaseError, connection
+
+    errores: list[BaseException] = []
+
+    def correr() -> None:
+        try:
+            verificar()
+        except DatoIndescifrable as exc:
+            errores.append(exc)
+        except DatabaseError as exc:
+            logging.getLogger(__name__).warning("Claves de cifrado no verificadas: base inaccesible (%s)", exc)
+        finally:
+            connection.close()
+
+    hilo = threading.Thread(target=correr, name="cifrado-verificar")
+    hilo.start()
+    hilo.join()
+    if errores:
+        raise errores[0]

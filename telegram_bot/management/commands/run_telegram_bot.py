@@ -34,7 +34,7 @@ class Command(BaseCommand):
     def handle(self, *args, webhook=None, puerto=8443, **options):
         if not settings.TELEGRAM_BOT_TOKEN:
             raise CommandError("TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather (see README).")
-        cifrado.verificar()  # keys that do not decrypt the stored data: refuse to start
+        cifrado.verificar_al_arrancar()  # keys that do not decrypt the stored data: refuse to start
         app = self._construir()
         if webhook:
             if not settings.TELEGRAM_WEBHOOK_SECRET:
