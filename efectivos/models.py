@@ -268,7 +268,8 @@ class Turno(models.Model):
         verbose_name = "turno"
         verbose_name_plural = "turnos"
         ordering = ["-inicio"]
-        indexes = [models.Index(fields=["efectivo", "inicio"])]
+        # The duty check looks for the shift that has not ended yet (efectivo_de_servicio).
+        indexes = [models.Index(fields=["efectivo", "fin"])]
         constraints = [
             models.CheckConstraint(
                 condition=Q(fin__gt=models.F("inicio")),

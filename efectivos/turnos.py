@@ -2,7 +2,7 @@
 
 On duty at instant t: inside a shift's window, from its start (or an earlier sign-on, at most
 TURNO_TOLERANCIA_MIN before it) to its end (or an earlier sign-off). The ingest applies the same
-rule in SQL (posiciones.services._SQL_INSERTAR), plus its exceptions: an active SOS or an open
+rule in SQL (the function efectivo_de_servicio, migration efectivos 0013), plus its exceptions: an active SOS or an open
 task keep an officer's readings whatever the roster says.
 """
 
@@ -199,14 +199,7 @@ def turnos_importar(*, contenido: bytes, usuario: Usuario) -> Importacion:
 _SQL_OLVIDAR = """
 UPDATE efectivos_efectivo e
 SET ultima_posicion = NULL, ultima_precision_m = NULL, actualizado_en = now()
-WHERE e.ultima_posicion IS NOT NULL
-  AND NOT EXISTS (SELECT 1 FROM efectivos_turno s
-                  WHERE s.efectivo_id = e.id AND s.fin > now() AND coalesce(s.fin_real, s.fin) > now()
-                    AND LEAST(s.inicio, coalesce(s.inicio_real, s.inicio)) <= now())
-  AND NOT EXISTS (SELECT 1 FROM seguridad_sos so WHERE so.efectivo_id = e.id AND so.estado = 'activo')
-  AND NOT EXISTS (SELECT 1 FROM tareas_asignacion a JOIN tareas_tarea ta ON ta.id = a.tarea_id
-                  WHERE a.efectivo_id = e.id AND a.estado IN ('pendiente', 'aceptada')
-                    AND ta.estado IN ('programada', 'asignada', 'en_curso', 'pausada'))
+WHERE e.ultima_posicion IS NOT NULL AND NOT efectivo_de_servicio(e.id, now())
 RETURNING e.id, e.unidad_id
 """
 

@@ -97,21 +97,12 @@ WHERE id = ANY(%s) ORDER BY id FOR UPDATE
 # it too took a lookup in every recent day's index, which cost more than the rest of the ingest:
 # benchmarks/README.md, "Figures that were in comments".)
 #
-# Only readings taken on duty (#30): inside one of the efectivo's shifts, from its start (or an
-# earlier sign-on) to its end (or an earlier sign-off), or while they have an active SOS or an
-# open task. The others are not stored; they come back with a null id (answered as discarded).
-# The shift's own end bounds the window (a sign-off only shortens it), so the (efectivo, fin)
-# index finds it.
+# Only readings taken on duty (#30; the SQL function efectivo_de_servicio, migration efectivos
+# 0013: inside one of the efectivo's shifts, or with an active SOS or an open task). The others are
+# not stored; they come back with a null id (answered as discarded).
 _SQL_INSERTAR = """
 WITH t AS (
-    SELECT t.*, (NOT %(exigido)s
-        OR EXISTS (SELECT 1 FROM efectivos_turno s
-                   WHERE s.efectivo_id = t.e AND s.fin > t.r AND coalesce(s.fin_real, s.fin) > t.r
-                     AND LEAST(s.inicio, coalesce(s.inicio_real, s.inicio)) <= t.r)
-        OR EXISTS (SELECT 1 FROM seguridad_sos so WHERE so.efectivo_id = t.e AND so.estado = 'activo')
-        OR EXISTS (SELECT 1 FROM tareas_asignacion a JOIN tareas_tarea ta ON ta.id = a.tarea_id
-                   WHERE a.efectivo_id = t.e AND a.estado IN ('pendiente', 'aceptada')
-                     AND ta.estado IN ('programada', 'asignada', 'en_curso', 'pausada'))) AS servicio
+    SELECT t.*, (NOT %(exigido)s OR efectivo_de_servicio(t.e, t.r)) AS servicio
     FROM jsonb_to_recordset(%(filas)s::jsonb)
          AS t(e bigint, lon float8, lat float8, r timestamptz, p float8, v float8, ru float8, u uuid,
               todo bool, un bigint, ef bigint, rp bigint, f text)

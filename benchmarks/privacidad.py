@@ -1,0 +1,92 @@
+"""Privacy's costs (#30), each against itself without the feature in the same run. Prints JSON.
+
+- Encryption at rest: decrypting a page of 100 efectivos (their DNIs) as the admin's list loads
+  them, against the same page with the DNI deferred, and 100 decryptions alone. Target <= 5 ms.
+- The duty check: one reading at a time through the ingest service (posiciones_registrar, as a
+  phone's request ends up), the check on (SERVICIO_EXIGIDO) and off, interleaved. Target <= 5 %.
+
+    .venv/bin/python benchmarks/privacidad.py
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+
+from common import preparar_django
+
+
+def main() -> None:
+    preparar_django()
+    from efectivos.models import Efectivo
+    from gad_project import cifrado
+
+    qs = Efectivo.objects.select_related("unidad").order_by("pk")
+    assert qs.count() >= 100, "the bench database has fewer than 100 efectivos"
+
+    def medir(hacer, veces: int = 60) -> list[float]:
+        hacer()  # warm
+        muestras = []
+        for _ in range(veces):
+            t = time.perf_counter()
+            hacer()
+            muestras.append((time.perf_counter() - t) * 1000)
+        return muestras
+
+    con = medir(lambda: [e.dni for e in qs[:100]])
+    sin = medir(lambda: list(qs.defer("dni")[:100]))
+    tokens = [cifrado.cifrar(f"{30_000_000 + i}") for i in range(100)]
+    solo = medir(lambda: [cifrado.descifrar(t) for t in tokens])
+    servicio = _servicio()
+    print(
+        json.dumps(
+            {
+                "pagina_100_con_dni_ms_p50": round(statistics.median(con), 3),
+                "pagina_100_sin_dni_ms_p50": round(statistics.median(sin), 3),
+                "descifrar_en_la_pagina_ms": round(statistics.median(con) - statistics.median(sin), 3),
+                "descifrar_100_solo_ms_p50": round(statistics.median(solo), 3),
+                "objetivo_ms": 5,
+                **servicio,
+            },
+            indent=2,
+        )
+    )
+
+
+def _servicio(lecturas: int = 400) -> dict:
+    """One reading per call for on-duty efectivos, the duty check on and off, alternating."""
+    import uuid
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from efectivos.models import Efectivo
+    from posiciones.services import LecturaNueva, posiciones_registrar
+
+    ids = list(
+        Efectivo.objects.filter(turnos__fin__gt=timezone.now()).order_by("pk").values_list("pk", flat=True)[:lecturas]
+    )
+    tiempos: dict[bool, list[float]] = {True: [], False: []}
+    guardadas = 0
+    for k, eid in enumerate(ids * 2):
+        exigido = k % 2 == 0
+        settings.SERVICIO_EXIGIDO = exigido
+        lectura = LecturaNueva(uuid.uuid4(), eid, -34.6, -58.4, timezone.now() - timedelta(seconds=1), 10.0)
+        t = time.perf_counter()
+        r = posiciones_registrar(lecturas=[lectura])
+        tiempos[exigido].append((time.perf_counter() - t) * 1000)
+        guardadas += r.aceptadas
+    con, sin = statistics.median(tiempos[True]), statistics.median(tiempos[False])
+    return {
+        "lectura_con_control_de_servicio_ms_p50": round(con, 3),
+        "lectura_sin_control_de_servicio_ms_p50": round(sin, 3),
+        "control_de_servicio_costo_pct": round(100 * (con - sin) / sin, 1),
+        "lecturas_guardadas": guardadas,
+        "lecturas": len(ids) * 2,
+    }
+
+
+if __name__ == "__main__":
+    main()
