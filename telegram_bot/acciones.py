@@ -141,10 +141,14 @@ def estado_cambiar(telegram_id: int, estado: str) -> tuple[str, str | None]:
     return f"Estado: {EstadoEfectivo(efectivo.estado).label}.", efectivo.estado
 
 
-def ubicacion_registrar(telegram_id: int, chat_id: int, message_id: int, momento, lat, lon, precision, rumbo) -> bool:
+def ubicacion_registrar(
+    telegram_id: int, chat_id: int, message_id: int, momento, lat, lon, precision, rumbo
+) -> str | None:
+    """What became of a shared location: "aceptada", "duplicada" or "fuera_de_servicio" (taken
+    off duty: not stored); None when the account is not linked to an efectivo."""
     _, efectivo = efectivo_vinculado(telegram_id)
     if efectivo is None:
-        return False
+        return None
     lectura = posiciones_services.LecturaNueva(
         id_cliente=uuid.uuid5(NS_LECTURAS, f"{chat_id}:{message_id}:{momento.timestamp()}"),
         efectivo_id=efectivo.pk,
@@ -155,8 +159,8 @@ def ubicacion_registrar(telegram_id: int, chat_id: int, message_id: int, momento
         velocidad_kmh=None,
         rumbo=rumbo,
     )
-    posiciones_services.posiciones_registrar(lecturas=[lectura], fuente=FuentePosicion.TELEGRAM)
-    return True
+    resultado = posiciones_services.posiciones_registrar(lecturas=[lectura], fuente=FuentePosicion.TELEGRAM)
+    return str(resultado.destinos[0])
 
 
 def alerta_reconocer(telegram_id: int, alerta_id: int) -> tuple[str, bool]:

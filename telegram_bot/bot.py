@@ -255,7 +255,9 @@ async def ubicacion(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         )
         await mensaje.reply_text(texto, reply_markup=_teclado_fijo())
         return
-    if loc.live_period:
+    if registrada == "fuera_de_servicio":
+        await mensaje.reply_text(mensajes.FUERA_DE_SERVICIO, reply_markup=_teclado_fijo())
+    elif loc.live_period:
         await mensaje.reply_text("📍 Ubicación en tiempo real activa: se registra mientras la comparta.")
     else:
         await mensaje.reply_text("📍 Ubicación registrada.")

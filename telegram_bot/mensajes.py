@@ -36,6 +36,10 @@ COMANDOS = [
     ("accesos", "Quién consultó mis datos"),
     ("ayuda", "Ayuda"),
 ]
+FUERA_DE_SERVICIO = (
+    "Está fuera de servicio: su ubicación no se registra. Para empezar su turno: /inicio_servicio "
+    "(en caso de peligro, 🆘 SOS igual avisa al mando)."
+)
 SOLO_PRIVADO = "Por seguridad, el bot solo atiende en un chat privado: escríbale directamente."
 BOTON_TAREAS = "📋 Mis tareas"
 BOTON_ESTADO = "🔄 Mi estado"

@@ -234,6 +234,11 @@ def test_inicio_y_fin_de_servicio_desde_el_bot(bot, falso, vinculado):
     assert vinculado.estado == EstadoEfectivo.FUERA_SERVICIO
     falso.mensaje(TG, "/fin_servicio")
     assert falso.esperar("sendMessage", 3, chat_id=TG)[-1]["text"] == "No está en servicio."
+    # Off duty, a shared location is not stored, and the officer is told so.
+    antes = Posicion.objects.filter(efectivo=vinculado).count()
+    falso.ubicacion(TG, CENTRO[1], CENTRO[0])
+    assert falso.esperar("sendMessage", 4, chat_id=TG)[-1]["text"] == mensajes.FUERA_DE_SERVICIO
+    assert Posicion.objects.filter(efectivo=vinculado).count() == antes
 
 
 def test_modo_webhook_exige_el_token_secreto(transactional_db, falso, vinculado):
