@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 import urllib.error
 import urllib.request
 from datetime import timedelta
@@ -234,7 +235,9 @@ def test_inicio_y_fin_de_servicio_desde_el_bot(bot, falso, vinculado):
     assert vinculado.estado == EstadoEfectivo.FUERA_SERVICIO
     falso.mensaje(TG, "/fin_servicio")
     assert falso.esperar("sendMessage", 3, chat_id=TG)[-1]["text"] == "No está en servicio."
-    # Off duty, a shared location is not stored, and the officer is told so.
+    # Off duty, a shared location is not stored, and the officer is told so (Telegram dates a
+    # message to the second: one taken in the second of the sign-off would still be on duty).
+    time.sleep(1.1)
     antes = Posicion.objects.filter(efectivo=vinculado).count()
     falso.ubicacion(TG, CENTRO[1], CENTRO[0])
     assert falso.esperar("sendMessage", 4, chat_id=TG)[-1]["text"] == mensajes.FUERA_DE_SERVICIO
