@@ -35,12 +35,16 @@ test:
 	@bash scripts/services.sh start
 	@$(PY) manage.py collectstatic --noinput -v0
 	@rm -rf .run/metricas-$${REDIS_PREFIX:-gadtest}
-	@$(TEST_ENV) REDIS_PREFIX=$${REDIS_PREFIX:-gadtest} $(PY) -m pytest $(PYTEST_ARGS)
+	@# Everything but the topology on two workers (pytest-xdist: a test database and Redis keys
+	@# of their own each); then the topology tests (marker lento: Redis and PostgreSQL restarts,
+	@# clusters of their own, load) alone, as their timings assume.
+	@$(TEST_ENV) REDIS_PREFIX=$${REDIS_PREFIX:-gadtest} $(PY) -m pytest -n 2 -m "not lento" $(PYTEST_ARGS)
+	@$(TEST_ENV) REDIS_PREFIX=$${REDIS_PREFIX:-gadtest} $(PY) -m pytest -m lento $(PYTEST_ARGS)
 
 # Day to day: the suite without the browser, the topology (markers browser and lento) and whatever
 # starts real processes (servers, the bot, clusters of its own: skipped under GAD_RAPIDO, see
 # tests/conftest.py and tests/vivo.py), on two workers (pytest-xdist: a test database and Redis
-# keys of their own each). `make test` and CI run everything, in one process.
+# keys of their own each). `make test` and CI run everything.
 test-rapido:
 	@bash scripts/bootstrap.sh
 	@bash scripts/services.sh start

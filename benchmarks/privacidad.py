@@ -4,6 +4,9 @@
   them, against the same page with the DNI deferred, and 100 decryptions alone. Target <= 5 ms.
 - The duty check: one reading at a time through the ingest service (posiciones_registrar, as a
   phone's request ends up), the check on (SERVICIO_EXIGIDO) and off, interleaved. Target <= 5 %.
+- Row-level security: the same single readings, and the map's snapshot for a commander
+  (mapa.selectors.mapa_inicial), as the web servers run them (the runtime role, under the
+  policies, the context set) against the owner (no policies), interleaved. Target <= 5 %.
 
     .venv/bin/python benchmarks/privacidad.py
 """
@@ -39,6 +42,7 @@ def main() -> None:
     tokens = [cifrado.cifrar(f"{30_000_000 + i}") for i in range(100)]
     solo = medir(lambda: [cifrado.descifrar(t) for t in tokens])
     servicio = _servicio()
+    pared = _pared()
     print(
         json.dumps(
             {
@@ -48,6 +52,7 @@ def main() -> None:
                 "descifrar_100_solo_ms_p50": round(statistics.median(solo), 3),
                 "objetivo_ms": 5,
                 **servicio,
+                **pared,
             },
             indent=2,
         )
@@ -85,6 +90,71 @@ def _servicio(lecturas: int = 400) -> dict:
         "control_de_servicio_costo_pct": round(100 * (con - sin) / sin, 1),
         "lecturas_guardadas": guardadas,
         "lecturas": len(ids) * 2,
+    }
+
+
+def _pared(veces: int = 400) -> dict:
+    """Alternating the runtime role (under the policies) and the owner on one connection."""
+    import uuid
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.db import connection
+    from django.utils import timezone
+
+    from efectivos.models import Efectivo, Usuario
+    from gad_project import rls
+    from mapa.selectors import mapa_inicial
+    from mapa.tiles import alcance_teselas
+    from posiciones.services import LecturaNueva, posiciones_registrar
+
+    comandante = Usuario.objects.filter(rol="comandante", is_active=True).order_by("pk").first()
+    assert comandante is not None, "the bench database has no commander"
+    alcance = alcance_teselas(comandante)
+    ids = list(
+        Efectivo.objects.filter(turnos__fin__gt=timezone.now()).order_by("pk").values_list("pk", flat=True)[:veces]
+    )
+    settings.SERVICIO_EXIGIDO = True
+
+    def como(muro: bool) -> None:
+        with connection.cursor() as c:
+            c.execute(f"SET ROLE {settings.DB_USUARIO_WEB}" if muro else "RESET ROLE")
+        connection.rls_exenta = not muro
+
+    lectura_ms: dict[bool, list[float]] = {True: [], False: []}
+    mapa_ms: dict[bool, list[float]] = {True: [], False: []}
+    tamanos: dict[bool, int] = {}
+    with rls.usar(rls.de_usuario(comandante)):
+        for k, eid in enumerate(ids * 2):
+            muro = k % 2 == 0
+            como(muro)
+            lectura = LecturaNueva(uuid.uuid4(), eid, -34.6, -58.4, timezone.now() - timedelta(seconds=1), 10.0)
+            t = time.perf_counter()
+            posiciones_registrar(lecturas=[lectura])
+            lectura_ms[muro].append((time.perf_counter() - t) * 1000)
+            if k % 8 < 2:
+                t = time.perf_counter()
+                tamanos[muro] = len(mapa_inicial(usuario=comandante, alcance=alcance))
+                mapa_ms[muro].append((time.perf_counter() - t) * 1000)
+    como(False)
+    connection.rls_exenta = None
+    assert tamanos[True] == tamanos[False], "the wall changed the commander's snapshot"
+
+    def costo(m: dict[bool, list[float]]) -> tuple[float, float, float]:
+        con, sin = statistics.median(m[True]), statistics.median(m[False])
+        return round(con, 3), round(sin, 3), round(100 * (con - sin) / sin, 1)
+
+    lc, ls, lp = costo(lectura_ms)
+    mc, ms, mp = costo(mapa_ms)
+    return {
+        "rls_lectura_con_ms_p50": lc,
+        "rls_lectura_sin_ms_p50": ls,
+        "rls_lectura_costo_pct": lp,
+        "rls_mapa_comandante_con_ms_p50": mc,
+        "rls_mapa_comandante_sin_ms_p50": ms,
+        "rls_mapa_costo_pct": mp,
+        "rls_mapa_bytes": tamanos[True],
+        "rls_mapa_muestras": len(mapa_ms[True]),
     }
 
 

@@ -23,6 +23,7 @@ from django.http import StreamingHttpResponse
 from django.utils import timezone
 
 from efectivos.selectors import CAMPOS_RECORRIDO
+from gad_project import rls
 from gad_project.tiempo import iso
 
 TIPOS: dict[str, tuple[str, str]] = {
@@ -34,11 +35,13 @@ TIPOS: dict[str, tuple[str, str]] = {
 }
 
 
-async def _asincrono(partes: Iterable[str]) -> AsyncIterator[bytes]:
+async def _asincrono(partes: Iterable[str], contexto: rls.Contexto | None) -> AsyncIterator[bytes]:
     iterador = iter(partes)
 
     def siguiente() -> bytes:
-        return "".join(islice(iterador, 500)).encode()
+        # Served after the view returned: the rows are read under the request's context still.
+        with rls.usar(contexto):
+            return "".join(islice(iterador, 500)).encode()
 
     leer = sync_to_async(siguiente, thread_sensitive=True)
     while bloque := await leer():
@@ -48,7 +51,7 @@ async def _asincrono(partes: Iterable[str]) -> AsyncIterator[bytes]:
 def respuesta(partes: Iterable[str], *, formato: str, nombre: str) -> StreamingHttpResponse:
     tipo, extension = TIPOS[formato]
     return StreamingHttpResponse(
-        _asincrono(partes),
+        _asincrono(partes, rls.actual()),
         content_type=tipo,
         headers={
             "Content-Disposition": f'attachment; filename="{nombre}.{extension}"',

@@ -34,6 +34,7 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily
 
+from gad_project import rls
 from gad_project.api.errors import error_body
 
 logger = logging.getLogger(__name__)
@@ -177,6 +178,7 @@ def _permitido(request: HttpRequest) -> bool:
     return any(direccion in ipaddress.ip_network(r, strict=False) for r in settings.METRICS_REDES)
 
 
+@rls.usar(rls.SISTEMA)  # a scrape counts every unidad's rows: the system reads them
 def metricas(request: HttpRequest) -> HttpResponse:
     if not _permitido(request):
         return JsonResponse(

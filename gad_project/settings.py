@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -175,6 +176,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "gad_project.rls.ContextoRls",  # the request's user is the database's context (row-level security)
     "gad_project.middleware.SesionDeslizante",
     "auditoria.middleware.Auditoria",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -218,7 +220,8 @@ try:
     _db = dj_database_url.parse(DATABASE_URL)
 except ValueError as exc:
     raise ImproperlyConfigured(f"DATABASE_URL is malformed: {exc}") from exc
-_db["ENGINE"] = "django.contrib.gis.db.backends.postgis"
+# PostGIS, with every transaction carrying the row-level security context (gad_project.rls).
+_db["ENGINE"] = "gad_project.motor"
 # Under ASGI every request runs in its own thread context, so per-thread persistent connections
 # would mean a new PostgreSQL connection (fork + SCRAM) per request. A process-wide pool instead.
 _db["CONN_MAX_AGE"] = 0
@@ -254,6 +257,17 @@ if env_bool("DB_OPCIONES_DE_SESION", True):
 # which client-side interpolation spent more time quoting than PostgreSQL spent running.
 _db["OPTIONS"]["server_side_binding"] = env_bool("DB_SERVER_SIDE_BINDING", True)
 _db["TEST"] = {"NAME": env_str("DATABASE_TEST_NAME", "test_gad")}
+# Row-level security (gad_project.rls): the web servers connect as the runtime role, which neither
+# owns the tables nor bypasses their policies; migrations and the system's processes (Celery, the
+# bot, management commands) as DATABASE_URL's user, the owner. Same host, port and database; empty
+# DB_USUARIO_WEB keeps the web on DATABASE_URL's user. A web server is an ASGI server's process
+# (GAD_PROCESO=web|sistema says so explicitly for anything else).
+DB_USUARIO_WEB = env_str("DB_USUARIO_WEB", "gad_app")
+DB_CLAVE_WEB = env_str("DB_CLAVE_WEB", "gad_app")
+_SERVIDORES_ASGI = {"daphne", "uvicorn", "gunicorn", "hypercorn", "granian"}
+PROCESO_WEB = os.environ.get("GAD_PROCESO", "web" if Path(sys.argv[0]).name in _SERVIDORES_ASGI else "") == "web"
+if PROCESO_WEB and DB_USUARIO_WEB:
+    _db["USER"], _db["PASSWORD"] = DB_USUARIO_WEB, DB_CLAVE_WEB
 DATABASES = {"default": _db}
 # A streaming replica for the reads that tolerate lag (gad_project/bd.py): direct, not through
 # PgBouncer, with the primary's options. Unset: everything reads from the primary.
@@ -267,6 +281,8 @@ if DATABASE_REPLICA_URL:
     _replica["CONN_MAX_AGE"] = 0
     _replica["OPTIONS"] = {**_db["OPTIONS"], "pool": dict(_db["OPTIONS"]["pool"]), "prepare_threshold": 5}
     _replica["TEST"] = {"MIRROR": "default"}
+    if PROCESO_WEB and DB_USUARIO_WEB:
+        _replica["USER"], _replica["PASSWORD"] = DB_USUARIO_WEB, DB_CLAVE_WEB
     DATABASES["replica"] = _replica
 DATABASE_ROUTERS = ["gad_project.bd.Enrutador"]
 REPLICA_REVISION_S = env_int("REPLICA_REVISION_S", 5, minimum=1)  # how often its health and lag are checked

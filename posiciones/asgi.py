@@ -30,7 +30,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from efectivos.alcance import Actor, actor_de, clave_actor
 from efectivos.models import Usuario
-from gad_project import limites
+from gad_project import limites, rls
 from gad_project.api.errors import error_body
 from gad_project.asgi_util import App, Cabeceras, Receive, Scope, Send, cabecera
 from gad_project.exceptions import EntradaInvalida, ServicioNoDisponible
@@ -89,14 +89,16 @@ class IngestaRapida:
             await _responder(send, 413, _demasiado_grande(), cerrar=True)
             return
         cliente = scope.get("client")
-        estado, datos, cabeceras = await self.dispositivos.atender(
-            scope["path"],
-            query=scope.get("query_string", b""),
-            cuerpo=cuerpo,
-            tipo=cabecera(scope, b"content-type"),
-            autorizacion=cabecera(scope, b"authorization"),
-            ip=cliente[0] if cliente else None,
-        )
+        # A device is no user: its credential, its readings and its SOS are the ingest's own.
+        with rls.usar(rls.INGESTA):
+            estado, datos, cabeceras = await self.dispositivos.atender(
+                scope["path"],
+                query=scope.get("query_string", b""),
+                cuerpo=cuerpo,
+                tipo=cabecera(scope, b"content-type"),
+                autorizacion=cabecera(scope, b"authorization"),
+                ip=cliente[0] if cliente else None,
+            )
         await _enviar(send, estado, datos, cabeceras)
 
     async def _atender(self, crudo: bytes, cuerpo: bytes) -> tuple[int, dict[str, Any], Cabeceras]:
@@ -187,7 +189,10 @@ def _actor_leer(usuario_id: Any) -> Actor | None:
 
     try:
         usuario = Usuario.objects.filter(pk=usuario_id).first()
-        return actor_de(usuario) if usuario is not None else None
+        if usuario is None:
+            return None
+        with rls.usar(rls.de_usuario(usuario)):
+            return actor_de(usuario)
     except (OperationalError, InterfaceError) as exc:
         raise ServicioNoDisponible("La base de datos no está disponible.") from exc
     except (ValueError, TypeError):  # a signed token whose user id is not an id

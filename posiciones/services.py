@@ -21,6 +21,7 @@ from django.db import connection, transaction
 from auditoria import registro
 from efectivos.alcance import Alcance
 from efectivos.models import FuentePosicion
+from gad_project import rls
 from gad_project.bd import tuberia
 from gad_project.exceptions import EntradaInvalida
 from gad_project.tiempo import iso
@@ -157,6 +158,7 @@ WHERE e.id = v.id
 """
 
 
+@rls.usar(rls.INGESTA)  # the poster's scope is checked in SQL, reading by reading
 def posiciones_registrar(*, lecturas: Sequence[LecturaNueva], fuente: str = FuentePosicion.API) -> ResultadoIngesta:
     """Store readings and react to them, in one transaction.
 

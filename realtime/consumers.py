@@ -21,6 +21,7 @@ from redis.exceptions import RedisError
 
 from efectivos.models import Usuario
 from efectivos.selectors import rol_de
+from gad_project import rls
 from gad_project.bd import conexiones_revisar
 from realtime import grupos, latido, metrics, selectors, tickets
 from realtime.services import frame
@@ -78,12 +79,15 @@ def origen_propio(origen: str, host: str, *, seguro: bool) -> bool:
     )
 
 
-def _acceso_releer(usuario_id: int) -> tuple[str | None, list[str]] | None:
-    """The user's role and groups as they are now; None if the user is gone or deactivated."""
+def _acceso_releer(usuario_id: int) -> tuple[str | None, list[str], rls.Contexto | None] | None:
+    """The user's role, groups and database context as they are now; None if the user is gone or
+    deactivated."""
     usuario = Usuario.objects.filter(pk=usuario_id, is_active=True).first()
     if usuario is None:
         return None
-    return rol_de(usuario), grupos.de_usuario(usuario)
+    contexto = rls.de_usuario(usuario)
+    with rls.usar(contexto):
+        return rol_de(usuario), grupos.de_usuario(usuario), contexto
 
 
 class EventosConsumer(AsyncWebsocketConsumer):
@@ -104,6 +108,8 @@ class EventosConsumer(AsyncWebsocketConsumer):
             if self.scope.get("gad_bd_caida"):
                 raise OperationalError("the session's user could not be read")
             usuario = await self._autenticar(params)
+            # This socket's statements run under its user's context (row-level security).
+            rls.fijar(rls.de_usuario(usuario))
             if usuario is not None:
                 self.grupos = await _bd(grupos.de_usuario, usuario)
         except _ERRORES_BD:
@@ -188,7 +194,8 @@ class EventosConsumer(AsyncWebsocketConsumer):
         if ahora is None:
             await self._cerrar(NO_AUTENTICADO)
             return
-        rol, nuevos = ahora
+        rol, nuevos, contexto = ahora
+        rls.fijar(contexto)
         if not nuevos:
             await self._cerrar(PROHIBIDO)
             return

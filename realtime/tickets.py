@@ -31,7 +31,9 @@ def ticket_canjear(*, ticket: str) -> Usuario | None:
     usuario_id = get_redis_connection("default").getdel(_clave(ticket))
     if usuario_id is None:
         return None
-    consulta = Usuario.objects.filter(pk=int(usuario_id), is_active=True).select_related("efectivo")
+    # The user alone: their efectivo record is read under their own context, once the socket has
+    # set it (row-level security: read before, it would be "none").
+    consulta = Usuario.objects.filter(pk=int(usuario_id), is_active=True)
     try:
         return consulta.first()
     except (OperationalError, InterfaceError):

@@ -57,6 +57,17 @@ CONF
   as_postgres psql -h "$data" -p "$PG_PORT" -U gad -d postgres -tAc \
     "SELECT 1 FROM pg_database WHERE datname='gad'" | grep -q 1 \
     || as_postgres psql -h "$data" -p "$PG_PORT" -U gad -d postgres -qc "CREATE DATABASE gad"
+  # The web servers' role: no ownership, no bypass of row-level security (gad_project/rls.py).
+  # Its grants and the policies come with the migrations.
+  as_postgres psql -h "$data" -p "$PG_PORT" -U gad -d postgres -qtAX -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
+DO $$ BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'gad_app') THEN
+        CREATE ROLE gad_app LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS PASSWORD 'gad_app';
+    ELSE
+        ALTER ROLE gad_app LOGIN NOBYPASSRLS PASSWORD 'gad_app';
+    END IF;
+END $$;
+SQL
 }
 
 pg_stop() {

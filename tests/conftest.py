@@ -48,6 +48,21 @@ def _limites_de_cero():
 
 
 @pytest.fixture
+def pared():
+    """From here on, this test's statements run as the web servers run them: as the runtime role,
+    which neither owns the tables nor bypasses their policies (gad_project.rls). The test's
+    transaction ends it."""
+    from django.conf import settings
+    from django.db import connection
+
+    with connection.cursor() as c:
+        c.execute(f"SET LOCAL ROLE {settings.DB_USUARIO_WEB}")
+    connection.rls_exenta = False
+    yield
+    connection.rls_exenta = None
+
+
+@pytest.fixture
 def unidad_a():
     return UnidadFactory(codigo="UA", nombre="Unidad A")
 

@@ -8,16 +8,15 @@
 -- history's day partitions are created by pg_partman's maintenance (efectivos.tasks, hourly),
 -- which needs the owner: run that Celery beat entry's worker as the owner role, or schedule
 -- `CALL partman.run_maintenance_proc()` as the owner with cron.
-\if :{?app_password}
-\else
-\set app_password NULL
-\endif
 DO $$ BEGIN
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'gad_app') THEN
-        CREATE ROLE gad_app LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE;
+        CREATE ROLE gad_app LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS;
     END IF;
 END $$;
+ALTER ROLE gad_app LOGIN NOBYPASSRLS;
+\if :{?app_password}
 ALTER ROLE gad_app PASSWORD :app_password;
+\endif
 GRANT USAGE ON SCHEMA public TO gad_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO gad_app;
 GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO gad_app;

@@ -4,10 +4,15 @@ it. A cell is True when the persona may do it to unidad A's things."""
 
 from __future__ import annotations
 
-import pytest
+import contextlib
 
+import pytest
+from django.core.exceptions import ObjectDoesNotExist
+
+from auditoria import registro
 from efectivos import selectors as efectivos_selectors
 from efectivos.alcance import alcance_de
+from gad_project import rls
 from gad_project.exceptions import NoEncontrado, NoPermitido
 from geocercas import selectors as geocercas_selectors
 from mapa import tiles
@@ -48,7 +53,7 @@ def mundo(admin, comandante_a, comandante_b, efectivo, ajeno, unidad_a, unidad_b
 def _puede(accion) -> bool:
     try:
         return bool(accion())
-    except (NoPermitido, NoEncontrado):  # refused, or not even visible: either way, may not
+    except (NoPermitido, NoEncontrado, ObjectDoesNotExist):  # refused, or not even there: may not
         return False
 
 
@@ -105,10 +110,19 @@ def _acciones(m, usuario):
 
 @pytest.mark.parametrize("accion", sorted(MATRIZ))
 @pytest.mark.parametrize("persona", PERSONAS)
-def test_la_matriz_de_roles_y_acciones(mundo, persona, accion):
+@pytest.mark.parametrize("muro", [False, True], ids=["app", "con_rls"])
+def test_la_matriz_de_roles_y_acciones(mundo, persona, accion, muro, request):
+    """Also as the web servers run it (con_rls): the runtime role under row-level security, the
+    persona's context set. The wall must not take away anything the application allows."""
     usuario = mundo["personas"][persona]
     esperado = bool(MATRIZ[accion][persona])
-    assert _puede(_acciones(mundo, usuario)[accion]) is esperado
+    if muro:
+        request.getfixturevalue("pared")
+    with contextlib.ExitStack() as pila:
+        if muro:  # what a request carries: the database's context, and the audit trail's
+            pila.enter_context(rls.usar(rls.de_usuario(usuario)))
+            pila.enter_context(registro.contexto(actor=lambda: usuario, interfaz="api"))
+        assert _puede(_acciones(mundo, usuario)[accion]) is esperado
 
 
 def test_un_usuario_inactivo_no_ve_nada(mundo):

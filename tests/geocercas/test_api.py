@@ -271,4 +271,4 @@ def test_un_corredor_de_demasiados_vertices_se_rechaza_antes_de_calcular_su_area
         format="json",
     )
     assert r.status_code == 400 and "máximo 2.000" in r.json()["error"]["detalle"]["geom"][0]
-    assert time.monotonic() - inicio < 1.0
+    assert time.monotonic() - inicio < 3.0  # slack for a loaded machine (two workers)
