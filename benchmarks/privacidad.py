@@ -94,12 +94,14 @@ def _servicio(lecturas: int = 400) -> dict:
 
 
 def _pared(veces: int = 400) -> dict:
-    """Alternating the runtime role (under the policies) and the owner on one connection."""
+    """Alternating the runtime role (under the policies) and the owner, each on a connection of its
+    own as in production (one role per server: switching roles on one connection would re-plan
+    every prepared statement at each switch)."""
     import uuid
     from datetime import timedelta
 
     from django.conf import settings
-    from django.db import connection
+    from django.db import connections
     from django.utils import timezone
 
     from efectivos.models import Efectivo, Usuario
@@ -111,15 +113,15 @@ def _pared(veces: int = 400) -> dict:
     comandante = Usuario.objects.filter(rol="comandante", is_active=True).order_by("pk").first()
     assert comandante is not None, "the bench database has no commander"
     alcance = alcance_teselas(comandante)
-    ids = list(
-        Efectivo.objects.filter(turnos__fin__gt=timezone.now()).order_by("pk").values_list("pk", flat=True)[:veces]
-    )
+    ids = list(Efectivo.objects.filter(turnos__fin__gt=timezone.now()).order_by("pk").values_list("pk", flat=True)[:veces])
     settings.SERVICIO_EXIGIDO = True
+    propia = connections["default"]
+    ajustes = {**propia.settings_dict, "USER": settings.DB_USUARIO_WEB, "PASSWORD": settings.DB_CLAVE_WEB}
+    web = propia.__class__(ajustes, alias="web")  # a pool of its own
+    connections["web"] = web
 
     def como(muro: bool) -> None:
-        with connection.cursor() as c:
-            c.execute(f"SET ROLE {settings.DB_USUARIO_WEB}" if muro else "RESET ROLE")
-        connection.rls_exenta = not muro
+        connections["default"] = web if muro else propia
 
     lectura_ms: dict[bool, list[float]] = {True: [], False: []}
     mapa_ms: dict[bool, list[float]] = {True: [], False: []}
@@ -137,7 +139,6 @@ def _pared(veces: int = 400) -> dict:
                 tamanos[muro] = len(mapa_inicial(usuario=comandante, alcance=alcance))
                 mapa_ms[muro].append((time.perf_counter() - t) * 1000)
     como(False)
-    connection.rls_exenta = None
     assert tamanos[True] == tamanos[False], "the wall changed the commander's snapshot"
 
     def costo(m: dict[bool, list[float]]) -> tuple[float, float, float]:

@@ -250,7 +250,10 @@ def verificar() -> None:
     or DatoIndescifrable naming the column."""
     from django.db import connection
 
-    with connection.cursor() as cursor:
+    from gad_project import rls
+
+    # Every table's newest value, whoever's: a system read (row-level security), even in a web server.
+    with rls.usar(rls.SISTEMA), connection.cursor() as cursor:
         for tabla, columna, con_indice in COLUMNAS:
             cursor.execute(f"SELECT {columna} FROM {tabla} WHERE {columna} <> '' ORDER BY id DESC LIMIT 1")
             fila = cursor.fetchone()

@@ -47,14 +47,19 @@ def _limites_de_cero():
         redis.delete(*claves)
 
 
-@pytest.fixture
-def pared():
+@pytest.fixture(autouse=os.environ.get("GAD_PARED") == "1")
+def pared(request):
     """From here on, this test's statements run as the web servers run them: as the runtime role,
     which neither owns the tables nor bypasses their policies (gad_project.rls). The test's
-    transaction ends it."""
+    transaction ends it. (GAD_PARED=1: every test in a transaction, from its first fixture.)"""
     from django.conf import settings
     from django.db import connection
 
+    marca = request.node.get_closest_marker("django_db")
+    if marca is None or marca.kwargs.get("transaction"):
+        yield
+        return
+    request.getfixturevalue("db")
     with connection.cursor() as c:
         c.execute(f"SET LOCAL ROLE {settings.DB_USUARIO_WEB}")
     connection.rls_exenta = False

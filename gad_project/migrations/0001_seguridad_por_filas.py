@@ -8,10 +8,10 @@ gad_project.rls) through four small functions:
 - `rls_usuario()`: the signed-in user (an efectivo's own record is the one with that user).
 No context: every function is false or NULL, so no row passes.
 
-Visibility is inherited along foreign keys: a row that belongs to an efectivo is visible when that
-efectivo's row is (`efectivo_id IN (SELECT id FROM efectivos_efectivo)` runs under the efectivos
-policy), and so on for tasks, alerts and messages. No policy refers back to a table that refers to
-it, so none recurses.
+Visibility follows foreign keys: a row that belongs to an efectivo is visible when that efectivo
+is (of the commander's unidad, or the signed-in efectivo), a task's history with the task, an
+alert's notes with the alert, a message with its deliveries. No policy refers back to a table that
+refers to it, so none recurses.
 
 Tables are FORCEd, so even their owner is subject when not a superuser. The web servers connect as
 the runtime role (`gad_app`, DB_USUARIO_WEB), granted the domain's tables here and the tables of
@@ -33,7 +33,13 @@ $$ SELECT CASE WHEN coalesce(current_setting('gad.rol', true), '') <> ''
 """
 
 # (table, condition). `(SELECT f())` makes each function an InitPlan: computed once per statement.
-POR_EFECTIVO = "efectivo_id IN (SELECT id FROM efectivos_efectivo)"
+# A row of an efectivo's: a commander's unidad's efectivos (one index scan, hashed once per
+# statement), or the signed-in efectivo's own (one unique-index lookup). Not spelled as
+# `IN (SELECT id FROM efectivos_efectivo)`: that reads the whole table under its OR-ed policy.
+POR_EFECTIVO = (
+    "efectivo_id IN (SELECT id FROM efectivos_efectivo WHERE unidad_id = (SELECT rls_unidad())) "
+    "OR efectivo_id = (SELECT id FROM efectivos_efectivo WHERE usuario_id = (SELECT rls_usuario()))"
+)
 POLITICAS = [
     (
         "efectivos_efectivo",

@@ -18,6 +18,7 @@ from efectivos.alcance import alcance_de
 from efectivos.models import Efectivo, EstadoEfectivo, Usuario
 from efectivos.selectors import efectivo_de
 from efectivos.services import efectivo_estado_evento
+from gad_project import rls
 from gad_project.exceptions import Conflicto, EntradaInvalida, NoPermitido
 from realtime import eventos
 from realtime.services import publish_many
@@ -308,6 +309,7 @@ def asignacion_responder(
     return tarea
 
 
+@rls.usar(rls.SISTEMA)  # an SOS dispatches colleagues the officer in danger cannot see (row-level security)
 def emergencia_crear(
     *, usuario: Usuario, lat: float, lon: float, descripcion: str, k: int = 1
 ) -> tuple[Tarea, list[Asignado]]:

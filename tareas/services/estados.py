@@ -14,6 +14,7 @@ from auditoria.registro import en_bloque
 from efectivos.alcance import alcance_de, exigir_mando_en
 from efectivos.models import Efectivo, EstadoEfectivo, Unidad, Usuario
 from efectivos.services import efectivo_estado_evento
+from gad_project import rls
 from gad_project.exceptions import Conflicto, EntradaInvalida, NoPermitido
 from realtime import eventos
 from realtime.services import Publicacion, publish_many
@@ -186,10 +187,12 @@ def _registrar(tarea: Tarea, usuario: Usuario | None, anterior: str, nuevo: str,
     )
 
 
+@rls.usar(rls.SISTEMA)  # the dispatch workflow acts on the task's whole team, whoever triggered it (row-level security)
 def _asignados(tarea: Tarea) -> list[int]:
     return list(tarea.asignaciones.values_list("efectivo_id", flat=True))
 
 
+@rls.usar(rls.SISTEMA)  # the dispatch workflow acts on the task's whole team, whoever triggered it (row-level security)
 def _liberar(tarea: Tarea, ahora: datetime) -> list[Publicacion]:
     """A closed task frees its live assignments; efectivos with no other open task are available."""
     vivas = list(tarea.asignaciones.select_for_update().filter(estado__in=VIVAS).select_related("efectivo"))

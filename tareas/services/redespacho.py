@@ -23,6 +23,7 @@ from django.utils import timezone
 from auditoria.registro import en_bloque
 from efectivos.models import Efectivo, EstadoEfectivo, Usuario
 from efectivos.services import efectivo_estado_evento
+from gad_project import rls
 from gad_project.exceptions import Conflicto, EntradaInvalida, NoEncontrado
 from realtime import eventos
 from realtime.services import Publicacion, publish_many
@@ -91,6 +92,7 @@ def tarea_completar(*, tarea_id: int, usuario: Usuario | None = None) -> int:
         return _completar(tarea, usuario)
 
 
+@rls.usar(rls.SISTEMA)  # the dispatch workflow acts on the task's whole team, whoever triggered it (row-level security)
 def _completar(tarea: Tarea, usuario: Usuario | None) -> int:
     """tarea_completar on a task already locked by the caller's transaction."""
     if tarea.estado not in ESTADOS_ABIERTOS or tarea.ubicacion is None:

@@ -146,3 +146,18 @@ def test_el_rol_de_la_web_sin_contexto_no_ve_nada_aun_en_su_propia_conexion(unid
     with connection.cursor() as c:
         c.execute("SELECT count(*) FROM efectivos_efectivo")
         assert c.fetchone()[0] >= 1
+
+
+def test_el_sos_de_un_efectivo_despacha_a_companeros_que_el_no_ve(api, efectivo, unidad_a, pared):
+    """The officer in danger sees only themself; the emergency's dispatch sees whom it must."""
+    from django.contrib.gis.geos import Point
+
+    from tests.factories import CENTRO, desplazar
+
+    cerca = EfectivoFactory(unidad=unidad_a, ultima_posicion=Point(*desplazar(*CENTRO, norte_m=300), srid=4326))
+    r = api(efectivo.usuario).post("/api/v1/sos/", {"lat": CENTRO[1], "lon": CENTRO[0]}, format="json")
+    assert r.status_code == 201, r.json()
+    with rls.usar(rls.de_usuario(efectivo.usuario)):
+        assert not Efectivo.objects.filter(pk=cerca.pk).exists()
+    tarea = Tarea.objects.get(pk=r.json()["tarea"])
+    assert list(tarea.asignaciones.values_list("efectivo_id", flat=True)) == [cerca.pk]
