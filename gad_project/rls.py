@@ -146,16 +146,20 @@ _exentas: dict[tuple, bool] = {}
 
 
 def _exenta(conexion: Any) -> bool:
-    """Whether this connection's role bypasses the policies (a superuser or BYPASSRLS: the owner
-    as the system processes use it locally). Read once per process and database settings; a
-    connection may say otherwise for itself (a test that switches role)."""
+    """Whether this connection's role needs no context: a superuser or BYPASSRLS (the owner as the
+    system processes use it locally), or the ingest's role (the policies let it through by name).
+    Read once per process and database settings; a connection may say otherwise for itself (a
+    test that switches role)."""
     if conexion.rls_exenta is not None:
         return conexion.rls_exenta
     d = conexion.settings_dict
     clave = (d["NAME"], d["USER"], d["HOST"], d["PORT"])
     if clave not in _exentas:
         with conexion.connection.cursor() as cursor:
-            cursor.execute("SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user")
+            cursor.execute(
+                "SELECT rolsuper OR rolbypassrls OR rolname = %s FROM pg_roles WHERE rolname = current_user",
+                [settings.DB_USUARIO_INGESTA],
+            )
             _exentas[clave] = bool(cursor.fetchone()[0])
     return _exentas[clave]
 

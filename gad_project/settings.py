@@ -266,9 +266,22 @@ DB_USUARIO_WEB = env_str("DB_USUARIO_WEB", "gad_app")
 DB_CLAVE_WEB = env_str("DB_CLAVE_WEB", "gad_app")
 _SERVIDORES_ASGI = {"daphne", "uvicorn", "gunicorn", "hypercorn", "granian"}
 PROCESO_WEB = os.environ.get("GAD_PROCESO", "web" if Path(sys.argv[0]).name in _SERVIDORES_ASGI else "") == "web"
-if PROCESO_WEB and DB_USUARIO_WEB:
-    _db["USER"], _db["PASSWORD"] = DB_USUARIO_WEB, DB_CLAVE_WEB
+# The ingest's writer threads (posiciones.agrupador) connect as a role of their own, which the
+# policies let through by name (no per-row checks on the hot path: the poster's scope is checked in
+# the ingest's SQL); empty DB_USUARIO_INGESTA keeps them on the web's role, under the `ingesta`
+# context.
+DB_USUARIO_INGESTA = env_str("DB_USUARIO_INGESTA", "gad_ingesta")
+DB_CLAVE_INGESTA = env_str("DB_CLAVE_INGESTA", "gad_ingesta")
 DATABASES = {"default": _db}
+if PROCESO_WEB and DB_USUARIO_WEB:
+    if DB_USUARIO_INGESTA:
+        DATABASES["ingesta"] = {
+            **_db,
+            "USER": DB_USUARIO_INGESTA,
+            "PASSWORD": DB_CLAVE_INGESTA,
+            "OPTIONS": {**_db["OPTIONS"], "pool": {**_db["OPTIONS"]["pool"], "min_size": 1}},
+        }
+    _db["USER"], _db["PASSWORD"] = DB_USUARIO_WEB, DB_CLAVE_WEB
 # A streaming replica for the reads that tolerate lag (gad_project/bd.py): direct, not through
 # PgBouncer, with the primary's options. Unset: everything reads from the primary.
 DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL", "")

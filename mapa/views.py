@@ -7,6 +7,7 @@ import contextlib
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AnonymousUser
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -82,7 +83,10 @@ class MapaDatosView(APIView):
 
     @extend_schema(responses={200: MapaDatosSerializer})
     def get(self, request):
-        cuerpo = selectors.mapa_inicial(usuario=request.user, alcance=tiles.alcance_teselas(request.user))
+        # One transaction: its statements share one row-level security context (gad_project.rls)
+        # instead of one small transaction each.
+        with transaction.atomic():
+            cuerpo = selectors.mapa_inicial(usuario=request.user, alcance=tiles.alcance_teselas(request.user))
         return HttpResponse(cuerpo, content_type="application/json", headers={"Cache-Control": "no-store"})
 
 

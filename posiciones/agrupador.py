@@ -46,7 +46,9 @@ class Agrupador:
         self._cola: deque[_Pedido] = deque()
         self._hay: asyncio.Event | None = None
         self._tareas: list[asyncio.Task[None]] = []
-        self._hilos = ThreadPoolExecutor(max_workers=escritores, thread_name_prefix="ingesta")
+        self._hilos = ThreadPoolExecutor(
+            max_workers=escritores, thread_name_prefix="ingesta", initializer=_conexion_de_ingesta
+        )
 
     async def registrar(self, lecturas: list[LecturaNueva]) -> ResultadoIngesta:
         """Store these readings in the next group; returns this request's part of the result."""
@@ -96,6 +98,15 @@ class Agrupador:
                     pedido.futuro.set_exception(resultado)
                 else:
                     pedido.futuro.set_result(resultado)
+
+
+def _conexion_de_ingesta() -> None:
+    """A writer thread's default connection is the ingest's role (settings.DATABASES["ingesta"],
+    row-level security lets it through by name), when the process has one."""
+    from django.db import connections
+
+    if "ingesta" in connections.settings:
+        connections["default"] = connections["ingesta"]
 
 
 def _grupo_registrar(grupo: list[_Pedido]) -> list[ResultadoIngesta | BaseException]:

@@ -77,12 +77,13 @@ pgbouncer_configurar() {
   mkdir -p "$RUN/pgbouncer"
   sed -e "s|@PG_PORT@|$PG_PORT|" -e "s|@PORT@|$BOUNCER_PORT|" -e "s|@DIR@|$RUN/pgbouncer|g" \
     deploy/pgbouncer/pgbouncer.ini > "$RUN/pgbouncer/pgbouncer.ini"
-  # The owner (Celery, the bot, migrations) and the web servers' role (row-level security).
-  printf '"gad" "gad"\n"gad_app" "gad_app"\n' > "$RUN/pgbouncer/userlist.txt"
+  # The owner (Celery, the bot, migrations), the web servers' and the ingest writers' roles
+  # (row-level security: gad_project/rls.py).
+  printf '"gad" "gad"\n"gad_app" "gad_app"\n"gad_ingesta" "gad_ingesta"\n' > "$RUN/pgbouncer/userlist.txt"
   if [ "$(id -u)" = 0 ]; then chown -R postgres: "$RUN/pgbouncer"; fi
   chmod 600 "$RUN/pgbouncer/userlist.txt"
   # Behind PgBouncer the session options are not passed: the roles carry them.
-  for rol in gad gad_app; do
+  for rol in gad gad_app gad_ingesta; do
     primario "ALTER ROLE $rol SET statement_timeout = '30s'" >/dev/null
     primario "ALTER ROLE $rol SET lock_timeout = '5s'" >/dev/null
     primario "ALTER ROLE $rol SET idle_in_transaction_session_timeout = '60s'" >/dev/null

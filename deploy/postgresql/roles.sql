@@ -25,3 +25,10 @@ GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO gad_app;
 REVOKE DELETE, TRUNCATE ON auditoria_registro, auditoria_ancla FROM gad_app;
 REVOKE INSERT, UPDATE ON auditoria_ancla FROM gad_app;
 GRANT EXECUTE ON FUNCTION auditoria_podar(timestamptz) TO gad_app;
+-- Row-level security (gad_project/rls.py): gad_app is under the policies; the ingest's writer
+-- threads connect as gad_ingesta, which the policies let through by name. The migration creates
+-- both with DB_CLAVE_WEB / DB_CLAVE_INGESTA if missing; give gad_ingesta its password here:
+--   psql -v app_password="'...'" -v ingesta_password="'...'" -f deploy/postgresql/roles.sql gad
+\if :{?ingesta_password}
+ALTER ROLE gad_ingesta PASSWORD :ingesta_password;
+\endif

@@ -100,8 +100,21 @@ ALTER TABLE auditoria_registro DISABLE ROW LEVEL SECURITY;
 """
 
 
+def _rol_crear(rol: str, clave: str) -> str:
+    """A runtime role, created with its password if missing (a role belongs to the whole cluster:
+    one made by scripts/services.sh or deploy/postgresql/roles.sql is kept as it is)."""
+    clave = clave.replace("'", "''")
+    return f"""
+DO $$ BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{rol}') THEN
+        CREATE ROLE {rol} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS PASSWORD '{clave}';
+    END IF;
+END $$;"""
+
+
 def _politicas() -> str:
-    sql = []
+    ingesta = settings.DB_USUARIO_INGESTA
+    sql = [_rol_crear(ingesta, settings.DB_CLAVE_INGESTA)] if ingesta else []
     for tabla, condicion in POLITICAS:
         expresion = f"(SELECT rls_todo()) OR {condicion}"
         sql += [
@@ -109,13 +122,26 @@ def _politicas() -> str:
             f"ALTER TABLE {tabla} FORCE ROW LEVEL SECURITY;",
             f"CREATE POLICY rls ON {tabla} USING ({expresion}) WITH CHECK ({expresion});",
         ]
+        if ingesta:
+            # The ingest's role, by name: a constant the planner folds away (no per-row checks).
+            sql.append(f"CREATE POLICY rls_ingesta ON {tabla} TO {ingesta} USING (true) WITH CHECK (true);")
+    if ingesta:
+        # Readings posted by someone else are audited by the ingest (auditoria.registro).
+        sql += [
+            f"CREATE POLICY rls_ingesta_agregar ON auditoria_registro FOR INSERT TO {ingesta} WITH CHECK (true);",
+            f"CREATE POLICY rls_ingesta_leer ON auditoria_registro FOR SELECT TO {ingesta} USING (true);",
+        ]
     return "\n".join(sql)
 
 
 def _deshacer_politicas() -> str:
-    sql = []
+    sql = [
+        "DROP POLICY IF EXISTS rls_ingesta_agregar ON auditoria_registro;",
+        "DROP POLICY IF EXISTS rls_ingesta_leer ON auditoria_registro;",
+    ]
     for tabla, _ in POLITICAS:
         sql += [
+            f"DROP POLICY IF EXISTS rls_ingesta ON {tabla};",
             f"DROP POLICY IF EXISTS rls ON {tabla};",
             f"ALTER TABLE {tabla} NO FORCE ROW LEVEL SECURITY;",
             f"ALTER TABLE {tabla} DISABLE ROW LEVEL SECURITY;",
@@ -123,20 +149,11 @@ def _deshacer_politicas() -> str:
     return "\n".join(sql)
 
 
-def _concesiones() -> str:
-    """The runtime role (DB_USUARIO_WEB), created with DB_CLAVE_WEB if missing (a role belongs to
-    the whole PostgreSQL cluster: one made by scripts/services.sh or deploy/postgresql/roles.sql
-    is kept as it is), and granted the domain's tables."""
-    rol = settings.DB_USUARIO_WEB
+def _concesiones(rol: str, clave: str) -> str:
+    """A runtime role, created if missing, granted the domain's tables."""
     if not rol:
         return "SELECT 1;"
-    clave = settings.DB_CLAVE_WEB.replace("'", "''")
-    return f"""
-DO $$ BEGIN
-    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{rol}') THEN
-        CREATE ROLE {rol} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS PASSWORD '{clave}';
-    END IF;
-END $$;
+    return _rol_crear(rol, clave) + f"""
 GRANT USAGE ON SCHEMA public TO {rol};
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {rol};
 GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {rol};
@@ -170,5 +187,8 @@ class Migration(migrations.Migration):
         ),
         migrations.RunSQL(_politicas(), _deshacer_politicas()),
         migrations.RunSQL(REGISTRO, DESHACER_REGISTRO),
-        migrations.RunSQL(_concesiones(), migrations.RunSQL.noop),
+        migrations.RunSQL(_concesiones(settings.DB_USUARIO_WEB, settings.DB_CLAVE_WEB), migrations.RunSQL.noop),
+        migrations.RunSQL(
+            _concesiones(settings.DB_USUARIO_INGESTA, settings.DB_CLAVE_INGESTA), migrations.RunSQL.noop
+        ),
     ]

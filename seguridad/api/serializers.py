@@ -75,15 +75,19 @@ class SosSerializer(serializers.ModelSerializer):
         """Who is on their way: the emergency task's assignments still standing."""
         if sos.tarea_id is None:
             return []
+        from gad_project import rls
         from tareas.models import Asignacion, EstadoAsignacion
 
-        filas = (
-            Asignacion.objects.filter(
-                tarea_id=sos.tarea_id, estado__in=(EstadoAsignacion.PENDIENTE, EstadoAsignacion.ACEPTADA)
+        # Whoever may see this SOS (the officer in danger too) sees who is coming, though row-level
+        # security hides an officer's colleagues from them otherwise: read as the system.
+        with rls.usar(rls.SISTEMA):
+            filas = list(
+                Asignacion.objects.filter(
+                    tarea_id=sos.tarea_id, estado__in=(EstadoAsignacion.PENDIENTE, EstadoAsignacion.ACEPTADA)
+                )
+                .select_related("efectivo")
+                .order_by("distancia_m")
             )
-            .select_related("efectivo")
-            .order_by("distancia_m")
-        )
         return [
             {
                 "efectivo": a.efectivo_id,
