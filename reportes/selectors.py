@@ -177,6 +177,21 @@ ORDER BY 4 DESC, 2
 """
 
 
+# Each efectivo's hours on duty over the period, from the roster and sign-on/off (#30): a shift
+# counts from its start (or an earlier sign-on) to its end (or an earlier sign-off), cut to the
+# period. An officer's shifts never overlap (an exclusion constraint), so they add up.
+_SQL_TURNOS = """
+SELECT t.efectivo_id, sum(extract(epoch FROM
+           least(coalesce(t.fin_real, t.fin), %(fin)s)
+           - greatest(least(t.inicio, coalesce(t.inicio_real, t.inicio)), %(desde)s))) / 3600.0
+FROM efectivos_turno t JOIN efectivos_efectivo e ON e.id = t.efectivo_id
+WHERE e.unidad_id = %(unidad)s
+  AND coalesce(t.fin_real, t.fin) > %(desde)s
+  AND least(t.inicio, coalesce(t.inicio_real, t.inicio)) < %(fin)s
+GROUP BY 1
+"""
+
+
 def reporte_unidad(*, unidad_id: int, desde: datetime, hasta: datetime) -> Reporte:
     r = Reporte(unidad_id, desde, hasta)
     periodo = [unidad_id, desde, hasta]
@@ -263,27 +278,32 @@ def reporte_unidad(*, unidad_id: int, desde: datetime, hasta: datetime) -> Repor
     from efectivos.models import Efectivo
 
     lecturas = {d["efectivo_id"]: d for d in r.distancias}
+    fin = min(hasta, timezone.now())
+    periodo_h = max((fin - desde).total_seconds(), 0) / 3600
+    turnos = dict(_filas(_SQL_TURNOS, {"unidad": unidad_id, "desde": desde, "fin": fin}))
+    # On duty: the shifts. On a task: the availability states (the audit trail). Off duty: the rest.
     r.servicio = [
         {
             "efectivo_id": i,
             "codigo": c,
             "nombre": nombre,
-            "horas_servicio": float(servicio),
+            "horas_servicio": float(turnos.get(i, 0)),
             "horas_en_tarea": float(en_tarea),
-            "horas_fuera": float(fuera),
+            "horas_fuera": max(periodo_h - float(turnos.get(i, 0)), 0.0),
             "lecturas": lecturas[i]["lecturas"] if i in lecturas else 0,
             "km": lecturas[i]["km"] if i in lecturas else 0.0,
         }
-        for i, c, nombre, servicio, en_tarea, fuera in _filas(
+        for i, c, nombre, _disponible, en_tarea, _fuera in _filas(
             _SQL_SERVICIO,
             {
                 "unidad": unidad_id,
                 "tipo": ContentType.objects.get_for_model(Efectivo).pk,
                 "desde": desde,
-                "fin": min(hasta, timezone.now()),
+                "fin": fin,
             },
         )
     ]
+    r.servicio.sort(key=lambda e: (-e["horas_servicio"], e["codigo"]))
     silencios, efectivos, horas = _fila(_SQL_SIN_REPORTE, [hasta, desde, unidad_id, hasta, desde])
     r.sin_reporte = {"avisos": silencios, "efectivos": efectivos, "horas": float(horas)}
     return r

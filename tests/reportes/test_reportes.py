@@ -15,7 +15,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from auditoria.models import Registro
-from efectivos.models import Efectivo, Posicion
+from efectivos.models import Efectivo, Posicion, Turno
 from geocercas.models import Alerta
 from reportes.selectors import reporte_unidad
 from seguridad.models import SinReporte
@@ -30,8 +30,12 @@ def turno(unidad_a, unidad_b):
     """Eight hours starting on the hour (local time), and what happened in them."""
     t0 = timezone.localtime().replace(minute=0, second=0, microsecond=0) - timedelta(hours=8)
     h = timedelta(hours=1)
-    e1, e2 = EfectivoFactory(unidad=unidad_a), EfectivoFactory(unidad=unidad_a)
+    e1, e2 = EfectivoFactory(unidad=unidad_a, turno=False), EfectivoFactory(unidad=unidad_a, turno=False)
     ajeno = EfectivoFactory(unidad=unidad_b)
+    # The roster: e1's shift covers the whole period but they signed off at 5 h; e2's starts at 4 h
+    # and they signed on at 3 h. (Their availability states tell another story: 6 h and 4 h.)
+    Turno.objects.create(efectivo=e1, inicio=t0 - h, fin=t0 + 8 * h, inicio_real=t0 - h, fin_real=t0 + 5 * h)
+    Turno.objects.create(efectivo=e2, inicio=t0 + 4 * h, fin=t0 + 12 * h, inicio_real=t0 + 3 * h)
 
     def tarea(tipo, estado, creada, fin=None, unidad=unidad_a):
         t = TareaFactory(unidad=unidad, tipo=tipo)
@@ -183,15 +187,15 @@ def test_las_cifras_del_turno(turno, unidad_a):
     [d] = r.distancias
     assert d["efectivo_id"] == turno["e1"].pk and d["lecturas"] == 3 and d["km"] == pytest.approx(0.2, abs=0.001)
     assert r.sin_reporte == {"avisos": 2, "efectivos": 2, "horas": pytest.approx(2.0)}
-    # e1: in service 0–6 h (2 h of them on a task), then off duty; e2: off until 4 h; the third
-    # efectivo (never changed, available now) all 8 h.
+    # Hours on duty come from the roster and sign-on/off: e1 5 h (signed off at 5 h), e2 5 h
+    # (signed on at 3 h), the third (a shift around now) all 8 h; on a task, from the states: e1 2 h.
     servicio = {s["efectivo_id"]: s for s in r.servicio}
     assert len(servicio) == 3
     s1, s2 = servicio[turno["e1"].pk], servicio[turno["e2"].pk]
-    assert (s1["horas_servicio"], s1["horas_en_tarea"], s1["horas_fuera"]) == pytest.approx((6.0, 2.0, 2.0))
+    assert (s1["horas_servicio"], s1["horas_en_tarea"], s1["horas_fuera"]) == pytest.approx((5.0, 2.0, 3.0))
     assert (s1["lecturas"], s1["km"]) == (3, pytest.approx(0.2, abs=0.001))
     assert (s2["horas_servicio"], s2["horas_en_tarea"], s2["horas_fuera"], s2["lecturas"]) == pytest.approx(
-        (4.0, 0.0, 4.0, 0)
+        (5.0, 0.0, 3.0, 0)
     )
     [tercero] = [s for i, s in servicio.items() if i not in (turno["e1"].pk, turno["e2"].pk)]
     assert tercero["horas_servicio"] == pytest.approx(8.0)
@@ -216,7 +220,7 @@ def test_la_pagina_se_lee_y_se_descarga_en_csv(turno, comandante_a, unidad_a):
     assert ["asignaciones", "exito", "", "0.5"] in filas
     assert ["finalizar", "p50_s", "", "4500.0"] in filas
     e1 = turno["e1"]
-    assert ["horas_servicio", e1.codigo_interno, f"{e1.apellido}, {e1.nombre}", "6.0"] in filas
+    assert ["horas_servicio", e1.codigo_interno, f"{e1.apellido}, {e1.nombre}", "5.0"] in filas
 
 
 def test_el_pdf_se_dibuja_en_el_servidor_con_las_mismas_cifras(turno, comandante_a, unidad_a):
@@ -230,7 +234,7 @@ def test_el_pdf_se_dibuja_en_el_servidor_con_las_mismas_cifras(turno, comandante
     assert pdf.pages[0].mediabox.width == pytest.approx(595, abs=1)  # A4, portrait
     texto = " ".join(p.extract_text() for p in pdf.pages)
     assert f"Reporte de {unidad_a.codigo}" in texto
-    assert "50 %" in texto and "0,2 km" in texto and "18,0 h" in texto  # 6 + 4 + 8 hours in service
+    assert "50 %" in texto and "0,2 km" in texto and "18,0 h" in texto  # 5 + 5 + 8 hours on duty
     assert "Hasta finalizar 75 min 111 min 2" in texto and "Borde salida 1 1 0 — — 0" in texto
     assert "Imprimir" not in texto  # the page's toolbar is not printed
     fuentes = {
