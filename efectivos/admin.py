@@ -5,7 +5,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 
 from auditoria import selectors as auditoria_selectors
@@ -80,6 +80,24 @@ class EfectivoAdmin(ConDescargas, MapaAdmin):
     readonly_fields = ("ultima_posicion", "ultima_posicion_en", "ultima_precision_m", "actualizado_en", "recorrido")
     list_per_page = 50
     actions = ["codigo_telegram"]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """An officer's record holds their personal data: opening it asks why, once per officer per
+        session (auditoria.web.motivo_descarga), and records the read with the reason."""
+        from urllib.parse import urlencode
+
+        from django.shortcuts import redirect
+
+        from auditoria.web import auditar_acceso, motivo_de_sesion
+
+        efectivo = self.get_object(request, object_id)
+        if efectivo is None or request.method != "GET":
+            return super().change_view(request, object_id, form_url, extra_context)
+        motivo = motivo_de_sesion(request, efectivo.pk)
+        if motivo is None:
+            return redirect(f"{reverse('admin_motivo')}?{urlencode({'siguiente': request.path})}")
+        auditar_acceso(request, efectivo, "ficha del efectivo", **motivo.como_parametros())
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
         # Availability goes through the service: it publishes efectivo.estado (open maps, the bot)

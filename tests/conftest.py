@@ -47,6 +47,15 @@ def _limites_de_cero():
         redis.delete(*claves)
 
 
+def motivo_en_sesion(cliente, efectivo, motivo: str = "supervision") -> None:
+    """The reason for opening this officer's record in the admin, already given in this session."""
+    from auditoria.web import SESION_MOTIVOS
+
+    sesion = cliente.session
+    sesion[SESION_MOTIVOS] = {**sesion.get(SESION_MOTIVOS, {}), str(efectivo.pk): {"motivo": motivo, "detalle": ""}}
+    sesion.save()
+
+
 @pytest.fixture(autouse=os.environ.get("GAD_PARED") == "1")
 def pared(request):
     """From here on, this test's statements run as the web servers run them: as the runtime role,

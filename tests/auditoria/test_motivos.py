@@ -7,7 +7,7 @@ import pytest
 
 from auditoria.models import Registro
 from auditoria.motivos import DETALLE_MAX
-from tests.conftest import cliente_jwt
+from tests.conftest import cliente_jwt, motivo_en_sesion
 
 pytestmark = pytest.mark.django_db
 
@@ -83,6 +83,7 @@ def test_la_administracion_pide_el_motivo_antes_de_descargar_recorridos(admin, e
 
     c = Client()
     c.force_login(admin)
+    motivo_en_sesion(c, efectivo)
     # The efectivo's page offers its track as downloads that go through the reason form.
     pagina = c.get(f"/admin/efectivos/efectivo/{efectivo.pk}/change/").content.decode()
     assert "/admin/motivo/?siguiente=%2Fapi%2Fv1%2Fexportes%2Frecorridos%2F" in pagina
@@ -106,3 +107,33 @@ def test_la_administracion_pide_el_motivo_antes_de_descargar_recorridos(admin, e
     # Only to an export of this site.
     assert c.get("/admin/motivo/?siguiente=https://otro.example/api/v1/exportes/").status_code == 400
     assert c.get("/admin/motivo/?siguiente=/admin/").status_code == 400
+
+
+def test_abrir_la_ficha_de_un_efectivo_en_el_admin_pide_el_motivo_una_vez_por_efectivo(admin, efectivo, unidad_a):
+    from urllib.parse import urlencode
+
+    from django.test import Client
+
+    from tests.factories import EfectivoFactory
+
+    c = Client()
+    c.force_login(admin)
+    ficha = f"/admin/efectivos/efectivo/{efectivo.pk}/change/"
+    r = c.get(ficha)
+    assert r.status_code == 302 and r["Location"] == f"/admin/motivo/?{urlencode({'siguiente': ficha})}"
+    assert not Registro.objects.filter(action=Registro.Action.ACCESS).exists()  # nothing read yet
+    formulario = c.get(r["Location"]).content.decode()
+    assert "La ficha de un efectivo contiene sus datos personales" in formulario and "Abrir la ficha" in formulario
+    largo = c.post("/admin/motivo/", {"siguiente": ficha, "motivo": "otro", "motivo_detalle": "x" * (DETALLE_MAX + 1)})
+    assert largo.status_code == 200 and "errornote" in largo.content.decode()
+    r = c.post("/admin/motivo/", {"siguiente": ficha, "motivo": "incidente", "motivo_detalle": "Parte 12"})
+    assert (r.status_code, r["Location"]) == (302, ficha)
+    assert c.get(ficha).status_code == 200
+    assert c.get(ficha).status_code == 200  # asked once: the second opening goes straight in
+    leidos = Registro.objects.filter(action=Registro.Action.ACCESS, object_id=efectivo.pk)
+    assert leidos.count() == 2 and all(
+        (x.actor, x.additional_data["motivo"], x.additional_data["motivo_detalle"]) == (admin, "incidente", "Parte 12")
+        for x in leidos
+    )
+    otro = EfectivoFactory(unidad=unidad_a)
+    assert c.get(f"/admin/efectivos/efectivo/{otro.pk}/change/").status_code == 302  # another officer: asked again

@@ -4,6 +4,8 @@ import pytest
 from django.contrib import admin as django_admin
 from django.urls import reverse
 
+from tests.conftest import motivo_en_sesion
+
 pytestmark = pytest.mark.django_db
 
 MODELOS = [m for m in django_admin.site._registry if m._meta.app_label != "auth"]
@@ -135,6 +137,7 @@ def test_el_admin_no_saca_de_en_tarea_a_un_efectivo_con_tarea(client, admin, efe
 
 def test_la_ultima_posicion_no_se_edita_en_el_admin(client, admin, efectivo):
     client.force_login(admin)
+    motivo_en_sesion(client, efectivo)
     html = client.get(reverse("admin:efectivos_efectivo_change", args=[efectivo.pk])).content.decode()
     assert 'name="ultima_posicion"' not in html
 
@@ -208,6 +211,7 @@ def test_el_admin_descarga_el_recorrido_de_un_efectivo_y_las_alertas_tareas_y_ge
     )
     GeocercaFactory(nombre="Perímetro Casa Rosada")
     client.force_login(admin)
+    motivo_en_sesion(client, efectivo)
     ficha = client.get(reverse("admin:efectivos_efectivo_change", args=[efectivo.pk]))
     enlaces = _enlaces(ficha.content.decode())
     assert len(enlaces) == 12  # 3 windows × GPX, KML, GeoJSON, CSV
