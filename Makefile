@@ -34,7 +34,7 @@ test:
 	@GAD_BROWSER=1 GAD_OPS=1 bash scripts/bootstrap.sh
 	@bash scripts/services.sh start
 	@$(PY) manage.py collectstatic --noinput -v0
-	@rm -rf .run/metricas-$${REDIS_PREFIX:-gadtest}
+	@rm -rf .run/metricas-$${REDIS_PREFIX:-gadtest} .run/metricas-$${REDIS_PREFIX:-gadtest}gw*
 	@# Everything but the topology on two workers (pytest-xdist: a test database and Redis keys
 	@# of their own each); then the topology tests (marker lento: Redis and PostgreSQL restarts,
 	@# clusters of their own, load) alone, as their timings assume.
@@ -48,7 +48,7 @@ test:
 test-rapido:
 	@bash scripts/bootstrap.sh
 	@bash scripts/services.sh start
-	@rm -rf .run/metricas-$${REDIS_PREFIX:-gadtest}
+	@rm -rf .run/metricas-$${REDIS_PREFIX:-gadtest} .run/metricas-$${REDIS_PREFIX:-gadtest}gw*
 	@$(TEST_ENV) GAD_RAPIDO=1 REDIS_PREFIX=$${REDIS_PREFIX:-gadtest} $(PY) -m pytest -q -n 2 -m "not browser and not lento" $(PYTEST_ARGS)
 
 # The README's screenshots (docs/*.png), written by the browser tests from the demo data.

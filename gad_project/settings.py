@@ -99,7 +99,13 @@ DEBUG = env_bool("DEBUG", False)
 # first metric is created, after the settings). One directory per machine and per REDIS_PREFIX (a
 # test run does not count into `make run`'s); `make run` empties it when it starts.
 PROMETHEUS_MULTIPROC_DIR = env_str(
-    "PROMETHEUS_MULTIPROC_DIR", str(BASE_DIR / ".run" / f"metricas-{os.environ.get('REDIS_PREFIX') or 'gad'}")
+    "PROMETHEUS_MULTIPROC_DIR",
+    # (a pytest-xdist worker's servers count apart from the other worker's)
+    str(
+        BASE_DIR
+        / ".run"
+        / f"metricas-{os.environ.get('REDIS_PREFIX') or 'gad'}{os.environ.get('PYTEST_XDIST_WORKER', '')}"
+    ),
 )
 os.environ["PROMETHEUS_MULTIPROC_DIR"] = PROMETHEUS_MULTIPROC_DIR
 Path(PROMETHEUS_MULTIPROC_DIR).mkdir(parents=True, exist_ok=True)

@@ -219,6 +219,7 @@ def test_un_efectivo_no_entra_al_mapa_sino_a_la_app_de_campo(servidor, navegador
     captura(pagina, "mapa-efectivo-a-campo")
 
 
+@pytest.mark.lento  # the whole demo on a 4K screen: alone, its timings need the machine to itself
 def test_el_mapa_se_lee_en_una_pantalla_de_pared(servidor, navegador):  # noqa: F811
     pagina = ingresar(navegador, servidor, "comandante.palermo", "comandante1234", viewport=(3840, 2160))
     pagina.wait_for_selector("body[data-listo='1']", timeout=20_000)

@@ -1,7 +1,8 @@
 """Backup and point-in-time restore with the project's own script (scripts/respaldo.sh, on
 pgBackRest), on a PostgreSQL cluster of its own: write, note the time, write more, restore to the
-noted time into a fresh cluster, and find exactly the first writes. The RPO (how long a committed
-write waits to be archived) and the RTO (how long the restore takes) are measured."""
+noted time into a fresh cluster, and find exactly the first writes, and no personal data in clear
+in what the backup held. The RPO (how long a committed write waits to be archived) and the RTO
+(how long the restore takes) are measured."""
 
 from __future__ import annotations
 
@@ -17,11 +18,14 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from gad_project import cifrado
 from tests.pg_propio import ClusterPropio
 from tests.vivo import RAIZ, puerto_libre
 
 pytestmark = pytest.mark.lento
 ARCHIVE_TIMEOUT_S = 10
+SECRETOS = ("30111222", "7712345099")  # a DNI, a Telegram id
+CONTROL = "control-en-claro-4471"
 
 
 def _respaldo(cluster: ClusterPropio, repositorio: Path, *args: str) -> str:
@@ -51,6 +55,14 @@ def test_restaurar_a_un_momento_trae_exactamente_lo_escrito_hasta_entonces():
         _respaldo(cluster, repositorio, "configurar")
         with psycopg.connect(dsn, autocommit=True) as c:
             c.execute("CREATE TABLE lecturas (id serial PRIMARY KEY, lote text NOT NULL)")
+            # Personal data as GAD stores it (gad_project.cifrado: blind index and token), next to a
+            # control value in clear that the search below must find.
+            c.execute("CREATE TABLE personas (dni text, telegram text, control text)")
+            c.execute(
+                "INSERT INTO personas VALUES (%s, %s, %s)",
+                [*(f"{cifrado.indice(v)}{cifrado.SEPARADOR}{cifrado.cifrar(v)}" for v in SECRETOS), CONTROL],
+            )
+            c.execute("CHECKPOINT")
         assert "full backup" in _respaldo(cluster, repositorio, "respaldar")
         with psycopg.connect(dsn, autocommit=True) as c:
             c.execute("INSERT INTO lecturas (lote) SELECT 'antes' FROM generate_series(1, 500)")
@@ -83,6 +95,12 @@ def test_restaurar_a_un_momento_trae_exactamente_lo_escrito_hasta_entonces():
             (en_recuperacion,) = c.execute("SELECT pg_is_in_recovery()").fetchone()
         assert filas == {"antes": 500}  # exactly the first writes
         assert en_recuperacion is False  # promoted: it takes writes
+        # What the backup held, decompressed by the restore: the control in clear, no DNI or
+        # Telegram id.
+        contenido = b"".join(f.read_bytes() for f in destino.rglob("*") if f.is_file() and os.access(f, os.R_OK))
+        assert CONTROL.encode() in contenido
+        for secreto in SECRETOS:
+            assert secreto.encode() not in contenido, secreto
         print(json.dumps({"rpo_s": round(rpo_s, 1), "rto_s": round(rto_s, 1), "archive_timeout_s": ARCHIVE_TIMEOUT_S}))
         info = _respaldo(cluster, repositorio, "info")
         assert "full backup" in info
