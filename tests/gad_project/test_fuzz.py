@@ -25,7 +25,9 @@ from tests.factories import (
     desplazar,
 )
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.lento]
+# Not `lento`: four independent servers of their own, bounded in time; they run on the parallel
+# workers of `make test` (the `lento` tests run alone afterwards).
+pytestmark = [pytest.mark.django_db(transaction=True)]
 
 CHEQUEOS = "not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance"
 EJEMPLOS = 15

@@ -265,10 +265,18 @@ def test_un_dia_sin_conexion_descarga_diez_mil_lecturas_sin_tormenta_de_alertas(
 
             async def uno(i: int) -> int:
                 async with sem:
-                    r = await c.post(
-                        OSMAND, content=cuerpo(i), headers={"Content-Type": "application/x-www-form-urlencoded"}
-                    )
-                    return r.status_code
+                    for intento in range(3):
+                        try:
+                            r = await c.post(
+                                OSMAND, content=cuerpo(i), headers={"Content-Type": "application/x-www-form-urlencoded"}
+                            )
+                            return r.status_code
+                        except httpx.ReadError:
+                            # A kept-alive connection the server closed as it was reused: Traccar
+                            # Client sends again, and a repeat of the same fix is the same reading.
+                            if intento == 2:
+                                raise
+                    raise AssertionError("unreachable")
 
             return await asyncio.gather(*(uno(i) for i in range(n)))
 
