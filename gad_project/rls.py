@@ -3,7 +3,7 @@
 PostgreSQL policies (migration gad_project 0001) on the tables that hold people's data decide
 which rows a statement sees, from three settings of the *transaction*: `gad.rol`, `gad.unidad`
 (a commander's) and `gad.usuario`. No setting, no rows. The web servers connect as a role that
-neither owns the tables nor bypasses the policies (DB_USUARIO_WEB, `gad_web`); migrations and
+neither owns the tables nor bypasses the policies (DB_USUARIO_WEB, `gad_app`); migrations and
 the system's own processes (Celery, the bot, management commands) connect as the owner.
 
 Settings are `set_config(..., true)`: local to the transaction, so they never outlive it on a
@@ -16,9 +16,11 @@ The context lives in a context variable, so it follows a request into the thread
 (asgiref copies it) and never leaks into another's. Whoever sets one names it:
 - a request: its user (`ContextoRls` middleware, resolved again once DRF has authenticated);
 - a WebSocket: its user, once authenticated (realtime.consumers);
-- `ingesta`: the ingest's writes and device authentication (posiciones.services);
+- `ingesta`: readings, device authentication, a device's SOS (posiciones.services, .asgi); the
+  ingest's writer threads connect as a role of their own instead (`gad_ingesta`);
 - `sistema`: everything a system process does (Celery, the bot, management commands, tests'
-  own set-up), and the few system reads a web server makes (metrics, health).
+  own set-up), and the few system reads a web server makes (metrics, the key check, an SOS's
+  backup).
 """
 
 from __future__ import annotations
@@ -56,14 +58,14 @@ ADMINISTRADOR = "administrador"
 _actual: ContextVar[Contexto | Callable[[], Contexto | None] | None] = ContextVar("gad_rls", default=None)
 # A process's context when nothing more specific is set: none in a web server (settings.PROCESO_WEB),
 # `sistema` in every other process (Celery, the bot, management commands).
-_del_proceso: list[Contexto | None] = [None if settings.PROCESO_WEB else SISTEMA]
+_DEL_PROCESO: Contexto | None = None if settings.PROCESO_WEB else SISTEMA
 
 
 def actual() -> Contexto | None:
     valor = _actual.get()
     if callable(valor):
         return valor()
-    return valor if valor is not None else _del_proceso[0]
+    return valor if valor is not None else _DEL_PROCESO
 
 
 @contextlib.contextmanager

@@ -71,3 +71,26 @@ def test_el_admin_dibuja_una_geocerca_sobre_el_mapa_base(servidor, navegador):  
     x, y = g.geom.centroid.coords
     assert abs(x - osm_prueba.PLAZA_DE_MAYO[0]) < 0.01 and abs(y - osm_prueba.PLAZA_DE_MAYO[1]) < 0.01
     assert pagina.errores == []
+
+
+@pytest.mark.parametrize("viewport", [(390, 844), (1366, 768)], ids=["telefono", "escritorio"])
+def test_abrir_la_ficha_de_un_efectivo_pide_el_motivo_en_un_formulario_que_se_lee(servidor, navegador, viewport):  # noqa: F811
+    from auditoria.models import Registro
+    from efectivos.models import Efectivo
+
+    efectivo = Efectivo.objects.order_by("pk").first()
+    pagina = ingresar(navegador, servidor, "admin", "admin1234", viewport=viewport)
+    pagina.goto(f"{servidor}/admin/efectivos/efectivo/{efectivo.pk}/change/")
+    assert "/admin/motivo/" in pagina.url
+    assert pagina.locator("text=La ficha de un efectivo contiene sus datos personales").is_visible()
+    # Readable at this width: nothing wider than the screen, the choice and the button in view.
+    assert pagina.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1")
+    pagina.select_option("#motivo", "incidente")
+    pagina.fill("#motivo_detalle", "Parte 12")
+    pagina.locator("input[type=submit]").click()
+    pagina.wait_for_load_state()
+    assert pagina.url.endswith(f"/admin/efectivos/efectivo/{efectivo.pk}/change/")
+    assert pagina.locator("#id_apellido").input_value() == efectivo.apellido
+    leido = Registro.objects.filter(action=Registro.Action.ACCESS, object_id=efectivo.pk).latest("timestamp")
+    assert (leido.additional_data["motivo"], leido.additional_data["motivo_detalle"]) == ("incidente", "Parte 12")
+    assert pagina.errores == []
