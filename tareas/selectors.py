@@ -65,22 +65,28 @@ class Cercano:
 
 
 # KNN on the partial geography GiST index (efectivo_geog_disponible_gist): `<->` on geography is
-# index-assisted and geodesic (sphere); the reported distance is the spheroid one. The radius, when
-# given, is an index-assisted ST_DWithin on the same index. Stale fixes are filtered, not ranked.
+# index-assisted and geodesic (sphere); the reported distance is the spheroid one. Stale fixes are
+# filtered, not ranked. The radius, when given, cuts the k nearest afterwards: under row-level
+# security (the web servers' role) PostGIS's functions are not LEAKPROOF, so an ST_DWithin in the
+# scan's WHERE cannot become an index condition and the planner sorted every available efectivo
+# (253 ms against 4 ms over HTTP, benchmarks/README.md); the ordered index scan is unaffected.
 _SQL_CERCANOS = """
-SELECT e.id, ST_Distance(e.ultima_posicion::geography, p.g) AS distancia_m, e.codigo_interno,
-       e.apellido || ', ' || e.nombre, e.unidad_id, ST_Y(e.ultima_posicion), ST_X(e.ultima_posicion),
-       e.ultima_posicion_en
-FROM efectivos_efectivo e, (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography AS g) p
-WHERE e.estado = 'disponible'
-  AND e.ultima_posicion IS NOT NULL
-  AND e.ultima_posicion_en >= %(fix_desde)s
-  AND (%(unidad)s::bigint IS NULL OR e.unidad_id = %(unidad)s::bigint)
-  AND (%(especialidad)s::text IS NULL OR e.especialidades @> ARRAY[%(especialidad)s::text]::varchar[])
-  AND (%(radio)s::float8 IS NULL OR ST_DWithin(e.ultima_posicion::geography, p.g, %(radio)s::float8))
-  AND NOT (e.id = ANY(%(excluir)s::bigint[]))
-ORDER BY e.ultima_posicion::geography <-> p.g
-LIMIT %(k)s
+SELECT c.* FROM (
+    SELECT e.id, ST_Distance(e.ultima_posicion::geography, p.g) AS distancia_m, e.codigo_interno,
+           e.apellido || ', ' || e.nombre, e.unidad_id, ST_Y(e.ultima_posicion), ST_X(e.ultima_posicion),
+           e.ultima_posicion_en
+    FROM efectivos_efectivo e, (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography AS g) p
+    WHERE e.estado = 'disponible'
+      AND e.ultima_posicion IS NOT NULL
+      AND e.ultima_posicion_en >= %(fix_desde)s
+      AND (%(unidad)s::bigint IS NULL OR e.unidad_id = %(unidad)s::bigint)
+      AND (%(especialidad)s::text IS NULL OR e.especialidades @> ARRAY[%(especialidad)s::text]::varchar[])
+      AND NOT (e.id = ANY(%(excluir)s::bigint[]))
+    ORDER BY e.ultima_posicion::geography <-> p.g
+    LIMIT %(k)s
+) c
+WHERE %(radio)s::float8 IS NULL OR c.distancia_m <= %(radio)s::float8
+ORDER BY c.distancia_m
 {bloqueo}
 """
 
