@@ -161,3 +161,15 @@ def test_el_sos_de_un_efectivo_despacha_a_companeros_que_el_no_ve(api, efectivo,
         assert not Efectivo.objects.filter(pk=cerca.pk).exists()
     tarea = Tarea.objects.get(pk=r.json()["tarea"])
     assert list(tarea.asignaciones.values_list("efectivo_id", flat=True)) == [cerca.pk]
+
+
+def test_bajo_las_politicas_la_tesela_de_efectivos_usa_su_indice_espacial(comandante_a, pared):
+    """`&&` is LEAKPROOF (migration gad_project 0002): the policies do not turn the tile's bbox
+    test into a scan of every efectivo."""
+    from mapa.tiles import _SQL_EFECTIVOS
+
+    with rls.usar(rls.de_usuario(comandante_a)), transaction.atomic(), connection.cursor() as c:
+        c.execute("SET LOCAL enable_seqscan = off")  # a small table: ask for the index if it may be used
+        c.execute("EXPLAIN " + _SQL_EFECTIVOS, {"z": 14, "x": 5523, "y": 9868, "unidad": None})
+        plan = "\n".join(fila[0] for fila in c.fetchall())
+    assert "efectivos_efectivo_ultima_posicion" in plan and "Seq Scan on efectivos_efectivo" not in plan, plan
