@@ -57,7 +57,8 @@ CONF
   as_postgres psql -h "$data" -p "$PG_PORT" -U gad -d postgres -tAc \
     "SELECT 1 FROM pg_database WHERE datname='gad'" | grep -q 1 \
     || as_postgres psql -h "$data" -p "$PG_PORT" -U gad -d postgres -qc "CREATE DATABASE gad"
-  # The web servers' role: no ownership, no bypass of row-level security (gad_project/rls.py).
+  # The web servers' and the ingest's roles: no ownership, no bypass of row-level security
+  # (gad_project/rls.py). Made here, before several test databases migrate at once.
   # Its grants and the policies come with the migrations.
   as_postgres psql -h "$data" -p "$PG_PORT" -U gad -d postgres -qtAX -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
 DO $$ BEGIN
@@ -66,7 +67,11 @@ DO $$ BEGIN
     ELSE
         ALTER ROLE gad_app LOGIN NOBYPASSRLS PASSWORD 'gad_app';
     END IF;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'gad_ingesta') THEN
+        CREATE ROLE gad_ingesta LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS PASSWORD 'gad_ingesta';
+    END IF;
 END $$;
+GRANT pg_monitor TO gad_app, gad_ingesta;
 SQL
 }
 

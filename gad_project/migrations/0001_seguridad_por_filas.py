@@ -102,13 +102,17 @@ ALTER TABLE auditoria_registro DISABLE ROW LEVEL SECURITY;
 
 def _rol_crear(rol: str, clave: str) -> str:
     """A runtime role, created with its password if missing (a role belongs to the whole cluster:
-    one made by scripts/services.sh or deploy/postgresql/roles.sql is kept as it is)."""
+    one made by scripts/services.sh or deploy/postgresql/roles.sql is kept as it is).
+
+    Several databases of one cluster may migrate at once (the test suite's workers): the one that
+    loses the race to create the role finds it made, which is what it wanted."""
     clave = clave.replace("'", "''")
     return f"""
 DO $$ BEGIN
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{rol}') THEN
         CREATE ROLE {rol} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS PASSWORD '{clave}';
     END IF;
+EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
 END $$;"""
 
 
@@ -161,7 +165,10 @@ GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO {rol};
 ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {rol};
 ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO {rol};
 -- What PostgreSQL says of itself (the /metrics scrape): connections by state, replicas' lag.
-GRANT pg_monitor TO {rol};
+DO $$ BEGIN
+    GRANT pg_monitor TO {rol};
+EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+END $$;
 -- The trail: append and seal only (auditoria_podar prunes it with the owner's rights).
 REVOKE DELETE, TRUNCATE ON auditoria_registro, auditoria_ancla FROM {rol};
 REVOKE INSERT, UPDATE ON auditoria_ancla FROM {rol};
