@@ -61,6 +61,7 @@ CONF
   # (gad_project/rls.py). Made here, before several test databases migrate at once.
   # Its grants and the policies come with the migrations.
   as_postgres psql -h "$data" -p "$PG_PORT" -U gad -d postgres -qtAX -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
+SET client_min_messages = warning;
 DO $$ BEGIN
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'gad_app') THEN
         CREATE ROLE gad_app LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS PASSWORD 'gad_app';
