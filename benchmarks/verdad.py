@@ -5,7 +5,7 @@ each), and the unidad report's kilometres against the true path (target within 2
 scenario with the fences asking for 2 readings in a row (as recommended) and with 1 (what a single
 fix believes), on the bench database.
 
-    .venv/bin/python benchmarks/verdad.py [--escenario turno|chico]
+    .venv/bin/python benchmarks/verdad.py [--escenario turno|chico] [--confirmar 2]
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from common import preparar_django
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--escenario", default="turno")
+    parser.add_argument("--confirmar", type=int, action="append", help="readings to confirm (default: 2 and 1)")
     args = parser.parse_args()
     preparar_django()
     from geocercas import verdad
@@ -31,7 +32,7 @@ def main() -> None:
         "fecha": time.strftime("%Y-%m-%d %H:%M"),
         "maquina": f"{os.cpu_count()} cores, {platform.platform()}",
     }
-    for confirmar in (2, 1):
+    for confirmar in args.confirmar or (2, 1):
         r = verdad.correr(verdad.ESCENARIOS[args.escenario], confirmar=confirmar)
         resultado[f"confirmar_{confirmar}"] = r
     Path(__file__).with_name("resultados_verdad.json").write_text(json.dumps(resultado, indent=2, ensure_ascii=False))

@@ -607,11 +607,22 @@ PLAUSIBILIDAD_CONFIRMAR_S = env_int("PLAUSIBILIDAD_CONFIRMAR_S", 30, minimum=0)
 # the straight line between them could have gone around it (geocercas.engine, SQL_CRUCES).
 GEOCERCA_CRUCE_MAX_S = env_float("GEOCERCA_CRUCE_MAX_S", 120, minimum=10, maximum=900)
 GEOCERCA_CRUCE_RODEO = env_float("GEOCERCA_CRUCE_RODEO", 1.2, minimum=1.0, maximum=3.0)
+# A lone fix on the other side of a fence that asks for two (a car through a block between fixes,
+# a walker out of the perimeter between fixes a minute apart) is confirmed by the next fix, though
+# that one is back, unless it refutes it: passing through the lone fix would be a detour, over the
+# straight way from the fix before it to the next one, longer than the three fixes' stated errors
+# plus this speed (a brisk walk, m/s) times the time between them (geocercas.engine).
+GEOCERCA_PAR_DESVIO_MS = env_float("GEOCERCA_PAR_DESVIO_MS", 1.5, minimum=0, maximum=50)
 # Kilometres in reports count a fix only once it is this many metres from the last one counted
 # (GPS jitter around a standing officer is not distance), and drop a fix this far from both its
 # neighbours when they are close together (a spike, not a walk there and back): reportes.selectors.
 REPORTE_JITTER_M = env_float("REPORTE_JITTER_M", 25, minimum=0, maximum=200)
 REPORTE_PICO_M = env_float("REPORTE_PICO_M", 30, minimum=5, maximum=5000)
+# ...but only when a neighbour is closer than this in time, or the detour is faster than that: a
+# minute apart, the officer may have gone there and back (out of the perimeter, into a block),
+# though not a kilometre away and back in two minutes.
+REPORTE_PICO_MAX_S = env_float("REPORTE_PICO_MAX_S", 60, minimum=0, maximum=3600)
+REPORTE_PICO_KMH = env_float("REPORTE_PICO_KMH", 30, minimum=1, maximum=500)
 # A commander silences a fence (alerts recorded without sound, Telegram or escalation) for at
 # most this many minutes.
 GEOCERCA_SILENCIO_MAX_MIN = env_int("GEOCERCA_SILENCIO_MAX_MIN", 240, minimum=1)

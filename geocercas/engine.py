@@ -28,6 +28,7 @@ the route's buffer (geocercas.services.geocerca_guardar).
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -123,6 +124,21 @@ class Cerca:
         return self.tipo in (TipoGeocerca.PERIMETRO, TipoGeocerca.CONTROL, TipoGeocerca.CORREDOR)
 
 
+@dataclass(frozen=True, slots=True)
+class Fijo:
+    """A fix kept as evidence between batches."""
+
+    lon: float
+    lat: float
+    en: datetime
+    precision_m: float | None
+    posicion_id: int | None = None
+
+    @staticmethod
+    def de(lectura: LecturaEval) -> Fijo:
+        return Fijo(lectura.lon, lectura.lat, lectura.registrada_en, lectura.precision_m, lectura.posicion_id)
+
+
 @dataclass
 class EstadoPresencia:
     dentro: bool
@@ -130,6 +146,8 @@ class EstadoPresencia:
     permanencia_alertada: bool = False
     pendientes: int = 0  # readings in a row clearly on the other side, not yet enough to change
     pendiente_desde: datetime | None = None  # the first of them
+    pendiente: Fijo | None = None  # the last of them
+    previa: Fijo | None = None  # the fix before that one (None: none known)
     cambiado: bool = field(default=False, compare=False)
 
 
@@ -373,6 +391,7 @@ def transiciones_calcular(
     cercas: dict[int, Cerca],
     presencias: dict[int, dict[int, EstadoPresencia]],
     cruces: dict[int, list[Cruce]] | None = None,
+    anteriores: dict[int, Fijo] | None = None,
 ) -> list[Transicion]:
     """Pure: walk readings per efectivo in device-time order, updating `presencias` in place
     (marking changed entries) and returning every transition, alerting or not.
@@ -382,7 +401,9 @@ def transiciones_calcular(
     and an exit at that reading (marked `cruce`); the presence state does not change.
 
     `presencias` ({efectivo_id: {geocerca_id: state}}) must hold the current state of every pair
-    whose fence is active and applies to the efectivo; pairs absent from it are "outside"."""
+    whose fence is active and applies to the efectivo; pairs absent from it are "outside".
+    `anteriores` ({efectivo_id: Fijo}): each efectivo's last evaluated fix before these readings,
+    what a lone fix on the other side is weighed against (_no_refutada)."""
     transiciones: list[Transicion] = []
     por_efectivo: dict[int, list[LecturaEval]] = defaultdict(list)
     for lectura in lecturas:
@@ -391,7 +412,10 @@ def transiciones_calcular(
     for efectivo_id, propias in por_efectivo.items():
         propias.sort(key=lambda lec: lec.registrada_en)
         estados = presencias.setdefault(efectivo_id, {})
+        anterior = (anteriores or {}).get(efectivo_id)
         for lectura in propias:
+            fijo, previa = Fijo.de(lectura), anterior
+            anterior = fijo
             cerca_muestras = muestras.get(lectura.idx, {})
             dentro_ahora = {gid for gid, st in estados.items() if st.dentro or st.pendientes}
             local: datetime | None = None
@@ -422,17 +446,37 @@ def transiciones_calcular(
                             continue  # too imprecise to count as out: the pending change holds
                         if confirma:
                             estado.pendientes += 1
+                            estado.pendiente, estado.previa = fijo, estado.pendiente
                             estado.cambiado = True
                             if not _confirmada(cerca, estado, objetivo, lectura.registrada_en):
                                 continue
                             nuevo = objetivo
+                        elif _par_confirma(cerca, estado, objetivo, lectura, fijo):
+                            # Back, but consistent with having passed through the pending fix: the
+                            # change happened there, and this reading is weighed again below.
+                            x = estado.pendiente
+                            assert x is not None
+                            estado = estados[gid] = EstadoPresencia(dentro=objetivo, desde=x.en, cambiado=True)
+                            tipo = TipoAlerta.ENTRADA if objetivo else TipoAlerta.SALIDA
+                            alerta = cerca.alerta_al_entrar if objetivo else cerca.alerta_al_salir
+                            en_x = LecturaEval(
+                                -1, efectivo_id, lectura.unidad_id, x.lon, x.lat, x.en, x.precision_m, x.posicion_id
+                            )
+                            transiciones.append(Transicion(tipo, efectivo_id, gid, en_x, x.en, alerta))
+                            previo = objetivo
+                            if nuevo is not None and nuevo != previo:
+                                estado.pendientes, estado.pendiente_desde = 1, lectura.registrada_en
+                                estado.pendiente, estado.previa = fijo, x
+                                continue  # the way back, pending in its turn (confirmar > 1)
                         else:
                             estado.pendientes, estado.pendiente_desde = 0, None  # back: that was noise
+                            estado.pendiente = estado.previa = None
                             estado.cambiado = True
                     elif nuevo is not None and nuevo != previo:
                         if estado is None:
                             estado = estados[gid] = EstadoPresencia(dentro=previo, desde=lectura.registrada_en)
                         estado.pendientes, estado.pendiente_desde = 1, lectura.registrada_en
+                        estado.pendiente, estado.previa = fijo, previa
                         estado.cambiado = True
                         if not _confirmada(cerca, estado, nuevo, lectura.registrada_en):
                             continue
@@ -475,6 +519,46 @@ def _del_lado(muestra: Muestra | None, adentro: bool) -> bool:
         return not adentro
     pasado = muestra.claro if muestra.pasado is None else muestra.pasado
     return muestra.adentro == adentro and pasado
+
+
+def _par_confirma(cerca: Cerca, estado: EstadoPresencia, entra: bool, lectura: LecturaEval, fijo: Fijo) -> bool:
+    """Whether a reading back on the old side still completes the pending change: it would have
+    been the last reading needed, it is precise enough to weigh, an entry need not last, and it
+    does not refute the pending fix."""
+    return (
+        estado.pendientes + 1 >= cerca.confirmar
+        and not (entra and cerca.entrada_min_s)
+        and not lectura.imprecisa
+        and estado.pendiente is not None
+        and estado.previa is not None
+        and _no_refutada(estado.previa, estado.pendiente, fijo)
+    )
+
+
+def _no_refutada(p: Fijo, x: Fijo, y: Fijo) -> bool:
+    """Whether fix `x`, between `p` and `y`, is consistent with a path through it.
+
+    A fix that lies (multipath: 40-80 m off claiming 5 m; a jump of a kilometre) sits off the way
+    from its neighbours to each other, so passing through it is a detour; a real pass (a car
+    through a block between two fixes) sits on that way. The detour allowed: the three fixes'
+    stated errors, plus a brisk walk (GEOCERCA_PAR_DESVIO_MS) over the time from `p` to `y`, so
+    that fixes a minute or more apart allow going out of a perimeter and back, and fixes seconds
+    apart allow a lie nothing."""
+    if not p.en < x.en < y.en:
+        return False
+    # Local metres about x (equirectangular: exact enough over a few kilometres).
+    m_lon, m_lat = 111_319.49 * math.cos(math.radians(x.lat)), 110_574.27
+
+    def metros(a: Fijo, b: Fijo) -> float:
+        return math.hypot((b.lon - a.lon) * m_lon, (b.lat - a.lat) * m_lat)
+
+    rodeo = metros(p, x) + metros(x, y) - metros(p, y)
+    tolerancia = (
+        (x.precision_m or 0.0)
+        + max(p.precision_m or 0.0, y.precision_m or 0.0)
+        + settings.GEOCERCA_PAR_DESVIO_MS * (y.en - p.en).total_seconds()
+    )
+    return rodeo <= tolerancia
 
 
 def _confirmada(cerca: Cerca, estado: EstadoPresencia, entra: bool, ahora: datetime) -> bool:

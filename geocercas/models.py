@@ -212,6 +212,10 @@ class Presencia(models.Model):
     # (Geocerca.confirmar_lecturas) before the state changes.
     pendientes = models.PositiveSmallIntegerField(default=0, db_default=0)
     pendiente_desde = models.DateTimeField(null=True, blank=True)  # the first of those readings
+    # The last of them and the fix before it, {"x": fix, "p": fix} with a fix as
+    # [lon, lat, device time, precision_m, posicion_id]: what the next reading weighs a lone fix
+    # against (geocercas.engine).
+    evidencia = models.JSONField(null=True, blank=True)
 
     class Meta:
         verbose_name = "presencia"

@@ -26,7 +26,7 @@ from gad_project.bd import tuberia
 from gad_project.exceptions import EntradaInvalida
 from gad_project.tiempo import iso
 from geocercas import services as geocercas_services
-from geocercas.engine import LecturaEval
+from geocercas.engine import Fijo, LecturaEval
 from geocercas.services import AlertaNueva
 from posiciones import metrics, plausibilidad
 from posiciones.plausibilidad import Fix
@@ -337,7 +337,15 @@ def posiciones_registrar(*, lecturas: Sequence[LecturaNueva], fuente: str = Fuen
             connection.cursor().execute(_SQL_DISPOSITIVOS, [orjson.dumps(dispositivos).decode()])
         evaluar = time.perf_counter()
         resultado.alertas, eventos_alerta = geocercas_services.geocercas_evaluar_terminar(
-            evaluacion, lecturas=evaluables, nombres={eid: fila[4] for eid, fila in efectivos.items()}
+            evaluacion,
+            lecturas=evaluables,
+            nombres={eid: fila[4] for eid, fila in efectivos.items()},
+            # Each one's last accepted fix before this batch, from the locked row.
+            anteriores={
+                eid: Fijo(fila[5], fila[6], fila[3], precision_util(fila[7]))
+                for eid, fila in efectivos.items()
+                if fila[3] is not None and fila[5] is not None
+            },
         )
         metrics.GEOCERCAS.observe(time.perf_counter() - evaluar)
         publish_many_diferido([*posiciones_eventos(ultima=ultima.values(), efectivos=efectivos), *eventos_alerta])

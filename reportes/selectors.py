@@ -97,7 +97,10 @@ ORDER BY 3 DESC, 1, 2
 # removed:
 # - a spike (a fix farther than REPORTE_PICO_M from both neighbours, which are close to each other:
 #   out and back at least three times the direct way) is dropped: a multipath jump or an accuracy
-#   that lies, plausible in speed, is not a walk there and back;
+#   that lies, plausible in speed, is not a walk there and back. Unless both neighbours are
+#   REPORTE_PICO_MAX_S or more away in time and the detour is slower than REPORTE_PICO_KMH: a
+#   minute apart, the officer may have gone there and back (out of the perimeter, into a block),
+#   though not a kilometre away and back in two minutes;
 # - each efectivo's other fixes in device-time order form a line in local metres (equirectangular
 #   about their mean latitude: under 0.1 % off within a city), and a fix counts only once it is
 #   more than REPORTE_JITTER_M from the last one kept (ST_RemoveRepeatedPoints compares each point
@@ -108,7 +111,10 @@ _SQL_DISTANCIAS = """
 WITH q AS (
     SELECT p.efectivo_id, p.id, p.registrada_en, p.punto, ST_X(p.punto) AS x, ST_Y(p.punto) AS y,
            lag(ST_X(p.punto)) OVER w AS xa, lag(ST_Y(p.punto)) OVER w AS ya,
-           lead(ST_X(p.punto)) OVER w AS xs, lead(ST_Y(p.punto)) OVER w AS ys
+           lead(ST_X(p.punto)) OVER w AS xs, lead(ST_Y(p.punto)) OVER w AS ys,
+           least(p.registrada_en - lag(p.registrada_en) OVER w, lead(p.registrada_en) OVER w - p.registrada_en)
+               AS hueco,
+           extract(epoch FROM lead(p.registrada_en) OVER w - lag(p.registrada_en) OVER w) AS lapso
     FROM efectivos_posicion p JOIN efectivos_efectivo e ON e.id = p.efectivo_id
     WHERE e.unidad_id = %s AND p.registrada_en >= %s AND p.registrada_en < %s AND NOT p.implausible
     WINDOW w AS (PARTITION BY p.efectivo_id ORDER BY p.registrada_en, p.id)
@@ -121,7 +127,9 @@ WITH q AS (
 ), p AS (
     SELECT efectivo_id, count(*) AS n, avg(y) AS lat,
            ST_MakeLine(punto ORDER BY registrada_en, id)
-               FILTER (WHERE NOT coalesce(ida > %s AND vuelta > %s AND ida + vuelta > 3 * directo, false)) AS linea
+               FILTER (WHERE NOT coalesce(ida > %s AND vuelta > %s AND ida + vuelta > 3 * directo
+                                          AND (hueco < make_interval(secs => %s)
+                                               OR (ida + vuelta - directo) / nullif(lapso, 0) * 3.6 > %s), false)) AS linea
     FROM m
     GROUP BY efectivo_id
 )
@@ -270,7 +278,15 @@ def reporte_unidad(*, unidad_id: int, desde: datetime, hasta: datetime) -> Repor
     r.distancias = [
         {"efectivo_id": i, "codigo": c, "nombre": nombre, "lecturas": n, "km": float(km)}
         for i, c, nombre, n, km in _filas(
-            _SQL_DISTANCIAS, [*periodo, settings.REPORTE_PICO_M, settings.REPORTE_PICO_M, settings.REPORTE_JITTER_M]
+            _SQL_DISTANCIAS,
+            [
+                *periodo,
+                settings.REPORTE_PICO_M,
+                settings.REPORTE_PICO_M,
+                settings.REPORTE_PICO_MAX_S,
+                settings.REPORTE_PICO_KMH,
+                settings.REPORTE_JITTER_M,
+            ],
         )
     ]
     from django.contrib.contenttypes.models import ContentType

@@ -16,14 +16,14 @@ from django.utils import timezone
 from efectivos.models import Efectivo
 from gad_project.tiempo import iso
 from geocercas import engine, metrics
-from geocercas.engine import Cerca, Cruce, EstadoPresencia, Horario, LecturaEval, Transicion
+from geocercas.engine import Cerca, Cruce, EstadoPresencia, Fijo, Horario, LecturaEval, Transicion
 from geocercas.models import EstadoAlerta, Presencia, TipoAlerta
 from realtime import eventos
 from realtime.services import Publicacion, publish_many
 
 _SQL_PRESENCIAS = """
 SELECT p.efectivo_id, p.geocerca_id, p.dentro, p.desde, p.permanencia_alertada, p.pendientes, p.pendiente_desde,
-       g.nombre, g.tipo, g.severidad, g.histeresis_m, g.permanencia_min_s,
+       p.evidencia, g.nombre, g.tipo, g.severidad, g.histeresis_m, g.permanencia_min_s,
        g.horario_dias, g.horario_desde, g.horario_hasta, g.confirmar_lecturas, g.entrada_min_s, {aplica} AS aplica
 FROM geocercas_presencia p
 JOIN geocercas_geocerca g ON g.id = p.geocerca_id AND g.activa
@@ -33,14 +33,14 @@ WHERE p.efectivo_id = ANY(%s) AND (p.dentro OR p.pendientes > 0)
 
 _SQL_PRESENCIAS_GUARDAR = """
 INSERT INTO geocercas_presencia (efectivo_id, geocerca_id, dentro, desde, permanencia_alertada, pendientes,
-                                 pendiente_desde)
+                                 pendiente_desde, evidencia)
 SELECT * FROM jsonb_to_recordset(%s::jsonb)
     AS t(efectivo_id bigint, geocerca_id bigint, dentro bool, desde timestamptz, permanencia_alertada bool,
-         pendientes int, pendiente_desde timestamptz)
+         pendientes int, pendiente_desde timestamptz, evidencia jsonb)
 ON CONFLICT (efectivo_id, geocerca_id) DO UPDATE
 SET dentro = EXCLUDED.dentro, desde = EXCLUDED.desde,
     permanencia_alertada = EXCLUDED.permanencia_alertada, pendientes = EXCLUDED.pendientes,
-    pendiente_desde = EXCLUDED.pendiente_desde
+    pendiente_desde = EXCLUDED.pendiente_desde, evidencia = EXCLUDED.evidencia
 """
 
 
@@ -74,12 +74,14 @@ def geocercas_evaluar_terminar(
     *,
     lecturas: Sequence[LecturaEval],
     nombres: dict[int, str] | None = None,
+    anteriores: dict[int, Fijo] | None = None,
 ) -> tuple[list[AlertaNueva], list[Publicacion]]:
     """Run the Schmitt trigger over `lecturas` (those of the readings sent to
     geocercas_evaluar_iniciar that were stored and are newer than the last evaluated), store presence changes and alerts, and return the alerts with their
     `alerta.geocerca` events for the caller to publish. Must run inside the caller's transaction,
     with the efectivos' rows locked (posiciones_registrar does both). `nombres`: see
-    _alertas_crear."""
+    _alertas_crear. `anteriores`: each efectivo's last evaluated fix before `lecturas` (see
+    engine.transiciones_calcular)."""
     if en_curso is None:
         return [], []
     muestras, cercas = engine.candidatos_leer(en_curso.candidatos.fetchall())
@@ -92,6 +94,7 @@ def geocercas_evaluar_terminar(
         alertada,
         pendientes,
         pendiente_desde,
+        evidencia,
         nombre,
         tipo,
         sev,
@@ -107,7 +110,9 @@ def geocercas_evaluar_terminar(
             # off its list): forgotten without a transition, so leaving it later raises nothing.
             presencias.setdefault(eid, {})[gid] = EstadoPresencia(False, desde, cambiado=True)
             continue
-        presencias.setdefault(eid, {})[gid] = EstadoPresencia(dentro, desde, alertada, pendientes, pendiente_desde)
+        presencias.setdefault(eid, {})[gid] = EstadoPresencia(
+            dentro, desde, alertada, pendientes, pendiente_desde, *_evidencia_leer(evidencia)
+        )
         cercas.setdefault(
             gid, Cerca(gid, nombre, tipo, sev, hist, perm, Horario.de(*horario), confirmar, entrada_min_s)
         )
@@ -120,6 +125,7 @@ def geocercas_evaluar_terminar(
         cercas=cercas,
         presencias=presencias,
         cruces=_cruces_validos(cruces, lecturas),
+        anteriores=anteriores,
     )
     _presencias_guardar(presencias)
     return _alertas_crear([t for t in transiciones if t.alerta], cercas, nombres)
@@ -145,6 +151,26 @@ def _cruces_validos(cruces: dict[int, list[Cruce]], lecturas: Sequence[LecturaEv
     }
 
 
+def _fijo_fila(f: Fijo | None) -> list[Any] | None:
+    return None if f is None else [f.lon, f.lat, f.en, f.precision_m, f.posicion_id]
+
+
+def _evidencia_leer(evidencia: str | None) -> tuple[Fijo | None, Fijo | None]:
+    """Presencia.evidencia (its JSON text, as a raw query reads it) as (the pending fix, the one
+    before it)."""
+
+    def fijo(fila: list[Any] | None) -> Fijo | None:
+        if not fila:
+            return None
+        lon, lat, en, precision, posicion_id = fila
+        return Fijo(lon, lat, datetime.fromisoformat(en), precision, posicion_id)
+
+    if not evidencia:
+        return None, None
+    datos = orjson.loads(evidencia)
+    return fijo(datos.get("x")), fijo(datos.get("p"))
+
+
 def _presencias_guardar(presencias: dict[int, dict[int, EstadoPresencia]]) -> None:
     filas = [
         {
@@ -155,6 +181,7 @@ def _presencias_guardar(presencias: dict[int, dict[int, EstadoPresencia]]) -> No
             "permanencia_alertada": st.permanencia_alertada,
             "pendientes": st.pendientes,
             "pendiente_desde": st.pendiente_desde,
+            "evidencia": {"x": _fijo_fila(st.pendiente), "p": _fijo_fila(st.previa)} if st.pendiente else None,
         }
         for eid, estados in presencias.items()
         for gid, st in estados.items()

@@ -62,14 +62,49 @@ def test_la_lectura_que_confirma_basta_con_que_este_del_otro_lado_pasada_media_h
     efectivo = EfectivoFactory(ultima_posicion_en=None)
     GeocercaFactory(tipo=TipoGeocerca.RESTRINGIDA, geom=cuadrado(lado_m=100), confirmar_lecturas=2)
     posiciones_registrar(lecturas=[lectura(efectivo, -90, 0)])
-    posiciones_registrar(lecturas=[lectura(efectivo, -30, 10, precision=12)])  # 20 m in: pending
-    # 3 m inside: at the border, too close to say; the pending entry is dropped.
-    posiciones_registrar(lecturas=[lectura(efectivo, -47, 20, precision=12)])
-    posiciones_registrar(lecturas=[lectura(efectivo, -30, 30, precision=12)])  # pending again
+    posiciones_registrar(lecturas=[lectura(efectivo, -30, 2, precision=12)])  # 20 m in: pending
+    # 3 m inside: at the border, too close to say; and passing through the pending fix would be
+    # a detour of 34 m in 4 s, more than their errors and a walk allow: the pending entry is dropped.
+    posiciones_registrar(lecturas=[lectura(efectivo, -47, 4, precision=5)])
+    posiciones_registrar(lecturas=[lectura(efectivo, -30, 6, precision=12)])  # pending again
     assert not Alerta.objects.exists()
     # 8 m inside, within the hysteresis but past half of it: confirms.
-    r = posiciones_registrar(lecturas=[lectura(efectivo, -42, 40, precision=12)])
-    assert [(a.tipo, a.ultima_en) for a in r.alertas] == [("entrada", T0 + timedelta(seconds=40))]
+    r = posiciones_registrar(lecturas=[lectura(efectivo, -42, 8, precision=12)])
+    assert [(a.tipo, a.ultima_en) for a in r.alertas] == [("entrada", T0 + timedelta(seconds=8))]
+
+
+def test_un_auto_que_cruza_una_manzana_entre_dos_lecturas_entra_en_la_que_lo_muestra_adentro():
+    """One fix inside a 100 m restricted square, on the straight way between the fixes around it,
+    a minute apart and out of it: the next fix, back outside, does not refute it: the entry is
+    alerted with that fix, at the time and place of the one inside."""
+    efectivo = EfectivoFactory(ultima_posicion_en=None)
+    GeocercaFactory(tipo=TipoGeocerca.RESTRINGIDA, geom=cuadrado(lado_m=100), confirmar_lecturas=2)
+    posiciones_registrar(lecturas=[lectura(efectivo, -400, 0)])
+    posiciones_registrar(lecturas=[lectura(efectivo, 0, 60, norte_m=10)])
+    assert not Alerta.objects.exists()
+    r = posiciones_registrar(lecturas=[lectura(efectivo, 400, 120)])
+    [alerta] = r.alertas
+    assert (alerta.tipo, alerta.ocurrida_en) == ("entrada", T0 + timedelta(seconds=60))
+    assert (alerta.lon, alerta.lat) == pytest.approx(desplazar(*CENTRO, este_m=0, norte_m=10))
+    assert Alerta.objects.get().posicion.registrada_en == T0 + timedelta(seconds=60)
+
+
+def test_una_lectura_sola_del_otro_lado_en_el_camino_recto_se_confirma_y_una_fuera_de_el_no():
+    """Fixes 10 s apart, a 100 m control square (entry and exit alert), in one batch each: a car
+    straight through it, one fix inside, enters there and leaves with the fix that confirms it is
+    out; a fix 60 m off the way of a walker, claiming 5 m, is refuted by the next one."""
+    auto, caminante = EfectivoFactory(ultima_posicion_en=None), EfectivoFactory(ultima_posicion_en=None)
+    GeocercaFactory(tipo=TipoGeocerca.CONTROL, geom=cuadrado(lado_m=100), confirmar_lecturas=2)
+    r = posiciones_registrar(lecturas=[lectura(auto, 120 * k - 120, 10 * k, norte_m=3) for k in range(4)])
+    assert [(a.tipo, a.ocurrida_en) for a in sorted(r.alertas, key=lambda a: a.ocurrida_en)] == [
+        ("entrada", T0 + timedelta(seconds=10)),
+        ("salida", T0 + timedelta(seconds=30)),
+    ]
+    r = posiciones_registrar(
+        lecturas=[lectura(caminante, -90, 0), lectura(caminante, -30, 10), lectura(caminante, -76, 20)]
+    )
+    assert r.alertas == []
+    assert not Alerta.objects.filter(efectivo=caminante).exists()
 
 
 def test_el_ir_y_venir_del_gps_no_mueve_al_efectivo_ni_suma_kilometros():
@@ -98,6 +133,16 @@ def test_los_kilometros_no_cuentan_el_temblor_del_gps_de_alguien_quieto():
     posiciones_registrar(lecturas=caminando)
     [d] = reporte_unidad(unidad_id=efectivo.unidad_id, desde=T0, hasta=T0 + timedelta(hours=1)).distancias
     assert d["km"] == pytest.approx(1.0, abs=0.02)  # 10 minutes of jitter would have added ~2 km
+
+
+@pytest.mark.parametrize(("cada_s", "km"), [(5, 0.0), (60, 0.16)])
+def test_un_ida_y_vuelta_entre_lecturas_lejanas_cuenta_y_un_pico_entre_cercanas_no(cada_s, km):
+    """80 m east and back at the same spot: 5 s apart that is a lie of the GPS, a minute apart
+    the officer may well have gone there (out of the perimeter, into a block) and come back."""
+    efectivo = EfectivoFactory(ultima_posicion_en=None)
+    posiciones_registrar(lecturas=[lectura(efectivo, este, cada_s * k) for k, este in enumerate((0, 80, 0))])
+    [d] = reporte_unidad(unidad_id=efectivo.unidad_id, desde=T0, hasta=T0 + timedelta(hours=1)).distancias
+    assert d["km"] == pytest.approx(km, abs=0.002)
 
 
 @pytest.mark.parametrize(
