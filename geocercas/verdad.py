@@ -359,6 +359,7 @@ def correr(esc: Escenario, *, confirmar: int = 2, conservar: bool = False) -> di
         sum(sum(math.dist(a, b) for a, b in zip(of.camino, of.camino[1:], strict=False)) for of in oficiales) / 1000
     )
     km_observables = sum(_km_observables(of) for of in oficiales)
+    km_fijos = sum(_km_fijos(of) for of in oficiales)
     fallas: dict[str, int] = defaultdict(int)
     for of in oficiales:
         for f in of.fixes:
@@ -379,6 +380,8 @@ def correr(esc: Escenario, *, confirmar: int = 2, conservar: bool = False) -> di
         km_error_observables_pct=round(100 * (km_medidos - km_observables) / km_observables, 2)
         if km_observables
         else 0.0,
+        km_fijos=round(km_fijos, 3),
+        km_error_fijos_pct=round(100 * (km_medidos - km_fijos) / km_fijos, 2) if km_fijos else 0.0,
         ingesta_s=round(duracion, 2),
     )
     if not conservar:
@@ -521,6 +524,13 @@ def _km_observables(of: Oficial) -> float:
         else:
             metros += sum(math.dist(of.camino[t], of.camino[t + 1]) for t in range(ta, tb))
     return metros / 1000
+
+
+def _km_fijos(of: Oficial) -> float:
+    """What the fixes can show at best: straight lines between the true positions at the fixes'
+    times (a perfect GPS sampled as the phone was). The difference from _km_observables is the
+    corners cut between sparse fixes, which only matching the track to the streets could recover."""
+    return sum(math.dist((a.xv, a.yv), (b.xv, b.yv)) for a, b in zip(of.fixes, of.fixes[1:], strict=False)) / 1000
 
 
 def _observables(profundidades: list[float], tipo: str) -> list[int]:
