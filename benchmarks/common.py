@@ -115,8 +115,8 @@ def sembrar(*, efectivos: int, geocercas: int, semilla: int = 7) -> dict:
         with connection.cursor() as cursor:
             cursor.executemany(
                 """INSERT INTO geocercas_geocerca (nombre, descripcion, tipo, geom, activa, severidad, histeresis_m,
-                       version, creada_en, actualizada_en, horario_dias)
-                   VALUES (%s, '', %s, ST_GeomFromText(%s, 4326), true, 'advertencia', %s, 1, now(), now(), '{}')""",
+                       version, creada_en, actualizada_en, horario_dias, silencio_motivo)
+                   VALUES (%s, '', %s, ST_GeomFromText(%s, 4326), true, 'advertencia', %s, 1, now(), now(), '{}', '')""",
                 filas,
             )
     with connection.cursor() as cursor:
