@@ -91,27 +91,31 @@ def recorrido_gpx(lecturas: Iterable[tuple[Any, ...]]) -> Iterator[str]:
     yield "</gpx>\n"
 
 
+# Readings per gx:Track: a track lists all its times before its coordinates, so each piece is held
+# in memory; a long track streams as a gx:MultiTrack of pieces that share their joining point.
+KML_TRAMO = 5000
+
+
 def recorrido_kml(lecturas: Iterable[tuple[Any, ...]]) -> Iterator[str]:
-    """KML: one Placemark per efectivo with its track as a LineString and the time span."""
+    """KML: one Placemark per efectivo with its track as a gx:Track, a time for every point
+    (Google Earth replays it with its time slider; GDAL's LIBKML driver reads its begin and end)."""
     yield (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
-        '<kml xmlns="http://www.opengis.net/kml/2.2"><Document><name>Recorridos GRUPO_GAD</name>\n'
+        '<kml xmlns="http://www.opengis.net/kml/2.2" xmlns:gx="http://www.google.com/kml/ext/2.2">'
+        "<Document><name>Recorridos GRUPO_GAD</name>\n"
     )
     for (_, codigo, nombre), grupo in groupby(lecturas, key=lambda f: (f[0], f[1], f[2])):
         puntos = (f for f in grupo if not f[10])
-        primera = next(puntos, None)
-        if primera is None:
+        tramo = list(islice(puntos, KML_TRAMO))
+        if not tramo:
             continue
-        yield f"<Placemark><name>{escape(f'{codigo} · {nombre}')}</name><LineString><coordinates>\n"
-        yield f"{primera[3]:.7f},{primera[4]:.7f}\n"
-        ultima = primera
-        for f in puntos:
-            ultima = f
-            yield f"{f[3]:.7f},{f[4]:.7f}\n"
-        yield (
-            f"</coordinates></LineString><TimeSpan><begin>{_utc(primera[5])}</begin>"
-            f"<end>{_utc(ultima[5])}</end></TimeSpan></Placemark>\n"
-        )
+        yield f"<Placemark><name>{escape(f'{codigo} · {nombre}')}</name><gx:MultiTrack>\n"
+        while tramo:
+            yield "<gx:Track>" + "".join(f"<when>{_utc(f[5])}</when>" for f in tramo) + "\n"
+            yield "".join(f"<gx:coord>{f[3]:.7f} {f[4]:.7f} 0</gx:coord>\n" for f in tramo) + "</gx:Track>\n"
+            siguiente = list(islice(puntos, KML_TRAMO - 1))
+            tramo = [tramo[-1], *siguiente] if siguiente else []
+        yield "</gx:MultiTrack></Placemark>\n"
     yield "</Document></kml>\n"
 
 

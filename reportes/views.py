@@ -1,5 +1,5 @@
 """`/reportes/`: a unidad's report for a shift, a day or a week — a page to read and print, the
-same page as a PDF file drawn on the server (charts included), and the same figures as CSV. Every
+same page as a PDF file drawn on the server (charts included), and its tables as CSV files. Every
 report read is in the audit trail (it names efectivos and their hours)."""
 
 from __future__ import annotations
@@ -64,12 +64,20 @@ def reporte(request: HttpRequest) -> HttpResponse:
     if formato not in FORMATOS:
         error = f"Formato desconocido: {formato[:20]!r}; uno de {', '.join(FORMATOS)}."
         return render(request, "reportes/error.html", {"error": error}, status=400)
+    tabla = request.GET.get("tabla") or "resumen"
+    if formato == "csv" and tabla not in TABLAS:
+        error = f"Tabla desconocida: {tabla[:20]!r}; una de {', '.join(TABLAS)}."
+        return render(request, "reportes/error.html", {"error": error}, status=400)
     r = selectors.reporte_unidad(unidad_id=unidad.pk, desde=desde, hasta=hasta)
     auditar_acceso(request, unidad, "reporte", formato=formato, desde=desde.isoformat(), hasta=hasta.isoformat())
     if formato == "csv":
-        return _csv(r, unidad)
+        return _csv(r, unidad, tabla)
     etiquetas_estado = dict(EstadoTarea.choices)
+    consulta = request.GET.copy()
+    for clave in ("formato", "tabla"):
+        consulta.pop(clave, None)
     contexto = {
+        "consulta": consulta.urlencode() + ("&" if consulta else ""),
         "unidades": unidades,
         "unidad": unidad,
         "periodo": periodo,
@@ -101,26 +109,49 @@ def _nombre(r: selectors.Reporte, unidad: Unidad, extension: str) -> str:
     return f"reporte-{unidad.codigo}-{d:%Y%m%d-%H%M}-{h:%Y%m%d-%H%M}.{extension}"
 
 
-def _csv(r: selectors.Reporte, unidad: Unidad) -> HttpResponse:
-    filas: list[list] = [["seccion", "clave", "detalle", "valor"]]
-    filas += [["tareas", tipo, estado, n] for tipo, estado, n in r.tareas]
-    filas += [["asignaciones", k, "", v] for k, v in r.asignaciones.items()]
-    filas += [["finalizar", k, "", v] for k, v in r.finalizar.items()]
-    for a in r.alertas:
-        filas += [
-            ["alertas", f"{a['geocerca']} · {a['tipo']}", k, v] for k, v in a.items() if k not in ("geocerca", "tipo")
+# The CSV tables (?formato=csv&tabla=...): each opens as a spreadsheet, a header row and one row
+# per item; numbers as numbers (a dot for decimals), times in seconds.
+TABLAS = ("resumen", "efectivos", "tareas", "alertas")
+
+
+def _csv(r: selectors.Reporte, unidad: Unidad, tabla: str) -> HttpResponse:
+    tipos, estados = dict(TipoTarea.choices), dict(EstadoTarea.choices)
+    if tabla == "efectivos":
+        encabezado = ["codigo", "efectivo", "horas_en_servicio", "horas_en_tarea", "horas_fuera_de_servicio"]
+        encabezado += ["lecturas", "km"]
+        filas = [
+            [
+                e["codigo"],
+                e["nombre"],
+                round(e["horas_servicio"], 3),
+                round(e["horas_en_tarea"], 3),
+                round(e["horas_fuera"], 3),
+                e["lecturas"],
+                round(e["km"], 3),
+            ]
+            for e in r.servicio
         ]
-    filas += [["alertas_por_hora", h.isoformat(), "", n] for h, n in r.alertas_por_hora]
-    filas += [["distancia_km", d["codigo"], d["nombre"], round(d["km"], 3)] for d in r.distancias]
-    for e in r.servicio:
-        filas += [
-            ["horas_servicio", e["codigo"], e["nombre"], round(e["horas_servicio"], 3)],
-            ["horas_en_tarea", e["codigo"], e["nombre"], round(e["horas_en_tarea"], 3)],
-            ["horas_fuera_de_servicio", e["codigo"], e["nombre"], round(e["horas_fuera"], 3)],
+    elif tabla == "tareas":
+        encabezado = ["tipo", "estado", "cantidad"]
+        filas = [[tipos.get(t, t), estados.get(e, e), n] for t, e, n in r.tareas]
+    elif tabla == "alertas":
+        encabezado = ["geocerca", "tipo", "alertas", "repeticiones", "reconocidas", "reconocer_p50_s"]
+        encabezado += ["reconocer_p90_s", "escaladas"]
+        filas = [[a[k] for k in ("geocerca", "tipo", "alertas", "repeticiones", "reconocidas")] for a in r.alertas]
+        for fila, a in zip(filas, r.alertas, strict=True):
+            fila += [a["reconocer_p50_s"], a["reconocer_p90_s"], a["escaladas"]]
+    else:
+        encabezado = ["indicador", "valor"]
+        filas = [
+            ["tareas_creadas", sum(n for _, _, n in r.tareas)],
+            *([f"asignaciones_{k}", v] for k, v in r.asignaciones.items()),
+            *([f"finalizar_{k}", v] for k, v in r.finalizar.items()),
+            ["horas_en_servicio", round(sum(e["horas_servicio"] for e in r.servicio), 3)],
+            ["km_recorridos", round(sum(d["km"] for d in r.distancias), 3)],
+            *([f"sin_reporte_{k}", v] for k, v in r.sin_reporte.items()),
         ]
-    filas += [["sin_reporte", k, "", v] for k, v in r.sin_reporte.items()]
-    cuerpo = "".join(exportes.csv_filas(filas[0], filas[1:]))
-    nombre = _nombre(r, unidad, "csv")
+    cuerpo = "".join(exportes.csv_filas(encabezado, filas))
+    nombre = _nombre(r, unidad, "csv").replace(".csv", f"-{tabla}.csv")
     return HttpResponse(
         cuerpo,
         content_type="text/csv; charset=utf-8",

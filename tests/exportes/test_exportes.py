@@ -6,8 +6,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import subprocess
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 
 import pytest
@@ -90,6 +91,36 @@ def test_el_recorrido_exportado_abre_en_gdal(comandante_a, recorrido, tmp_path, 
     assert "attachment;" in r["Content-Disposition"] and r["Content-Disposition"].endswith(f'.{formato}"')
     obtenidas = cuentas(ogrinfo(tmp_path, datos, formato))
     assert {k: obtenidas.get(k) for k in capas} == capas, obtenidas
+
+
+@pytest.mark.parametrize("tramo", [5000, 7])
+def test_el_kml_del_recorrido_lleva_la_hora_de_cada_punto(comandante_a, recorrido, tmp_path, monkeypatch, tramo):
+    """A gx:Track per efectivo, a time per point (Google Earth replays it); read back by GDAL's
+    LIBKML driver, each track begins and ends at its first and last plausible reading. A long
+    track is cut into pieces that share their joining point (`tramo`: readings per piece)."""
+    from exportes import formatos
+
+    monkeypatch.setattr(formatos, "KML_TRAMO", tramo)
+    ids = ",".join(str(e.pk) for e in recorrido)
+    datos = contenido(
+        cliente_jwt(comandante_a).get(f"/api/v1/exportes/recorridos/?formato=kml&efectivo={ids}&motivo=supervision")
+    )
+    texto = datos.decode()
+    piezas = 1 if tramo > 29 else 1 + -(-(29 - tramo) // (tramo - 1))
+    assert texto.count("<when>") == texto.count("<gx:coord>") == 2 * (29 + piezas - 1)
+    ruta = tmp_path / "recorrido.kml"
+    ruta.write_bytes(datos)
+    salida = subprocess.run(["ogrinfo", "-ro", "-al", str(ruta)], capture_output=True, text=True, check=True).stdout
+    inicios = re.findall(r"begin \(DateTime\) = (\S+ \S+)", salida)
+    finales = re.findall(r"end \(DateTime\) = (\S+ \S+)", salida)
+    for e in recorrido:
+        horas = list(
+            Posicion.objects.filter(efectivo=e, implausible=False)
+            .order_by("registrada_en")
+            .values_list("registrada_en", flat=True)
+        )
+        assert horas[0].astimezone(UTC).strftime("%Y/%m/%d %H:%M:%S+00") in inicios
+        assert horas[-1].astimezone(UTC).strftime("%Y/%m/%d %H:%M:%S+00") in finales
 
 
 def test_el_csv_del_recorrido_lleva_hora_local_y_marca_las_implausibles(comandante_a, recorrido):

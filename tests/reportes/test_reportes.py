@@ -215,12 +215,35 @@ def test_la_pagina_se_lee_y_se_descarga_en_csv(turno, comandante_a, unidad_a):
     )  # es-AR decimal comma
     assert html.count("<svg") >= 4  # three charts and the alerts' map, drawn server-side
     assert "cdn" not in html.lower() and "kozea.github.io" not in html
-    r = c.get("/reportes/", {"desde": desde, "hasta": hasta, "formato": "csv"})
-    filas = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
-    assert ["asignaciones", "exito", "", "0.5"] in filas
-    assert ["finalizar", "p50_s", "", "4500.0"] in filas
+
+    # The figures, and each table as a CSV file that opens as a spreadsheet: a header, a row each.
+    def tabla(nombre: str | None) -> list[dict[str, str]]:
+        consulta = {"desde": desde, "hasta": hasta, "formato": "csv"} | ({"tabla": nombre} if nombre else {})
+        r = c.get("/reportes/", consulta)
+        assert r.status_code == 200 and r["Content-Disposition"].endswith(f'-{nombre or "resumen"}.csv"')
+        return list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
+
+    resumen = {f["indicador"]: f["valor"] for f in tabla(None)}
+    assert (resumen["asignaciones_exito"], resumen["finalizar_p50_s"], resumen["tareas_creadas"]) == (
+        "0.5",
+        "4500.0",
+        "3",
+    )
     e1 = turno["e1"]
-    assert ["horas_servicio", e1.codigo_interno, f"{e1.apellido}, {e1.nombre}", "5.0"] in filas
+    [fila] = [f for f in tabla("efectivos") if f["codigo"] == e1.codigo_interno]
+    assert fila == {
+        "codigo": e1.codigo_interno,
+        "efectivo": f"{e1.apellido}, {e1.nombre}",
+        "horas_en_servicio": "5.0",
+        "horas_en_tarea": "2.0",
+        "horas_fuera_de_servicio": "3.0",
+        "lecturas": "3",
+        "km": "0.2",
+    }
+    assert sum(int(f["cantidad"]) for f in tabla("tareas")) == 3
+    assert all(set(f) >= {"geocerca", "tipo", "alertas", "reconocer_p50_s"} for f in tabla("alertas"))
+    assert c.get("/reportes/", {"formato": "csv", "tabla": "todo"}).status_code == 400
+    assert f'href="?desde={desde[:4]}' in html and "tabla=efectivos" in html
 
 
 def test_el_pdf_se_dibuja_en_el_servidor_con_las_mismas_cifras(turno, comandante_a, unidad_a):
