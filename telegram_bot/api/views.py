@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -25,6 +26,11 @@ class CodigoSalidaSerializer(serializers.Serializer):
     qr_svg = serializers.CharField(
         allow_null=True, help_text="El enlace como código QR (SVG) para escanear con el teléfono; null sin enlace."
     )
+    bot = serializers.CharField(allow_null=True, help_text="El usuario del bot (@...), null si no está configurado.")
+    aviso = serializers.CharField(
+        allow_null=True,
+        help_text="Por qué el código no basta en esta instalación (sin bot, o sin su usuario); null si basta.",
+    )
 
 
 class CodigoVinculacionView(APIView):
@@ -46,6 +52,22 @@ class CodigoVinculacionView(APIView):
                 "enlace": nuevo.enlace,
                 "vence_en": nuevo.vence_en,
                 "qr_svg": qr_svg(nuevo.enlace) if nuevo.enlace else None,
+                **_bot(),
             },
             status=status.HTTP_201_CREATED,
         )
+
+
+def _bot() -> dict[str, str | None]:
+    """Which bot the code is for, and what is missing for it to work in this installation."""
+    usuario = settings.TELEGRAM_BOT_USERNAME.lstrip("@") or None
+    if not settings.TELEGRAM_BOT_TOKEN:
+        aviso = (
+            "Esta instalación no tiene bot de Telegram (falta TELEGRAM_BOT_TOKEN): el código no servirá "
+            "hasta que un administrador lo configure y lo ponga en marcha."
+        )
+    elif usuario is None:
+        aviso = "Falta TELEGRAM_BOT_USERNAME: sin él no hay enlace ni QR; envíe /start y el código al bot de la institución."
+    else:
+        aviso = None
+    return {"bot": f"@{usuario}" if usuario else None, "aviso": aviso}

@@ -268,7 +268,10 @@ def test_el_comandante_vincula_el_telegram_de_un_efectivo_desde_su_panel(servido
     assert href.startswith("https://t.me/gad_demo_bot?start=")
     qr = pagina.locator("#tg .qr svg").bounding_box()
     assert qr["width"] >= 100 and abs(qr["width"] - qr["height"]) < 2  # large enough to scan
-    assert "vence a las" in pagina.inner_text("#tg")
+    texto = pagina.inner_text("#tg")
+    assert "vence a las" in texto and "Bot de la institución: @gad_demo_bot" in texto
+    # This server runs no bot (no TELEGRAM_BOT_TOKEN): the commander is told, not left to wonder.
+    assert "no tiene bot de Telegram" in pagina.inner_text("#tg .aviso-tg")
     para_readme(pagina, "mapa-vincular-telegram")
     # The code on screen is the real one: the efectivo's phone opening the link links them.
     usuario = telegram_services.cuenta_vincular(codigo=href.split("start=")[1], telegram_id=990011)

@@ -11,13 +11,25 @@ pytestmark = pytest.mark.django_db
 
 
 def test_el_comandante_genera_un_codigo_para_su_efectivo(api, comandante_a, efectivo, settings):
-    settings.TELEGRAM_BOT_USERNAME = "gad_bot"
+    settings.TELEGRAM_BOT_USERNAME, settings.TELEGRAM_BOT_TOKEN = "gad_bot", "123:abc"
     r = api(comandante_a).post("/api/v1/telegram/codigos/", {"efectivo": efectivo.pk}, format="json")
     assert r.status_code == 201, r.content
     codigo = r.json()["codigo"]
     assert r.json()["enlace"] == f"https://t.me/gad_bot?start={codigo}"
+    assert (r.json()["bot"], r.json()["aviso"]) == ("@gad_bot", None)
+    assert r.json()["qr_svg"].startswith("<svg")
     assert len(codigo) >= 16
     assert services.cuenta_vincular(codigo=codigo, telegram_id=42).pk == efectivo.usuario.pk
+
+
+def test_sin_bot_en_la_instalacion_el_codigo_lo_dice(api, comandante_a, efectivo, settings):
+    settings.TELEGRAM_BOT_USERNAME, settings.TELEGRAM_BOT_TOKEN = "", ""
+    r = api(comandante_a).post("/api/v1/telegram/codigos/", {"efectivo": efectivo.pk}, format="json").json()
+    assert (r["enlace"], r["bot"], r["qr_svg"]) == (None, None, None)
+    assert "no tiene bot de Telegram" in r["aviso"] and "TELEGRAM_BOT_TOKEN" in r["aviso"]
+    settings.TELEGRAM_BOT_TOKEN = "123:abc"
+    r = api(comandante_a).post("/api/v1/telegram/codigos/", {"efectivo": efectivo.pk}, format="json").json()
+    assert r["enlace"] is None and "TELEGRAM_BOT_USERNAME" in r["aviso"]
 
 
 def test_un_codigo_nuevo_anula_el_anterior(api, comandante_a, efectivo):

@@ -490,8 +490,10 @@ export class Acciones {
       <div class="codigo-tg">
         ${c.qr_svg ? `<div class="qr" aria-label="Código QR del enlace">${c.qr_svg}</div>` : ""}
         <div>
+          ${c.bot ? `<div>Bot de la institución: <strong>${escapar(c.bot)}</strong></div>` : ""}
           ${c.enlace ? `<a href="${escapar(c.enlace)}" target="_blank" rel="noopener">${escapar(c.enlace)}</a>` : `Enviar al bot: <code>/start ${escapar(c.codigo)}</code>`}
           <div class="tenue">Un solo uso · vence a las ${hora(c.vence_en)}</div>
+          ${c.aviso ? `<div class="error aviso-tg">${escapar(c.aviso)}</div>` : ""}
         </div>
       </div>`;
   }
