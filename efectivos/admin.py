@@ -77,9 +77,26 @@ class EfectivoAdmin(ConDescargas, MapaAdmin):
     list_select_related = ("unidad",)
     autocomplete_fields = ("usuario",)
     # The last position comes only from stored readings (the ingest service).
-    readonly_fields = ("ultima_posicion", "ultima_posicion_en", "ultima_precision_m", "actualizado_en", "recorrido")
+    readonly_fields = ("posicion", "ultima_posicion_en", "ultima_precision_m", "actualizado_en", "recorrido")
+    exclude = ("ultima_posicion",)
     list_per_page = 50
     actions = ["codigo_telegram"]
+
+    class Media:  # the last position on the offline map (no editable geometry brings it)
+        css = {"all": ("vendor/ol/ol.css", "gis/css/ol3.css", "css/fuentes.css")}
+        js = ("vendor/ol/ol.js", "gis/js/OLMapWidget.js", "js/gis/base_ol.js")
+
+    @admin.display(description="última posición")
+    def posicion(self, obj: Efectivo) -> str:
+        """On the offline map, not as WKT."""
+        from django.utils.safestring import mark_safe
+
+        from mapa.widgets import MapaWidget
+
+        if obj.ultima_posicion is None:
+            return "Sin posición"
+        widget = MapaWidget(attrs={"geom_type": "POINT", "disabled": True})
+        return mark_safe(widget.render("posicion_mapa", obj.ultima_posicion, attrs={"id": "id_posicion_mapa"}))
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         """An officer's record holds their personal data: opening it asks why, once per officer per

@@ -9,6 +9,15 @@ from django.utils import timezone
 from django.utils.html import format_html_join
 
 
+def distancia(metros: float | None) -> str:
+    """A distance as a person reads it: "216 m", "1,2 km" (es-AR decimal comma), "—"."""
+    if metros is None:
+        return "—"
+    if metros < 1000:
+        return f"{metros:.0f} m"
+    return f"{metros / 1000:.1f} km".replace(".", ",")
+
+
 class SoloLecturaAdmin:
     """History and log models: viewable, never edited or added by hand (with mapa.admin_base's
     MapaSoloLecturaAdmin for geometries, shown on the offline map)."""

@@ -19,5 +19,22 @@ class GadProjectConfig(AppConfig):
             # this process's metrics would be its own only, never on /metrics.
             logger.error("prometheus_client is not in multiprocess mode: set PROMETHEUS_MULTIPROC_DIR")
         metricas.celery_conectar()
+        _tokens_en_castellano()
         # A malformed limit stops start-up (ImproperlyConfigured), like every other setting.
         limites.posiciones(), limites.escrituras(), limites.ingreso_limites()
+
+
+def _tokens_en_castellano() -> None:
+    """SimpleJWT's refresh-token blacklist, named in Spanish in the admin (the library's Spanish
+    catalogue leaves it half translated). Only display names change, not the models' declared
+    options: migrations see nothing. (The app must stay listed by its module path: SimpleJWT
+    makes its models abstract otherwise.)"""
+    from django.apps import apps
+    from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+
+    apps.get_app_config("token_blacklist").verbose_name = "Sesiones de la API"
+    for modelo, singular, plural in (
+        (OutstandingToken, "token emitido", "tokens emitidos"),
+        (BlacklistedToken, "token revocado", "tokens revocados"),
+    ):
+        modelo._meta.verbose_name, modelo._meta.verbose_name_plural = singular, plural

@@ -232,6 +232,10 @@ class Presencia(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        lugar = "dentro de" if self.dentro else "fuera de"
+        return f"{self.efectivo.codigo_interno} {lugar} {self.geocerca.nombre}"
+
 
 class TipoAlerta(models.TextChoices):
     ENTRADA = "entrada", "Entrada"

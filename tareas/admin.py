@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 
+from gad_project import admin_base
 from gad_project.admin_base import ConDescargas, SoloLecturaAdmin
 from gad_project.exceptions import ErrorDominio
 from mapa.admin_base import MapaAdmin
@@ -12,8 +13,12 @@ from tareas.models import Asignacion, Tarea, TareaEvento
 class AsignacionInline(SoloLecturaAdmin, admin.TabularInline):
     model = Asignacion
     extra = 0
-    fields = ("efectivo", "estado", "distancia_m", "asignada_por", "asignada_en", "vence_en", "respondida_en", "motivo")
+    fields = ("efectivo", "estado", "distancia", "asignada_por", "asignada_en", "vence_en", "respondida_en", "motivo")
     readonly_fields = fields
+
+    @admin.display(description="distancia", ordering="distancia_m")
+    def distancia(self, obj: Asignacion) -> str:
+        return admin_base.distancia(obj.distancia_m)
 
 
 class TareaEventoInline(SoloLecturaAdmin, admin.TabularInline):
@@ -118,9 +123,14 @@ class TareaAdmin(ConDescargas, MapaAdmin):
 
 @admin.register(Asignacion)
 class AsignacionAdmin(SoloLecturaAdmin, admin.ModelAdmin):
-    list_display = ("tarea", "efectivo", "estado", "distancia_m", "asignada_por", "asignada_en", "vence_en", "motivo")
+    list_display = ("tarea", "efectivo", "estado", "distancia", "asignada_por", "asignada_en", "vence_en", "motivo")
     list_filter = ("estado",)
+    list_select_related = ("tarea", "efectivo", "asignada_por")
     actions = ["liberar"]
+
+    @admin.display(description="distancia", ordering="distancia_m")
+    def distancia(self, obj: Asignacion) -> str:
+        return admin_base.distancia(obj.distancia_m)
 
     @admin.action(description="Liberar a los efectivos seleccionados de su tarea")
     def liberar(self, request, queryset):

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib.gis.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from gad_project.cifrado import TextoCifrado
 
@@ -149,6 +150,9 @@ class Asignacion(models.Model):
             models.Index(fields=["vence_en"], condition=Q(estado="pendiente"), name="asignacion_pendiente_vence"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.tarea.codigo} → {self.efectivo.codigo_interno} · {self.get_estado_display()}"
+
 
 class TareaEvento(models.Model):
     """Every state change of a task: who, from, to, why, when. Append-only."""
@@ -164,6 +168,11 @@ class TareaEvento(models.Model):
         verbose_name = "evento de tarea"
         verbose_name_plural = "eventos de tareas"
         ordering = ["tarea", "id"]
+
+    def __str__(self) -> str:
+        cuando = timezone.localtime(self.ocurrido_en).strftime("%d/%m/%Y %H:%M") if self.ocurrido_en else "—"
+        cambio = f"{self.get_estado_anterior_display() or 'nueva'} → {self.get_estado_nuevo_display()}"
+        return f"{self.tarea.codigo} · {cambio} · {cuando}"
 
 
 class EstadisticaUnidad(models.Model):
@@ -185,3 +194,6 @@ class EstadisticaUnidad(models.Model):
         db_table = "tareas_estadistica_unidad"
         verbose_name = "estadística de unidad"
         verbose_name_plural = "estadísticas de unidades"
+
+    def __str__(self) -> str:
+        return f"{self.codigo} · {self.nombre}"

@@ -16,6 +16,7 @@ from django.core.exceptions import (
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.views.csrf import csrf_failure
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -157,12 +158,7 @@ def solicitud_invalida(request: HttpRequest, exception: Exception | None = None)
         estado, codigo, mensaje = 400, "solicitud_invalida", "La solicitud no es válida."
     if _quiere_json(request):
         return JsonResponse(error_body(codigo, mensaje), status=estado)
-    return HttpResponse(
-        f'<!DOCTYPE html><html lang="es-AR"><meta charset="utf-8"><title>Solicitud rechazada</title>'
-        f'<h1>Solicitud rechazada</h1><p>{mensaje}</p><p><a href="javascript:history.back()">Volver</a></p></html>',
-        status=estado,
-        content_type="text/html; charset=utf-8",
-    )
+    return render(request, "400.html", {"mensaje": mensaje, "estado": estado}, status=estado)
 
 
 def csrf_rechazado(request: HttpRequest, reason: str = "") -> HttpResponse:

@@ -142,6 +142,33 @@ def test_la_ultima_posicion_no_se_edita_en_el_admin(client, admin, efectivo):
     assert 'name="ultima_posicion"' not in html
 
 
+def test_lo_que_el_admin_muestra_se_lee(client, admin, efectivo):
+    """Names, not "TareaEvento object (76)"; distances rounded; a position on the map, not WKT;
+    SimpleJWT's section in Spanish."""
+    from django.contrib.gis.geos import Point
+
+    from tareas.models import Asignacion, TareaEvento
+    from tests.factories import TareaFactory
+
+    tarea = TareaFactory(unidad=efectivo.unidad)
+    asignacion = Asignacion.objects.create(tarea=tarea, efectivo=efectivo, distancia_m=216.20494724)
+    evento = TareaEvento.objects.create(tarea=tarea, estado_anterior="", estado_nuevo="asignada")
+    assert str(asignacion) == f"{tarea.codigo} → {efectivo.codigo_interno} · Pendiente"
+    assert str(evento).startswith(f"{tarea.codigo} · nueva → Asignada · ")
+    client.force_login(admin)
+    html = client.get(reverse("admin:tareas_asignacion_changelist")).content.decode()
+    assert "216 m" in html and "216,20" not in html and "216.20" not in html
+    html = client.get(reverse("admin:tareas_tareaevento_changelist")).content.decode()
+    assert "object (" not in html
+    html = client.get(reverse("admin:index")).content.decode()
+    assert "Sesiones de la API" in html and "Tokens revocados" in html and "Blacklisted" not in html
+    efectivo.ultima_posicion = Point(-58.3816, -34.6037, srid=4326)
+    efectivo.save()
+    motivo_en_sesion(client, efectivo)
+    html = client.get(reverse("admin:efectivos_efectivo_change", args=[efectivo.pk])).content.decode()
+    assert "POINT" not in html and 'id="id_posicion_mapa"' in html and "ol.js" in html
+
+
 def test_una_tarea_no_se_borra_ni_cambia_de_unidad_en_el_admin(client, admin):
     from tests.factories import TareaFactory
 

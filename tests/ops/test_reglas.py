@@ -61,7 +61,8 @@ def test_cada_alerta_tiene_su_entrada_en_el_runbook():
     assert len(alertas) == 16
     for r in alertas:
         assert r["alert"].lower() in titulos, r["alert"]
-        assert r["annotations"]["runbook_url"] == f"docs/runbook.md#{r['alert'].lower()}"
+        # Absolute, from the configured base (prometheus.yml's external label gad_docs).
+        assert r["annotations"]["runbook_url"] == f"{{{{ $externalLabels.gad_docs }}}}/runbook.md#{r['alert'].lower()}"
         assert r["labels"]["severity"] in ("critical", "warning")
 
 
