@@ -493,3 +493,79 @@ def test_el_mando_silencia_una_geocerca_desde_una_alerta_y_ordena_por_severidad(
     )
     claves = [(rangos[sev], i) for sev, i in vistas]
     assert len(claves) >= 1 and claves == sorted(claves, reverse=True)
+
+
+def _caja(pagina, selector: str) -> dict:
+    caja = pagina.locator(selector).bounding_box()
+    assert caja is not None, selector
+    return caja
+
+
+def _se_tocan(a: dict, b: dict) -> bool:
+    return not (
+        a["x"] + a["width"] <= b["x"]
+        or b["x"] + b["width"] <= a["x"]
+        or a["y"] + a["height"] <= b["y"]
+        or b["y"] + b["height"] <= a["y"]
+    )
+
+
+def test_la_consola_se_usa_en_un_telefono(servidor, navegador):  # noqa: F811
+    """390x844: the header fits and its links are one tap away behind the menu; the layers card
+    starts folded; alerts live in a bottom sheet that rises for a panel; an SOS banner sits on the
+    map clear of the sheet; nothing scrolls sideways."""
+    pagina = ingresar(navegador, servidor, "comandante", "comandante1234", viewport=(390, 844))
+    pagina.wait_for_selector("body[data-listo='1']", timeout=20_000)
+    pagina.wait_for_selector("#conexion[data-estado='en_vivo']", timeout=10_000)
+    assert pagina.evaluate("document.documentElement.scrollWidth") <= 390
+    barra = _caja(pagina, "header.barra")
+    assert barra["height"] <= 60 and barra["x"] + barra["width"] <= 390
+    # The links: hidden until the menu opens, then every one of them on screen.
+    assert pagina.locator("#menu").is_hidden()
+    pagina.click("#menu-abrir")
+    for nombre in ("Reportes", "Salir", "Mi Telegram", "✉ Mensaje"):
+        caja = _caja(pagina, f"#menu >> text={nombre}")
+        assert caja["x"] >= 0 and caja["x"] + caja["width"] <= 390 and caja["y"] + caja["height"] <= 844, nombre
+    captura(pagina, "mapa-telefono-menu")
+    pagina.click("header .marca")  # a tap elsewhere folds it
+    assert pagina.locator("#menu").is_hidden()
+    # The map fills the screen; the layers card is a small folded tab in its corner.
+    mapa = _caja(pagina, "#mapa")
+    assert mapa["width"] == 390 and mapa["height"] >= 844 - barra["height"] - 2
+    capas = _caja(pagina, "#capas")
+    assert not pagina.locator("#capas").evaluate("(d) => d.open")
+    assert capas["width"] * capas["height"] <= 0.05 * mapa["width"] * mapa["height"]
+    # The alerts: a bottom sheet on the lower part of the screen.
+    hoja = _caja(pagina, "#lateral")
+    assert hoja["y"] + hoja["height"] == pytest.approx(844, abs=1) and hoja["height"] <= 0.45 * 844
+    assert pagina.locator("#alertas-pendientes").is_visible()
+    # An SOS: its banner on the map, not over the alerts.
+    estado, sos = post_json(
+        f"{servidor}/api/v1/sos/",
+        {"lat": CASA_ROSADA[1], "lon": CASA_ROSADA[0]},
+        token(servidor, "efectivo", "efectivo1234"),
+    )
+    assert estado == 201, sos
+    pagina.locator(f"#sos .sos-item[data-id='{sos['id']}']").wait_for(timeout=10_000)
+    banner = _caja(pagina, "#sos")
+    assert banner["x"] >= 0 and banner["x"] + banner["width"] <= 390
+    assert not _se_tocan(banner, _caja(pagina, "#lateral")), (banner, hoja)
+    assert not _se_tocan(banner, _caja(pagina, "#capas"))
+    captura(pagina, "mapa-telefono")
+    # The handle raises the sheet; opening a panel raises it too.
+    pagina.click("#hoja-asa")
+    pagina.wait_for_function("() => document.getElementById('lateral').getBoundingClientRect().height > 0.8 * 844")
+    pagina.click("#hoja-asa")
+    pagina.wait_for_function("() => document.getElementById('lateral').getBoundingClientRect().height < 0.45 * 844")
+    efectivo = Efectivo.objects.get(usuario__username="efectivo")
+    pagina.evaluate(f"window.gadMapa.acciones.abrirEfectivo({efectivo.pk})")
+    pagina.wait_for_function("() => document.getElementById('lateral').getBoundingClientRect().height > 0.8 * 844")
+    panel = _caja(pagina, "#panel")
+    assert panel["x"] >= 0 and panel["x"] + panel["width"] <= 390
+    assert pagina.locator("#alertas").is_hidden()  # the panel has the sheet to itself
+    assert pagina.evaluate("document.documentElement.scrollWidth") <= 390
+    captura(pagina, "mapa-telefono-panel")
+    pagina.click("#panel-cerrar")
+    pagina.wait_for_function("() => document.getElementById('lateral').getBoundingClientRect().height < 0.45 * 844")
+    assert pagina.locator("#alertas-pendientes").is_visible()
+    assert pagina.errores == []

@@ -38,7 +38,40 @@ function resumir(capas) {
     `${capas.efectivos.size} efectivos · ${disponibles} disponibles · ${capas.tareas.size} tareas abiertas`;
 }
 
+// A phone: the header's links behind a menu, the layers card folded, the side column as a bottom
+// sheet that its handle raises and lowers (and that rises when a panel opens).
+const TELEFONO = window.matchMedia("(max-width: 700px)");
+
+function disposicionTelefono() {
+  const menu = document.getElementById("menu");
+  const boton = document.getElementById("menu-abrir");
+  boton.addEventListener("click", (ev) => {
+    ev.stopPropagation();
+    const abierto = menu.classList.toggle("abierto");
+    boton.setAttribute("aria-expanded", String(abierto));
+  });
+  document.addEventListener("click", (ev) => {
+    if (!menu.contains(ev.target) && menu.classList.contains("abierto")) {
+      menu.classList.remove("abierto");
+      boton.setAttribute("aria-expanded", "false");
+    }
+  });
+  const lateral = document.getElementById("lateral");
+  const asa = document.getElementById("hoja-asa");
+  const hoja = (abierta) => {
+    lateral.classList.toggle("abierta", abierta);
+    asa.setAttribute("aria-expanded", String(abierta));
+  };
+  asa.addEventListener("click", () => hoja(!lateral.classList.contains("abierta")));
+  // A panel (an efectivo, a task, a form) needs the room: the sheet rises with it.
+  new MutationObserver(() => {
+    if (TELEFONO.matches) hoja(!document.getElementById("panel").hidden);
+  }).observe(document.getElementById("panel"), { attributes: true, attributeFilter: ["hidden"] });
+  if (TELEFONO.matches) document.getElementById("capas").open = false;
+}
+
 async function iniciar() {
+  disposicionTelefono();
   await fuentesCargadas();
   const map = new maplibregl.Map({
     container: "mapa",
