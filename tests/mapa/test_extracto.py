@@ -125,3 +125,21 @@ def test_lo_que_puede_fallar_se_explica(remoto):
     with pytest.raises(CommandError, match="jurisdicción"):
         call_command("base_instalar", f"{servidor.url}/planeta.pmtiles")  # no unidad has one here
     assert base.osm_info() is None
+
+
+def test_sin_calles_el_mapa_y_el_admin_dicen_como_instalarlas(remoto, admin, comandante_a):
+    from django.test import Client
+
+    def html(usuario, ruta: str) -> str:
+        c = Client()
+        c.force_login(usuario)
+        return c.get(ruta).content.decode()
+
+    assert "manage.py base_instalar URL" in html(admin, "/mapa/")
+    assert "pida al administrador" in html(comandante_a, "/mapa/")
+    assert 'id="aviso-calles"' in html(admin, "/admin/")
+    assert 'id="aviso-calles"' in html(admin, "/admin/geocercas/geocerca/add/")  # where fences are drawn
+    servidor, _ = remoto
+    call_command("base_instalar", f"{servidor.url}/planeta.pmtiles", "--bbox=" + ",".join(map(str, AREA)))
+    assert 'id="aviso-calles"' not in html(admin, "/mapa/")
+    assert 'id="aviso-calles"' not in html(admin, "/admin/")

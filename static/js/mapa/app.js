@@ -70,8 +70,19 @@ function disposicionTelefono() {
   if (TELEFONO.matches) document.getElementById("capas").open = false;
 }
 
+function avisoCalles() {
+  const aviso = document.getElementById("aviso-calles");
+  if (!aviso) return;
+  if (sessionStorage.getItem("gad.avisoCalles") === "cerrado") aviso.hidden = true;
+  document.getElementById("aviso-calles-cerrar").addEventListener("click", () => {
+    aviso.hidden = true;
+    sessionStorage.setItem("gad.avisoCalles", "cerrado");
+  });
+}
+
 async function iniciar() {
   disposicionTelefono();
+  avisoCalles();
   await fuentesCargadas();
   const map = new maplibregl.Map({
     container: "mapa",
