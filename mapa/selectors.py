@@ -119,3 +119,97 @@ def tareas_actuales(*, usuario: Solicitante) -> list[dict[str, object]]:
         {"efectivo": f["efectivo_id"], "tarea": f["tarea_id"], "codigo": f["codigo"], "titulo": f["titulo"]}
         for f in filas
     ]
+
+
+# --- the map's search box -------------------------------------------------------------------------
+
+BUSCAR_MIN, BUSCAR_MAX, BUSCAR_POR_TIPO = 2, 100, 8
+
+
+def buscar(*, usuario: Solicitante, q: str) -> list[dict]:
+    """What the commander can see whose name or code holds every word of `q`, accents and case
+    aside: efectivos (surname, name, code), tasks (code, title; open ones first) and geocercas
+    (name). Each with where to fly: a point, or a fence's box."""
+    from django.contrib.gis.db.models.functions import Centroid
+    from django.db.models import Case, IntegerField, Q, Value, When
+
+    from efectivos.selectors import efectivos_visibles
+    from geocercas.selectors import geocercas_visibles
+    from tareas.models import ESTADOS_ABIERTOS
+    from tareas.selectors import tareas_visibles
+
+    palabras = q.split()
+
+    def todas(*campos: str) -> Q:
+        condicion = Q()
+        for palabra in palabras:
+            alguna = Q()
+            for campo in campos:
+                alguna |= Q(**{f"{campo}__unaccent__icontains": palabra})
+            condicion &= alguna
+        return condicion
+
+    resultados: list[dict] = []
+    efectivos = (
+        efectivos_visibles(usuario=usuario)
+        .filter(todas("codigo_interno", "apellido", "nombre"))
+        .annotate(
+            exacto=Case(When(codigo_interno__iexact=q, then=Value(0)), default=Value(1), output_field=IntegerField())
+        )
+        .order_by("exacto", "apellido", "nombre")
+        .select_related("unidad")[:BUSCAR_POR_TIPO]
+    )
+    for e in efectivos:
+        punto = e.ultima_posicion
+        resultados.append(
+            {
+                "tipo": "efectivo",
+                "id": e.pk,
+                "titulo": f"{e.codigo_interno} · {e.apellido}, {e.nombre}",
+                "detalle": f"{e.get_estado_display()} · {e.unidad.codigo}",
+                "lon": punto.x if punto else None,
+                "lat": punto.y if punto else None,
+                "bbox": None,
+            }
+        )
+    tareas = (
+        tareas_visibles(usuario=usuario)
+        .filter(todas("codigo", "titulo"))
+        .annotate(
+            abierta=Case(
+                When(estado__in=ESTADOS_ABIERTOS, then=Value(0)), default=Value(1), output_field=IntegerField()
+            )
+        )
+        .order_by("abierta", "-creada_en")[:BUSCAR_POR_TIPO]
+    )
+    for t in tareas:
+        resultados.append(
+            {
+                "tipo": "tarea",
+                "id": t.pk,
+                "titulo": f"{t.codigo} · {t.titulo}",
+                "detalle": t.get_estado_display(),
+                "lon": t.ubicacion.x if t.ubicacion else None,
+                "lat": t.ubicacion.y if t.ubicacion else None,
+                "bbox": None,
+            }
+        )
+    geocercas = (
+        geocercas_visibles(usuario=usuario)
+        .filter(todas("nombre"))
+        .annotate(centro=Centroid("geom"))
+        .order_by("nombre")[:BUSCAR_POR_TIPO]
+    )
+    for g in geocercas:
+        resultados.append(
+            {
+                "tipo": "geocerca",
+                "id": g.pk,
+                "titulo": g.nombre,
+                "detalle": g.get_tipo_display(),
+                "lon": g.centro.x,
+                "lat": g.centro.y,
+                "bbox": list(g.geom.extent),
+            }
+        )
+    return resultados

@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.response import Response
@@ -236,3 +236,42 @@ class TareasActualesView(APIView):
     )
     def get(self, request):
         return Response(selectors.tareas_actuales(usuario=request.user))
+
+
+class BuscarView(APIView):
+    """The map's search box: efectivos by name or code, tasks by code or title, geocercas by name,
+    within the caller's scope, every word of `q` matching, accents and case aside."""
+
+    permission_classes = [EsMando]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("q", str, description="2 a 100 caracteres.")],
+        responses={
+            200: inline_serializer(
+                "Busqueda",
+                {
+                    "resultados": inline_serializer(
+                        "Resultado",
+                        {
+                            "tipo": serializers.ChoiceField(["efectivo", "tarea", "geocerca"]),
+                            "id": serializers.IntegerField(),
+                            "titulo": serializers.CharField(),
+                            "detalle": serializers.CharField(),
+                            "lon": serializers.FloatField(allow_null=True),
+                            "lat": serializers.FloatField(allow_null=True),
+                            "bbox": serializers.ListField(child=serializers.FloatField(), allow_null=True),
+                        },
+                        many=True,
+                    )
+                },
+            )
+        },
+    )
+    def get(self, request):
+        q = " ".join(request.query_params.get("q", "").split())
+        if not selectors.BUSCAR_MIN <= len(q) <= selectors.BUSCAR_MAX:
+            raise EntradaInvalida(
+                f"La búsqueda lleva de {selectors.BUSCAR_MIN} a {selectors.BUSCAR_MAX} caracteres.",
+                detalle={"q": q[:20]},
+            )
+        return Response({"resultados": selectors.buscar(usuario=request.user, q=q)})

@@ -520,6 +520,8 @@ def test_la_consola_se_usa_en_un_telefono(servidor, navegador):  # noqa: F811
     assert pagina.evaluate("document.documentElement.scrollWidth") <= 390
     barra = _caja(pagina, "header.barra")
     assert barra["height"] <= 60 and barra["x"] + barra["width"] <= 390
+    buscar = _caja(pagina, "#buscar")
+    assert buscar["width"] >= 100 and buscar["x"] + buscar["width"] <= 390  # the search box fits too
     # The links: hidden until the menu opens, then every one of them on screen.
     assert pagina.locator("#menu").is_hidden()
     pagina.click("#menu-abrir")
@@ -551,6 +553,9 @@ def test_la_consola_se_usa_en_un_telefono(servidor, navegador):  # noqa: F811
     assert banner["x"] >= 0 and banner["x"] + banner["width"] <= 390
     assert not _se_tocan(banner, _caja(pagina, "#lateral")), (banner, hoja)
     assert not _se_tocan(banner, _caja(pagina, "#capas"))
+    if pagina.locator("#aviso-calles").is_visible():  # no streets installed here: said, clear of both
+        aviso = _caja(pagina, "#aviso-calles")
+        assert not _se_tocan(aviso, banner) and not _se_tocan(aviso, _caja(pagina, "#lateral"))
     captura(pagina, "mapa-telefono")
     # The handle raises the sheet; opening a panel raises it too.
     pagina.click("#hoja-asa")
@@ -568,4 +573,26 @@ def test_la_consola_se_usa_en_un_telefono(servidor, navegador):  # noqa: F811
     pagina.click("#panel-cerrar")
     pagina.wait_for_function("() => document.getElementById('lateral').getBoundingClientRect().height < 0.45 * 844")
     assert pagina.locator("#alertas-pendientes").is_visible()
+    assert pagina.errores == []
+
+
+def test_la_busqueda_encuentra_un_efectivo_por_codigo_y_lo_abre(servidor, navegador):  # noqa: F811
+    pagina = abrir_mapa(navegador, servidor, "comandante", "comandante1234")
+    e = de_servicio().exclude(ultima_posicion=None).order_by("codigo_interno").first()
+    pagina.fill("#buscar", e.codigo_interno.lower())
+    opcion = pagina.locator("#buscar-resultados li[data-tipo='efectivo']").first
+    opcion.wait_for(timeout=10_000)
+    assert e.apellido in opcion.inner_text()
+    pagina.keyboard.press("Enter")
+    pagina.wait_for_function(
+        f"() => document.getElementById('panel-contenido').innerText.includes({e.codigo_interno!r})", timeout=10_000
+    )
+    assert pagina.locator("#buscar-resultados").is_hidden()
+    # The map flew there: the efectivo is at the middle of the screen.
+    pagina.wait_for_function("() => !window.gadMapa.map.isMoving()", timeout=10_000)
+    centro = pagina.evaluate("window.gadMapa.map.getCenter().toArray()")
+    assert centro == pytest.approx([e.ultima_posicion.x, e.ultima_posicion.y], abs=1e-3)
+    # A name nobody has: said so, not an empty box.
+    pagina.fill("#buscar", "zzzqqq")
+    pagina.locator("#buscar-resultados .vacio").wait_for(timeout=10_000)
     assert pagina.errores == []

@@ -4,6 +4,7 @@ import { pedir } from "./api.js";
 import { Alertas } from "./alertas.js";
 import { Acciones } from "./acciones.js";
 import { estiloBase, fuentesCargadas } from "./base.js";
+import { Buscar } from "./buscar.js";
 import { Capas } from "./capas.js";
 import { Comunicaciones } from "./comunicaciones.js";
 import { ColaTareas } from "./tareas.js";
@@ -112,6 +113,7 @@ async function iniciar() {
 
   const acciones = new Acciones({ map, capas, config, avisar });
   const quien = new Quien({ map, config, avisar, abrir: (html) => acciones.abrir(html) });
+  new Buscar({ map, acciones });
   document.getElementById("quien-abrir").addEventListener("click", () => quien.formulario());
   document.getElementById("panel-cerrar").addEventListener("click", () => quien.limpiar());
   document.getElementById("mi-telegram").addEventListener("click", () => {
