@@ -389,8 +389,10 @@ def test_la_lista_de_alertas_no_se_mueve_bajo_el_puntero_y_se_reconocen_todas(se
     pagina.wait_for_function(f"() => document.querySelector('#alertas-pendientes').textContent === '{pendientes}'")
 
     pagina.mouse.move(5, 400)  # over the layers panel: the waiting alert comes in on top
-    pagina.locator("#alertas .alerta", has_text=efectivo.apellido).first.wait_for(timeout=10_000)
+    tarjeta = pagina.locator("#alertas .alerta", has_text=efectivo.apellido).first
+    tarjeta.wait_for(timeout=10_000)
     assert pagina.locator("#alertas-nuevas").is_hidden()
+    assert f"{efectivo.codigo_interno} · {efectivo.apellido}" in tarjeta.inner_text()  # the card names the code
 
     pagina.once("dialog", lambda d: d.accept())
     pagina.click("#alertas-todas")

@@ -20,7 +20,8 @@ const RANGO = { critica: 3, advertencia: 2, info: 1 };
 const horaDe = (iso) => hora(iso, { segundos: true });
 
 export class Alertas {
-  constructor({ alSeleccionar, avisar }) {
+  constructor({ alSeleccionar, avisar, codigoDe = () => null }) {
+    this.codigoDe = codigoDe; // an efectivo's code, from the map's layer (the events carry the name)
     this.lista = document.getElementById("alertas");
     this.contador = document.getElementById("alertas-pendientes");
     this.filtro = document.getElementById("alertas-severidad");
@@ -123,7 +124,7 @@ export class Alertas {
       <div class="cabeza"><span>${TIPOS[d.tipo] || escapar(d.tipo)} · ${escapar(d.geocerca)} <span class="repeticiones"></span></span><span class="meta hora"></span></div>
       ${d.cruce ? '<div class="meta">Cruce entre dos lecturas (ninguna cayó dentro)</div>' : ""}
       ${d.silenciada ? '<div class="meta silenciada">🔕 Geocerca silenciada: sin sonido, aviso ni escalamiento</div>' : ""}
-      <div>${escapar(d.efectivo)}</div>
+      <div>${this.codigoDe(d.efectivo_id) ? `<strong class="codigo">${escapar(this.codigoDe(d.efectivo_id))}</strong> · ` : ""}${escapar(d.efectivo)}</div>
       <div class="meta estado"></div>
       <div class="acciones">
         <button type="button" class="boton secundario chico reconocer">Reconocer</button>

@@ -122,6 +122,7 @@ async function iniciar() {
   });
   const alertas = new Alertas({
     avisar,
+    codigoDe: (id) => capas.efectivos.get(Number(id))?.properties.codigo ?? null,
     alSeleccionar: (a) => {
       if (a.lon !== null) map.flyTo({ center: [a.lon, a.lat], zoom: Math.max(map.getZoom(), 16) });
       acciones.abrirEfectivo(a.efectivo_id);

@@ -262,7 +262,7 @@ export class Capas {
       id: "efectivos-codigo",
       type: "symbol",
       source: "efectivos",
-      minzoom: 15,
+      minzoom: 14, // labels that would collide are left out (text-optional), so a crowd stays readable
       layout: {
         "text-field": ["get", "codigo"],
         "text-font": FUENTE,
