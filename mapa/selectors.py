@@ -3,6 +3,8 @@ efectivos in one query, no ORM objects) and the operating area."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib.gis.db.models import Extent
 
@@ -126,33 +128,49 @@ def tareas_actuales(*, usuario: Solicitante) -> list[dict[str, object]]:
 BUSCAR_MIN, BUSCAR_MAX, BUSCAR_POR_TIPO = 2, 100, 8
 
 
-def buscar(*, usuario: Solicitante, q: str) -> list[dict]:
+def buscar(*, usuario: Solicitante, q: str) -> list[dict[str, Any]]:
     """What the commander can see whose name or code holds every word of `q`, accents and case
     aside: efectivos (surname, name, code), tasks (code, title; open ones first) and geocercas
-    (name). Each with where to fly: a point, or a fence's box."""
+    (name); then the installed extract's streets, places and street intersections ("A y B",
+    mapa.lugares). Each with where to fly: a point, or a box."""
+    import unicodedata
+
     from django.contrib.gis.db.models.functions import Centroid
-    from django.db.models import Case, IntegerField, Q, Value, When
+    from django.contrib.postgres.lookups import Unaccent
+    from django.db.models import Case, CharField, IntegerField, Q, Value, When
+    from django.db.models.functions import Concat, Lower
 
     from efectivos.selectors import efectivos_visibles
     from geocercas.selectors import geocercas_visibles
     from tareas.models import ESTADOS_ABIERTOS
     from tareas.selectors import tareas_visibles
 
-    palabras = q.split()
+    def normalizar(texto: str) -> str:
+        return "".join(c for c in unicodedata.normalize("NFKD", texto.lower()) if not unicodedata.combining(c))
 
-    def todas(*campos: str) -> Q:
+    palabras = [normalizar(p) for p in q.split()]
+
+    def texto(*campos: str) -> Unaccent:
+        """The fields as one lower-case, unaccented text: one unaccent() per row, not one per
+        field and word."""
+        if len(campos) == 1:
+            return Unaccent(Lower(campos[0]))
+        partes: list[Any] = []
+        for campo in campos:
+            partes += [campo, Value(" ")]
+        return Unaccent(Lower(Concat(*partes[:-1], output_field=CharField())))
+
+    def todas() -> Q:
         condicion = Q()
         for palabra in palabras:
-            alguna = Q()
-            for campo in campos:
-                alguna |= Q(**{f"{campo}__unaccent__icontains": palabra})
-            condicion &= alguna
+            condicion &= Q(buscado__contains=palabra)
         return condicion
 
-    resultados: list[dict] = []
+    resultados: list[dict[str, Any]] = []
     efectivos = (
         efectivos_visibles(usuario=usuario)
-        .filter(todas("codigo_interno", "apellido", "nombre"))
+        .annotate(buscado=texto("codigo_interno", "apellido", "nombre"))
+        .filter(todas())
         .annotate(
             exacto=Case(When(codigo_interno__iexact=q, then=Value(0)), default=Value(1), output_field=IntegerField())
         )
@@ -174,7 +192,8 @@ def buscar(*, usuario: Solicitante, q: str) -> list[dict]:
         )
     tareas = (
         tareas_visibles(usuario=usuario)
-        .filter(todas("codigo", "titulo"))
+        .annotate(buscado=texto("codigo", "titulo"))
+        .filter(todas())
         .annotate(
             abierta=Case(
                 When(estado__in=ESTADOS_ABIERTOS, then=Value(0)), default=Value(1), output_field=IntegerField()
@@ -196,7 +215,8 @@ def buscar(*, usuario: Solicitante, q: str) -> list[dict]:
         )
     geocercas = (
         geocercas_visibles(usuario=usuario)
-        .filter(todas("nombre"))
+        .annotate(buscado=texto("nombre"))
+        .filter(todas())
         .annotate(centro=Centroid("geom"))
         .order_by("nombre")[:BUSCAR_POR_TIPO]
     )
@@ -212,4 +232,6 @@ def buscar(*, usuario: Solicitante, q: str) -> list[dict]:
                 "bbox": list(g.geom.extent),
             }
         )
-    return resultados
+    from mapa import lugares
+
+    return resultados + lugares.buscar(q, BUSCAR_POR_TIPO)

@@ -37,6 +37,9 @@ def osm_instalar(origen: Path) -> base.InfoArchivo:
     """Install an OpenStreetMap archive and move the `osm` layer to a new version."""
     info = base.osm_instalar(origen)
     capa_cambiada(capa="osm")
+    from mapa import lugares
+
+    lugares.indexar()  # its streets and places, for the search and for naming where things happen
     return info
 
 

@@ -240,7 +240,8 @@ class TareasActualesView(APIView):
 
 class BuscarView(APIView):
     """The map's search box: efectivos by name or code, tasks by code or title, geocercas by name,
-    within the caller's scope, every word of `q` matching, accents and case aside."""
+    within the caller's scope, and the streets, places and intersections ("A y B") of the
+    installed extract; every word of `q` matching, accents and case aside."""
 
     permission_classes = [EsMando]
 
@@ -253,8 +254,8 @@ class BuscarView(APIView):
                     "resultados": inline_serializer(
                         "Resultado",
                         {
-                            "tipo": serializers.ChoiceField(["efectivo", "tarea", "geocerca"]),
-                            "id": serializers.IntegerField(),
+                            "tipo": serializers.ChoiceField(["efectivo", "tarea", "geocerca", "lugar", "esquina"]),
+                            "id": serializers.IntegerField(allow_null=True),
                             "titulo": serializers.CharField(),
                             "detalle": serializers.CharField(),
                             "lon": serializers.FloatField(allow_null=True),

@@ -136,6 +136,7 @@ class SosDatos(TypedDict):
     unidad_id: int
     lat: float | None  # None until the location is known
     lon: float | None
+    lugar: str | None  # the place named (mapa.lugares: "Avenida de Mayo y Bolívar"); None without an extract
     tarea_id: int | None  # the emergency the backup was dispatched with
     asignados: list[int]  # backup efectivos sent
     creado_en: str

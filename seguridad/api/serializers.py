@@ -46,6 +46,7 @@ class SosSerializer(serializers.ModelSerializer):
     unidad = serializers.IntegerField(source="efectivo.unidad_id", read_only=True)
     lat = serializers.SerializerMethodField()
     lon = serializers.SerializerMethodField()
+    lugar = serializers.SerializerMethodField()
     resuelto_por = serializers.StringRelatedField(allow_null=True)  # type: ignore[var-annotated]
 
     class Meta:
@@ -59,6 +60,7 @@ class SosSerializer(serializers.ModelSerializer):
             "fuente",
             "lat",
             "lon",
+            "lugar",
             "precision_m",
             "tarea",
             "creado_en",
@@ -70,6 +72,13 @@ class SosSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     refuerzos = serializers.SerializerMethodField()
+
+    def get_lugar(self, sos: Sos) -> str | None:
+        """Where it is, named from the installed street extract ("Avenida de Mayo y Bolívar"); null
+        without one or far from any named street."""
+        from mapa.lugares import lugar_de
+
+        return lugar_de(sos.punto.x, sos.punto.y) if sos.punto else None
 
     def get_refuerzos(self, sos: Sos) -> list[dict[str, Any]]:
         """Who is on their way: the emergency task's assignments still standing."""

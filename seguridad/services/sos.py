@@ -16,6 +16,7 @@ from efectivos.alcance import alcance_de
 from efectivos.models import Efectivo, Usuario
 from gad_project.exceptions import Conflicto, EntradaInvalida, NoEncontrado, NoPermitido
 from gad_project.tiempo import iso
+from mapa.lugares import lugar_de
 from realtime import eventos
 from realtime.services import publish_many
 from seguridad.models import EstadoSos, FuenteSos, SinReporte, Sos
@@ -34,6 +35,7 @@ def sos_datos(sos: Sos, asignados: Sequence[int] = ()) -> eventos.SosDatos:
         "unidad_id": e.unidad_id,
         "lat": sos.punto.y if sos.punto else None,
         "lon": sos.punto.x if sos.punto else None,
+        "lugar": lugar_de(sos.punto.x, sos.punto.y) if sos.punto else None,
         "tarea_id": sos.tarea_id,
         "asignados": list(asignados),
         "creado_en": iso(sos.creado_en),

@@ -24,6 +24,7 @@ GEOMETRIAS = {
     ("mensajes_mensaje", "area"),  # where a message by area or radius went
     ("mapa_densidad", "geom"),  # materialized view
     ("mapa_tierra", "geom"),  # the base map's land
+    ("mapa_lugar", "geom"),  # the street extract's named places (mapa.lugares)
 }
 
 

@@ -413,3 +413,31 @@ def test_el_reporte_de_la_unidad_se_imprime_con_sus_graficos(servidor, navegador
     pagina.emulate_media(media="screen")
     para_readme(pagina, "reporte-unidad")
     assert pagina.errores == []
+
+
+def test_un_sos_en_una_esquina_se_nombra_y_la_esquina_se_busca(servidor, navegador):  # noqa: F811
+    """Reverse geocoding on the SOS banner (not coordinates), and a street intersection found by
+    the search box, flown to."""
+    from tests.vivo import post_json, token
+
+    esquina = (-58.37390, -34.60865)  # Avenida de Mayo meets Bolívar in the test's extract
+    pagina = abrir(navegador, servidor, (1366, 768))
+    pagina.wait_for_selector("#conexion[data-estado='en_vivo']", timeout=10_000)
+    estado, sos = post_json(
+        f"{servidor}/api/v1/sos/", {"lat": esquina[1], "lon": esquina[0]}, token(servidor, "efectivo", "efectivo1234")
+    )
+    assert estado == 201, sos
+    item = pagina.locator(f"#sos .sos-item[data-id='{sos['id']}']")
+    item.wait_for(timeout=10_000)
+    texto = item.inner_text()
+    assert osm_prueba.CALLE in texto and "Bolívar" in texto and "-34.60" not in texto, texto
+    captura(pagina, "mapa-sos-esquina")
+    pagina.fill("#buscar", "avenida de mayo y bolivar")
+    opcion = pagina.locator("#buscar-resultados li[data-tipo='esquina']").first
+    opcion.wait_for(timeout=10_000)
+    assert f"{osm_prueba.CALLE} y Bolívar" in opcion.inner_text()
+    opcion.click()
+    pagina.wait_for_function("() => !window.gadMapa.map.isMoving()", timeout=10_000)
+    centro = pagina.evaluate("window.gadMapa.map.getCenter().toArray()")
+    assert centro == pytest.approx(list(esquina), abs=5e-4)
+    assert pagina.errores == []

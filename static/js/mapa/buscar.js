@@ -1,8 +1,9 @@
 // The map's search box: efectivos by name or code, tasks by code or title, geocercas by name
-// (/mapa/datos/buscar/, within the commander's scope). Choosing a result flies there and opens it.
+// (within the commander's scope), and the street extract's streets, places and intersections
+// ("Av. de Mayo y Perú") (/mapa/datos/buscar/). Choosing a result flies there and opens it.
 import { detalleTexto, escapar, pedir } from "./api.js";
 
-const TIPOS = { efectivo: "Efectivo", tarea: "Tarea", geocerca: "Geocerca" };
+const TIPOS = { efectivo: "Efectivo", tarea: "Tarea", geocerca: "Geocerca", lugar: "Lugar", esquina: "Esquina" };
 
 export class Buscar {
   constructor({ map, acciones }) {

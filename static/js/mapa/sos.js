@@ -28,6 +28,7 @@ export class Sos {
           efectivo: s.efectivo_nombre,
           lat: s.lat,
           lon: s.lon,
+          lugar: s.lugar,
           creado_en: s.creado_en,
           tarea_id: s.tarea,
           asignados: s.refuerzos.map((r) => r.efectivo),
@@ -47,7 +48,8 @@ export class Sos {
       this.items.set(d.sos_id, el);
       if (nuevo) this.sonar();
     }
-    const lugar = d.lat === null ? "sin ubicación todavía" : `${d.lat.toFixed(5)}, ${d.lon.toFixed(5)}`;
+    // Named from the street extract when one is installed ("Avenida de Mayo y Bolívar"), else coordinates.
+    const lugar = d.lat === null ? "sin ubicación todavía" : d.lugar || `${d.lat.toFixed(5)}, ${d.lon.toFixed(5)}`;
     const refuerzo = d.asignados && d.asignados.length ? ` · refuerzo: ${d.asignados.length}` : "";
     const abierto = el.querySelector(".cierre"); // a live update must not wipe a half-filled closing form
     el.innerHTML = `
