@@ -270,6 +270,8 @@ class BuscarView(APIView):
     )
     def get(self, request):
         q = " ".join(request.query_params.get("q", "").split())
+        if "\x00" in q:
+            raise EntradaInvalida("La búsqueda no puede contener el carácter nulo.", detalle={"q": "\\x00"})
         if not selectors.BUSCAR_MIN <= len(q) <= selectors.BUSCAR_MAX:
             raise EntradaInvalida(
                 f"La búsqueda lleva de {selectors.BUSCAR_MIN} a {selectors.BUSCAR_MAX} caracteres.",

@@ -42,7 +42,7 @@ def test_encuentra_por_nombre_sin_acentos_por_codigo_y_por_tarea(api, comandante
     assert buscar(api, comandante_a, "Ajeno").json()["resultados"] == []
 
 
-@pytest.mark.parametrize("q", ["", "a", "x" * 101, "   "])
+@pytest.mark.parametrize("q", ["", "a", "x" * 101, "   ", "ab\x00c"])
 def test_una_busqueda_mal_dada_es_400(api, comandante_a, q):
     r = buscar(api, comandante_a, q)
     assert r.status_code == 400
