@@ -107,6 +107,10 @@ PROMETHEUS_MULTIPROC_DIR = env_str(
         / f"metricas-{os.environ.get('REDIS_PREFIX') or 'gad'}{os.environ.get('PYTEST_XDIST_WORKER', '')}"
     ),
 )
+if (_trabajador := os.environ.get("PYTEST_XDIST_WORKER", "")) and not PROMETHEUS_MULTIPROC_DIR.endswith(_trabajador):
+    # pytest-xdist's controller set the variable before starting its workers, which inherit it:
+    # without this the two workers' servers counted into one directory.
+    PROMETHEUS_MULTIPROC_DIR += _trabajador
 os.environ["PROMETHEUS_MULTIPROC_DIR"] = PROMETHEUS_MULTIPROC_DIR
 Path(PROMETHEUS_MULTIPROC_DIR).mkdir(parents=True, exist_ok=True)
 # Who may read /metrics: a bearer token (METRICS_TOKEN, empty = none accepted) or a client address
