@@ -119,7 +119,7 @@ def main() -> None:
         "nadie": "zzqxw",
     }
 
-    def medir(etiqueta: str) -> dict:
+    def medir() -> dict:
         tiempos: dict[str, list[float]] = {k: [] for k in consultas}
         for _ in range(args.rondas):
             for clave, q in consultas.items():
@@ -131,10 +131,10 @@ def main() -> None:
         return {"total_ms": percentiles(todos), **{k: percentiles(v) for k, v in tiempos.items()}}
 
     cliente.get("/mapa/datos/buscar/", {"q": "calentar"})
-    con_indice = medir("con índice")
+    con_indice = medir()
     with connection.cursor() as cursor:
         cursor.execute("SET enable_bitmapscan = off")
-    sin_indice = medir("sin índice")
+    sin_indice = medir()
     with connection.cursor() as cursor:
         cursor.execute("RESET enable_bitmapscan")
     resultado = {

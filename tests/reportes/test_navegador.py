@@ -45,14 +45,18 @@ def servidor(transactional_db):
         yield url
 
 
-def test_el_reporte_se_lee_hasta_el_pie(servidor, navegador):  # noqa: F811
-    pagina = ingresar(navegador, servidor, "comandante.palermo", "comandante1234", destino="/reportes/")
+@pytest.mark.parametrize("viewport", [(390, 844), (1366, 768)], ids=["telefono", "escritorio"])
+def test_el_reporte_se_lee_hasta_el_pie(servidor, navegador, viewport):  # noqa: F811
+    pagina = ingresar(
+        navegador, servidor, "comandante.palermo", "comandante1234", destino="/reportes/", viewport=viewport
+    )
     pagina.goto(servidor + "/reportes/?periodo=semana")
     pie = pagina.locator("footer.pie")
     pie.scroll_into_view_if_needed()
     alto = pagina.evaluate("() => document.documentElement.scrollHeight")
-    assert alto > 2 * 768, alto  # the report runs well below the first screen
-    captura(pagina, "reporte-pie")
+    assert alto > 2 * viewport[1], alto  # the report runs well below the first screen
+    assert pagina.evaluate("document.documentElement.scrollWidth") <= viewport[0]  # nothing scrolls sideways
+    captura(pagina, f"reporte-pie-{viewport[0]}")
     for selector in ("footer.pie", "#t-efectivos tbody tr:last-child td", "h2"):
         el = pagina.locator(selector).last
         el.scroll_into_view_if_needed()
