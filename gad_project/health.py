@@ -43,10 +43,19 @@ def _check_cache() -> str:
 
 
 async def _check_channel_layer() -> str:
+    """Through a group, as every event travels. A direct send() to a process channel is no test of
+    a sharded layer: channels-redis 4.3 hashes the whole channel name on send() but only its
+    process part on receive(), so with several CHANNEL_REDIS_URLS half of such messages land on a
+    shard nobody reads (and /health/ready flapped on every node of `make cluster`)."""
     layer = get_channel_layer()
     channel = await layer.new_channel()
-    await layer.send(channel, {"type": "health.ping"})
-    message = await layer.receive(channel)
+    group = f"health.{uuid.uuid4().hex}"
+    await layer.group_add(group, channel)
+    try:
+        await layer.group_send(group, {"type": "health.ping"})
+        message = await layer.receive(channel)
+    finally:
+        await layer.group_discard(group, channel)
     if message.get("type") != "health.ping":
         raise RuntimeError("mensaje inesperado")
     return "ok"

@@ -112,20 +112,29 @@ def test_la_topologia_sobrevive_a_perder_un_nodo_la_replica_y_pgbouncer(primario
 
 
 def _esperar_sano(url: str, segundos: float) -> None:
+    """Ready through the front for 3 s running: HAProxy round-robins, so one 200 can come from the
+    first node up while the other is still starting (and both may briefly leave the rotation)."""
     fin = time.monotonic() + segundos
+    sano_desde, ultimo = None, ""
     while time.monotonic() < fin:
         try:
-            if httpx.get(f"{url}/health/ready", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise TimeoutError("the cluster did not become ready")
+            r = httpx.get(f"{url}/health/ready", timeout=2)
+            ok, ultimo = r.status_code == 200, r.text if r.status_code != 200 else ultimo
+        except httpx.HTTPError as exc:
+            ok, ultimo = False, repr(exc)
+        ahora = time.monotonic()
+        sano_desde = (sano_desde or ahora) if ok else None
+        if sano_desde is not None and ahora - sano_desde >= 3:
+            return
+        time.sleep(0.2)
+    raise TimeoutError(f"the cluster did not become ready: {ultimo[:500]}")
 
 
 async def _carga(url: str, primario: ClusterPropio, ctl: list[str], replica: Path, replica_puerto: int) -> dict:
     async with httpx.AsyncClient(base_url=url, timeout=10) as c:
-        tok = (await c.post("/api/v1/auth/token/", json={"username": "jefe", "password": CLAVE})).json()["access"]
+        r = await c.post("/api/v1/auth/token/", json={"username": "jefe", "password": CLAVE})
+        assert r.status_code == 200, (r.status_code, r.text[:300])
+        tok = r.json()["access"]
     auth = {"Authorization": f"Bearer {tok}"}
     with psycopg.connect(f"postgresql://gad@127.0.0.1:{primario.puerto}/gad") as conn:
         efectivos = [f[0] for f in conn.execute("SELECT id FROM efectivos_efectivo ORDER BY id")]
