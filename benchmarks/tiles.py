@@ -239,10 +239,165 @@ def pagina(url: str, repeticiones: int = 5) -> dict:
     }
 
 
+CIUDAD_PASO_M = 100  # a street every 100 m each way over ZONA, an avenue every 1,000 m
+CIUDAD_ZOOMS = range(10, 16)
+REFERENCIA_UNIDAD = "BVACIA"  # a unidad with no efectivos: the same page without the layer
+
+
+def ciudad_instalar() -> dict:
+    """A street extract of the bench's whole area, installed as an agency installs one
+    (`base_instalar`, which also indexes the names): a grid of named streets and avenues over
+    ZONA in the Protomaps schema, encoded by PostGIS and written with the pmtiles library (the
+    tests' archive, tests/mapa/osm_prueba.py, at city scale). Idempotent per run directory."""
+    import gzip
+    import io
+    import tempfile
+
+    from django.core.management import call_command
+    from django.db import connection
+    from pmtiles.tile import Compression, TileType, zxy_to_tileid
+    from pmtiles.writer import write
+
+    from mapa import tiles
+
+    x0, y0, x1, y1 = ZONA
+    with connection.cursor() as c:
+        c.execute(
+            """
+            CREATE TEMP TABLE ciudad AS
+            WITH paso AS (SELECT %(paso)s / 111320.0 AS lat_g, %(paso)s / (111320.0 * cos(radians(%(y0)s))) AS lon_g)
+            SELECT CASE WHEN i %% 10 = 0 THEN 'Avenida ' ELSE 'Calle ' END || 'Este ' || i AS name,
+                   CASE WHEN i %% 10 = 0 THEN 'major_road' ELSE 'minor_road' END AS kind,
+                   ST_Transform(ST_SetSRID(ST_MakeLine(ST_MakePoint(%(x0)s, %(y0)s + i * lat_g),
+                                                       ST_MakePoint(%(x1)s, %(y0)s + i * lat_g)), 4326), 3857) AS geom
+            FROM paso, generate_series(0, floor((%(y1)s - %(y0)s) / (SELECT lat_g FROM paso))::int) i
+            UNION ALL
+            SELECT CASE WHEN i %% 10 = 0 THEN 'Avenida ' ELSE 'Calle ' END || 'Norte ' || i,
+                   CASE WHEN i %% 10 = 0 THEN 'major_road' ELSE 'minor_road' END,
+                   ST_Transform(ST_SetSRID(ST_MakeLine(ST_MakePoint(%(x0)s + i * lon_g, %(y0)s),
+                                                       ST_MakePoint(%(x0)s + i * lon_g, %(y1)s)), 4326), 3857)
+            FROM paso, generate_series(0, floor((%(x1)s - %(x0)s) / (SELECT lon_g FROM paso))::int) i;
+            CREATE INDEX ON ciudad USING gist (geom);
+            """,
+            {"paso": CIUDAD_PASO_M, "x0": x0, "y0": y0, "x1": x1, "y1": y1},
+        )
+        calles = c.rowcount
+        teselas = {}
+        for z, x, y in tiles.tiles_de_zona(bbox=ZONA, zooms=CIUDAD_ZOOMS):
+            c.execute(
+                """
+                WITH t AS (SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS env),
+                roads AS (SELECT kind, name, ST_AsMVTGeom(geom, t.env) AS geom FROM ciudad, t
+                          WHERE geom && t.env AND (%(z)s >= 13 OR kind = 'major_road')),
+                earth AS (SELECT 'earth' AS kind, ST_AsMVTGeom(t.env, t.env) AS geom FROM t)
+                SELECT (SELECT ST_AsMVT(earth, 'earth', 4096, 'geom') FROM earth)
+                       || coalesce((SELECT ST_AsMVT(roads, 'roads', 4096, 'geom') FROM roads WHERE geom IS NOT NULL), '')
+                """,
+                {"z": z, "x": x, "y": y},
+            )
+            teselas[(z, x, y)] = bytes(c.fetchone()[0])
+        c.execute("DROP TABLE ciudad")
+    archivo = Path(tempfile.mkdtemp(prefix="gad-ciudad-")) / "ciudad.pmtiles"
+    with write(str(archivo)) as w:
+        for (z, x, y), datos in sorted(teselas.items(), key=lambda kv: zxy_to_tileid(*kv[0])):
+            w.write_tile(zxy_to_tileid(z, x, y), gzip.compress(datos, mtime=0))
+        w.finalize(
+            {
+                "tile_type": TileType.MVT,
+                "tile_compression": Compression.GZIP,
+                "min_lon_e7": int(x0 * 1e7),
+                "min_lat_e7": int(y0 * 1e7),
+                "max_lon_e7": int(x1 * 1e7),
+                "max_lat_e7": int(y1 * 1e7),
+                "center_zoom": 12,
+                "center_lon_e7": int((x0 + x1) / 2 * 1e7),
+                "center_lat_e7": int((y0 + y1) / 2 * 1e7),
+            },
+            {"name": "ciudad", "vector_layers": [{"id": "earth", "fields": {}}, {"id": "roads", "fields": {}}]},
+        )
+    inicio = time.perf_counter()
+    call_command("base_instalar", str(archivo), stdout=io.StringIO())
+    return {
+        "calles": calles,
+        "teselas": len(teselas),
+        "bytes": archivo.stat().st_size,
+        "instalar_e_indexar_s": round(time.perf_counter() - inicio, 1),
+    }
+
+
+def pagina_con_calles(url: str, repeticiones: int = 6) -> dict:
+    """The first complete render with the street extract installed, for the 10,000-efectivo
+    commander and, alternating with it in the same browser, for a commander of a unidad with no
+    efectivos (the same page, streets and all, without the efectivos layer's data): the
+    difference is what 10,000 efectivos cost, the reference what the machine gives now."""
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    from efectivos.models import Rol, Unidad, Usuario
+    from tests.navegador import ARGS, CHROMIUM
+
+    vacia, _ = Unidad.objects.get_or_create(codigo=REFERENCIA_UNIDAD, defaults={"nombre": "Bench sin efectivos"})
+    if not Usuario.objects.filter(username="bench.vacio").exists():
+        Usuario.objects.create_user("bench.vacio", password="bench-clave", rol=Rol.COMANDANTE, unidad=vacia)
+    galletas = {}
+    for usuario in ("bench.mapa", "bench.vacio"):
+        cookie = sesion(url, usuario, "bench-clave")
+        galletas[usuario] = [
+            {"name": k, "value": v, "url": url} for k, v in (p.split("=", 1) for p in cookie.split("; "))
+        ]
+    tiempos: dict[str, list[float]] = {"bench.mapa": [], "bench.vacio": []}
+    base_cargada = {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        for i in range(repeticiones + 1):
+            for usuario in ("bench.mapa", "bench.vacio"):
+                contexto = browser.new_context(viewport={"width": 1366, "height": 768})
+                contexto.add_cookies(galletas[usuario])
+                pag = contexto.new_page()
+                pag.goto(f"{url}/mapa/")
+                pag.wait_for_selector("body[data-listo='1']", timeout=30_000)
+                listo = pag.evaluate("window.gadMapa.listoEn")
+                calles = pag.evaluate(
+                    "performance.getEntriesByType('resource').filter(r => r.name.includes('/tiles/osm/')).length"
+                )
+                base_cargada[usuario] = max(base_cargada.get(usuario, 0), calles)
+                if i == 0 and usuario == "bench.mapa":
+                    assert pag.evaluate("window.gadMapa.capas.efectivos.size") == MAPA_EFECTIVOS
+                if i > 0:  # the first round warms the browser's and server's caches
+                    tiempos[usuario].append(listo)
+                if i == repeticiones and usuario == "bench.mapa":
+                    pag.screenshot(path=str(AQUI / "mapa_10000_calles.png"))
+                contexto.close()
+        browser.close()
+    con, sin = percentiles(tiempos["bench.mapa"]), percentiles(tiempos["bench.vacio"])
+    return {
+        "render_completo_ms_10000": con,
+        "render_completo_ms_referencia_sin_efectivos": sin,
+        "costo_de_los_efectivos_p50_ms": round(con["p50"] - sin["p50"], 1),
+        "teselas_de_calles_pedidas": base_cargada,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--segundos", type=int, default=30)
+    parser.add_argument(
+        "--pagina-con-calles",
+        action="store_true",
+        help="Only the map page's first render with a city-wide street extract installed, and its reference.",
+    )
     args = parser.parse_args()
+    if args.pagina_con_calles:
+        # An extract of the bench's own, not the development one (.run/base).
+        os.environ.setdefault("MAPA_BASE_DIR", str(AQUI.parent / ".run" / "bench-base"))
+        preparar_django()
+        datos = preparar_datos()
+        resultado = {"fecha": time.strftime("%Y-%m-%d %H:%M"), "extracto": ciudad_instalar()}
+        with Servidor("daphne") as srv:
+            resultado["pagina"] = pagina_con_calles(f"http://127.0.0.1:{srv.puerto}")
+        (AQUI / "resultados_mapa_calles.json").write_text(json.dumps(resultado, indent=2, ensure_ascii=False) + "\n")
+        print(json.dumps(resultado, indent=2, ensure_ascii=False))
+        return
     preparar_django()
     datos = preparar_datos()
     resultado = {

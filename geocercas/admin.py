@@ -226,6 +226,7 @@ class AlertaAdmin(ConDescargas, MapaSoloLecturaAdmin):
         "repeticiones",
         "efectivo",
         "geocerca",
+        "lugar",
         "ocurrida_en",
         "ultima_en",
         "escalada_en",

@@ -10,6 +10,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import F, Q
 from django.utils import timezone
 
+from mapa.campos import LugarField
+
 # The largest gap between two fixes a fence may accept as evidence of a crossing (seconds).
 CRUCE_MAX_S_TOPE = 900
 
@@ -268,6 +270,7 @@ class Alerta(models.Model):
         "efectivos.Posicion", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_constraint=False
     )
     punto = models.PointField(srid=4326, null=True, blank=True, help_text="Dónde ocurrió la última vez.")
+    lugar = LugarField()
     ocurrida_en = models.DateTimeField(help_text="La primera vez.")
     ultima_en = models.DateTimeField("última vez", help_text="La última repetición (la primera si no hubo).")
     repeticiones = models.PositiveIntegerField(default=1)

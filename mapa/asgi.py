@@ -8,8 +8,10 @@ script (`_LEER`) reads the session's presence in the session cache, its tile sco
 version, and with them the tile itself (or nothing, when the client's ETag already matches).
 (One round trip instead of two, a pipeline and then the tile: compared in benchmarks/README.md,
 measured by benchmarks/tiles.py.) Anything else — first
-tile of a session, JWT clients, a miss, a bad address, an outage — goes to the Django view
-(mapa.views.tile), which builds, caches and authorizes.
+tile of a session or of a JWT client, a miss, a bad address, an outage — goes to the Django view
+(mapa.views.tile), which builds, caches and authorizes. A JWT client (a phone, a script) is served
+here the same way once Django has seen its token: the token is verified here (signature, expiry)
+and its user and password fingerprint stand for the session (tiles.clave_portador).
 
 Signing out deletes the session from the cache, so its tiles stop here at once."""
 
@@ -78,22 +80,27 @@ class TeselasRapidas:
         capa, z, x, y = m.group(1), int(m.group(2)), int(m.group(3)), int(m.group(4))
         if z > tiles.Z_MAX or x >= 2**z or y >= 2**z:
             return False
-        session_key = _cookie(scope, settings.SESSION_COOKIE_NAME)
-        if not session_key or not session_key.isalnum():
-            return False
         if self.redis is None:
             self.redis = aioredis.from_url(settings.REDIS_URL)
             self.leer = self.redis.register_script(_LEER)
             self.clave_sesion = caches[settings.SESSION_CACHE_ALIAS].make_key
         assert self.leer is not None and self.clave_sesion is not None
+        session_key = _cookie(scope, settings.SESSION_COOKIE_NAME)
+        if session_key and session_key.isalnum():
+            # The session must still be in the session cache, and have been given a tile scope.
+            vive, alcance_clave = self.clave_sesion(SESION_PREFIJO + session_key), tiles.clave_sesion(session_key)
+        else:
+            # A JWT client: a token that verifies here, whose user and password fingerprint
+            # Django has already given a tile scope (tiles.clave_portador). As Django does, the
+            # session wins when both are sent; a token that does not verify goes to Django.
+            portador = _portador(scope)
+            if portador is None:
+                return False
+            vive = alcance_clave = tiles.clave_sesion(portador)
         fija = str(int(time.time() // settings.TILES_EFECTIVOS_TTL_S)) if capa == "efectivos" else ""
         antes, despues = tiles.clave_tile_partes(capa, z, x, y)
         respuesta = await self.leer(
-            keys=[
-                self.clave_sesion(SESION_PREFIJO + session_key),
-                tiles.clave_sesion(session_key),
-                tiles.clave_version(capa),
-            ],
+            keys=[vive, alcance_clave, tiles.clave_version(capa)],
             args=[
                 antes,
                 despues,
@@ -125,6 +132,16 @@ class TeselasRapidas:
         else:
             await _responder(send, 200, [(b"content-type", tiles.CONTENT_TYPE.encode()), *cabeceras], datos)
         return True
+
+
+def _portador(scope) -> str | None:
+    autorizacion = cabecera(scope, b"authorization")
+    if not autorizacion or not autorizacion.startswith(b"Bearer "):
+        return None
+    from posiciones.asgi import usuario_del_token
+
+    verificado = usuario_del_token(autorizacion[7:].strip())
+    return tiles.clave_portador(*verificado) if verificado is not None else None
 
 
 def _cookie(scope, nombre: str) -> str | None:

@@ -23,10 +23,9 @@ ZOOM_INDICE = 14
 CAPAS = {"roads": TipoLugar.CALLE, "places": TipoLugar.LUGAR, "pois": TipoLugar.PUNTO}
 CAPAS_AREA = ("landuse", "water", "landcover")
 
-# Reverse geocoding: the nearest named street within CALLE_M, and a crossing street whose
-# intersection with it is within ESQUINA_M of the point, make "A y B".
-CALLE_M = 60.0
-ESQUINA_M = 80.0
+# Reverse geocoding is the SQL function gad_lugar_de (migration mapa 0005): the nearest named
+# street within 60 m, and a crossing street whose intersection with it is within 80 m of the point,
+# make "A y B".
 
 _SQL_CONSOLIDAR = """
 INSERT INTO mapa_lugar (nombre, normalizado, tipo, geom)
@@ -95,7 +94,31 @@ def indexar() -> int:
         if filas:
             cursor.execute(_SQL_CONSOLIDAR, [json.dumps(filas)])
         cursor.execute("SELECT count(*) FROM mapa_lugar")
-        return int(cursor.fetchone()[0])
+        total = int(cursor.fetchone()[0])
+    renombrar()
+    return total
+
+
+# What is still being worked on is named again when an extract is installed; closed rows keep the
+# name they had (or none), as the record of that time.
+_ABIERTOS = (
+    ("geocercas_alerta", "punto", "estado <> 'resuelta'"),
+    ("tareas_tarea", "ubicacion", "estado NOT IN ('finalizada', 'cancelada')"),
+    ("seguridad_sos", "punto", "estado = 'activo'"),
+)
+
+
+def renombrar() -> int:
+    """Name again the open alerts, tasks and SOS from the index now installed; returns how many."""
+    total = 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        for tabla, columna, abierto in _ABIERTOS:
+            cursor.execute(
+                f"UPDATE {tabla} SET lugar = coalesce(gad_lugar_de(ST_X({columna}), ST_Y({columna})), '') "
+                f"WHERE {columna} IS NOT NULL AND {abierto}"
+            )
+            total += cursor.rowcount
+    return total
 
 
 def _palabras(q: str) -> list[str]:
@@ -176,29 +199,6 @@ def buscar(q: str, limite: int = 8) -> list[dict]:
     return resultados
 
 
-_SQL_LUGAR_DE = """
-WITH pt AS (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326) AS p),
-area AS (
-    SELECT l.nombre FROM mapa_lugar l, pt
-    WHERE l.tipo = 'area' AND l.geom && pt.p AND ST_Intersects(l.geom, pt.p)
-    ORDER BY ST_Area(l.geom) LIMIT 1
-),
-calles AS (
-    SELECT l.nombre, l.geom, ST_Distance(l.geom::geography, pt.p::geography) AS d FROM mapa_lugar l, pt
-    WHERE l.tipo = 'calle' AND l.geom && ST_Expand(pt.p, %(grados)s)
-      AND ST_DWithin(l.geom::geography, pt.p::geography, %(calle_m)s)
-),
-cerca AS (SELECT * FROM calles ORDER BY d LIMIT 1),
-esquina AS (
-    SELECT c.nombre FROM calles c, cerca, pt
-    WHERE c.nombre <> cerca.nombre AND ST_Intersects(c.geom, cerca.geom)
-      AND ST_DWithin(ST_Intersection(c.geom, cerca.geom)::geography, pt.p::geography, %(esquina_m)s)
-    ORDER BY ST_Distance(ST_Intersection(c.geom, cerca.geom)::geography, pt.p::geography) LIMIT 1
-)
-SELECT (SELECT nombre FROM area), (SELECT nombre FROM cerca), (SELECT nombre FROM esquina)
-"""
-
-
 def lugar_de(lon: float | None, lat: float | None) -> str | None:
     """Where a point is, named: the named area it is in ("Plaza de Mayo"), else the nearest street
     and the one crossing it nearby ("Avenida de Mayo y Bolívar"), else the nearest street. None
@@ -206,19 +206,6 @@ def lugar_de(lon: float | None, lat: float | None) -> str | None:
     if lon is None or lat is None:
         return None
     with connection.cursor() as cursor:
-        cursor.execute(
-            _SQL_LUGAR_DE,
-            {
-                "lon": lon,
-                "lat": lat,
-                "calle_m": CALLE_M,
-                "esquina_m": ESQUINA_M,
-                "grados": CALLE_M / 111_000 / max(math.cos(math.radians(lat)), 0.01),
-            },
-        )
-        area, calle, cruce = cursor.fetchone()
-    if area:
-        return area
-    if calle and cruce:
-        return f"{calle} y {cruce}"
-    return calle
+        # The function (migration mapa 0005) is what the alerts' INSERT and the tasks call too.
+        cursor.execute("SELECT gad_lugar_de(%s, %s)", [lon, lat])
+        return cursor.fetchone()[0]

@@ -168,8 +168,7 @@ def buscar(*, usuario: Solicitante, q: str) -> list[dict[str, Any]]:
 
     resultados: list[dict[str, Any]] = []
     efectivos = (
-        efectivos_visibles(usuario=usuario)
-        .annotate(buscado=texto("codigo_interno", "apellido", "nombre"))
+        efectivos_visibles(usuario=usuario)  # `buscado`: the stored, unaccented search text
         .filter(todas())
         .annotate(
             exacto=Case(When(codigo_interno__iexact=q, then=Value(0)), default=Value(1), output_field=IntegerField())

@@ -10,10 +10,12 @@ view is refreshed.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django_redis import get_redis_connection
@@ -245,6 +247,15 @@ def sesion_recordar(session_key: str, alcance: AlcanceTeselas, *, usuario_id: in
     tubo.sadd(clave_sesiones_de(usuario_id), session_key)
     tubo.expire(clave_sesiones_de(usuario_id), SESION_TTL_S)
     tubo.execute()
+
+
+def clave_portador(usuario_id: Any, huella: Any) -> str:
+    """What stands for a session when a JWT client (a phone, a script) asks for tiles: its user and
+    the password fingerprint its token carries. Every token of that user and password shares it;
+    a change of access forgets it with the user's sessions (sesiones_olvidar), and a token issued
+    before a password change carries another fingerprint, which Django alone judges."""
+    resumen = hashlib.sha256(str(huella).encode()).hexdigest()[:20]
+    return f"jwt{usuario_id}x{resumen}"
 
 
 def clave_sesiones_de(usuario_id: int) -> str:

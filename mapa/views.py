@@ -18,6 +18,7 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
 from auditoria.motivos import DETALLE_MAX as MOTIVO_DETALLE_MAX
 from auditoria.motivos import Motivo
@@ -136,7 +137,14 @@ def _usuario_de(request: HttpRequest):
             resultado = _jwt.authenticate(request)  # type: ignore[arg-type]  # reads only the header
         except AuthenticationFailed:
             return None
-        return resultado[0] if resultado else None
+        if resultado is None:
+            return None
+        # As DRF does: the request's user is the token's, so that its statements run under that
+        # user's row-level-security context (gad_project.rls.de_solicitud reads request.user).
+        # Without it a JWT client's uncached tile was built with no rows visible: empty.
+        request.user = resultado[0]  # type: ignore[assignment]  # simplejwt types it as the base user
+        request._tile_token = resultado[1]  # type: ignore[attr-defined]  # for the fast path's key
+        return resultado[0]
     return None
 
 
@@ -182,6 +190,14 @@ def tile(request: HttpRequest, capa: str, z: str, x: str, y: str) -> HttpRespons
     if request.user.is_authenticated and request.session.session_key:
         with contextlib.suppress(*tiles.ERRORES_CACHE):
             tiles.sesion_recordar(request.session.session_key, alcance, usuario_id=request.user.pk)
+    elif (token := getattr(request, "_tile_token", None)) is not None:
+        # A JWT client: its next cached tiles come from the fast path too (mapa.asgi).
+        with contextlib.suppress(*tiles.ERRORES_CACHE):
+            tiles.sesion_recordar(
+                tiles.clave_portador(usuario.pk, token.get(jwt_settings.REVOKE_TOKEN_CLAIM)),
+                alcance,
+                usuario_id=usuario.pk,
+            )
     if not datos:
         return HttpResponse(status=204, headers=cabeceras)
     return HttpResponse(datos, content_type=tiles.CONTENT_TYPE, headers=cabeceras)

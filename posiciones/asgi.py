@@ -102,7 +102,7 @@ class IngestaRapida:
         await _enviar(send, estado, datos, cabeceras)
 
     async def _atender(self, crudo: bytes, cuerpo: bytes) -> tuple[int, dict[str, Any], Cabeceras]:
-        verificado = _usuario_del_token(crudo)
+        verificado = usuario_del_token(crudo)
         if verificado is None:
             return _no_autenticado("El token no es válido o expiró.")
         usuario_id, huella = verificado
@@ -169,7 +169,7 @@ _verificados: dict[bytes, tuple[float, Any, str | None]] = {}
 _VERIFICADOS_MAX = 20_000
 
 
-def _usuario_del_token(crudo: bytes) -> tuple[Any, str | None] | None:
+def usuario_del_token(crudo: bytes) -> tuple[Any, str | None] | None:
     conocido = _verificados.get(crudo)
     if conocido is not None and conocido[0] > time.time():
         return conocido[1], conocido[2]

@@ -48,6 +48,7 @@ class AlertaDatos(TypedDict):
     ultima_en: str
     cruce: bool
     silenciada: bool  # its fence was silenced: shown without sound, not notified nor escalated
+    lugar: str | None  # where, named from the street extract ("Av. de Mayo y Perú"); None without one
 
 
 class AlertaReconocidaDatos(TypedDict):
@@ -107,6 +108,7 @@ class TareaDatos(TypedDict):
     unidad_id: int
     lat: float | None
     lon: float | None
+    lugar: str | None  # where, named from the street extract; None without one
 
 
 class TareaEstadoDatos(TareaDatos):

@@ -7,6 +7,7 @@ from django.contrib.gis.db import models
 from django.db.models import Q
 
 from gad_project.cifrado import TextoCifrado
+from mapa.campos import LugarField
 
 
 class EstadoSos(models.TextChoices):
@@ -27,6 +28,7 @@ class Sos(models.Model):
     estado = models.CharField(max_length=10, choices=EstadoSos.choices, default=EstadoSos.ACTIVO)
     fuente = models.CharField(max_length=10, choices=FuenteSos.choices)
     punto = models.PointField(srid=4326, null=True, blank=True, help_text="Vacío hasta conocer la ubicación.")
+    lugar = LugarField()
     precision_m = models.FloatField(null=True, blank=True)
     tarea = models.ForeignKey(
         "tareas.Tarea",

@@ -52,6 +52,7 @@ class TareaAdmin(ConDescargas, MapaAdmin):
     inlines = [AsignacionInline, TareaEventoInline]
     readonly_fields = (
         "codigo",
+        "lugar",
         "estado",
         "inicio_real",
         "fin_real",

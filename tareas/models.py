@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from gad_project.cifrado import TextoCifrado
+from mapa.campos import LugarField
 
 
 class TipoTarea(models.TextChoices):
@@ -51,6 +52,7 @@ class Tarea(models.Model):
     estado = models.CharField(max_length=12, choices=EstadoTarea.choices, default=EstadoTarea.PROGRAMADA)
     unidad = models.ForeignKey("efectivos.Unidad", on_delete=models.PROTECT, related_name="tareas")
     ubicacion = models.PointField("ubicación", srid=4326, null=True, blank=True)
+    lugar = LugarField()
     inicio_programado = models.DateTimeField(null=True, blank=True)
     fin_programado = models.DateTimeField(null=True, blank=True)
     inicio_real = models.DateTimeField(null=True, blank=True)

@@ -50,7 +50,12 @@ def mis_tareas(telegram_id: int) -> list[dict] | None:
     return [
         {
             "texto": mensajes.tarea_texto(
-                codigo=t.codigo, titulo=t.titulo, estado=t.estado, prioridad=t.prioridad, descripcion=t.descripcion
+                codigo=t.codigo,
+                titulo=t.titulo,
+                estado=t.estado,
+                prioridad=t.prioridad,
+                descripcion=t.descripcion,
+                lugar=t.lugar,
             ),
             "botones": mensajes.tarea_botones(
                 t.pk, t.estado, estados.get(t.pk, (None, False))[0], llego=estados.get(t.pk, (None, False))[1]
@@ -109,7 +114,7 @@ def tarea_mensaje(efectivo, usuario, tarea_id: int) -> dict:
     estado, llegada_en = asignacion or (None, None)
     return {
         "texto": mensajes.tarea_texto(
-            codigo=tarea.codigo, titulo=tarea.titulo, estado=tarea.estado, prioridad=tarea.prioridad
+            codigo=tarea.codigo, titulo=tarea.titulo, estado=tarea.estado, prioridad=tarea.prioridad, lugar=tarea.lugar
         ),
         "botones": mensajes.tarea_botones(tarea.pk, tarea.estado, estado, llego=llegada_en is not None),
     }

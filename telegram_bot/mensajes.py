@@ -106,9 +106,11 @@ def acciones_de(estado_tarea: str, estado_asignacion: str | None, *, llego: bool
     return botones
 
 
-def tarea_texto(*, codigo: str, titulo: str, estado: str, prioridad: int, descripcion: str = "") -> str:
+def tarea_texto(
+    *, codigo: str, titulo: str, estado: str, prioridad: int, descripcion: str = "", lugar: str | None = None
+) -> str:
     texto = f"{codigo} · {titulo}\nEstado: {EstadoTarea(estado).label} · Prioridad: {Prioridad(prioridad).label}"
-    return texto + (f"\n{descripcion}" if descripcion else "")
+    return texto + (f"\n📍 {lugar}" if lugar else "") + (f"\n{descripcion}" if descripcion else "")
 
 
 def tarea_botones(tarea_id: int, estado_tarea: str, estado_asignacion: str | None, *, llego: bool = False) -> list:
@@ -189,7 +191,11 @@ def notificacion(tipo: str, datos: dict) -> tuple[str, list]:
         )
     if tipo == "tarea.asignada":
         texto = "📋 Nueva tarea asignada\n" + tarea_texto(
-            codigo=datos["codigo"], titulo=datos["titulo"], estado=datos["estado"], prioridad=datos["prioridad"]
+            codigo=datos["codigo"],
+            titulo=datos["titulo"],
+            estado=datos["estado"],
+            prioridad=datos["prioridad"],
+            lugar=datos.get("lugar"),
         )
         if datos.get("distancia_m") is not None:
             texto += f"\nA {round(datos['distancia_m'])} m de su posición."
@@ -213,7 +219,8 @@ def notificacion(tipo: str, datos: dict) -> tuple[str, list]:
             "entrada": "Salga de la zona y avise al mando.",
             "salida": "Vuelva a su zona asignada.",
         }.get(datos["tipo"], "Avise al mando.")
-        return f"⚠️ {verbo} la geocerca «{datos['geocerca']}». {que_hacer}", []
+        donde = f"\n📍 {datos['lugar']}" if datos.get("lugar") else ""
+        return f"⚠️ {verbo} la geocerca «{datos['geocerca']}». {que_hacer}{donde}", []
     if tipo == "alerta.escalada":
         que = {"entrada": "Entrada en", "salida": "Salida de", "permanencia": "Permanencia en"}.get(
             datos["tipo"], "Alerta en"

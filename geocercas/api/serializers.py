@@ -220,6 +220,7 @@ class AlertaSerializer(serializers.ModelSerializer):
             "posicion",
             "lat",
             "lon",
+            "lugar",
             "ocurrida_en",
             "ultima_en",
             "repeticiones",

@@ -212,7 +212,7 @@ DO UPDATE SET repeticiones = a.repeticiones + EXCLUDED.repeticiones,
               punto = COALESCE(EXCLUDED.punto, a.punto),
               posicion_id = COALESCE(EXCLUDED.posicion_id, a.posicion_id)
 RETURNING a.id, a.efectivo_id, a.geocerca_id, a.tipo, a.repeticiones, a.estado, a.ocurrida_en, a.ultima_en,
-          a.cruce, a.xmax = 0 AS nueva, a.silenciada
+          a.cruce, a.xmax = 0 AS nueva, a.silenciada, a.lugar
 """
 
 _SQL_NOMBRES = "SELECT id, apellido || ', ' || nombre, unidad_id FROM efectivos_efectivo WHERE id = ANY(%s)"
@@ -237,6 +237,7 @@ class AlertaNueva:
     nueva: bool = True
     cruce: bool = False  # inferred from the segment between two fixes
     silenciada: bool = False  # its fence was silenced: recorded, not sounded, notified or escalated
+    lugar: str = ""  # named by the row's trigger (mapa.campos.LugarField); empty without an extract
 
 
 def _alertas_crear(
@@ -284,7 +285,9 @@ def _alertas_crear(
                 unidades[eid] = unidad_id
     assert nombres is not None
     alertas = []
-    for pk, eid, gid, tipo, repeticiones, estado, ocurrida_en, ultima_en, cruce, nueva, silenciada in sorted(guardadas):
+    for pk, eid, gid, tipo, repeticiones, estado, ocurrida_en, ultima_en, cruce, nueva, silenciada, lugar in sorted(
+        guardadas
+    ):
         f = filas[(eid, gid, tipo)]
         alertas.append(
             AlertaNueva(
@@ -302,6 +305,7 @@ def _alertas_crear(
                 nueva,
                 cruce,
                 silenciada,
+                lugar,
             )
         )
     publicaciones = []
@@ -337,6 +341,7 @@ def alerta_datos(
         "ultima_en": iso(alerta.ultima_en),
         "cruce": alerta.cruce,
         "silenciada": alerta.silenciada,
+        "lugar": alerta.lugar or None,
     }
 
 

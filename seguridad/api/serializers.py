@@ -74,11 +74,9 @@ class SosSerializer(serializers.ModelSerializer):
     refuerzos = serializers.SerializerMethodField()
 
     def get_lugar(self, sos: Sos) -> str | None:
-        """Where it is, named from the installed street extract ("Avenida de Mayo y Bolívar"); null
-        without one or far from any named street."""
-        from mapa.lugares import lugar_de
-
-        return lugar_de(sos.punto.x, sos.punto.y) if sos.punto else None
+        """Where it is, named from the installed street extract ("Avenida de Mayo y Bolívar") when
+        its point was written; null without one or far from any named street."""
+        return sos.lugar or None
 
     def get_refuerzos(self, sos: Sos) -> list[dict[str, Any]]:
         """Who is on their way: the emergency task's assignments still standing."""

@@ -52,6 +52,7 @@ class TareaSerializer(serializers.ModelSerializer):
             "unidad",
             "lat",
             "lon",
+            "lugar",
             "inicio_programado",
             "fin_programado",
             "inicio_real",

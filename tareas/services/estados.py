@@ -124,6 +124,8 @@ def tarea_actualizar(
                 "El fin programado debe ser posterior al inicio.", detalle={"fin_programado": "antes del inicio"}
             )
         tarea.save()
+        if lat is not None and lon is not None:
+            tarea.refresh_from_db(fields=["lugar"])  # named again by the row's trigger (mapa.campos)
         publish_many([eventos.tarea_actualizada(tarea_datos(tarea), asignados=_asignados(tarea))])
     return tarea
 
@@ -178,6 +180,7 @@ def tarea_datos(tarea: Tarea) -> eventos.TareaDatos:
         "unidad_id": tarea.unidad_id,
         "lat": tarea.ubicacion.y if tarea.ubicacion else None,
         "lon": tarea.ubicacion.x if tarea.ubicacion else None,
+        "lugar": tarea.lugar or None,
     }
 
 

@@ -92,3 +92,45 @@ def test_otra_sesion_no_hereda_el_alcance(servidor, comandante_a, comandante_b, 
     assert [f["id"] for f in mapbox_vector_tile.decode(cuerpo)["efectivos"]["features"]] == [ajeno.pk]
     estado, _, _ = pedir(servidor, url("efectivos"), "sessionid=inventada123")
     assert estado == 401
+
+
+def test_un_cliente_jwt_tambien_va_por_la_via_rapida_y_corta_al_cambiar_su_acceso(
+    servidor, comandante_a, comandante_b, unidad_a, unidad_b
+):
+    """A phone or a script with a JWT: its first tile goes through Django, which authorizes it; the
+    next cached ones are answered before Django, in its own scope, until its access changes."""
+    from efectivos.models import Usuario
+    from tests.vivo import post_json
+
+    propio = EfectivoFactory(unidad=unidad_a)
+    ajeno = EfectivoFactory(unidad=unidad_b)
+
+    def portador(usuario: str) -> dict:
+        _, cuerpo = post_json(f"{servidor}/api/v1/auth/token/", {"username": usuario, "password": "clave-segura-123"})
+        return {"Authorization": f"Bearer {cuerpo['access']}"}
+
+    a, b = portador("comandante_a"), portador("comandante_b")
+    estado, cabeceras, cuerpo = pedir(servidor, url("efectivos"), "", headers=a)
+    assert estado == 200
+    assert "Content-Security-Policy" in cabeceras  # built by Django
+    antes = aciertos(servidor)
+    estado, cabeceras, cuerpo2 = pedir(servidor, url("efectivos"), "", headers=a)
+    assert (estado, cuerpo2) == (200, cuerpo)
+    assert "Content-Security-Policy" not in cabeceras  # answered before Django
+    assert aciertos(servidor) == antes + 1
+    assert [f["id"] for f in mapbox_vector_tile.decode(cuerpo2)["efectivos"]["features"]] == [propio.pk]
+
+    # Another commander's token never inherits that scope, and a forged one goes to Django.
+    pedir(servidor, url("efectivos"), "", headers=b)
+    estado, _, cuerpo_b = pedir(servidor, url("efectivos"), "", headers=b)
+    assert [f["id"] for f in mapbox_vector_tile.decode(cuerpo_b)["efectivos"]["features"]] == [ajeno.pk]
+    encabezado, carga, _firma = a["Authorization"].split(".")
+    estado, _, _ = pedir(servidor, url("efectivos"), "", headers={"Authorization": f"{encabezado}.{carga}.inventada"})
+    assert estado == 401
+
+    # Deactivated (the admin's save): the very next tile goes to Django, which refuses it.
+    usuario = Usuario.objects.get(username="comandante_a")
+    usuario.is_active = False
+    usuario.save()
+    estado, _, _ = pedir(servidor, url("efectivos"), "", headers=a)
+    assert estado == 401

@@ -73,6 +73,7 @@ def _tarea(t) -> dict:
         "unidad_id": t.unidad_id,
         "lat": t.ubicacion.y,
         "lon": t.ubicacion.x,
+        "lugar": None,  # no street extract installed here (tests/mapa/test_lugares.py names it)
     }
 
 
@@ -241,6 +242,7 @@ def test_entrar_a_una_zona_restringida_publica_alerta_geocerca():
         "ultima_en": timezone.localtime(t0 + timedelta(seconds=60)).isoformat(),
         "cruce": False,
         "silenciada": False,
+        "lugar": None,  # no street extract installed here (tests/mapa/test_lugares.py names it)
     }
     assert evento.datos == datos
     assert evento.audiencia == _mando(efectivo.unidad_id, efectivo.pk)

@@ -340,6 +340,7 @@ function pintarSos(s) {
   const refuerzos = s.refuerzos || [];
   caja.innerHTML = `<h2>SOS enviado ${hora(s.creado_en)}</h2>
     <p>El mando está avisado.</p>
+    ${s.lugar ? `<p class="c-lugar">📍 ${escapar(s.lugar)}</p>` : ""}
     ${
       refuerzos.length
         ? `<p><strong>Refuerzo en camino:</strong></p><ul class="c-lista">${refuerzos

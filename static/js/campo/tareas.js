@@ -95,6 +95,7 @@ export function tareaHtml(t, { asignacion, yo, prioridades, estadosTarea }) {
     <p class="c-tarea-titulo">${escapar(t.titulo)}</p>
     <p class="c-tenue">${escapar(t.codigo)} · <span class="c-prioridad-${t.prioridad}">${escapar(prioridades[t.prioridad] || t.prioridad)}</span> · ${escapar(estadosTarea[t.estado] || t.estado)}${asignacion ? ` · su asignación: ${escapar(asignacion.estado)}` : ""}</p>
     ${t.descripcion ? `<p>${escapar(t.descripcion)}</p>` : ""}
+    ${t.lugar ? `<p class="c-lugar">📍 ${escapar(t.lugar)}</p>` : ""}
     ${lugar}
     <div class="c-acciones">${acciones.join("")}</div>
     <div class="c-form" hidden></div>

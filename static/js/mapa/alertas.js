@@ -10,7 +10,7 @@
 // "Por severidad" orders critical first (newest first within each), once the pointer leaves.
 // "Silenciar" silences the card's fence for some minutes with a reason (every commander is told):
 // its alerts keep arriving, marked and without sound, and are neither notified nor escalated.
-import { pedir, detalleTexto, escapar, hora } from "./api.js";
+import { pedir, detalleTexto, donde, escapar, hora } from "./api.js";
 
 const TIPOS = { entrada: "Entrada", salida: "Salida", permanencia: "Permanencia" };
 const ESTADOS = { pendiente: "Pendiente", reconocida: "Reconocida", en_atencion: "En atención", resuelta: "Resuelta" };
@@ -76,6 +76,7 @@ export class Alertas {
           geocerca: a.geocerca_nombre,
           lat: a.lat,
           lon: a.lon,
+          lugar: a.lugar || null,
           ocurrida_en: a.ocurrida_en,
           ultima_en: a.ultima_en,
         },
@@ -125,6 +126,7 @@ export class Alertas {
       ${d.cruce ? '<div class="meta">Cruce entre dos lecturas (ninguna cayó dentro)</div>' : ""}
       ${d.silenciada ? '<div class="meta silenciada">🔕 Geocerca silenciada: sin sonido, aviso ni escalamiento</div>' : ""}
       <div>${this.codigoDe(d.efectivo_id) ? `<strong class="codigo">${escapar(this.codigoDe(d.efectivo_id))}</strong> · ` : ""}${escapar(d.efectivo)}</div>
+      ${donde(d) ? `<div class="meta lugar">📍 ${escapar(donde(d))}</div>` : ""}
       <div class="meta estado"></div>
       <div class="acciones">
         <button type="button" class="boton secundario chico reconocer">Reconocer</button>

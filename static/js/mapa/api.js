@@ -200,3 +200,10 @@ export function leerFechaHora(texto) {
   const visto = Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute);
   return comoUtc - (visto - comoUtc);
 }
+
+// Where something is: the place the server named from the street extract, else its coordinates.
+export function donde(d) {
+  if (d.lugar) return d.lugar;
+  if (d.lat == null || d.lon == null) return "";
+  return `${d.lat.toFixed(5)}, ${d.lon.toFixed(5)}`;
+}
