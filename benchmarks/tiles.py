@@ -276,12 +276,12 @@ def ciudad_instalar() -> dict:
                    CASE WHEN i %% 10 = 0 THEN 'major_road' ELSE 'minor_road' END,
                    ST_Transform(ST_SetSRID(ST_MakeLine(ST_MakePoint(%(x0)s + i * lon_g, %(y0)s),
                                                        ST_MakePoint(%(x0)s + i * lon_g, %(y1)s)), 4326), 3857)
-            FROM paso, generate_series(0, floor((%(x1)s - %(x0)s) / (SELECT lon_g FROM paso))::int) i;
-            CREATE INDEX ON ciudad USING gist (geom);
+            FROM paso, generate_series(0, floor((%(x1)s - %(x0)s) / (SELECT lon_g FROM paso))::int) i
             """,
             {"paso": CIUDAD_PASO_M, "x0": x0, "y0": y0, "x1": x1, "y1": y1},
         )
         calles = c.rowcount
+        c.execute("CREATE INDEX ON ciudad USING gist (geom)")
         teselas = {}
         for z, x, y in tiles.tiles_de_zona(bbox=ZONA, zooms=CIUDAD_ZOOMS):
             c.execute(
@@ -346,7 +346,8 @@ def pagina_con_calles(url: str, repeticiones: int = 6) -> dict:
             {"name": k, "value": v, "url": url} for k, v in (p.split("=", 1) for p in cookie.split("; "))
         ]
     tiempos: dict[str, list[float]] = {"bench.mapa": [], "bench.vacio": []}
-    base_cargada = {}
+    base_cargada: dict[str, int] = {}
+    etapas: dict[str, dict[str, list[float]]] = {}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         for i in range(repeticiones + 1):
@@ -358,9 +359,14 @@ def pagina_con_calles(url: str, repeticiones: int = 6) -> dict:
                 pag.wait_for_selector("body[data-listo='1']", timeout=30_000)
                 listo = pag.evaluate("window.gadMapa.listoEn")
                 calles = pag.evaluate(
-                    "performance.getEntriesByType('resource').filter(r => r.name.includes('/tiles/osm/')).length"
+                    "window.gadMapa.map.queryRenderedFeatures({layers: ['osm-calles-menores', 'osm-calles-principales']}).length"
                 )
-                base_cargada[usuario] = max(base_cargada.get(usuario, 0), calles)
+                base_cargada[usuario] = min(base_cargada.get(usuario, calles), calles)
+                if i > 0:
+                    for marca, t in pag.evaluate(
+                        "Object.fromEntries(performance.getEntriesByType('mark').map(m => [m.name, m.startTime]))"
+                    ).items():
+                        etapas.setdefault(usuario, {}).setdefault(marca, []).append(t)
                 if i == 0 and usuario == "bench.mapa":
                     assert pag.evaluate("window.gadMapa.capas.efectivos.size") == MAPA_EFECTIVOS
                 if i > 0:  # the first round warms the browser's and server's caches
@@ -374,7 +380,16 @@ def pagina_con_calles(url: str, repeticiones: int = 6) -> dict:
         "render_completo_ms_10000": con,
         "render_completo_ms_referencia_sin_efectivos": sin,
         "costo_de_los_efectivos_p50_ms": round(con["p50"] - sin["p50"], 1),
-        "teselas_de_calles_pedidas": base_cargada,
+        # From navigation start, p50 of each stage: fonts ready, map style loaded, snapshot
+        # received, layers filled (then the map draws until idle: render_completo).
+        "etapas_p50_ms": {
+            u: {
+                m: round(statistics.median(v), 1)
+                for m, v in sorted(marcas.items(), key=lambda kv: statistics.median(kv[1]))
+            }
+            for u, marcas in etapas.items()
+        },
+        "calles_dibujadas_min": base_cargada,
     }
 
 

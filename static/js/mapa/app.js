@@ -85,6 +85,7 @@ async function iniciar() {
   disposicionTelefono();
   avisoCalles();
   await fuentesCargadas();
+  performance.mark("gad:fuentes");
   const map = new maplibregl.Map({
     container: "mapa",
     style: estiloBase(config),
@@ -98,10 +99,17 @@ async function iniciar() {
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "bottom-right");
   map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-left");
 
-  const [datos] = await Promise.all([pedir("/mapa/datos/"), new Promise((r) => map.once("load", r))]);
+  // Marks of the first render's stages (performance.getEntriesByType("mark")): the benchmark
+  // reads them to say where the time goes.
+  map.once("load", () => performance.mark("gad:estilo"));
+  const [datos] = await Promise.all([
+    pedir("/mapa/datos/").then((d) => (performance.mark("gad:datos"), d)),
+    new Promise((r) => map.once("load", r)),
+  ]);
   const capas = new Capas(map, config);
   capas.alCambiar = () => resumir(capas);
   capas.instalar(datos);
+  performance.mark("gad:capas");
   capas.leyendas();
   capas.cargarVigencias();
   document.querySelectorAll("#capas input[data-capa]").forEach((c) =>
