@@ -14,12 +14,12 @@ release -> the next assignment committed and published, p95 <= 50 ms.
 from __future__ import annotations
 
 import argparse
+import http.client as httpcliente
 import json
 import os
 import platform
 import random
 import time
-import urllib.request
 
 from common import ZONA, Servidor, percentiles, preparar_django, sembrar, token
 
@@ -221,28 +221,55 @@ def redespacho(tareas: int = 1_000, vencidas: int = 60) -> dict:
     }
 
 
-def http(consultas: int) -> dict:
+def http(consultas: int, tipo: str = "uvicorn") -> dict:
+    """`GET /api/v1/efectivos/cercanos/?k=5` over HTTP on one server process (uvicorn serves HTTP in
+    `make run`; daphne the sockets), one client: a JWT client (the lean path, tareas.asgi)
+    alternating query by query with a browser session (the same question through Django and DRF,
+    the view the lean path mirrors): the second is the same-run reference."""
+    from django.db import connection
+    from tiles import sesion
+
+    with connection.cursor() as cursor:  # fresh fixes, as base_de_datos leaves them
+        cursor.execute("UPDATE efectivos_efectivo SET ultima_posicion_en = now() - random() * interval '5 minutes'")
+        cursor.execute("VACUUM ANALYZE efectivos_efectivo")
     rnd = random.Random(4)
-    with Servidor("daphne") as srv:
+    with Servidor(tipo) as srv:
         tok = token(srv.url)
-        tiempos = []
+        cookie = sesion(srv.url, "bench", "bench-clave")
+        tiempos: dict[str, list[float]] = {"jwt": [], "sesion": []}
+        # One kept-alive connection per client, as a browser's or a phone's: the figure is the
+        # server's, not a TCP handshake's.
+        conexiones = {via: httpcliente.HTTPConnection("127.0.0.1", srv.puerto, timeout=10) for via in tiempos}
         for i in range(consultas + 20):
-            url = f"{srv.url}/api/v1/efectivos/cercanos/?lat={rnd.uniform(ZONA[1], ZONA[3]):.6f}&lon={rnd.uniform(ZONA[0], ZONA[2]):.6f}&k=5"
-            req = urllib.request.Request(url, headers={"Authorization": f"Bearer {tok}"})
-            t = time.perf_counter()
-            cuerpo = json.loads(urllib.request.urlopen(req, timeout=10).read())
-            if i >= 20:  # warm-up excluded
-                tiempos.append((time.perf_counter() - t) * 1000)
-            assert len(cuerpo) == 5
-    return {"http_cercanos_ms": percentiles(tiempos)}
+            ruta = f"/api/v1/efectivos/cercanos/?lat={rnd.uniform(ZONA[1], ZONA[3]):.6f}&lon={rnd.uniform(ZONA[0], ZONA[2]):.6f}&k=5"
+            for via, cabeceras in (("jwt", {"Authorization": f"Bearer {tok}"}), ("sesion", {"Cookie": cookie})):
+                t = time.perf_counter()
+                conexiones[via].request("GET", ruta, headers=cabeceras)
+                cuerpo = json.loads(conexiones[via].getresponse().read())
+                if i >= 20:  # warm-up excluded
+                    tiempos[via].append((time.perf_counter() - t) * 1000)
+                assert len(cuerpo) == 5, (via, cuerpo)
+    sufijo = "" if tipo == "uvicorn" else f"_{tipo}"
+    return {
+        f"http_cercanos_ms{sufijo}": percentiles(tiempos["jwt"]),
+        f"http_cercanos_por_django_ms{sufijo}": percentiles(tiempos["sesion"]),
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--consultas", type=int, default=300)
-    parser.add_argument("--solo", choices=["redespacho"], help="only this part (the rest needs 100,000 efectivos)")
+    parser.add_argument(
+        "--solo", choices=["redespacho", "http"], help="only this part (the rest needs 100,000 efectivos)"
+    )
     args = parser.parse_args()
     preparar_django()
+    if args.solo == "http":
+        resultado = {"fecha": time.strftime("%Y-%m-%d %H:%M"), "datos": sembrar(efectivos=100_000, geocercas=1_000)}
+        resultado.update(http(args.consultas))
+        resultado.update(http(args.consultas, "daphne"))
+        print(json.dumps(resultado, indent=2, ensure_ascii=False))
+        return
     if args.solo == "redespacho":
         resultado = {"fecha": time.strftime("%Y-%m-%d %H:%M"), "datos": sembrar(efectivos=10_000, geocercas=1_000)}
         resultado.update(redespacho())
@@ -258,6 +285,7 @@ def main() -> None:
     resultado.update(asignar())
     resultado.update(redespacho())
     resultado.update(http(args.consultas))
+    resultado.update(http(args.consultas, "daphne"))
     print(json.dumps(resultado, indent=2, ensure_ascii=False))
 
 

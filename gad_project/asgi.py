@@ -24,12 +24,14 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from mapa.asgi import TeselasRapidas  # noqa: E402
 from posiciones.asgi import IngestaRapida  # noqa: E402
 from realtime.routing import pila, websocket_urlpatterns  # noqa: E402
+from tareas.asgi import CercanosRapidos  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        # Readings from JWT clients and cached vector tiles are answered before Django (see
-        # posiciones.asgi and mapa.asgi); the rest is Django.
-        "http": IngestaRapida(TeselasRapidas(django_asgi_app)),
+        # Readings and the nearest-efectivos question from JWT clients, and cached vector tiles,
+        # are answered before Django (see posiciones.asgi, tareas.asgi and mapa.asgi); the rest
+        # is Django.
+        "http": IngestaRapida(TeselasRapidas(CercanosRapidos(django_asgi_app))),
         # Origin is checked by the consumer for session-authenticated sockets only: mobile clients
         # authenticate with a single-use ticket and send no browser Origin.
         "websocket": pila(URLRouter(websocket_urlpatterns)),

@@ -264,7 +264,7 @@ class CercanosView(APIView):
                     "distancia_m": round(c.distancia_m, 1),
                     "lat": c.lat,
                     "lon": c.lon,
-                    "ultima_posicion_en": c.ultima_posicion_en,
+                    "ultima_posicion_en": timezone.localtime(c.ultima_posicion_en) if c.ultima_posicion_en else None,
                 }
                 for c in cercanos
             ]
