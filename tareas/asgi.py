@@ -34,7 +34,7 @@ from efectivos.models import EstadoEfectivo
 from gad_project import rls
 from gad_project.api.errors import error_body
 from gad_project.api.params import param_float, param_int, param_opcion
-from gad_project.asgi_util import App, Cabeceras, Receive, Scope, Send, cabecera
+from gad_project.asgi_util import Cabeceras, Receive, Scope, Send, cabecera
 from gad_project.exceptions import EntradaInvalida, ServicioNoDisponible
 
 logger = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ RUTA = "/api/v1/efectivos/cercanos/"
 
 
 class CercanosRapidos:
-    def __init__(self, app: App) -> None:
+    def __init__(self, app) -> None:  # Django's ASGIHandler, or the next fast path
         self.app = app
         self.redis: aioredis.Redis | None = None
 
@@ -111,9 +111,7 @@ class CercanosRapidos:
         from posiciones.asgi import _actor_leer
 
         if self.redis is None:
-            self.redis = aioredis.from_url(  # type: ignore[no-untyped-call]
-                settings.REDIS_URL, socket_timeout=0.5, socket_connect_timeout=0.5
-            )
+            self.redis = aioredis.from_url(settings.REDIS_URL, socket_timeout=0.5, socket_connect_timeout=0.5)
         clave = clave_actor(usuario_id)
         try:
             crudo = await self.redis.get(clave)
