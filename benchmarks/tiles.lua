@@ -1,8 +1,12 @@
 -- wrk script: GET vector tiles in turn from a list of paths (env TILES, comma-separated), signed
--- in with a session cookie (env COOKIE), as the map does.
+-- in with a session cookie (env COOKIE), as the map does, or with a JWT (env AUTORIZACION: the whole
+-- Authorization header), as a phone or a script does.
 local rutas = {}
 for r in string.gmatch(os.getenv("TILES") or "", "[^,]+") do rutas[#rutas + 1] = r end
 local cookie = os.getenv("COOKIE")
+local autorizacion = os.getenv("AUTORIZACION")
+local cabeceras = {}
+if autorizacion and autorizacion ~= "" then cabeceras["Authorization"] = autorizacion else cabeceras["Cookie"] = cookie end
 local n = 0
 local semilla_hilo = 0
 
@@ -14,7 +18,7 @@ end
 function request()
   n = n + 1
   local ruta = rutas[((n + (desplazamiento or 0)) % #rutas) + 1]
-  return wrk.format("GET", ruta, { ["Cookie"] = cookie })
+  return wrk.format("GET", ruta, cabeceras)
 end
 
 function done(summary, latency, requests)

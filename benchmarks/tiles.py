@@ -20,7 +20,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from common import ZONA, Servidor, percentiles, preparar_django, sembrar, wrk
+from common import ZONA, Servidor, percentiles, preparar_django, sembrar, token, wrk
 
 AQUI = Path(__file__).resolve().parent
 MAPA_UNIDAD = "BMAPA"  # a unidad holding exactly 10,000 of the efectivos, for the page test
@@ -156,14 +156,14 @@ def http_con_cache(url: str, cookie: str, segundos: int) -> dict:
     return res, cuerpos
 
 
-def _wrk_tiles(url: str, rutas: list[str], cookie: str, segundos: int) -> dict:
+def _wrk_tiles(url: str, rutas: list[str], cookie: str, segundos: int, autorizacion: str = "") -> dict:
     res = wrk(
         url,
         script=AQUI / "tiles.lua",
         segundos=segundos,
         conexiones=32,
         hilos=2,
-        env={"TILES": ",".join(rutas), "COOKIE": cookie},
+        env={"TILES": ",".join(rutas), "COOKIE": cookie, "AUTORIZACION": autorizacion},
     )
     res["tiles_s"] = round(res["requests"] / res["segundos"], 1)
     return res
@@ -179,6 +179,13 @@ def con_cache_y_referencia(tipo: str, workers: int, segundos: int) -> dict:
     with Servidor(tipo, workers=workers) as srv:
         cookie = sesion(srv.url, "bench", "bench-clave")
         nuestro, cuerpos = http_con_cache(srv.url, cookie, segundos)
+        # The same tiles for a JWT client (a phone, a script): its first tile of each goes through
+        # Django, which gives the token's user its scope; the rest take the fast path.
+        autorizacion = f"Bearer {token(srv.url)}"
+        for ruta in cuerpos:
+            urllib.request.urlopen(urllib.request.Request(srv.url + ruta, headers={"Authorization": autorizacion}))
+        nuestro_jwt = _wrk_tiles(srv.url, list(cuerpos), "", segundos, autorizacion)
+    nginx_ref = _nginx(cuerpos, workers, segundos, cookie)
     cliente = redis.Redis.from_url(settings.REDIS_URL)
     cliente.mset({f"{PREFIJO_THIN}{ruta}": cuerpo for ruta, cuerpo in cuerpos.items()})
     entorno = {"PYTHONPATH": str(AQUI), "REDIS_URL": settings.REDIS_URL, "THIN_PREFIJO": PREFIJO_THIN}
@@ -190,9 +197,64 @@ def con_cache_y_referencia(tipo: str, workers: int, segundos: int) -> dict:
     assert referencia["errores_http"] == 0, referencia
     return {
         "nuestro": nuestro,
+        "nuestro_jwt": nuestro_jwt,
         "referencia_thin": referencia,
+        "referencia_nginx": nginx_ref,
         "razon": round(nuestro["tiles_s"] / referencia["tiles_s"], 3),
+        "razon_nginx": round(nuestro["tiles_s"] / nginx_ref["tiles_s"], 3),
+        "razon_nginx_jwt": round(nuestro_jwt["tiles_s"] / nginx_ref["tiles_s"], 3),
     }
+
+
+def _nginx(cuerpos: dict[str, bytes], workers: int, segundos: int, cookie: str) -> dict:
+    """nginx serving the very same bytes as static files, with as many worker processes as our
+    server has: the issue's reference (what no application server can beat)."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    raiz = Path(tempfile.mkdtemp(prefix="gad-nginx-"))
+    raiz.chmod(0o755)  # nginx's workers run as another user when it is started as root
+    for ruta, cuerpo in cuerpos.items():
+        archivo = raiz / "www" / ruta.lstrip("/")
+        archivo.parent.mkdir(parents=True, exist_ok=True)
+        archivo.write_bytes(cuerpo)
+    puerto = 8767
+    (raiz / "nginx.conf").write_text(
+        f"""
+worker_processes {workers};
+daemon off;
+pid {raiz}/nginx.pid;
+error_log {raiz}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {raiz}/tmp;
+    default_type application/vnd.mapbox-vector-tile;
+    keepalive_requests 1000000;
+    server {{
+        listen 127.0.0.1:{puerto};
+        root {raiz}/www;
+        add_header Cache-Control "private, max-age=60";
+    }}
+}}
+"""
+    )
+    proc = subprocess.Popen(["nginx", "-c", str(raiz / "nginx.conf"), "-p", str(raiz)])
+    try:
+        for _ in range(50):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{puerto}{next(iter(cuerpos))}", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        res = _wrk_tiles(f"http://127.0.0.1:{puerto}", list(cuerpos), cookie, segundos)
+        assert res["errores_http"] == 0, res
+        return res
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        shutil.rmtree(raiz, ignore_errors=True)
 
 
 def pagina(url: str, repeticiones: int = 5) -> dict:
@@ -401,7 +463,21 @@ def main() -> None:
         action="store_true",
         help="Only the map page's first render with a city-wide street extract installed, and its reference.",
     )
+    parser.add_argument(
+        "--solo-cache",
+        action="store_true",
+        help="Only the cached tiles: session, JWT, the thin app and nginx, on uvicorn x2 (make run's HTTP).",
+    )
     args = parser.parse_args()
+    if args.solo_cache:
+        preparar_django()
+        preparar_datos()
+        resultado = {
+            "fecha": time.strftime("%Y-%m-%d %H:%M"),
+            "http_con_cache_uvicorn_x2": con_cache_y_referencia("uvicorn", 2, args.segundos),
+        }
+        print(json.dumps(resultado, indent=2, ensure_ascii=False))
+        return
     if args.pagina_con_calles:
         # An extract of the bench's own, not the development one (.run/base).
         os.environ.setdefault("MAPA_BASE_DIR", str(AQUI.parent / ".run" / "bench-base"))

@@ -33,6 +33,7 @@ if [ "${GAD_OPS:-0}" = 1 ]; then  # the tests check the Prometheus rules and Ale
 fi
 if [ "${GAD_BENCH:-0}" = 1 ]; then
   command -v wrk >/dev/null || need_pkgs+=(wrk)
+  command -v nginx >/dev/null || need_pkgs+=(nginx-light)  # the tiles benchmark's static reference
 fi
 
 if [ ${#need_pkgs[@]} -gt 0 ]; then
