@@ -665,6 +665,9 @@ WS_PONG_TIMEOUT_S = env_int("WS_PONG_TIMEOUT_S", 30, minimum=1)
 WS_GRUPOS_RENOVAR_S = env_int("WS_GRUPOS_RENOVAR_S", 60, minimum=1)
 WS_REPLAY_MAX = env_int("WS_REPLAY_MAX", 5000, minimum=1)
 WS_DEDUP_IDS = env_int("WS_DEDUP_IDS", 20000, minimum=100)
+# Log every alert's, SOS's and assignment's delivery timestamps (commit, handed to the channel
+# layer, received by the socket's consumer, written): the per-stage histograms' detail.
+REALTIME_TRAZA = env_bool("REALTIME_TRAZA", False)
 WS_TICKET_TTL_S = env_int("WS_TICKET_TTL_S", 30, minimum=1)
 TELEGRAM_BOT_TOKEN = env_str("TELEGRAM_BOT_TOKEN", "")
 TELEGRAM_API_URL = env_str("TELEGRAM_API_URL", "https://api.telegram.org/bot")

@@ -27,6 +27,8 @@ from realtime import grupos, latido, metrics, selectors, tickets
 from realtime.services import frame
 
 logger = logging.getLogger(__name__)
+# The events a commander must see at once: their stage timestamps are logged under REALTIME_TRAZA.
+_TRAZADOS = frozenset({"alerta.geocerca", "alerta.repetida", "alerta.escalada", "sos.activado", "tarea.asignada"})
 
 # Close codes (4000-4999 are the application's). Clients reconnect with ?desde=<last id> after
 # any of them except 4401/4403, which need new credentials.
@@ -229,14 +231,32 @@ class EventosConsumer(AsyncWebsocketConsumer):
         reloads its snapshot, as for a gap too large to replay, and this message's frames follow."""
         if self.cerrado:
             return
+        recibido = time.time()
         if self._hueco(message.get("origen"), message.get("grupo"), message.get("seq")):
             metrics.HUECOS.inc()
             await self._enviar_texto(orjson.dumps({"tipo": "resync"}))
         for f in message["eventos"]:
             await self._enviar_frame(f)
-        enviado = message.get("enviado")
+        escrito = time.time()
+        enviado, a_capa = message.get("enviado"), message.get("a_capa")
         if enviado:
-            metrics.ENTREGA.observe(max(0.0, time.time() - enviado))
+            metrics.ENTREGA.observe(max(0.0, escrito - enviado))
+        if a_capa:
+            metrics.ETAPA.labels(etapa="capa").observe(max(0.0, recibido - a_capa))
+        metrics.ETAPA.labels(etapa="socket").observe(escrito - recibido)
+        if settings.REALTIME_TRAZA:
+            for f in message["eventos"]:
+                if f.get("tipo") in _TRAZADOS:
+                    logger.info(
+                        "traza evento=%s tipo=%s socket=%s commit=%.6f a_capa=%.6f recibido=%.6f escrito=%.6f",
+                        f.get("id"),
+                        f.get("tipo"),
+                        self.channel_name,
+                        enviado or 0,
+                        a_capa or 0,
+                        recibido,
+                        escrito,
+                    )
 
     def _hueco(self, origen: str | None, grupo: str | None, seq: int | None) -> bool:
         if origen is None or seq is None:

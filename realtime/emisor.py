@@ -102,6 +102,9 @@ async def _bucle() -> None:
                 _cola.clear()
             if not tomados:
                 break
+            tomado_en = time.time()
+            for _, encolado in tomados:
+                metrics.ETAPA.labels(etapa="emisor").observe(max(0.0, tomado_en - encolado))
             por_grupo: dict[str, list[dict[str, Any]]] = {}
             for grupos, _ in tomados:
                 for grupo, frames in grupos.items():
@@ -127,6 +130,9 @@ async def _bucle() -> None:
                     )
                     for grupo, frames in por_grupo.items()
                 ]
+            a_capa = time.time()  # when the pass hands its messages to the channel layer
+            for _, mensaje in mensajes:
+                mensaje["a_capa"] = a_capa
             inicio = time.perf_counter()
             resultados = await asyncio.gather(
                 *(layer.group_send(grupo, mensaje) for grupo, mensaje in mensajes), return_exceptions=True

@@ -27,6 +27,19 @@ CAPA = Histogram(
     "Channel-layer send latency: one pass of the sender's group sends to Redis",
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1),
 )
+# Where an event's time goes between its commit and its frame on a socket, stage by stage (the
+# sum is ENTREGA): `emisor`, waiting in this process's sender for its pass (commits queue while a
+# pass is in flight); `capa`, from the pass's group_send to the consumer holding the message
+# (Redis, the receiving process's channel-layer reader); `socket`, the consumer writing its frames.
+# REALTIME_TRAZA=1 also logs each alert's, SOS's and task assignment's timestamps (realtime.consumers).
+ETAPA = Histogram(
+    "gad_realtime_etapa_seconds",
+    "Delivery by stage: in the sender's queue (emisor), through the channel layer (capa), onto the socket (socket)",
+    ["etapa"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+)
+for _etapa in ("emisor", "capa", "socket"):
+    ETAPA.labels(etapa=_etapa)
 PENDIENTES = Gauge(
     "gad_realtime_envios_pendientes",
     "Event-log backlog: committed events waiting in the processes' senders",

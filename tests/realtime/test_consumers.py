@@ -62,6 +62,30 @@ def test_una_alerta_llega_al_comandante_con_la_forma_del_contrato(escenario, ser
     assert [p["efectivo_id"] for p in posiciones[-1]["datos"]["posiciones"]] == [escenario.efectivo_a.pk]
 
 
+def test_la_entrega_se_mide_por_etapas_en_metrics(escenario, servidor):
+    """Each message a socket gets is timed through the channel layer and onto the socket, and each
+    commit in its sender's queue: the stages an operator reads when delivery slows down."""
+    import re
+    import urllib.request
+
+    async def caso():
+        async with await conectar(ws_url(servidor, ticket=ticket(servidor, "comandante_a", CLAVE))) as ws:
+            await ws.recv()
+            provocar_alerta(servidor, token(servidor, "admin", CLAVE), escenario.efectivo_a.pk)
+            await recibir(ws, hasta=lambda fs: _alertas(fs))
+
+    asyncio.run(caso())
+    texto = urllib.request.urlopen(f"{servidor}/metrics", timeout=10).read().decode()
+
+    def cuenta(serie: str) -> float:
+        return sum(float(v) for v in re.findall(rf"^{re.escape(serie)} (\S+)$", texto, re.M))
+
+    etapas = {e: cuenta(f'gad_realtime_etapa_seconds_count{{etapa="{e}"}}') for e in ("emisor", "capa", "socket")}
+    entregas = cuenta("gad_realtime_entrega_seconds_count")
+    assert entregas >= 1 and etapas["emisor"] >= 1
+    assert etapas["capa"] == etapas["socket"] == entregas, (etapas, entregas)
+
+
 def test_un_comandante_de_la_unidad_a_nunca_recibe_eventos_de_la_b(escenario, servidor):
     async def caso():
         async with (
