@@ -354,6 +354,50 @@ def alerta_e2e(tok: str, ids: list[int], sonda_id: int, segundos: int) -> dict:
     }
 
 
+ETAPAS = (
+    ("gad_ingesta_espera_seconds", None),  # queued for its group -> the group committed
+    ("gad_realtime_etapa_seconds", "emisor"),  # committed -> taken by the process's sender
+    ("gad_realtime_etapa_seconds", "capa"),  # handed to the channel layer -> the socket's consumer
+    ("gad_realtime_etapa_seconds", "socket"),  # the consumer writing the frames
+    ("gad_realtime_entrega_seconds", None),  # committed -> written on the socket (the three above)
+)
+
+
+def _buckets(texto: str, nombre: str, etapa: str | None) -> dict[float, float]:
+    """Cumulative bucket counts of one histogram series in a /metrics text (summed over label sets)."""
+    import re
+
+    cuentas: dict[float, float] = {}
+    for linea in texto.splitlines():
+        if not linea.startswith(nombre + "_bucket{"):
+            continue
+        if etapa is not None and f'etapa="{etapa}"' not in linea:
+            continue
+        le = re.search(r'le="([^"]+)"', linea).group(1)
+        cuentas[float(le)] = cuentas.get(float(le), 0.0) + float(linea.rsplit(" ", 1)[1])
+    return cuentas
+
+
+def etapas(antes: str, despues: str) -> dict:
+    """Where the time went during a run, stage by stage, from the servers' own histograms (the
+    difference of two scrapes): how many observations, and the bucket bound under which 50 and 95
+    percent of them fell (the histograms' resolution, not exact percentiles)."""
+    resultado = {}
+    for nombre, etapa in ETAPAS:
+        a, d = _buckets(antes, nombre, etapa), _buckets(despues, nombre, etapa)
+        delta = sorted((le, d[le] - a.get(le, 0.0)) for le in d)
+        total = delta[-1][1] if delta else 0
+        if not total:
+            continue
+
+        resultado[f"{nombre}{'{' + etapa + '}' if etapa else ''}"] = {
+            "n": int(total),
+            "p50_hasta_s": next(le for le, c in delta if c >= 0.5 * total),
+            "p95_hasta_s": next(le for le, c in delta if c >= 0.95 * total),
+        }
+    return resultado
+
+
 def dispositivos_sembrar(ids: list[int]) -> None:
     """A Traccar device `bench-<id>` for each benchmark efectivo (idempotent)."""
     from efectivos.models import Dispositivo, TipoDispositivo
@@ -382,6 +426,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--segundos", type=int, default=15)
     parser.add_argument("--rondas", type=int, default=3)
+    parser.add_argument(
+        "--solo-alerta", action="store_true", help="Only the alert end to end under 500 readings/s, with its stages."
+    )
     args = parser.parse_args()
 
     # As the served stack below (pila): random readings across the city would otherwise be set
@@ -401,6 +448,16 @@ def main() -> None:
     id_base = ids[0]
     dispositivos_sembrar(list(range(id_base, id_base + 10_000)))
     nuestro = f"http://127.0.0.1:{PUERTO}"
+    if args.solo_alerta:
+        with pila():
+            tok = token(nuestro)
+            wrk_lecturas(nuestro, tok, id_base, 3, 8, 1)  # warm-up
+            metricas = lambda: urllib.request.urlopen(f"{nuestro}/metrics", timeout=30).read().decode()  # noqa: E731
+            antes = metricas()
+            resultado["alerta_e2e_con_500_por_s"] = alerta_e2e(tok, ids, sonda_id, args.segundos)
+            resultado["etapas"] = etapas(antes, metricas())
+        print(json.dumps(resultado, indent=2, ensure_ascii=False))
+        return
     rondas = []
     with pila():
         tok = token(nuestro)
@@ -449,7 +506,11 @@ def main() -> None:
             nuestro, tok, id_base, args.segundos, 16, 100, mismo=True
         )
         resultado["abierto_500_por_s"] = abierto_500(tok, ids, args.segundos)
+        antes = urllib.request.urlopen(f"{nuestro}/metrics", timeout=30).read().decode()
         resultado["alerta_e2e_con_500_por_s"] = alerta_e2e(tok, ids, sonda_id, args.segundos)
+        resultado["alerta_e2e_etapas"] = etapas(
+            antes, urllib.request.urlopen(f"{nuestro}/metrics", timeout=30).read().decode()
+        )
     print(json.dumps(resultado, indent=2, ensure_ascii=False))
 
 
