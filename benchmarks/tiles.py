@@ -311,16 +311,14 @@ def ciudad_instalar() -> dict:
     (`base_instalar`, which also indexes the names): a grid of named streets and avenues over
     ZONA in the Protomaps schema, encoded by PostGIS and written with the pmtiles library (the
     tests' archive, tests/mapa/osm_prueba.py, at city scale). Idempotent per run directory."""
-    import gzip
     import io
     import tempfile
 
     from django.core.management import call_command
     from django.db import connection
-    from pmtiles.tile import Compression, TileType, zxy_to_tileid
-    from pmtiles.writer import write
 
     from mapa import tiles
+    from tests.mapa.osm_prueba import escribir_pmtiles
 
     x0, y0, x1, y1 = ZONA
     with connection.cursor() as c:
@@ -360,23 +358,14 @@ def ciudad_instalar() -> dict:
             teselas[(z, x, y)] = bytes(c.fetchone()[0])
         c.execute("DROP TABLE ciudad")
     archivo = Path(tempfile.mkdtemp(prefix="gad-ciudad-")) / "ciudad.pmtiles"
-    with write(str(archivo)) as w:
-        for (z, x, y), datos in sorted(teselas.items(), key=lambda kv: zxy_to_tileid(*kv[0])):
-            w.write_tile(zxy_to_tileid(z, x, y), gzip.compress(datos, mtime=0))
-        w.finalize(
-            {
-                "tile_type": TileType.MVT,
-                "tile_compression": Compression.GZIP,
-                "min_lon_e7": int(x0 * 1e7),
-                "min_lat_e7": int(y0 * 1e7),
-                "max_lon_e7": int(x1 * 1e7),
-                "max_lat_e7": int(y1 * 1e7),
-                "center_zoom": 12,
-                "center_lon_e7": int((x0 + x1) / 2 * 1e7),
-                "center_lat_e7": int((y0 + y1) / 2 * 1e7),
-            },
-            {"name": "ciudad", "vector_layers": [{"id": "earth", "fields": {}}, {"id": "roads", "fields": {}}]},
-        )
+    escribir_pmtiles(
+        archivo,
+        teselas,
+        bbox=ZONA,
+        centro=((x0 + x1) / 2, (y0 + y1) / 2),
+        zoom_centro=12,
+        metadatos={"name": "ciudad", "vector_layers": [{"id": "earth", "fields": {}}, {"id": "roads", "fields": {}}]},
+    )
     inicio = time.perf_counter()
     call_command("base_instalar", str(archivo), stdout=io.StringIO())
     return {

@@ -104,25 +104,24 @@ class IngestaRapida:
     async def _atender(self, crudo: bytes, cuerpo: bytes) -> tuple[int, dict[str, Any], Cabeceras]:
         verificado = usuario_del_token(crudo)
         if verificado is None:
-            return _no_autenticado("El token no es válido o expiró.")
+            return no_autenticado("El token no es válido o expiró.")
         usuario_id, huella = verificado
         try:
             actor, espera = await self._actor(usuario_id)
         except ServicioNoDisponible:
-            return _no_disponible()
+            return no_disponible()
         if espera is not None:
             return _limitado(espera)
-        if actor is None or not actor.activo:
-            return _no_autenticado("El usuario no existe o está inactivo.")
-        if jwt_settings.CHECK_REVOKE_TOKEN and huella != actor.huella_clave:
-            return _no_autenticado("El token no es válido o expiró.")  # issued before a password change
+        if (rechazo := actor_rechazo(actor, huella)) is not None:
+            return rechazo
+        assert actor is not None
         try:
             preparadas = ingesta.lecturas_preparar(ingesta.cuerpo_leer(cuerpo), actor=actor, ahora=timezone.now())
             resultado = await self.agrupador.registrar(preparadas.lecturas)
         except EntradaInvalida as exc:
             return 400, error_body(exc.codigo, exc.mensaje, exc.detalle), []
         except ServicioNoDisponible:
-            return _no_disponible()
+            return no_disponible()
         estado, respuesta = ingesta.respuesta_armar(preparadas, resultado)
         return estado, respuesta, []
 
@@ -154,11 +153,27 @@ class IngestaRapida:
                 espera = limite.espera(respuestas[1], resta)
         if crudo is not None:
             return Actor.de_dict(orjson.loads(crudo)), espera
-        actor = await sync_to_async(_actor_leer, thread_sensitive=False)(usuario_id)
-        if actor is not None and redis_ok:
-            with contextlib.suppress(RedisError, OSError):
-                await self.redis.set(clave, orjson.dumps(actor.a_dict()), ex=settings.INGESTA_ACTOR_TTL_S)
-        return actor, espera
+        return await actor_de_la_base(self.redis if redis_ok else None, usuario_id), espera
+
+
+async def actor_de_la_base(redis: aioredis.Redis | None, usuario_id: Any) -> Actor | None:
+    """The caller read from PostgreSQL, and cached in Redis (when given) for the next request of
+    any lean path (readings here, dispatch in tareas.asgi)."""
+    actor = await sync_to_async(_actor_leer, thread_sensitive=False)(usuario_id)
+    if actor is not None and redis is not None:
+        with contextlib.suppress(RedisError, OSError):
+            await redis.set(clave_actor(usuario_id), orjson.dumps(actor.a_dict()), ex=settings.INGESTA_ACTOR_TTL_S)
+    return actor
+
+
+def actor_rechazo(actor: Actor | None, huella: str | None) -> tuple[int, dict[str, Any], Cabeceras] | None:
+    """The 401 for a token whose user is gone or inactive, or that was issued before a password
+    change (simplejwt's CHECK_REVOKE_TOKEN); None when the caller may go on."""
+    if actor is None or not actor.activo:
+        return no_autenticado("El usuario no existe o está inactivo.")
+    if jwt_settings.CHECK_REVOKE_TOKEN and huella != actor.huella_clave:
+        return no_autenticado("El token no es válido o expiró.")
+    return None
 
 
 # Verified tokens: raw bytes -> (expiry, user id, password fingerprint). Verification is a pure
@@ -209,7 +224,7 @@ def _demasiado_grande() -> dict[str, Any]:
     )
 
 
-def _no_autenticado(mensaje: str) -> tuple[int, dict[str, Any], Cabeceras]:
+def no_autenticado(mensaje: str) -> tuple[int, dict[str, Any], Cabeceras]:
     return 401, error_body("autenticacion_fallida", mensaje), [(b"www-authenticate", b'Bearer realm="api"')]
 
 
@@ -222,7 +237,7 @@ def _limitado(espera: int) -> tuple[int, dict[str, Any], Cabeceras]:
     return 429, cuerpo, [(b"retry-after", str(espera).encode())]
 
 
-def _no_disponible() -> tuple[int, dict[str, Any], Cabeceras]:
+def no_disponible() -> tuple[int, dict[str, Any], Cabeceras]:
     espera = str(ServicioNoDisponible.reintentar_en_s).encode()
     cuerpo = error_body("servicio_no_disponible", "El servicio no está disponible; reintente en unos segundos.")
     return 503, cuerpo, [(b"retry-after", espera)]

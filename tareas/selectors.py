@@ -140,6 +140,21 @@ def efectivos_cercanos(
         return [Cercano(*fila) for fila in cursor.fetchall()]
 
 
+def cercano_datos(c: Cercano) -> dict[str, Any]:
+    """A nearest efectivo as `GET /api/v1/efectivos/cercanos/` answers it (the DRF view and the
+    lean path alike), its fix in the agency's zone."""
+    return {
+        "id": c.efectivo_id,
+        "codigo_interno": c.codigo_interno,
+        "nombre": c.nombre,
+        "unidad": c.unidad_id,
+        "distancia_m": round(c.distancia_m, 1),
+        "lat": c.lat,
+        "lon": c.lon,
+        "ultima_posicion_en": timezone.localtime(c.ultima_posicion_en) if c.ultima_posicion_en else None,
+    }
+
+
 def alcance_de_despacho(*, usuario: Solicitante) -> int | None:
     """The unidad a dispatcher may take efectivos from (None: any, for admins)."""
     alcance = exigir_mando(usuario, "Solo comandantes o administradores despachan.")

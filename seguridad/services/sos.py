@@ -16,7 +16,6 @@ from efectivos.alcance import alcance_de
 from efectivos.models import Efectivo, Usuario
 from gad_project.exceptions import Conflicto, EntradaInvalida, NoEncontrado, NoPermitido
 from gad_project.tiempo import iso
-from mapa.lugares import lugar_de
 from realtime import eventos
 from realtime.services import publish_many
 from seguridad.models import EstadoSos, FuenteSos, SinReporte, Sos
@@ -35,7 +34,7 @@ def sos_datos(sos: Sos, asignados: Sequence[int] = ()) -> eventos.SosDatos:
         "unidad_id": e.unidad_id,
         "lat": sos.punto.y if sos.punto else None,
         "lon": sos.punto.x if sos.punto else None,
-        "lugar": lugar_de(sos.punto.x, sos.punto.y) if sos.punto else None,
+        "lugar": sos.lugar or None,  # named by the row's trigger (mapa.campos.LugarField)
         "tarea_id": sos.tarea_id,
         "asignados": list(asignados),
         "creado_en": iso(sos.creado_en),
@@ -83,6 +82,8 @@ def sos_activar(
             sos.punto = Point(lon, lat, srid=4326)
             sos.precision_m = precision_m
         sos.save()
+        if ubicado and not creado:  # an INSERT returns the trigger's name; an UPDATE does not
+            sos.refresh_from_db(fields=["lugar"])
         asignados: list[int] = []
         if sos.punto is not None and sos.tarea_id is None:
             tarea, enviados = emergencia_crear(

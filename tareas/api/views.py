@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -244,31 +245,22 @@ class CercanosView(APIView):
         responses={200: CercanoSerializer(many=True)},
     )
     def get(self, request):
-        p = request.query_params
-        param_opcion(p, "estado", [EstadoEfectivo.DISPONIBLE])  # only available ones are dispatchable
         cercanos = selectors.efectivos_cercanos(
-            lat=param_float(p, "lat", minimo=-90, maximo=90, requerido=True),
-            lon=param_float(p, "lon", minimo=-180, maximo=180, requerido=True),
-            k=param_int(p, "k", minimo=1, maximo=100, defecto=5),
-            radio_m=services.radio_de_despacho(param_float(p, "radio_m", minimo=1, maximo=500_000)),
-            especialidad=p.get("especialidad") or None,
-            unidad_id=selectors.alcance_de_despacho(usuario=request.user),
+            **cercanos_pedido(request.query_params), unidad_id=selectors.alcance_de_despacho(usuario=request.user)
         )
-        return Response(
-            [
-                {
-                    "id": c.efectivo_id,
-                    "codigo_interno": c.codigo_interno,
-                    "nombre": c.nombre,
-                    "unidad": c.unidad_id,
-                    "distancia_m": round(c.distancia_m, 1),
-                    "lat": c.lat,
-                    "lon": c.lon,
-                    "ultima_posicion_en": timezone.localtime(c.ultima_posicion_en) if c.ultima_posicion_en else None,
-                }
-                for c in cercanos
-            ]
-        )
+        return Response([selectors.cercano_datos(c) for c in cercanos])
+
+
+def cercanos_pedido(p) -> dict[str, Any]:
+    """The question's parameters (this view's and the lean path's, tareas.asgi), or a 400."""
+    param_opcion(p, "estado", [EstadoEfectivo.DISPONIBLE])  # only available ones are dispatchable
+    return {
+        "lat": param_float(p, "lat", minimo=-90, maximo=90, requerido=True),
+        "lon": param_float(p, "lon", minimo=-180, maximo=180, requerido=True),
+        "k": param_int(p, "k", minimo=1, maximo=100, defecto=5),
+        "radio_m": services.radio_de_despacho(param_float(p, "radio_m", minimo=1, maximo=500_000)),
+        "especialidad": p.get("especialidad") or None,
+    }
 
 
 class EstadisticasUnidadesView(APIView):

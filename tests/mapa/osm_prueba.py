@@ -82,6 +82,21 @@ def _metadatos() -> dict:
 
 def construir_pmtiles(ruta: Path) -> dict[tuple[int, int, int], bytes]:
     teselas = tiles_del_archivo()
+    escribir_pmtiles(ruta, teselas, bbox=BBOX, centro=PLAZA_DE_MAYO, zoom_centro=14, metadatos=_metadatos())
+    return teselas
+
+
+def escribir_pmtiles(
+    ruta: Path,
+    teselas: dict[tuple[int, int, int], bytes],
+    *,
+    bbox: tuple[float, float, float, float],
+    centro: tuple[float, float],
+    zoom_centro: int,
+    metadatos: dict,
+) -> None:
+    """MVT tiles (z, x, y) -> an archive as the Protomaps builds are: gzip, in tile-id order (the
+    benchmarks build a city's with it too)."""
     with write(str(ruta)) as w:
         for (z, x, y), datos in sorted(teselas.items(), key=lambda kv: zxy_to_tileid(*kv[0])):
             w.write_tile(zxy_to_tileid(z, x, y), gzip.compress(datos, mtime=0))
@@ -89,17 +104,16 @@ def construir_pmtiles(ruta: Path) -> dict[tuple[int, int, int], bytes]:
             {
                 "tile_type": TileType.MVT,
                 "tile_compression": Compression.GZIP,
-                "min_lon_e7": int(BBOX[0] * 1e7),
-                "min_lat_e7": int(BBOX[1] * 1e7),
-                "max_lon_e7": int(BBOX[2] * 1e7),
-                "max_lat_e7": int(BBOX[3] * 1e7),
-                "center_zoom": 14,
-                "center_lon_e7": int(PLAZA_DE_MAYO[0] * 1e7),
-                "center_lat_e7": int(PLAZA_DE_MAYO[1] * 1e7),
+                "min_lon_e7": int(bbox[0] * 1e7),
+                "min_lat_e7": int(bbox[1] * 1e7),
+                "max_lon_e7": int(bbox[2] * 1e7),
+                "max_lat_e7": int(bbox[3] * 1e7),
+                "center_zoom": zoom_centro,
+                "center_lon_e7": int(centro[0] * 1e7),
+                "center_lat_e7": int(centro[1] * 1e7),
             },
-            _metadatos(),
+            metadatos,
         )
-    return teselas
 
 
 def construir_mbtiles(ruta: Path) -> dict[tuple[int, int, int], bytes]:

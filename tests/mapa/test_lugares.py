@@ -73,15 +73,19 @@ def test_nombra_donde_esta_un_punto(extracto):
     assert lugares.lugar_de(*LEJOS) is None
 
 
-def test_un_sos_dice_donde_esta(extracto, api, comandante_a, unidad_a):
-    from django.contrib.gis.geos import Point
+def test_un_sos_dice_donde_esta(extracto, api, comandante_a, efectivo):
+    """Raised without a place, then located by a second tap: the row, its event and the API name it."""
+    from realtime.models import Evento
+    from seguridad.services.sos import sos_activar
 
-    from seguridad.models import Sos
-    from seguridad.services.sos import sos_datos
-    from tests.factories import EfectivoFactory
-
-    sos = Sos.objects.create(efectivo=EfectivoFactory(unidad=unidad_a), fuente="api", punto=Point(*ESQUINA))
-    assert esquina_de(sos_datos(sos)["lugar"]) == {osm_prueba.CALLE, "Bolívar"}
+    efectivo.ultima_posicion = None
+    efectivo.save()
+    sos, creado, _ = sos_activar(usuario=efectivo.usuario)
+    assert creado and sos.lugar == ""
+    sos, _, _ = sos_activar(usuario=efectivo.usuario, lat=ESQUINA[1], lon=ESQUINA[0])
+    assert esquina_de(sos.lugar) == {osm_prueba.CALLE, "Bolívar"}
+    evento = Evento.objects.filter(tipo="sos.activado").latest("id")
+    assert esquina_de(evento.datos["lugar"]) == {osm_prueba.CALLE, "Bolívar"}
     [fila] = api(comandante_a).get("/api/v1/sos/").json()["results"]
     assert esquina_de(fila["lugar"]) == {osm_prueba.CALLE, "Bolívar"}
 
@@ -160,8 +164,12 @@ def test_una_tarea_dice_donde_es_y_lo_vuelve_a_decir_si_se_mueve(extracto, api, 
     r = cliente.patch(f"/api/v1/tareas/{tarea.pk}/", {"lat": ESQUINA[1], "lon": ESQUINA[0]}, format="json")
     assert r.status_code == 200, r.content
     assert esquina_de(r.json()["lugar"]) == {osm_prueba.CALLE, "Bolívar"}
-    texto = mensajes.tarea_texto(codigo="T-1", titulo="Control", estado="asignada", prioridad=2, lugar="Plaza de Mayo")
-    assert "📍 Plaza de Mayo" in texto
+    # The bot's assignment message, from the event the move published.
+    from realtime.models import Evento
+
+    datos = Evento.objects.filter(tipo="tarea.actualizada").latest("id").datos
+    texto, _ = mensajes.notificacion("tarea.asignada", {**datos, "distancia_m": None})
+    assert f"📍 {r.json()['lugar']}" in texto
 
 
 def test_instalar_un_extracto_nombra_lo_que_sigue_abierto(settings, tmp_path, unidad_a):

@@ -3,6 +3,7 @@ commander sees and does, end to end. Screenshots land in .run/artefactos/."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import timedelta
 
@@ -110,6 +111,8 @@ def test_el_comandante_ve_moverse_a_un_efectivo_y_reconoce_su_alerta_en_vivo(ser
     # ...and the alert pops up at the top of the panel, flashing.
     alerta = pagina.locator(".alerta.nueva", has_text="Casa Rosada").filter(has_text=efectivo.apellido)
     alerta.wait_for(timeout=10_000)
+    # Where: no street extract here, so its coordinates (tests/mapa/test_lugares.py names places).
+    assert re.fullmatch(r"📍 -34\.\d{5}, -58\.\d{5}", alerta.locator(".lugar").inner_text().strip())
     ids = [int(i) for i in pagina.locator(".alerta").evaluate_all("els => els.map(e => e.dataset.id)")]
     assert ids == sorted(ids, reverse=True)  # newest first
     assert int(alerta.get_attribute("data-id")) in ids[:3]
